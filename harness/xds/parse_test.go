@@ -1,0 +1,121 @@
+package xds_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/meshcheck/meshcheck/harness/xds"
+)
+
+func mustParse(t testing.TB, path string) *xds.Dump {
+	t.Helper()
+	d, err := xds.ParseFile(path, xds.Options{})
+	if err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	return d
+}
+
+// The samples are dumps Istio's real pilot generated for Bookinfo (see
+// testdata/samples/README.md).
+func TestParseSamples(t *testing.T) {
+	cases := []struct {
+		file                        string
+		listeners, clusters, routes int
+		endpoints                   int
+		wantListener, wantRoute     string
+		wantCluster                 string
+		unknown                     int
+	}{
+		{"productpage-config_dump.json", 3, 18, 1, 14, "virtualOutbound", "9080", "outbound|9080|v1|reviews.default.svc.cluster.local", 0},
+		{"productpage-config_dump.fakedefault.json", 3, 18, 1, 14, "virtualInbound", "9080", "outbound|9080||reviews.default.svc.cluster.local", 0},
+		{"productpage-config_dump.minimal.json", 3, 18, 1, 14, "0.0.0.0_9080", "9080", "inbound|9080||", 0},
+		{"gateway-config_dump.json", 1, 18, 1, 17, "0.0.0.0_8080", "http.8080", "outbound|9080||productpage.default.svc.cluster.local", 0},
+		{"gateway-config_dump.minimal.json", 1, 18, 1, 17, "0.0.0.0_8080", "http.8080", "outbound|9080|v3|reviews.default.svc.cluster.local", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			d := mustParse(t, filepath.Join("testdata", "samples", tc.file))
+			if d.Shape != xds.ShapeAdmin {
+				t.Errorf("shape = %q, want admin", d.Shape)
+			}
+			if !d.HasEndpoints {
+				t.Errorf("HasEndpoints = false, want true (the samples include EDS)")
+			}
+			if _, ok := d.Listener(tc.wantListener); !ok {
+				t.Errorf("listener %q not found; have %v", tc.wantListener, d.ListenerNames())
+			}
+			if _, ok := d.RouteConfig(tc.wantRoute); !ok {
+				t.Errorf("route config %q not found; have %v", tc.wantRoute, d.RouteConfigNames())
+			}
+			if _, ok := d.Cluster(tc.wantCluster); !ok {
+				t.Errorf("cluster %q not found; have %v", tc.wantCluster, d.ClusterNames())
+			}
+			t.Logf("listeners=%d clusters=%d routes=%d endpoints=%d unknown=%d warnings=%v",
+				len(d.Listeners), len(d.Clusters), len(d.Routes), len(d.Endpoints), len(d.Unknown), d.Warnings)
+			if got := [4]int{len(d.Listeners), len(d.Clusters), len(d.Routes), len(d.Endpoints)}; got != [4]int{tc.listeners, tc.clusters, tc.routes, tc.endpoints} {
+				t.Errorf("listeners, clusters, routes, endpoints = %v, want %v", got, [4]int{tc.listeners, tc.clusters, tc.routes, tc.endpoints})
+			}
+			if len(d.Warnings) != 0 {
+				t.Errorf("warnings on a clean dump: %v", d.Warnings)
+			}
+			if len(d.Unknown) != tc.unknown {
+				t.Errorf("unknown payloads = %d, want %d: %+v", len(d.Unknown), tc.unknown, d.Unknown)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	valid, err := os.ReadFile(filepath.Join("testdata", "samples", "gateway-config_dump.minimal.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		in      string
+		is      error
+		wantSub []string
+	}{
+		{"empty", "", xds.ErrNotConfigDump, []string{"empty"}},
+		{"spaces", "  \n ", xds.ErrNotConfigDump, []string{"empty"}},
+		{"yaml", "configs:\n- foo: bar\n", xds.ErrNotConfigDump, []string{"YAML"}},
+		{"truncated", string(valid[:len(valid)/2]), nil, []string{"truncated", "offset"}},
+		{"other json", `{"kind": "Pod", "apiVersion": "v1"}`, xds.ErrNotConfigDump, []string{`no "configs"`, "kind"}},
+		{"configs not array", `{"configs": {}}`, xds.ErrNotConfigDump, []string{"not an array"}},
+		{"config without type", `{"configs": [{"foo": 1}]}`, xds.ErrNotConfigDump, []string{"configs[0]", "@type"}},
+		{"bad field value", `{"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "version_info": 7}]}`, nil, []string{"configs[0]", "ClustersConfigDump", "1:"}},
+		{"v2", `{"configs": [{"@type": "type.googleapis.com/envoy.admin.v2alpha.ListenersConfigDump"}]}`, xds.ErrV2, []string{"v3"}},
+		{"v2 listener", `[{"@type": "type.googleapis.com/envoy.api.v2.Listener", "name": "x"}]`, xds.ErrV2, []string{"v3"}},
+		{"array of numbers", `[1, 2]`, xds.ErrNotConfigDump, []string{"objects"}},
+		{"array of strangers", `[{"kind": "Pod"}]`, xds.ErrNotConfigDump, []string{"cannot tell"}},
+		{"trailing data", `{"configs": []} {"configs": []}`, nil, []string{"after the document"}},
+		{"number", `42`, xds.ErrNotConfigDump, []string{"not JSON"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := xds.Parse([]byte(tc.in), xds.Options{Source: "dump.json"})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var pe *xds.ParseError
+			if !errors.As(err, &pe) {
+				t.Errorf("error %T is not a *ParseError: %v", err, err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("error does not wrap %v: %v", tc.is, err)
+			}
+			if !strings.HasPrefix(err.Error(), "dump.json") {
+				t.Errorf("error does not name the file: %v", err)
+			}
+			for _, s := range tc.wantSub {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+}
