@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/meshcheck/meshcheck/harness/xds"
+	"github.com/meshcheck/meshcheck/harness/xds/lint"
 	"github.com/meshcheck/meshcheck/harness/xds/trace"
 )
 
@@ -173,7 +174,45 @@ func xdsTrace(_ context.Context, s streams, args []string) int {
 
 var errNotImplemented = errors.New("not implemented yet")
 
-func xdsLint(context.Context, streams, []string) int  { return notYet("lint") }
+func xdsLint(_ context.Context, s streams, args []string) int {
+	c := command{name: "lint", summary: "flag broken or suspicious config in a dump", usage: lintUsage}
+	fs := newFlagSet("xds", c, s)
+	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
+	out := fs.String("o", "text", "output: text or json")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *dump == "" || fs.NArg() > 0 {
+		return usageError(s, fs, "--dump FILE is required, and nothing else")
+	}
+	if err := checkOutput(*out); err != nil {
+		return usageError(s, fs, "%v", err)
+	}
+	d, code := loadDump(s, *dump)
+	if d == nil {
+		return code
+	}
+	findings := lint.Lint(d)
+	if *out == "json" {
+		if findings == nil {
+			findings = []lint.Finding{}
+		}
+		if err := writeJSON(s.Out, findings); err != nil {
+			fmt.Fprintln(s.Err, "meshcheck:", err)
+			return exitFail
+		}
+	} else {
+		for _, f := range findings {
+			fmt.Fprintln(s.Out, f)
+		}
+		n := lint.Count(findings)
+		fmt.Fprintf(s.Out, "%d errors, %d warnings, %d info\n", n[lint.Error], n[lint.Warning], n[lint.Info])
+	}
+	if lint.HasErrors(findings) {
+		return exitFail
+	}
+	return exitOK
+}
 func xdsCheck(context.Context, streams, []string) int { return notYet("check") }
 func xdsDiff(context.Context, streams, []string) int  { return notYet("diff") }
 
@@ -183,7 +222,17 @@ func notYet(n string) int {
 }
 
 const (
-	lintUsage  = ``
+	lintUsage = `
+Exit codes: 0 no finding of severity error; 1 at least one.
+
+Errors: a missing route config or cluster, an EDS cluster with no assignment
+(judged only when the dump includes endpoints), a resource Envoy rejected.
+Warnings: an EDS cluster with no healthy endpoint, warming resources,
+duplicate domains. Info: payloads of unknown types.
+
+Examples:
+  meshcheck xds lint --dump productpage.json
+  meshcheck xds lint --dump - -o json < gateway.json`
 	checkUsage = ``
 	diffUsage  = ``
 )
