@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/meshcheck/meshcheck/harness/xds"
+	"github.com/meshcheck/meshcheck/harness/xds/expect"
 	"github.com/meshcheck/meshcheck/harness/xds/lint"
 	"github.com/meshcheck/meshcheck/harness/xds/trace"
 )
@@ -213,8 +214,65 @@ func xdsLint(_ context.Context, s streams, args []string) int {
 	}
 	return exitOK
 }
-func xdsCheck(context.Context, streams, []string) int { return notYet("check") }
-func xdsDiff(context.Context, streams, []string) int  { return notYet("diff") }
+func xdsCheck(_ context.Context, s streams, args []string) int {
+	c := command{name: "check", summary: "check a dump against an expectation spec", usage: checkUsage}
+	fs := newFlagSet("xds", c, s)
+	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
+	specFile := fs.String("expect", "", "expectation spec `SPEC.yaml` (required)")
+	version := fs.String("istio-version", "", "Istio version under test (`X.Y.Z`); items with an istio constraint are skipped without it")
+	out := fs.String("o", "text", "output: text or json")
+	var vars multiFlag
+	fs.Var(&vars, "var", "spec variable `K=V` (repeatable), e.g. --var namespace=bookinfo")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *dump == "" || *specFile == "" || fs.NArg() > 0 {
+		return usageError(s, fs, "--dump FILE and --expect SPEC.yaml are required, and nothing else")
+	}
+	if err := checkOutput(*out); err != nil {
+		return usageError(s, fs, "%v", err)
+	}
+	vm, err := parseKV(vars)
+	if err != nil {
+		return usageError(s, fs, "--var: %v", err)
+	}
+	spec, err := expect.LoadFile(*specFile)
+	if err != nil {
+		fmt.Fprintf(s.Err, "meshcheck: %v\n", err)
+		if errors.Is(err, os.ErrNotExist) {
+			return exitNoInput
+		}
+		return exitBadInput
+	}
+	d, code := loadDump(s, *dump)
+	if d == nil {
+		return code
+	}
+	rep, err := expect.Check(d, spec, expect.Options{IstioVersion: *version, Vars: vm})
+	if err != nil {
+		fmt.Fprintf(s.Err, "meshcheck: %v\n", err)
+		return exitBadInput
+	}
+	if *out == "json" {
+		if err := writeJSON(s.Out, rep); err != nil {
+			fmt.Fprintln(s.Err, "meshcheck:", err)
+			return exitFail
+		}
+	} else {
+		for _, f := range rep.Failures {
+			fmt.Fprintf(s.Out, "FAIL %s\n", f)
+		}
+		for _, sk := range rep.Skipped {
+			fmt.Fprintf(s.Out, "skip %s\n", sk)
+		}
+		fmt.Fprintf(s.Out, "%d checked, %d failed, %d skipped\n", rep.Checked, len(rep.Failures), len(rep.Skipped))
+	}
+	if !rep.Passed() {
+		return exitFail
+	}
+	return exitOK
+}
+func xdsDiff(context.Context, streams, []string) int { return notYet("diff") }
 
 func notYet(n string) int {
 	fmt.Fprintf(os.Stderr, "meshcheck xds %s: %v\n", n, errNotImplemented)
@@ -233,6 +291,18 @@ duplicate domains. Info: payloads of unknown types.
 Examples:
   meshcheck xds lint --dump productpage.json
   meshcheck xds lint --dump - -o json < gateway.json`
-	checkUsage = ``
-	diffUsage  = ``
+	checkUsage = `
+Exit codes: 0 every checked expectation holds; 1 one failed (each failure names
+the element, its spec line, the expected and actual values, and the closest
+candidates).
+
+The spec is YAML: listeners, routeConfigs (virtualHosts, routes), clusters
+(type, endpoint counts) and flows (a request and where it must go). Only what
+is written is checked. Items may carry istio: ">=1.23"; strings may use
+${namespace} and ${domain} (defaults: default, cluster.local) and vars.
+
+Examples:
+  meshcheck xds check --dump gw.json --expect fixtures/bookinfo/expect-gateway.yaml --istio-version 1.30.2
+  meshcheck xds check --dump pp.json --expect spec.yaml --var namespace=bookinfo -o json`
+	diffUsage = ``
 )

@@ -1,0 +1,35 @@
+// Package expect checks a config dump against a YAML spec of expected xDS.
+//
+// Matching is partial: only what the spec writes is checked. A spec lists
+// listeners, route configurations (with virtual hosts and routes), clusters
+// (with endpoint counts) and flows (a request and where it must go, checked
+// with package trace). Any item may carry an Istio version constraint
+// (istio: ">=1.23") and is skipped, and reported as skipped, when the version
+// under test does not satisfy it. Strings may use ${namespace}, ${domain} and
+// any other variable from the spec's vars or the caller's. Inside a YAML flow
+// list or mapping ([...] or {...}) quote a value that holds ${...}: a bare
+// "{" there starts a mapping.
+//
+//	vars: {namespace: default, domain: cluster.local}
+//	listeners:
+//	  - name: 0.0.0.0_8080
+//	  - name: 0.0.0.0_80
+//	    istio: "<1.11"
+//	routeConfigs:
+//	  - name: http.8080
+//	    virtualHosts:
+//	      - name: "*:8080"
+//	        domains: ["*"]
+//	clusters:
+//	  - name: outbound|9080||reviews.${namespace}.svc.${domain}
+//	    type: EDS
+//	    endpoints: 3
+//	flows:
+//	  - name: ingress to productpage
+//	    request: {role: gateway, port: 8080, host: bookinfo.example.com, path: /productpage}
+//	    routeConfig: http.8080
+//	    clusters: {"outbound|9080||productpage.${namespace}.svc.${domain}": 1}
+//
+// A failure names the element path and the spec line, the expected and the
+// actual value, and the closest candidates the dump holds.
+package expect
