@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshcheck/meshcheck/harness/xds"
 	"github.com/meshcheck/meshcheck/harness/xds/expect"
+	"github.com/meshcheck/meshcheck/harness/xds/golden"
 	"github.com/meshcheck/meshcheck/harness/xds/lint"
 	"github.com/meshcheck/meshcheck/harness/xds/trace"
 )
@@ -173,8 +174,6 @@ func xdsTrace(_ context.Context, s streams, args []string) int {
 	return exitOK
 }
 
-var errNotImplemented = errors.New("not implemented yet")
-
 func xdsLint(_ context.Context, s streams, args []string) int {
 	c := command{name: "lint", summary: "flag broken or suspicious config in a dump", usage: lintUsage}
 	fs := newFlagSet("xds", c, s)
@@ -272,11 +271,53 @@ func xdsCheck(_ context.Context, s streams, args []string) int {
 	}
 	return exitOK
 }
-func xdsDiff(context.Context, streams, []string) int { return notYet("diff") }
-
-func notYet(n string) int {
-	fmt.Fprintf(os.Stderr, "meshcheck xds %s: %v\n", n, errNotImplemented)
-	return exitUsage
+func xdsDiff(_ context.Context, s streams, args []string) int {
+	c := command{name: "diff", summary: "semantic diff of two dumps after normalization", usage: diffUsage}
+	fs := newFlagSet("xds", c, s)
+	out := fs.String("o", "text", "output: text or json")
+	redact := fs.Bool("redact-ips", false, "ignore endpoint IP addresses")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 2 {
+		return usageError(s, fs, "want two dumps, A and B")
+	}
+	if err := checkOutput(*out); err != nil {
+		return usageError(s, fs, "%v", err)
+	}
+	if fs.Arg(0) == "-" && fs.Arg(1) == "-" {
+		return usageError(s, fs, "only one of A and B can be standard input")
+	}
+	var docs [2]golden.Doc
+	for i := range docs {
+		d, code := loadDump(s, fs.Arg(i))
+		if d == nil {
+			return code
+		}
+		doc, err := golden.Normalize(d, golden.Options{RedactEndpointIPs: *redact})
+		if err != nil {
+			fmt.Fprintf(s.Err, "meshcheck: %s: %v\n", fs.Arg(i), err)
+			return exitBadInput
+		}
+		docs[i] = doc
+	}
+	changes := golden.Diff(docs[0], docs[1])
+	if *out == "json" {
+		if changes == nil {
+			changes = []golden.Change{}
+		}
+		if err := writeJSON(s.Out, changes); err != nil {
+			fmt.Fprintln(s.Err, "meshcheck:", err)
+			return exitFail
+		}
+	} else {
+		fmt.Fprint(s.Out, golden.Format(changes))
+		fmt.Fprintf(s.Out, "%d changes\n", len(changes))
+	}
+	if len(changes) > 0 {
+		return exitFail
+	}
+	return exitOK
 }
 
 const (
@@ -304,5 +345,15 @@ ${namespace} and ${domain} (defaults: default, cluster.local) and vars.
 Examples:
   meshcheck xds check --dump gw.json --expect fixtures/bookinfo/expect-gateway.yaml --istio-version 1.30.2
   meshcheck xds check --dump pp.json --expect spec.yaml --var namespace=bookinfo -o json`
-	diffUsage = ``
+	diffUsage = `
+Exit codes: 0 the dumps hold the same config after normalization; 1 they differ.
+
+Normalization drops versions, nonces, timestamps and uids and orders what
+Envoy does not read in order; --redact-ips also ignores endpoint addresses.
+Each line is "+ kind name" (added in B), "- kind name" (removed), or
+"~ kind name: field.path: old -> new".
+
+Examples:
+  meshcheck xds diff before.json after.json
+  meshcheck xds diff --redact-ips -o json golden.json live.json`
 )
