@@ -1,0 +1,14 @@
+// Package xdsmatchers holds Gomega matchers over config dumps for the suites:
+//
+//	Expect(dump).To(HaveListener("0.0.0.0_8080"))
+//	Expect(dump).To(HaveRouteConfig("http.8080"))
+//	Expect(dump).To(HaveCluster("outbound|9080||reviews.default.svc.cluster.local"))
+//	Expect(dump).To(HaveHealthyEndpoints("outbound|9080||reviews.default.svc.cluster.local", 3))
+//	Expect(dump).To(RouteRequest(req).ToCluster("outbound|9080||productpage.default.svc.cluster.local"))
+//	Expect(dump).To(RouteRequest(req).ToWeightedClusters(map[string]uint32{"...|v1|...": 90, "...|v2|...": 10}))
+//	Expect(dump).To(BeLintClean())
+//
+// The actual value must be a *xds.Dump; anything else is an error (misuse),
+// not a mismatch. Failure messages carry the evidence: what the dump holds
+// instead, the closest names, and for requests the whole trace.
+package xdsmatchers

@@ -1,0 +1,297 @@
+package xdsmatchers
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"github.com/onsi/gomega/format"
+	"github.com/onsi/gomega/types"
+
+	"github.com/meshcheck/meshcheck/harness/xds"
+	"github.com/meshcheck/meshcheck/harness/xds/lint"
+	"github.com/meshcheck/meshcheck/harness/xds/trace"
+)
+
+func toDump(actual any) (*xds.Dump, error) {
+	d, ok := actual.(*xds.Dump)
+	if !ok || d == nil {
+		return nil, fmt.Errorf("xdsmatchers expects a *xds.Dump, got:\n%s", format.Object(actual, 1))
+	}
+	return d, nil
+}
+
+func dumpName(d *xds.Dump) string {
+	if d.Source != "" {
+		return "config dump " + d.Source
+	}
+	return "config dump"
+}
+
+// namedMatcher checks that the dump has a resource of a kind.
+type namedMatcher struct {
+	kind  string
+	name  string
+	has   func(d *xds.Dump, name string) bool
+	names func(d *xds.Dump) []string
+}
+
+func (m *namedMatcher) Match(actual any) (bool, error) {
+	d, err := toDump(actual)
+	if err != nil {
+		return false, err
+	}
+	return m.has(d, m.name), nil
+}
+
+func (m *namedMatcher) FailureMessage(actual any) string {
+	d, err := toDump(actual)
+	if err != nil {
+		return err.Error()
+	}
+	all := m.names(d)
+	return fmt.Sprintf("Expected %s to have %s %q; it has %d: closest %s",
+		dumpName(d), m.kind, m.name, len(all), strings.Join(orNone(xds.Closest(m.name, all, 5)), ", "))
+}
+
+func (m *namedMatcher) NegatedFailureMessage(actual any) string {
+	d, err := toDump(actual)
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("Expected %s not to have %s %q, but it does", dumpName(d), m.kind, m.name)
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"(none)"}
+	}
+	return s
+}
+
+// HaveListener matches a dump holding a listener with this name.
+func HaveListener(name string) types.GomegaMatcher {
+	return &namedMatcher{kind: "listener", name: name,
+		has:   func(d *xds.Dump, n string) bool { _, ok := d.Listener(n); return ok },
+		names: (*xds.Dump).ListenerNames}
+}
+
+// HaveRouteConfig matches a dump holding a route configuration with this name.
+func HaveRouteConfig(name string) types.GomegaMatcher {
+	return &namedMatcher{kind: "route config", name: name,
+		has:   func(d *xds.Dump, n string) bool { _, ok := d.RouteConfig(n); return ok },
+		names: (*xds.Dump).RouteConfigNames}
+}
+
+// HaveCluster matches a dump holding a cluster with this name.
+func HaveCluster(name string) types.GomegaMatcher {
+	return &namedMatcher{kind: "cluster", name: name,
+		has:   func(d *xds.Dump, n string) bool { _, ok := d.Cluster(n); return ok },
+		names: (*xds.Dump).ClusterNames}
+}
+
+// HaveHealthyEndpoints matches a dump whose cluster has healthy (or
+// unknown-health) endpoints: exactly count if given, else at least one.
+func HaveHealthyEndpoints(cluster string, count ...int) types.GomegaMatcher {
+	m := &endpointsMatcher{cluster: cluster, want: -1}
+	if len(count) > 0 {
+		m.want = count[0]
+	}
+	return m
+}
+
+type endpointsMatcher struct {
+	cluster string
+	want    int
+}
+
+func (m *endpointsMatcher) count(d *xds.Dump) (healthy int, all []string, found bool) {
+	e, ok := d.EndpointsFor(m.cluster)
+	if !ok {
+		return 0, nil, false
+	}
+	for _, le := range e.Config.GetEndpoints() {
+		for _, lb := range le.GetLbEndpoints() {
+			h := lb.GetHealthStatus()
+			all = append(all, fmt.Sprintf("%s %s", xds.Addr(lb.GetEndpoint().GetAddress()), h))
+			if h == corev3.HealthStatus_HEALTHY || h == corev3.HealthStatus_UNKNOWN {
+				healthy++
+			}
+		}
+	}
+	return healthy, all, true
+}
+
+func (m *endpointsMatcher) Match(actual any) (bool, error) {
+	d, err := toDump(actual)
+	if err != nil {
+		return false, err
+	}
+	if !d.HasEndpoints {
+		return false, fmt.Errorf("%s has no endpoints: take it with config_dump?include_eds", dumpName(d))
+	}
+	n, _, _ := m.count(d)
+	if m.want < 0 {
+		return n > 0, nil
+	}
+	return n == m.want, nil
+}
+
+func (m *endpointsMatcher) expected() string {
+	if m.want < 0 {
+		return "at least one healthy endpoint"
+	}
+	return fmt.Sprintf("%d healthy endpoints", m.want)
+}
+
+func (m *endpointsMatcher) FailureMessage(actual any) string {
+	d, err := toDump(actual)
+	if err != nil {
+		return err.Error()
+	}
+	n, all, found := m.count(d)
+	if !found {
+		return fmt.Sprintf("Expected cluster %q in %s to have %s; it has no load assignment (closest clusters: %s)",
+			m.cluster, dumpName(d), m.expected(), strings.Join(orNone(xds.Closest(m.cluster, d.ClusterNames(), 3)), ", "))
+	}
+	return fmt.Sprintf("Expected cluster %q in %s to have %s; it has %d healthy of %d: [%s]",
+		m.cluster, dumpName(d), m.expected(), n, len(all), strings.Join(all, ", "))
+}
+
+func (m *endpointsMatcher) NegatedFailureMessage(actual any) string {
+	return fmt.Sprintf("Expected cluster %q not to have %s, but it does", m.cluster, m.expected())
+}
+
+// BeLintClean matches a dump with no lint finding of severity error.
+func BeLintClean() types.GomegaMatcher { return &lintMatcher{} }
+
+type lintMatcher struct{}
+
+func (m *lintMatcher) Match(actual any) (bool, error) {
+	d, err := toDump(actual)
+	if err != nil {
+		return false, err
+	}
+	return !lint.HasErrors(lint.Lint(d)), nil
+}
+
+func (m *lintMatcher) FailureMessage(actual any) string {
+	d, err := toDump(actual)
+	if err != nil {
+		return err.Error()
+	}
+	var lines []string
+	for _, f := range lint.Lint(d) {
+		lines = append(lines, "  "+f.String())
+	}
+	return fmt.Sprintf("Expected %s to be lint-clean (no errors); findings:\n%s", dumpName(d), strings.Join(lines, "\n"))
+}
+
+func (m *lintMatcher) NegatedFailureMessage(actual any) string {
+	return "Expected the config dump to have lint errors, but it has none"
+}
+
+// RouteRequest starts a matcher on where a request goes; finish it with
+// ToCluster, ToWeightedClusters or ToNoRoute.
+func RouteRequest(req trace.Request) *RequestMatcher { return &RequestMatcher{req: req} }
+
+// RequestMatcher matches where a request goes in a dump.
+type RequestMatcher struct {
+	req     trace.Request
+	want    map[string]uint32
+	noRoute bool
+	res     *trace.Result
+}
+
+// ToCluster expects the request to go to this one cluster.
+func (m *RequestMatcher) ToCluster(name string) types.GomegaMatcher {
+	return &RequestMatcher{req: m.req, want: map[string]uint32{name: 1}}
+}
+
+// ToWeightedClusters expects exactly these clusters and weights.
+func (m *RequestMatcher) ToWeightedClusters(w map[string]uint32) types.GomegaMatcher {
+	return &RequestMatcher{req: m.req, want: w}
+}
+
+// ToNoRoute expects Envoy to find no listener, chain, virtual host or route.
+func (m *RequestMatcher) ToNoRoute() types.GomegaMatcher {
+	return &RequestMatcher{req: m.req, noRoute: true}
+}
+
+func (m *RequestMatcher) Match(actual any) (bool, error) {
+	d, err := toDump(actual)
+	if err != nil {
+		return false, err
+	}
+	if m.want == nil && !m.noRoute {
+		return false, fmt.Errorf("RouteRequest needs ToCluster, ToWeightedClusters or ToNoRoute")
+	}
+	res, err := trace.Trace(d, m.req)
+	if err != nil {
+		return false, err
+	}
+	m.res = res
+	if res.Undecided() {
+		return false, fmt.Errorf("cannot decide where %s goes: %s\ntrace:\n%s", m.req, strings.Join(res.Unsupported, "; "), res.Text())
+	}
+	if m.noRoute {
+		return res.NoRoute != "", nil
+	}
+	return res.NoRoute == "" && weights(m.want) == weights(got(res)), nil
+}
+
+func got(res *trace.Result) map[string]uint32 {
+	out := map[string]uint32{}
+	for _, c := range res.Clusters {
+		out[c.Name] += c.Weight
+	}
+	return out
+}
+
+func weights(w map[string]uint32) string {
+	keys := make([]string, 0, len(w))
+	for k := range w {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, w[k])
+	}
+	if len(parts) == 0 {
+		return "(none)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (m *RequestMatcher) expected() string {
+	if m.noRoute {
+		return "no route"
+	}
+	if len(m.want) == 1 {
+		for k := range m.want {
+			return "cluster " + k
+		}
+	}
+	return "weighted clusters " + weights(m.want)
+}
+
+func (m *RequestMatcher) FailureMessage(any) string {
+	if m.res == nil {
+		return "the request was not traced"
+	}
+	actual := weights(got(m.res))
+	if m.res.NoRoute != "" {
+		actual = "no route (" + m.res.NoRoute + ")"
+	}
+	return fmt.Sprintf("Expected %s to go to %s; it goes to %s\ntrace:\n%s", m.req, m.expected(), actual, m.res.Text())
+}
+
+func (m *RequestMatcher) NegatedFailureMessage(any) string {
+	text := ""
+	if m.res != nil {
+		text = m.res.Text()
+	}
+	return fmt.Sprintf("Expected %s not to go to %s, but it does\ntrace:\n%s", m.req, m.expected(), text)
+}
