@@ -12,7 +12,7 @@ import (
 
 func td(p string) string { return filepath.Join("..", "testdata", p) }
 
-func parse(t *testing.T, p string) *xds.Dump {
+func parse(t testing.TB, p string) *xds.Dump {
 	t.Helper()
 	d, err := xds.ParseFile(td(p), xds.Options{})
 	if err != nil {
