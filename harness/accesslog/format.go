@@ -43,7 +43,19 @@ func (o Operator) String() string {
 
 // token reports whether the operator's value never holds a space, which the
 // matcher uses to split unquoted fields.
+//
+// Of request headers, :method, :path, :authority and x-request-id count as
+// tokens too: HTTP does not allow spaces or quotes in the first three, and
+// Envoy and Istio write request ids as UUIDs. This is what lets a quoted
+// user agent hold the quote-space-quote separator without shifting the
+// fields after it.
 func (o Operator) token() bool {
+	if o.Name == "REQ" && o.Mapped {
+		switch o.Field {
+		case Method, Path, Authority, RequestID:
+			return true
+		}
+	}
 	switch o.Name {
 	case "REQ", "RESP", "TRAILER", "UPSTREAM_TRANSPORT_FAILURE_REASON", "DYNAMIC_METADATA",
 		"FILTER_STATE", "CEL", "METADATA", "ROUTE_NAME", "RESPONSE_FLAGS_LONG":

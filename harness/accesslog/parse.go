@@ -157,7 +157,7 @@ func (p *Parser) parseText(f *Format, line string) (Record, bool, error) {
 	if !m.match(0, 0) {
 		return Record{}, false, nil
 	}
-	m.limit, m.steps, m.failSeg, m.failPos = len(f.segs), 0, -1, -1
+	m.limit, m.steps, m.failSeg, m.failPos, m.failFirst, m.detour = len(f.segs), 0, -1, -1, false, 0
 	if !m.match(0, 0) {
 		return Record{}, true, m.err()
 	}
@@ -206,13 +206,22 @@ type matcher struct {
 	vals  []string
 	limit int // stop with success after this many segments
 	steps int
-	// the furthest failure, as evidence
+	// the furthest failure, as evidence, preferring failures on the first
+	// path (every operator ending at its first candidate) over failures
+	// found while backtracking, which are rarely where the line is wrong
 	failSeg, failPos int
 	failWhy          string
+	detour           int  // > 0 while trying a later candidate
+	failFirst        bool // the recorded failure is on the first path
 }
 
 func (m *matcher) fail(seg, pos int, why string) bool {
-	if pos > m.failPos || m.failSeg < 0 {
+	first := m.detour == 0
+	if m.failFirst && !first {
+		return false
+	}
+	if pos > m.failPos || m.failSeg < 0 || (first && !m.failFirst) {
+		m.failFirst = first
 		m.failSeg, m.failPos, m.failWhy = seg, pos, why
 	}
 	return false
@@ -247,7 +256,11 @@ func (m *matcher) match(si, pos int) bool {
 		return m.match(si+1, len(m.line))
 	}
 	if next := segs[si+1]; next.op == nil {
-		for from := pos; ; {
+		for from, try := pos, 0; ; try++ {
+			if try == 1 {
+				m.detour++
+				defer func() { m.detour-- }()
+			}
 			j := strings.Index(m.line[from:], next.lit)
 			if j < 0 {
 				return m.fail(si, pos, fmt.Sprintf("%s: no %q after %q", op, next.lit, excerpt(m.line[pos:])))
@@ -293,7 +306,13 @@ func (m *matcher) match(si, pos int) bool {
 
 // validate returns why v cannot be op's value, or "".
 func validate(op *Operator, v string) string {
-	if v == "-" || !op.Mapped {
+	if v == "-" {
+		return ""
+	}
+	if op.token() && strings.IndexByte(v, '"') >= 0 {
+		return fmt.Sprintf("%s: %q holds a quote", op, excerpt(v))
+	}
+	if !op.Mapped {
 		return ""
 	}
 	switch op.Field.kind() {
@@ -345,7 +364,8 @@ func excerpt(s string) string {
 }
 
 // parseJSONLine reads one JSON object. cand is false when the line is not a
-// JSON object with at least one canonical key (e.g. the agent's JSON logs).
+// JSON object with at least one canonical key with a value (e.g. the
+// agent's JSON logs).
 func parseJSONLine(line string) (Record, bool, error) {
 	t := strings.TrimSpace(line)
 	if len(t) == 0 || t[0] != '{' {
@@ -358,6 +378,22 @@ func parseJSONLine(line string) (Record, bool, error) {
 		if setErr != nil {
 			return
 		}
+		switch {
+		case key == "proxy" && v.kind == '"':
+			r.Proxy = v.text
+			return
+		case key == "source" && v.kind == '"':
+			r.Source = v.text
+			return
+		case key == "extra" && v.kind == '{':
+			_ = scanObject(v.text, func(k string, ev jsonValue) {
+				if r.Extra == nil {
+					r.Extra = map[string]string{}
+				}
+				r.Extra[k] = ev.text
+			})
+			return
+		}
 		f, ok := FieldByName(key)
 		if !ok {
 			if v.kind != 'n' {
@@ -368,12 +404,13 @@ func parseJSONLine(line string) (Record, bool, error) {
 			}
 			return
 		}
-		known++
 		switch v.kind {
 		case 'n': // null: absent
 		case '{', '[', 'b':
+			known++
 			setErr = fmt.Errorf("key %q: want a string or a number, have %s", key, excerpt(v.text))
 		default:
+			known++
 			if err := r.Set(f, v.text); err != nil {
 				setErr = fmt.Errorf("key %q: %w", key, err)
 			}
