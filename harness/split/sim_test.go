@@ -25,7 +25,7 @@ type simResult struct {
 	samples                  int // total
 }
 
-func (r simResult) meanN() float64    { return float64(r.samples) / float64(r.runs) }
+func (r simResult) meanN() float64 { return float64(r.samples) / float64(r.runs) }
 
 // simulate runs the sequential test runs times with traffic drawn from the
 // true shares (in the order of t.Versions()).

@@ -77,7 +77,7 @@ type HTTPTransport struct {
 	Address string
 	// Dial, when set, opens connections instead of the host's network; a
 	// backend passes one that dials inside a workload's network namespace.
-	Dial Dialer
+	Dial   Dialer
 	once   sync.Once
 	client *http.Client
 }
@@ -145,7 +145,9 @@ type ExecTransport struct {
 	Curl string
 }
 
-func (t *ExecTransport) String() string { return fmt.Sprintf("curl http://%s inside %T", t.Address, t.Exec) }
+func (t *ExecTransport) String() string {
+	return fmt.Sprintf("curl http://%s inside %T", t.Address, t.Exec)
+}
 
 const statusMarker = "\n__meshcheck_status__:"
 
