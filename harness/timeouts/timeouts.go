@@ -1,0 +1,74 @@
+// Package timeouts holds every wait and deadline meshcheck uses, in one
+// documented struct. Callers start from Default() and override single fields;
+// nothing in meshcheck hard-codes a wait elsewhere.
+package timeouts
+
+import (
+	"fmt"
+	"time"
+)
+
+// Timeouts is every wait meshcheck uses, one field per wait. A zero field
+// means "use the default" (see WithDefaults).
+type Timeouts struct {
+	// Request bounds one HTTP request, from dial to the last body byte.
+	Request time.Duration
+
+	// Convergence bounds the wait for a route to converge: the time in which
+	// the required number of successes in a row must be seen.
+	Convergence time.Duration
+
+	// ConvergenceInterval is the pause between two attempts while waiting for
+	// convergence.
+	ConvergenceInterval time.Duration
+
+	// SplitSampling bounds the whole sampling of a weighted split, from the
+	// first request until the statistical test decides.
+	SplitSampling time.Duration
+}
+
+// Default returns the defaults for every wait.
+func Default() Timeouts {
+	return Timeouts{
+		Request:             10 * time.Second,
+		Convergence:         60 * time.Second,
+		ConvergenceInterval: 250 * time.Millisecond,
+		SplitSampling:       5 * time.Minute,
+	}
+}
+
+// WithDefaults returns t with every zero field set from Default().
+func (t Timeouts) WithDefaults() Timeouts {
+	d := Default()
+	if t.Request == 0 {
+		t.Request = d.Request
+	}
+	if t.Convergence == 0 {
+		t.Convergence = d.Convergence
+	}
+	if t.ConvergenceInterval == 0 {
+		t.ConvergenceInterval = d.ConvergenceInterval
+	}
+	if t.SplitSampling == 0 {
+		t.SplitSampling = d.SplitSampling
+	}
+	return t
+}
+
+// Validate reports a negative wait, naming the field.
+func (t Timeouts) Validate() error {
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"Request", t.Request},
+		{"Convergence", t.Convergence},
+		{"ConvergenceInterval", t.ConvergenceInterval},
+		{"SplitSampling", t.SplitSampling},
+	} {
+		if f.d < 0 {
+			return fmt.Errorf("timeouts: %s is negative (%v)", f.name, f.d)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,44 @@
+package timeouts
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+// Every field must have a non-zero default, so a field added without one
+// fails here.
+func TestDefaultSetsEveryField(t *testing.T) {
+	v := reflect.ValueOf(Default())
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).IsZero() {
+			t.Errorf("Default().%s is zero", v.Type().Field(i).Name)
+		}
+	}
+}
+
+func TestWithDefaultsKeepsOverrides(t *testing.T) {
+	got := Timeouts{Request: time.Second}.WithDefaults()
+	if got.Request != time.Second {
+		t.Errorf("Request = %v, want the override 1s", got.Request)
+	}
+	if got.Convergence != Default().Convergence {
+		t.Errorf("Convergence = %v, want the default %v", got.Convergence, Default().Convergence)
+	}
+	v := reflect.ValueOf(Timeouts{}.WithDefaults())
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).IsZero() {
+			t.Errorf("WithDefaults leaves %s zero", v.Type().Field(i).Name)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+	err := Timeouts{Convergence: -time.Second}.Validate()
+	if err == nil || err.Error() != "timeouts: Convergence is negative (-1s)" {
+		t.Fatalf("Validate() = %v, want the negative Convergence named", err)
+	}
+}
