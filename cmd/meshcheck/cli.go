@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -178,4 +179,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// writeJSON writes v as indented JSON (a nil list as []).
+func writeJSON(s streams, v any) int {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		fmt.Fprintf(s.Err, "meshcheck: encoding JSON: %v\n", err)
+		return exitFail
+	}
+	if string(b) == "null" {
+		b = []byte("[]")
+	}
+	fmt.Fprintf(s.Out, "%s\n", b)
+	return exitOK
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -114,19 +113,6 @@ func runLogsParse(ctx context.Context, s streams, args []string) int {
 	for _, r := range recs {
 		fmt.Fprintln(s.Out, r.String())
 	}
-	return exitOK
-}
-
-func writeJSON(s streams, v any) int {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		fmt.Fprintf(s.Err, "meshcheck: encoding JSON: %v\n", err)
-		return exitFail
-	}
-	if string(b) == "null" {
-		b = []byte("[]")
-	}
-	fmt.Fprintf(s.Out, "%s\n", b)
 	return exitOK
 }
 

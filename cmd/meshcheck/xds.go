@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -51,12 +49,6 @@ func loadDump(s streams, name string) (*xds.Dump, int) {
 		fmt.Fprintf(s.Err, "meshcheck: warning: %s: %s\n", src, w)
 	}
 	return d, exitOK
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func checkOutput(o string) error {
@@ -152,9 +144,8 @@ func xdsTrace(_ context.Context, s streams, args []string) int {
 		return usageError(s, fs, "%v", err)
 	}
 	if *out == "json" {
-		if err := writeJSON(s.Out, res); err != nil {
-			fmt.Fprintln(s.Err, "meshcheck:", err)
-			return exitFail
+		if code := writeJSON(s, res); code != exitOK {
+			return code
 		}
 	} else {
 		fmt.Fprint(s.Out, res.Text())
@@ -197,9 +188,8 @@ func xdsLint(_ context.Context, s streams, args []string) int {
 		if findings == nil {
 			findings = []lint.Finding{}
 		}
-		if err := writeJSON(s.Out, findings); err != nil {
-			fmt.Fprintln(s.Err, "meshcheck:", err)
-			return exitFail
+		if code := writeJSON(s, findings); code != exitOK {
+			return code
 		}
 	} else {
 		for _, f := range findings {
@@ -253,9 +243,8 @@ func xdsCheck(_ context.Context, s streams, args []string) int {
 		return exitBadInput
 	}
 	if *out == "json" {
-		if err := writeJSON(s.Out, rep); err != nil {
-			fmt.Fprintln(s.Err, "meshcheck:", err)
-			return exitFail
+		if code := writeJSON(s, rep); code != exitOK {
+			return code
 		}
 	} else {
 		for _, f := range rep.Failures {
@@ -306,9 +295,8 @@ func xdsDiff(_ context.Context, s streams, args []string) int {
 		if changes == nil {
 			changes = []golden.Change{}
 		}
-		if err := writeJSON(s.Out, changes); err != nil {
-			fmt.Fprintln(s.Err, "meshcheck:", err)
-			return exitFail
+		if code := writeJSON(s, changes); code != exitOK {
+			return code
 		}
 	} else {
 		fmt.Fprint(s.Out, golden.Format(changes))

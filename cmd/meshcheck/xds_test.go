@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,15 +10,8 @@ import (
 
 const td = "../../harness/xds/testdata"
 
-func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(context.Background(), args, streams{In: strings.NewReader(stdin), Out: &out, Err: &errb})
-	return code, out.String(), errb.String()
-}
-
 func TestXDSTraceJSON(t *testing.T) {
-	code, out, stderr := runCLI(t, "", "xds", "trace", "--dump", td+"/pilot/gateway-config_dump.json",
+	code, out, stderr := runCLI("", "xds", "trace", "--dump", td+"/pilot/gateway-config_dump.json",
 		"--role", "gateway", "--port", "8080", "--host", "whoami.example.com", "--path", "/", "-o", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %s", code, stderr)
@@ -88,7 +79,7 @@ func TestXDSExitCodes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, stderr := runCLI(t, tc.stdin, tc.args...)
+			code, out, stderr := runCLI(tc.stdin, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, stderr)
 			}

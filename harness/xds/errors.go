@@ -15,7 +15,7 @@ var (
 	ErrNotConfigDump = errors.New("not an Envoy config dump")
 	// ErrV2 is returned for v2-era dumps (Istio 1.7 and earlier, Envoy 1.17 and
 	// earlier): meshcheck reads only the v3 API.
-	ErrV2 = errors.New("Envoy v2 API config dump: meshcheck reads only the v3 API (Envoy 1.18+, Istio 1.8+)") //nolint:staticcheck // "Envoy" is a name
+	ErrV2 = errors.New("a v2 API config dump (Envoy 1.17, Istio 1.7 or earlier): meshcheck reads only the v3 API (Envoy 1.18+, Istio 1.8+)")
 )
 
 // ParseError says where a document stopped being readable.

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 configs from older Istio and Envoy versions still carry the deprecated header matchers, so they are read
+
 package trace
 
 import (
@@ -315,6 +317,8 @@ func (t *tracer) headerMatches(h *routev3.HeaderMatcher) (bool, string) {
 		return isPresent && !h.GetPresentMatch(), ""
 	}
 	var ok bool
+	// The deprecated matchers (exact, prefix, suffix, contains, safe_regex)
+	// are still what older Istio and Envoy versions send: keep reading them.
 	switch s := h.GetHeaderMatchSpecifier().(type) {
 	case nil:
 		ok = true // no specifier: presence
