@@ -3,35 +3,38 @@ package xds
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	"google.golang.org/protobuf/proto"
 )
 
 // parseArray reads istioctl's per-type output: a JSON array of listeners,
 // route configurations, clusters, or endpoint statuses.
-func (p *parser) parseArray(start int64) error {
-	dec := json.NewDecoder(bytesReader(p.data))
-	elems, err := p.readArray(dec, "")
+func (p *parser) parseArray(start int) error {
+	elems, end, err := arrayElements(p.data, start)
 	if err != nil {
-		return err
+		return p.scanErr(err, "")
 	}
-	if _, err := dec.Token(); err == nil {
-		return p.fail(dec.InputOffset(), "", fmt.Errorf("invalid JSON: data after the array"))
+	if err := p.endOfDocument(end); err != nil {
+		return err
 	}
 	if len(elems) == 0 {
 		p.dump.Warnings = append(p.dump.Warnings, "the document is an empty array: nothing to read")
 		return nil
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(elems[0].raw, &keys); err != nil {
-		return p.fail(elems[0].offset, elems[0].path, fmt.Errorf("%w: array elements must be objects", ErrNotConfigDump))
+	if p.data[elems[0][0]] != '{' {
+		return p.fail(elems[0][0], "[0]", fmt.Errorf("%w: array elements must be objects", ErrNotConfigDump))
+	}
+	first, err := p.fields(elems[0][0], "[0]")
+	if err != nil {
+		return err
+	}
+	keys := make(map[string]json.RawMessage, len(first))
+	for k := range first {
+		keys[k] = nil
 	}
 	shape := arrayShape(keys)
 	if shape == "" {
@@ -39,52 +42,41 @@ func (p *parser) parseArray(start int64) error {
 		for k := range keys {
 			names = append(names, k)
 		}
+		sort.Strings(names)
 		return p.fail(start, "[0]", fmt.Errorf("%w: cannot tell what the array holds (keys of its first element: %s); expected istioctl proxy-config listeners|routes|clusters|endpoints -o json",
 			ErrNotConfigDump, strings.Join(names, ", ")))
 	}
 	p.dump.Shape = shape
-	for _, e := range elems {
-		meta := Meta{State: StateActive, Path: e.path}
-		switch shape {
-		case ShapeIstioctlListeners:
-			l := &listenerv3.Listener{}
-			if err := p.unmarshal(e, l); err != nil {
-				return err
-			}
-			meta.Name = l.GetName()
-			p.dump.Listeners = append(p.dump.Listeners, &Listener{Meta: meta, Config: l})
-		case ShapeIstioctlRoutes:
-			r := &routev3.RouteConfiguration{}
-			if err := p.unmarshal(e, r); err != nil {
-				return err
-			}
-			meta.Name = r.GetName()
-			p.dump.Routes = append(p.dump.Routes, &RouteConfig{Meta: meta, Config: r})
-		case ShapeIstioctlClusters:
-			c := &clusterv3.Cluster{}
-			if err := p.unmarshal(e, c); err != nil {
-				return err
-			}
-			meta.Name = c.GetName()
-			p.dump.Clusters = append(p.dump.Clusters, &Cluster{Meta: meta, Config: c})
-		case ShapeIstioctlEndpoints:
-			p.dump.HasEndpoints = true
-			var msg proto.Message
-			if _, ok := hasAny(keys, "hostStatuses", "host_statuses", "addedViaApi", "added_via_api"); ok {
-				msg = &adminv3.ClusterStatus{}
-			} else {
-				msg = &endpointv3.ClusterLoadAssignment{}
-			}
-			if err := p.unmarshal(e, msg); err != nil {
-				return err
-			}
-			cla, ok := msg.(*endpointv3.ClusterLoadAssignment)
-			if !ok {
-				cla = statusToAssignment(msg.(*adminv3.ClusterStatus))
-			}
-			meta.Name = cla.GetClusterName()
-			p.dump.Endpoints = append(p.dump.Endpoints, &Endpoints{Meta: meta, Config: cla})
+	if shape == ShapeIstioctlEndpoints {
+		p.dump.HasEndpoints = true
+		if _, ok := hasAny(keys, "host_statuses", "added_via_api"); ok {
+			return p.clusterStatuses(elems)
 		}
+	}
+	k := map[Shape]kind{ShapeIstioctlListeners: kindListener, ShapeIstioctlRoutes: kindRoute,
+		ShapeIstioctlClusters: kindCluster, ShapeIstioctlEndpoints: kindEndpoints}[shape]
+	for i, e := range elems {
+		path := fmt.Sprintf("[%d]", i)
+		_, _, isAny := leadingType(p.data[e[0]:e[1]])
+		p.jobs = append(p.jobs, &job{kind: k, start: e[0], end: e[1], path: path, meta: Meta{State: StateActive, Path: path}, any: isAny})
+	}
+	return nil
+}
+
+// clusterStatuses reads admin /clusters host statuses, what istioctl
+// proxy-config endpoints prints.
+func (p *parser) clusterStatuses(elems [][2]int) error {
+	for i, e := range elems {
+		path := fmt.Sprintf("[%d]", i)
+		cs := &adminv3.ClusterStatus{}
+		j := &job{start: e[0], end: e[1], path: path}
+		if err := p.protoUnmarshal(j, p.data[e[0]:e[1]], cs); err != nil {
+			return err
+		}
+		p.dump.Unknown = append(p.dump.Unknown, j.unknown...)
+		p.dump.Warnings = append(p.dump.Warnings, j.warnings...)
+		cla := statusToAssignment(cs)
+		p.dump.Endpoints = append(p.dump.Endpoints, &Endpoints{Meta: Meta{Name: cla.GetClusterName(), State: StateActive, Path: path}, Config: cla})
 	}
 	return nil
 }
@@ -98,23 +90,24 @@ func hasAny(keys map[string]json.RawMessage, names ...string) (string, bool) {
 	return "", false
 }
 
-// arrayShape guesses the element type from the first element's keys.
+// arrayShape guesses the element type from the first element's keys
+// (snake_case; camelCase keys are converted before).
 func arrayShape(keys map[string]json.RawMessage) Shape {
-	if _, ok := hasAny(keys, "hostStatuses", "host_statuses", "addedViaApi", "added_via_api"); ok {
+	if _, ok := hasAny(keys, "host_statuses", "added_via_api"); ok {
 		return ShapeIstioctlEndpoints
 	}
-	if _, ok := hasAny(keys, "clusterName", "cluster_name"); ok {
+	if _, ok := hasAny(keys, "cluster_name"); ok {
 		if _, ok := keys["endpoints"]; ok {
 			return ShapeIstioctlEndpoints
 		}
 	}
-	if _, ok := hasAny(keys, "virtualHosts", "virtual_hosts", "validateClusters", "validate_clusters"); ok {
+	if _, ok := hasAny(keys, "virtual_hosts", "validate_clusters"); ok {
 		return ShapeIstioctlRoutes
 	}
-	if _, ok := hasAny(keys, "filterChains", "filter_chains", "listenerFilters", "listener_filters", "address", "trafficDirection", "traffic_direction", "defaultFilterChain", "default_filter_chain"); ok {
+	if _, ok := hasAny(keys, "filter_chains", "listener_filters", "address", "traffic_direction", "default_filter_chain"); ok {
 		return ShapeIstioctlListeners
 	}
-	if _, ok := hasAny(keys, "type", "edsClusterConfig", "eds_cluster_config", "connectTimeout", "connect_timeout", "clusterType", "cluster_type", "loadAssignment", "load_assignment", "lbPolicy", "lb_policy"); ok {
+	if _, ok := hasAny(keys, "type", "eds_cluster_config", "connect_timeout", "cluster_type", "load_assignment", "lb_policy"); ok {
 		return ShapeIstioctlClusters
 	}
 	return ""

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -71,27 +70,3 @@ func position(data []byte, offset int64) (line, col int) {
 }
 
 var protojsonPos = regexp.MustCompile(`\(line (\d+):(\d+)\)`)
-
-// offsetOfProtoError maps protojson's "(line L:C)", relative to a section
-// starting at base, to an absolute byte offset; -1 when absent.
-func offsetOfProtoError(data []byte, base int64, err error) int64 {
-	m := protojsonPos.FindStringSubmatch(err.Error())
-	if m == nil {
-		return -1
-	}
-	line, _ := strconv.Atoi(m[1])
-	col, _ := strconv.Atoi(m[2])
-	off := base
-	for l := 1; l < line; l++ {
-		i := bytes.IndexByte(data[off:], '\n')
-		if i < 0 {
-			return -1
-		}
-		off += int64(i) + 1
-	}
-	off += int64(col) - 1
-	if off > int64(len(data)) {
-		return -1
-	}
-	return off
-}

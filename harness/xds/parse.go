@@ -5,16 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
 
-	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/meshcheck/meshcheck/harness/xds/internal/registry"
 )
@@ -27,6 +23,8 @@ type Options struct {
 	// By default they are dropped and named in Dump.Warnings (a dump from an
 	// Envoy newer than meshcheck's types still parses).
 	Strict bool
+	// Workers decode resources in parallel; 0 means GOMAXPROCS.
+	Workers int
 }
 
 // ParseFile reads and parses a config dump file.
@@ -42,8 +40,8 @@ func ParseFile(path string, opts Options) (*Dump, error) {
 }
 
 // Parse reads a config dump document (see the package doc for the shapes it
-// accepts) and indexes it. Errors are *ParseError and wrap ErrNotConfigDump,
-// ErrV2, or the underlying JSON or proto error.
+// accepts) and indexes it. It does not modify data. Errors are *ParseError
+// and wrap ErrNotConfigDump, ErrV2, or the underlying JSON or proto error.
 func Parse(data []byte, opts Options) (*Dump, error) {
 	p := &parser{data: data, opts: opts, dump: &Dump{Source: opts.Source}}
 	if err := p.parse(); err != nil {
@@ -57,33 +55,50 @@ type parser struct {
 	data []byte
 	opts Options
 	dump *Dump
+	jobs []*job
 }
 
-func (p *parser) fail(offset int64, path string, err error) error {
-	return newParseError(p.opts.Source, p.data, offset, path, err)
+func (p *parser) fail(offset int, path string, err error) error {
+	return newParseError(p.opts.Source, p.data, int64(offset), path, err)
+}
+
+// scanErr turns a scanner error into a ParseError.
+func (p *parser) scanErr(err error, path string) error {
+	var se *syntaxErr
+	if errors.As(err, &se) {
+		return p.fail(se.off, path, fmt.Errorf("invalid JSON: %s", se.msg))
+	}
+	return p.fail(-1, path, err)
 }
 
 func (p *parser) parse() error {
-	trimmed := bytes.TrimLeft(p.data, " \t\r\n\ufeff")
-	start := int64(len(p.data) - len(trimmed))
-	if len(trimmed) == 0 {
+	start := skipWS(p.data, 0)
+	if bytes.HasPrefix(p.data[start:], []byte("\ufeff")) {
+		start = skipWS(p.data, start+3)
+	}
+	if start >= len(p.data) {
 		return p.fail(-1, "", fmt.Errorf("%w: the document is empty", ErrNotConfigDump))
 	}
 	if i := v2Marker(p.data); i >= 0 {
-		return p.fail(int64(i), "", ErrV2)
+		return p.fail(i, "", ErrV2)
 	}
-	switch trimmed[0] {
+	var err error
+	switch p.data[start] {
 	case '{':
-		return p.parseAdmin(start)
+		err = p.parseAdmin(start)
 	case '[':
-		return p.parseArray(start)
+		err = p.parseArray(start)
 	default:
 		hint := "it does not start with { or ["
-		if looksLikeYAML(trimmed) {
+		if looksLikeYAML(p.data[start:]) {
 			hint = "it looks like YAML; give the JSON of /config_dump or of istioctl ... -o json"
 		}
 		return p.fail(start, "", fmt.Errorf("%w: not JSON: %s", ErrNotConfigDump, hint))
 	}
+	if err != nil {
+		return err
+	}
+	return p.run()
 }
 
 // v2Marker finds a v2 API type URL, the sign of an Envoy 1.17-or-earlier dump.
@@ -103,291 +118,394 @@ func looksLikeYAML(b []byte) bool {
 		bytes.HasPrefix(line, []byte("- ")) || bytes.Contains(line, []byte(": ")) || bytes.HasSuffix(line, []byte(":"))
 }
 
-// element is one raw JSON value with its offset in the document.
-type element struct {
-	raw    json.RawMessage
-	offset int64
-	path   string
+// endOfDocument checks that nothing but white space follows the value.
+func (p *parser) endOfDocument(end int) error {
+	if i := skipWS(p.data, end); i < len(p.data) {
+		return p.fail(i, "", fmt.Errorf("invalid JSON: data after the document"))
+	}
+	return nil
 }
 
-// jsonErr turns an encoding/json error into a ParseError with an offset.
-func (p *parser) jsonErr(dec *json.Decoder, path string, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return p.fail(se.Offset, path, fmt.Errorf("invalid JSON: %w", err))
-	case errors.As(err, &te):
-		return p.fail(te.Offset, path, fmt.Errorf("invalid JSON: %w", err))
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return p.fail(int64(len(p.data)), path, fmt.Errorf("invalid JSON: the document ends early (truncated?): %w", io.ErrUnexpectedEOF))
-	}
-	return p.fail(dec.InputOffset(), path, fmt.Errorf("invalid JSON: %w", err))
-}
-
-// valueStart skips white space and commas from off to the next value.
-func (p *parser) valueStart(off int64) int64 {
-	for off < int64(len(p.data)) {
-		switch p.data[off] {
-		case ' ', '\t', '\r', '\n', ',', ':':
-			off++
-			continue
-		}
-		break
-	}
-	return off
-}
-
-// readArray reads the elements of the array the decoder is positioned at.
-func (p *parser) readArray(dec *json.Decoder, prefix string) ([]element, error) {
-	if _, err := dec.Token(); err != nil { // [
-		return nil, p.jsonErr(dec, prefix, err)
-	}
-	var out []element
-	for i := 0; dec.More(); i++ {
-		path := fmt.Sprintf("%s[%d]", prefix, i)
-		off := p.valueStart(dec.InputOffset())
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, p.jsonErr(dec, path, err)
-		}
-		out = append(out, element{raw: raw, offset: off, path: path})
-	}
-	if _, err := dec.Token(); err != nil { // ]
-		return nil, p.jsonErr(dec, prefix, err)
-	}
-	return out, nil
-}
-
-func (p *parser) parseAdmin(start int64) error {
+func (p *parser) parseAdmin(start int) error {
 	p.dump.Shape = ShapeAdmin
-	dec := json.NewDecoder(bytes.NewReader(p.data))
-	if _, err := dec.Token(); err != nil {
-		return p.jsonErr(dec, "", err)
+	members, end, err := objectMembers(p.data, start)
+	if err != nil {
+		return p.scanErr(err, "")
 	}
-	var (
-		configs []element
-		found   bool
-		keys    []string
-	)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return p.jsonErr(dec, "", err)
-		}
-		key, _ := tok.(string)
-		keys = append(keys, key)
-		if key != "configs" {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return p.jsonErr(dec, key, err)
-			}
-			continue
-		}
-		found = true
-		off := p.valueStart(dec.InputOffset())
-		if off < int64(len(p.data)) && p.data[off] != '[' {
-			return p.fail(off, "configs", fmt.Errorf("%w: \"configs\" is not an array", ErrNotConfigDump))
-		}
-		if configs, err = p.readArray(dec, "configs"); err != nil {
-			return err
+	if err := p.endOfDocument(end); err != nil {
+		return err
+	}
+	var configs *member
+	keys := make([]string, 0, len(members))
+	for i := range members {
+		keys = append(keys, members[i].key)
+		if members[i].key == "configs" {
+			configs = &members[i]
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return p.jsonErr(dec, "", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return p.fail(dec.InputOffset(), "", fmt.Errorf("invalid JSON: data after the document"))
-	}
-	if !found {
+	if configs == nil {
 		if len(keys) > 8 {
 			keys = append(keys[:8], "...")
 		}
 		return p.fail(start, "", fmt.Errorf("%w: no \"configs\" array (top-level keys: %s); expected the JSON of Envoy's /config_dump, istioctl proxy-config all -o json, or an istioctl per-type array",
 			ErrNotConfigDump, strings.Join(keys, ", ")))
 	}
-	for _, c := range configs {
-		if err := p.section(c); err != nil {
+	if p.data[configs.start] != '[' {
+		return p.fail(configs.start, "configs", fmt.Errorf("%w: \"configs\" is not an array", ErrNotConfigDump))
+	}
+	elems, _, err := arrayElements(p.data, configs.start)
+	if err != nil {
+		return p.scanErr(err, "configs")
+	}
+	for i, e := range elems {
+		if err := p.section(e[0], e[1], fmt.Sprintf("configs[%d]", i)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// typeOf returns the "@type" of a JSON object, reading as little as it can.
-func typeOf(raw json.RawMessage) (string, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
+// stringAt decodes the JSON string value at [s, e).
+func (p *parser) stringAt(s, e int, path string) (string, error) {
+	var out string
+	if err := json.Unmarshal(p.data[s:e], &out); err != nil {
+		return "", p.fail(s, path, fmt.Errorf("expected a string: %v", err))
+	}
+	return out, nil
+}
+
+// timeAt decodes a timestamp value; a bad one is a warning, not an error.
+func (p *parser) timeAt(m member, path string) time.Time {
+	s, err := p.stringAt(m.start, m.end, path)
 	if err != nil {
-		return "", err
+		p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: %v", path, err))
+		return time.Time{}
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return "", fmt.Errorf("not a JSON object")
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: %q is not a timestamp", path, s))
 	}
-	if dec.More() {
-		if tok, err = dec.Token(); err == nil && tok == "@type" {
-			if tok, err = dec.Token(); err == nil {
-				if s, ok := tok.(string); ok {
-					return s, nil
-				}
-			}
+	return t
+}
+
+// fields reads an object's members keyed by snake_case name.
+func (p *parser) fields(s int, path string) (map[string]member, error) {
+	ms, _, err := objectMembers(p.data, s)
+	if err != nil {
+		return nil, p.scanErr(err, path)
+	}
+	out := make(map[string]member, len(ms))
+	for _, m := range ms {
+		out[snake(m.key)] = m
+	}
+	return out, nil
+}
+
+// list returns the elements of an array member, or none when absent.
+func (p *parser) list(f map[string]member, key, path string) ([][2]int, error) {
+	m, ok := f[key]
+	if !ok {
+		return nil, nil
+	}
+	if p.data[m.start] == 'n' { // null
+		return nil, nil
+	}
+	els, _, err := arrayElements(p.data, m.start)
+	if err != nil {
+		return nil, p.scanErr(err, path+"."+key)
+	}
+	return els, nil
+}
+
+// meta reads the common wrapper fields of a resource entry.
+func (p *parser) meta(f map[string]member, path string, state State) (Meta, error) {
+	m := Meta{State: state, Path: path}
+	if v, ok := f["version_info"]; ok {
+		s, err := p.stringAt(v.start, v.end, path+".version_info")
+		if err != nil {
+			return m, err
+		}
+		m.Version = s
+	}
+	if v, ok := f["name"]; ok {
+		s, err := p.stringAt(v.start, v.end, path+".name")
+		if err != nil {
+			return m, err
+		}
+		m.Name = s
+	}
+	if v, ok := f["last_updated"]; ok {
+		m.LastUpdated = p.timeAt(v, path+".last_updated")
+	}
+	if v, ok := f["error_state"]; ok && p.data[v.start] == '{' {
+		e, err := p.errorState(v.start, path+".error_state")
+		if err != nil {
+			return m, err
+		}
+		m.Error = e
+	}
+	return m, nil
+}
+
+func (p *parser) errorState(s int, path string) (*UpdateError, error) {
+	f, err := p.fields(s, path)
+	if err != nil {
+		return nil, err
+	}
+	e := &UpdateError{}
+	if v, ok := f["details"]; ok {
+		if e.Details, err = p.stringAt(v.start, v.end, path+".details"); err != nil {
+			return nil, err
 		}
 	}
-	var t struct {
-		Type string `json:"@type"`
+	if v, ok := f["version_info"]; ok {
+		if e.Version, err = p.stringAt(v.start, v.end, path+".version_info"); err != nil {
+			return nil, err
+		}
 	}
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return "", err
+	if v, ok := f["last_update_attempt"]; ok {
+		e.LastAttempt = p.timeAt(v, path+".last_update_attempt")
 	}
-	return t.Type, nil
+	return e, nil
 }
 
 // section reads one element of "configs".
-func (p *parser) section(c element) error {
-	typeURL, err := typeOf(c.raw)
+func (p *parser) section(s, e int, path string) error {
+	if p.data[s] != '{' {
+		return p.fail(s, path, fmt.Errorf("%w: each element of \"configs\" must be an object with an \"@type\"", ErrNotConfigDump))
+	}
+	f, err := p.fields(s, path)
 	if err != nil {
-		return p.fail(c.offset, c.path, fmt.Errorf("%w: each element of \"configs\" must be an object with an \"@type\": %v", ErrNotConfigDump, err))
-	}
-	if typeURL == "" {
-		return p.fail(c.offset, c.path, fmt.Errorf("%w: element has no \"@type\"", ErrNotConfigDump))
-	}
-	var msg proto.Message
-	switch registry.MessageName(typeURL) {
-	case "envoy.admin.v3.BootstrapConfigDump":
-		msg = &adminv3.BootstrapConfigDump{}
-	case "envoy.admin.v3.ListenersConfigDump":
-		msg = &adminv3.ListenersConfigDump{}
-	case "envoy.admin.v3.ClustersConfigDump":
-		msg = &adminv3.ClustersConfigDump{}
-	case "envoy.admin.v3.RoutesConfigDump":
-		msg = &adminv3.RoutesConfigDump{}
-	case "envoy.admin.v3.ScopedRoutesConfigDump":
-		msg = &adminv3.ScopedRoutesConfigDump{}
-	case "envoy.admin.v3.SecretsConfigDump":
-		msg = &adminv3.SecretsConfigDump{}
-	case "envoy.admin.v3.EndpointsConfigDump":
-		msg = &adminv3.EndpointsConfigDump{}
-	default:
-		if registry.Resolves(typeURL) {
-			p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: section %s not read (meshcheck does not model it)", c.path, typeURL))
-		} else {
-			p.dump.Unknown = append(p.dump.Unknown, Unknown{TypeURL: typeURL, Path: c.path, Raw: c.raw})
-		}
-		return nil
-	}
-	if err := p.unmarshal(c, msg); err != nil {
 		return err
 	}
-	return p.collect(c.path, msg)
-}
-
-// unmarshal decodes a raw element into msg, first replacing Any payloads of
-// unknown types, and tolerating unknown fields unless Strict.
-func (p *parser) unmarshal(c element, msg proto.Message) error {
-	raw := stripLeadingType([]byte(c.raw))
-	if hasUnknownType(raw) {
-		fixed, unknown, err := replaceUnknownAnys(raw, c.path)
-		if err != nil {
-			return p.fail(c.offset, c.path, err)
-		}
-		raw = fixed
-		p.dump.Unknown = append(p.dump.Unknown, unknown...)
+	t, ok := f["@type"]
+	if !ok {
+		return p.fail(s, path, fmt.Errorf("%w: element has no \"@type\"", ErrNotConfigDump))
 	}
-	err := protojson.Unmarshal(raw, msg)
-	if err != nil && !p.opts.Strict && strings.Contains(err.Error(), "unknown field") {
-		first := err
-		proto.Reset(msg)
-		if err = (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, msg); err == nil {
-			p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: dropped a field unknown to meshcheck's Envoy API (%s) (a newer Envoy?): %s",
-				c.path, registry.MessageName(string(msg.ProtoReflect().Descriptor().FullName())), trimProtoErr(first)))
-		}
-	}
+	typeURL, err := p.stringAt(t.start, t.end, path+".@type")
 	if err != nil {
-		off := int64(-1)
-		if shift := len(c.raw) - len(raw); shift >= 0 && bytes.Equal(raw[1:], c.raw[1+shift:]) {
-			// Positions hold for the document as written, less the stripped "@type".
-			off = offsetOfProtoError(p.data, c.offset+int64(shift), err)
+		return err
+	}
+	known := map[string]bool{"@type": true}
+	switch registry.MessageName(typeURL) {
+	case "envoy.admin.v3.BootstrapConfigDump":
+		err = p.bootstrapSection(f, path, known)
+	case "envoy.admin.v3.ListenersConfigDump":
+		err = p.listenerSection(f, path, known)
+	case "envoy.admin.v3.ClustersConfigDump":
+		err = p.resourceSection(f, path, known, kindCluster, "cluster",
+			[]listField{{"static_clusters", StateStatic}, {"dynamic_active_clusters", StateActive}, {"dynamic_warming_clusters", StateWarming}})
+	case "envoy.admin.v3.RoutesConfigDump":
+		err = p.resourceSection(f, path, known, kindRoute, "route_config",
+			[]listField{{"static_route_configs", StateStatic}, {"dynamic_route_configs", StateActive}})
+	case "envoy.admin.v3.EndpointsConfigDump":
+		p.dump.HasEndpoints = true
+		err = p.resourceSection(f, path, known, kindEndpoints, "endpoint_config",
+			[]listField{{"static_endpoint_configs", StateStatic}, {"dynamic_endpoint_configs", StateActive}})
+	case "envoy.admin.v3.SecretsConfigDump":
+		err = p.resourceSection(f, path, known, kindSecret, "secret",
+			[]listField{{"static_secrets", StateStatic}, {"dynamic_active_secrets", StateActive}, {"dynamic_warming_secrets", StateWarming}})
+	case "envoy.admin.v3.ScopedRoutesConfigDump":
+		err = p.scopedSection(f, path, known)
+	default:
+		if registry.Resolves(typeURL) {
+			p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: section %s not read (meshcheck does not model it)", path, typeURL))
+		} else {
+			p.dump.Unknown = append(p.dump.Unknown, Unknown{TypeURL: typeURL, Path: path, Raw: json.RawMessage(bytes.Clone(p.data[s:e]))})
 		}
-		if off < 0 {
-			off = c.offset
-		}
-		return p.fail(off, c.path, fmt.Errorf("not a valid %s: %s", msg.ProtoReflect().Descriptor().FullName(), trimProtoErr(err)))
-	}
-	return nil
-}
-
-func trimProtoErr(err error) string {
-	s := protojsonPos.ReplaceAllString(err.Error(), "")
-	s = strings.TrimPrefix(s, "proto:")
-	return strings.TrimLeft(s, " :")
-}
-
-// stripLeadingType removes a leading "@type" member from a JSON object: an
-// admin section is an Any, decoded here straight into its message type.
-// Anything else is returned unchanged.
-func stripLeadingType(raw []byte) []byte {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return raw
-	}
-	j := skipSpace(raw, i+1)
-	if !bytes.HasPrefix(raw[j:], atType) {
-		return raw
-	}
-	k := skipSpace(raw, j+len(atType))
-	if k >= len(raw) || raw[k] != ':' {
-		return raw
-	}
-	k = skipSpace(raw, k+1)
-	if k >= len(raw) || raw[k] != '"' {
-		return raw
-	}
-	end := bytes.IndexByte(raw[k+1:], '"')
-	if end < 0 || bytes.IndexByte(raw[k+1:k+1+end], '\\') >= 0 {
-		return raw
-	}
-	k = skipSpace(raw, k+1+end+1)
-	if k < len(raw) && raw[k] == ',' {
-		k++
-	}
-	out := make([]byte, 0, len(raw)-(k-i-1))
-	out = append(out, '{')
-	return append(out, raw[k:]...)
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-func ts(t *timestamppb.Timestamp) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.AsTime()
-}
-
-// unpack decodes an Any into dst; the error names the path and both types.
-func unpack(a *anypb.Any, dst proto.Message, path string) error {
-	if a == nil {
-		return fmt.Errorf("%s: missing", path)
-	}
-	if err := a.UnmarshalTo(dst); err != nil {
-		want := dst.ProtoReflect().Descriptor().FullName()
-		return fmt.Errorf("%s: expected %s, found %s: %w", path, want, a.GetTypeUrl(), err)
-	}
-	return nil
-}
-
-func updateError(u *adminv3.UpdateFailureState) *UpdateError {
-	if u == nil {
 		return nil
 	}
-	e := &UpdateError{Details: u.GetDetails(), Version: u.GetVersionInfo()}
-	if u.GetLastUpdateAttempt() != nil {
-		e.LastAttempt = u.GetLastUpdateAttempt().AsTime()
+	if err != nil {
+		return err
 	}
-	return e
+	if v, ok := f["version_info"]; ok {
+		if _, err := p.stringAt(v.start, v.end, path+".version_info"); err != nil {
+			return err
+		}
+	}
+	return p.unknownKeys(f, path, typeURL)
+}
+
+// unknownKeys reports section fields that the section's message type does
+// not have (a newer Envoy's additions).
+func (p *parser) unknownKeys(f map[string]member, path, typeURL string) error {
+	mt, err := protoregistry.GlobalTypes.FindMessageByURL(typeURL)
+	if err != nil {
+		return nil
+	}
+	fields := mt.Descriptor().Fields()
+	for k, m := range f {
+		if k == "@type" || fields.ByName(protoreflect.Name(k)) != nil {
+			continue
+		}
+		err := fmt.Errorf("unknown field %q in %s", k, registry.MessageName(typeURL))
+		if p.opts.Strict {
+			return p.fail(m.start, path, err)
+		}
+		p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: %v (a newer Envoy?): not read", path, err))
+	}
+	return nil
+}
+
+type listField struct {
+	key   string
+	state State
+}
+
+func (p *parser) resourceSection(f map[string]member, path string, known map[string]bool, k kind, field string, lists []listField) error {
+	for _, lf := range lists {
+		known[lf.key] = true
+		els, err := p.list(f, lf.key, path)
+		if err != nil {
+			return err
+		}
+		for i, el := range els {
+			ep := fmt.Sprintf("%s.%s[%d]", path, lf.key, i)
+			w, err := p.fields(el[0], ep)
+			if err != nil {
+				return err
+			}
+			meta, err := p.meta(w, ep, lf.state)
+			if err != nil {
+				return err
+			}
+			r, ok := w[field]
+			if !ok {
+				if meta.Error != nil {
+					meta.State = StateRejected
+					p.addRejected(k, meta)
+					continue
+				}
+				return p.fail(el[0], ep, fmt.Errorf("entry has no %q", field))
+			}
+			p.jobs = append(p.jobs, &job{kind: k, start: r.start, end: r.end, path: ep + "." + field, meta: meta, any: true})
+		}
+	}
+	return nil
+}
+
+func (p *parser) listenerSection(f map[string]member, path string, known map[string]bool) error {
+	known["static_listeners"], known["dynamic_listeners"], known["version_info"] = true, true, true
+	els, err := p.list(f, "static_listeners", path)
+	if err != nil {
+		return err
+	}
+	for i, el := range els {
+		ep := fmt.Sprintf("%s.static_listeners[%d]", path, i)
+		w, err := p.fields(el[0], ep)
+		if err != nil {
+			return err
+		}
+		meta, err := p.meta(w, ep, StateStatic)
+		if err != nil {
+			return err
+		}
+		if r, ok := w["listener"]; ok {
+			p.jobs = append(p.jobs, &job{kind: kindListener, start: r.start, end: r.end, path: ep + ".listener", meta: meta, any: true})
+		}
+	}
+	if els, err = p.list(f, "dynamic_listeners", path); err != nil {
+		return err
+	}
+	for i, el := range els {
+		ep := fmt.Sprintf("%s.dynamic_listeners[%d]", path, i)
+		w, err := p.fields(el[0], ep)
+		if err != nil {
+			return err
+		}
+		top, err := p.meta(w, ep, StateActive)
+		if err != nil {
+			return err
+		}
+		seen := false
+		for _, st := range []struct {
+			key   string
+			state State
+		}{{"active_state", StateActive}, {"warming_state", StateWarming}, {"draining_state", StateDraining}} {
+			m, ok := w[st.key]
+			if !ok || p.data[m.start] != '{' {
+				continue
+			}
+			sp := ep + "." + st.key
+			sw, err := p.fields(m.start, sp)
+			if err != nil {
+				return err
+			}
+			meta, err := p.meta(sw, sp, st.state)
+			if err != nil {
+				return err
+			}
+			meta.Name = top.Name
+			if st.state == StateActive {
+				meta.Error = top.Error
+			}
+			r, ok := sw["listener"]
+			if !ok {
+				continue
+			}
+			seen = true
+			p.jobs = append(p.jobs, &job{kind: kindListener, start: r.start, end: r.end, path: sp + ".listener", meta: meta, any: true})
+		}
+		if !seen && top.Error != nil {
+			top.State, top.Path = StateRejected, ep+".error_state"
+			p.addRejected(kindListener, top)
+		}
+	}
+	return nil
+}
+
+func (p *parser) bootstrapSection(f map[string]member, path string, known map[string]bool) error {
+	known["bootstrap"], known["last_updated"] = true, true
+	b, ok := f["bootstrap"]
+	if !ok {
+		return nil
+	}
+	p.jobs = append(p.jobs, &job{kind: kindBootstrap, start: b.start, end: b.end, path: path + ".bootstrap"})
+	return nil
+}
+
+func (p *parser) scopedSection(f map[string]member, path string, known map[string]bool) error {
+	for _, lf := range []listField{{"inline_scoped_route_configs", StateStatic}, {"dynamic_scoped_route_configs", StateActive}} {
+		known[lf.key] = true
+		els, err := p.list(f, lf.key, path)
+		if err != nil {
+			return err
+		}
+		for i, el := range els {
+			ep := fmt.Sprintf("%s.%s[%d]", path, lf.key, i)
+			w, err := p.fields(el[0], ep)
+			if err != nil {
+				return err
+			}
+			meta, err := p.meta(w, ep, lf.state)
+			if err != nil {
+				return err
+			}
+			inner, err := p.list(w, "scoped_route_configs", ep)
+			if err != nil {
+				return err
+			}
+			for j, r := range inner {
+				m := meta
+				m.Path = fmt.Sprintf("%s.scoped_route_configs[%d]", ep, j)
+				p.jobs = append(p.jobs, &job{kind: kindScoped, start: r[0], end: r[1], path: m.Path, meta: m, any: true})
+			}
+		}
+	}
+	return nil
+}
+
+func (p *parser) addRejected(k kind, meta Meta) {
+	switch k {
+	case kindListener:
+		p.dump.Listeners = append(p.dump.Listeners, &Listener{Meta: meta})
+	case kindCluster:
+		p.dump.Clusters = append(p.dump.Clusters, &Cluster{Meta: meta})
+	case kindRoute:
+		p.dump.Routes = append(p.dump.Routes, &RouteConfig{Meta: meta})
+	case kindSecret:
+		p.dump.Secrets = append(p.dump.Secrets, &Secret{Meta: meta})
+	case kindEndpoints:
+		p.dump.Endpoints = append(p.dump.Endpoints, &Endpoints{Meta: meta})
+	}
 }
