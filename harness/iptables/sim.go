@@ -242,6 +242,7 @@ type simState struct {
 	tproxy      bool
 	toPort      uint16
 	toAddr      netip.Addr
+	dstUnknown  bool // after REDIRECT at prerouting: the interface's primary address
 	trail       []Step
 	unsupported string
 }
@@ -339,6 +340,7 @@ func (s *simState) runActions(t *Table, c, base *Chain, r *Rule, depth int) (out
 				s.toPort = a.Ports.Lo
 			}
 			s.toAddr = a.Addr
+			s.translate()
 			return outAccept, false
 		case ActionTPROXY:
 			if s.p.Hook != HookPrerouting {
@@ -363,6 +365,32 @@ func (s *simState) runActions(t *Table, c, base *Chain, r *Rule, depth int) (out
 		}
 	}
 	return 0, true
+}
+
+// translate applies the NAT binding to the packet: tables after nat at this
+// hook (filter at priority 0, later nft chains) see the new destination, and
+// at output the route (so the output interface) is looked up again.
+func (s *simState) translate() {
+	addr := s.p.Dst.Addr()
+	switch {
+	case s.natKind == ActionDNAT && s.toAddr.IsValid():
+		addr = s.toAddr
+	case s.natKind == ActionRedirect && s.p.Hook == HookOutput:
+		addr = netip.MustParseAddr("127.0.0.1")
+		if s.fam == FamilyIPv6 {
+			addr = netip.IPv6Loopback()
+		}
+	case s.natKind == ActionRedirect:
+		s.dstUnknown = true
+	}
+	s.p.Dst = netip.AddrPortFrom(addr, s.toPort)
+	if s.p.Hook == HookOutput {
+		if addr.IsLoopback() {
+			s.p.OutIface = "lo"
+		} else if s.natKind == ActionDNAT && s.toAddr.IsValid() {
+			s.p.OutIface = "" // rerouted: unknown unless loopback
+		}
+	}
 }
 
 // matchRule evaluates every match; a known match that fails decides "no"
@@ -401,6 +429,9 @@ func (s *simState) match(m *Match) (bool, string) {
 		return (m.Proto == p.Proto) != m.Negate, ""
 	case MatchSrc, MatchDst:
 		a := p.Dst.Addr()
+		if m.Kind == MatchDst && s.dstUnknown {
+			return false, fmt.Sprintf("match %q after REDIRECT at prerouting (the new destination is the input interface's primary address)", m.Raw)
+		}
 		if m.Kind == MatchSrc {
 			if !p.Src.IsValid() {
 				return false, fmt.Sprintf("match %q needs the source address", m.Raw)
