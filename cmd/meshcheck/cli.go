@@ -48,6 +48,7 @@ type group struct {
 func groups() []group {
 	return []group{
 		xdsGroup(),
+		iptablesGroup(),
 	}
 }
 

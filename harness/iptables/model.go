@@ -106,21 +106,21 @@ type MatchKind int
 
 // The match kinds. MatchUnknown carries the verbatim text.
 const (
-	MatchUnknown   MatchKind = iota
-	MatchProto               // layer 4 protocol (Proto)
-	MatchSrc                 // source address (Prefix)
-	MatchDst                 // destination address (Prefix)
-	MatchInIface             // input interface (Iface, "+" suffix is a prefix)
-	MatchOutIface            // output interface
-	MatchSPort               // source port (Ports)
-	MatchDPort               // destination port (Ports)
-	MatchUID                 // socket owner UID (IDs)
-	MatchGID                 // socket owner GID (IDs)
-	MatchMark                // packet mark (Value/Mask)
-	MatchConnMark            // conntrack mark (Value/Mask)
-	MatchCTState             // conntrack state (States)
-	MatchFamily              // address family (Family), nftables "ip"/"ip6" payloads imply it
-	MatchComment             // a comment: always matches
+	MatchUnknown  MatchKind = iota
+	MatchProto              // layer 4 protocol (Proto)
+	MatchSrc                // source address (Prefix)
+	MatchDst                // destination address (Prefix)
+	MatchInIface            // input interface (Iface, "+" suffix is a prefix)
+	MatchOutIface           // output interface
+	MatchSPort              // source port (Ports)
+	MatchDPort              // destination port (Ports)
+	MatchUID                // socket owner UID (IDs)
+	MatchGID                // socket owner GID (IDs)
+	MatchMark               // packet mark (Value/Mask)
+	MatchConnMark           // conntrack mark (Value/Mask)
+	MatchCTState            // conntrack state (States)
+	MatchFamily             // address family (Family), nftables "ip"/"ip6" payloads imply it
+	MatchComment            // a comment: always matches
 )
 
 var matchKindNames = [...]string{"unknown", "proto", "src", "dst", "in-iface", "out-iface", "sport", "dport", "uid-owner", "gid-owner", "mark", "connmark", "ctstate", "family", "comment"}

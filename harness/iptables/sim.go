@@ -28,7 +28,14 @@ type Probe struct {
 
 func (p Probe) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s -> %s", p.Hook, p.Proto, p.Src, p.Dst)
+	src := "?"
+	if p.Src.IsValid() {
+		src = p.Src.String()
+		if p.Src.Port() == 0 {
+			src = p.Src.Addr().String() + ":?"
+		}
+	}
+	fmt.Fprintf(&b, "%s %s %s -> %s", p.Hook, p.Proto, src, p.Dst)
 	if p.InIface != "" {
 		fmt.Fprintf(&b, " in %s", p.InIface)
 	}

@@ -32,7 +32,7 @@ type randGen struct {
 }
 
 func (g *randGen) chance(p float64) bool { return g.r.Float64() < p }
-func pick[T any](g *randGen, xs []T) T  { return xs[g.r.IntN(len(xs))] }
+func pick[T any](g *randGen, xs []T) T   { return xs[g.r.IntN(len(xs))] }
 func (g *randGen) not(p float64) string {
 	if g.chance(p) {
 		return "! "
