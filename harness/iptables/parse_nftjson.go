@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,11 +16,15 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 	rs := &Ruleset{Format: FormatNftJSON}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	lineAt := func(off int64) int {
-		if off > int64(len(data)) {
-			off = int64(len(data))
+	var newlines []int64
+	for i, c := range data {
+		if c == '\n' {
+			newlines = append(newlines, int64(i))
 		}
-		return bytes.Count(data[:off], []byte("\n")) + 1
+	}
+	lineAt := func(off int64) int {
+		n, _ := slices.BinarySearch(newlines, off)
+		return n + 1
 	}
 	fail := func(off int64, err error) error {
 		return &ParseError{Format: FormatNftJSON, Line: lineAt(off), Err: err}

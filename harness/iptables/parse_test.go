@@ -242,3 +242,15 @@ func TestParseErrorsCarryLines(t *testing.T) {
 		})
 	}
 }
+
+func TestJumpLoopIsUnsupportedNotAHang(t *testing.T) {
+	doc := "*nat\n:OUTPUT ACCEPT [0:0]\n:A - [0:0]\n-A OUTPUT -j A\n-A A -j A\n-A A -j A\nCOMMIT\n"
+	rs, err := ParseSave([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Simulate(rs, out("tcp", "", "10.0.0.1:80", "eth0", 1, 1))
+	if err != nil || res.Verdict != VerdictUnsupported || !strings.Contains(res.Unsupported, "jump loop through chain A") {
+		t.Fatalf("want UNSUPPORTED for the loop, got %s %v", res, err)
+	}
+}

@@ -252,7 +252,13 @@ type simState struct {
 	dstUnknown  bool // after REDIRECT at prerouting: the interface's primary address
 	trail       []Step
 	unsupported string
+	stack       []*Chain
+	steps       int
 }
+
+// maxSteps bounds the rules evaluated for one probe (a DAG of jumps can be
+// exponential in paths; real rulesets are far below this).
+const maxSteps = 1 << 20
 
 func (s *simState) step(t *Table, c *Chain, i int, r *Rule) {
 	s.trail = append(s.trail, Step{Family: t.Family, Table: t.Name, Chain: c.Name, Rule: i + 1, Text: r.Text, Line: r.Line})
@@ -261,10 +267,23 @@ func (s *simState) step(t *Table, c *Chain, i int, r *Rule) {
 // evalChain runs chain c of table t; base is the hook's base chain.
 func (s *simState) evalChain(t *Table, c, base *Chain, depth int) outcome {
 	if depth > maxDepth {
-		s.unsupported = fmt.Sprintf("jumps nested deeper than %d (loop through chain %s)", maxDepth, c.Name)
+		s.unsupported = fmt.Sprintf("jumps nested deeper than %d (at chain %s)", maxDepth, c.Name)
 		return outUnsupported
 	}
+	for _, on := range s.stack {
+		if on == c {
+			s.unsupported = fmt.Sprintf("jump loop through chain %s (the kernel refuses such rulesets)", c.Name)
+			return outUnsupported
+		}
+	}
+	s.stack = append(s.stack, c)
+	defer func() { s.stack = s.stack[:len(s.stack)-1] }()
 	for i, r := range c.Rules {
+		s.steps++
+		if s.steps > maxSteps {
+			s.unsupported = fmt.Sprintf("more than %d rule evaluations", maxSteps)
+			return outUnsupported
+		}
 		ok, why := s.matchRule(r)
 		if why != "" {
 			s.step(t, c, i, r)

@@ -11,6 +11,9 @@ import (
 // splitWords splits a rule line like a shell would for iptables-restore:
 // double and single quotes group words, a backslash escapes the next byte.
 func splitWords(s string) ([]string, error) {
+	if !strings.ContainsAny(s, "\"'\\") {
+		return strings.Fields(s), nil
+	}
 	var out []string
 	var cur strings.Builder
 	inWord := false
