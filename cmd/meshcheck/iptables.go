@@ -226,6 +226,7 @@ func writeExplain(w io.Writer, p iptables.Probe, r iptables.Result) {
 type checkReport struct {
 	IstioVersion string         `json:"istioVersion"`
 	Format       string         `json:"format"`
+	Annotations  []string       `json:"annotations,omitempty"`
 	Passed       int            `json:"passed"`
 	Failed       int            `json:"failed"`
 	Unsupported  []string       `json:"unsupportedRules,omitempty"`
@@ -296,6 +297,9 @@ func runCheck(ctx context.Context, s streams, args []string) int {
 	}
 	outs := istio.Check(rs, istio.Behaviours(o, env))
 	rep := checkReport{IstioVersion: v.String(), Format: string(rs.Format)}
+	for _, k := range sortedKeys(ann) {
+		rep.Annotations = append(rep.Annotations, k+"="+ann[k])
+	}
 	for _, u := range rs.Unsupported() {
 		rep.Unsupported = append(rep.Unsupported, u.String())
 	}

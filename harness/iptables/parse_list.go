@@ -391,7 +391,7 @@ func parseListExtras(r *Rule, w []string, prot string) ([]string, error) {
 			neg = true
 			i++
 			if i >= len(w) {
-				return nil, errors.New("dangling !")
+				return nil, errors.New("dangling negation (!) at the end")
 			}
 		}
 		switch w[i] {

@@ -509,7 +509,7 @@ func parseSpec(r *Rule, w []string, fam Family) error {
 		}
 	}
 	if neg {
-		return errors.New("dangling !")
+		return errors.New("dangling negation (!) at the end")
 	}
 	return nil
 }

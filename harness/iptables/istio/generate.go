@@ -3,7 +3,6 @@ package istio
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 )
 
@@ -40,14 +39,6 @@ var builtin = map[string][]string{
 	"raw":    {"PREROUTING", "OUTPUT"},
 	"mangle": {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"},
 	"nat":    {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"},
-}
-
-func joinPorts(ps []uint16) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = strconv.Itoa(int(p))
-	}
-	return strings.Join(s, ",")
 }
 
 // dnsTargets are the "-d NS/32 " prefixes of the DNS rules ("" captures all).
