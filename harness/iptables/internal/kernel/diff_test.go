@@ -216,7 +216,7 @@ func TestDifferentialIstioLayouts(t *testing.T) {
 // TestDifferentialRandom generates rulesets over the supported matches and
 // targets, loads each through both iptables backends and compares every
 // probe. MESHCHECK_DIFF_SEED=N replays one seed; MESHCHECK_DIFF_COUNT sets
-// how many seeds run (default 16, from seed 1).
+// how many seeds run (default 24, from seed 1).
 func TestDifferentialRandom(t *testing.T) {
 	requireKernel(t)
 	seeds := []int64{}
@@ -227,7 +227,7 @@ func TestDifferentialRandom(t *testing.T) {
 		}
 		seeds = append(seeds, n)
 	} else {
-		count := 16
+		count := 24
 		if s := os.Getenv("MESHCHECK_DIFF_COUNT"); s != "" {
 			c, err := strconv.Atoi(s)
 			if err != nil {

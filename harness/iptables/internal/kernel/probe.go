@@ -190,7 +190,8 @@ func (l *Lab) Run(ctx context.Context, side Side, b Batch) ([]Outcome, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.Timeout+20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), ChildEnv+"=1")
+	// A race-enabled child would sleep a second at exit (atexit_sleep_ms).
+	cmd.Env = append(os.Environ(), ChildEnv+"=1", strings.TrimSpace("GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
