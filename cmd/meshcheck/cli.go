@@ -49,7 +49,9 @@ type group struct {
 func groups() []group {
 	return []group{
 		xdsGroup(),
-		logsGroup(), splitGroup(),
+		iptablesGroup(),
+		logsGroup(),
+		splitGroup(),
 	}
 }
 

@@ -1,0 +1,288 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/meshcheck/meshcheck/harness/iptables"
+	"github.com/meshcheck/meshcheck/harness/iptables/istio"
+)
+
+// probe is one comparison: what is sent, who sends it, and, for Istio
+// layouts, the behaviour it states.
+type probe struct {
+	p     iptables.Probe
+	token string
+	b     *istio.Behaviour
+}
+
+var srcPort atomic.Uint32
+
+// nextSrcPort gives every probe its own source port, so each is the first
+// packet of a new connection.
+func nextSrcPort() uint16 {
+	return uint16(20000 + srcPort.Add(1)%30000)
+}
+
+func lab(t *testing.T, ports []uint16, tproxy bool) *Lab {
+	t.Helper()
+	l, err := NewLab(context.Background(), ports, tproxy)
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	t.Cleanup(l.Close)
+	return l
+}
+
+func basePorts() []uint16 {
+	return []uint16{53, 80, 3306, 8080, 8081, 9080, 9999, 15001, 15006, 15008, 15020, 15021, 15053, 15090}
+}
+
+// runProbes sends every probe through the lab and returns the kernel's
+// landings by token.
+func runProbes(t *testing.T, l *Lab, ps []probe) map[string]Landing {
+	t.Helper()
+	type key struct {
+		side     Side
+		uid, gid uint32
+	}
+	batches := map[key]*Batch{}
+	var order []key
+	for _, pr := range ps {
+		k := key{side: SidePeer}
+		if pr.p.Hook == iptables.HookOutput {
+			k = key{side: SidePod, uid: *pr.p.UID, gid: *pr.p.GID}
+		}
+		b, ok := batches[k]
+		if !ok {
+			b = &Batch{Drop: k.side == SidePod, UID: k.uid, GID: k.gid, Timeout: 400 * time.Millisecond}
+			batches[k] = b
+			order = append(order, k)
+		}
+		b.Sends = append(b.Sends, Send{Token: pr.token, Proto: pr.p.Proto, Src: pr.p.Src, Dst: pr.p.Dst})
+	}
+	// Batches run concurrently: each waits up to its timeout for drops.
+	results := make([][]Outcome, len(order))
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, k := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = l.Run(context.Background(), k.side, *batches[k])
+		}()
+	}
+	wg.Wait()
+	outcomes := map[string]Outcome{}
+	for i := range order {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		for _, o := range results[i] {
+			outcomes[o.Token] = o
+		}
+	}
+	land := map[string]Landing{}
+	for _, pr := range ps {
+		obs, seen := l.Observed(pr.token)
+		land[pr.token] = Observe(pr.p.Proto, obs, seen, outcomes[pr.token])
+		if seen && outcomes[pr.token].Err != "" && pr.p.Proto == "tcp" {
+			t.Errorf("probe %s: a listener saw it but the client got %q", pr.p, outcomes[pr.token].Err)
+		}
+	}
+	return land
+}
+
+// compare checks each probe: simulator on the loaded text, simulator on the
+// rules saved back from the kernel, and the kernel itself must agree.
+func compare(t *testing.T, name, rules string, rs, saved *iptables.Ruleset, ps []probe, land map[string]Landing, replay string) int {
+	t.Helper()
+	n := 0
+	for _, pr := range ps {
+		n++
+		res, err := iptables.Simulate(rs, pr.p)
+		if err != nil {
+			t.Fatalf("simulate %s: %v", pr.p, err)
+		}
+		want, ok := Predict(pr.p, res)
+		got := land[pr.token]
+		kv, kp := KernelVerdict(pr.p, got)
+		if !ok || want != got {
+			t.Errorf("%s: kernel and simulator disagree\n probe:     %s\n simulator: %s\n  implies:  %s\n kernel:    %s %d: %s\n%s ruleset:\n%s", name, pr.p, res, want, kv, kp, got, replay, rules)
+			continue
+		}
+		if saved != nil {
+			res2, err := iptables.Simulate(saved, pr.p)
+			if err != nil || res2.Verdict != res.Verdict || res2.ToPort != res.ToPort {
+				t.Errorf("%s: probe %s: simulated on the loaded text %s, on the rules saved back from the kernel %s (%v)", name, pr.p, res, res2, err)
+			}
+		}
+		if pr.b != nil && !pr.b.Want.Matches(kv, kp) {
+			t.Errorf("%s: the kernel breaks the behaviour: expected %s, kernel did %s %d (%s)", name, pr.b, kv, kp, got)
+		}
+	}
+	return n
+}
+
+// tokenFor names a probe uniquely within a lab.
+func tokenFor(prefix string, i int) string { return prefix + "-" + strconv.Itoa(i) }
+
+// behaviourProbes turns Istio behaviours into probes with fresh source ports.
+func behaviourProbes(o istio.Options) []probe {
+	env := istio.Env{PodIP: PodIP, PeerIP: PeerIP, Iface: PodIface, ClusterIP: netip.MustParseAddr("10.96.0.100"), AppPort: 9080, AppUID: 1000, AppGID: 1000}
+	bs := istio.Behaviours(o, env)
+	ps := make([]probe, len(bs))
+	for i := range bs {
+		b := bs[i]
+		b.Probe.Src = netip.AddrPortFrom(b.Probe.Src.Addr(), nextSrcPort())
+		ps[i] = probe{p: b.Probe, token: tokenFor(b.Name, i), b: &b}
+	}
+	return ps
+}
+
+func portsOf(ps []probe) []uint16 {
+	ports := basePorts()
+	for _, pr := range ps {
+		if !slices.Contains(ports, pr.p.Dst.Port()) {
+			ports = append(ports, pr.p.Dst.Port())
+		}
+	}
+	return ports
+}
+
+// TestDifferentialIstioLayouts loads Istio's rules for every layout of the
+// matrix through iptables-legacy, iptables-nft (and nft -f for native
+// nftables), sends every behaviour's probe, and compares the kernel with the
+// simulator and with the behaviour.
+func TestDifferentialIstioLayouts(t *testing.T) {
+	requireKernel(t)
+	start := time.Now()
+	total, loads := 0, 0
+	for _, v := range istio.Matrix() {
+		text, nft, err := v.Rules()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rs *iptables.Ruleset
+		backends := []string{"legacy", "nft"}
+		if nft {
+			rs, err = iptables.ParseNft([]byte(text))
+			backends = []string{"nftables"}
+		} else {
+			rs, err = iptables.ParseSave([]byte(text))
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", v.Name, err)
+		}
+		for _, be := range backends {
+			t.Run(v.Name+"/"+be, func(t *testing.T) {
+				ps := behaviourProbes(v.Options)
+				l := lab(t, portsOf(ps), v.Options.Mode == istio.ModeTPROXY)
+				ctx := context.Background()
+				if be == "nftables" {
+					err = l.LoadNft(ctx, text)
+				} else {
+					err = l.LoadIPTables(ctx, be, text)
+				}
+				if err != nil {
+					t.Fatalf("load: %v\n%s", err, text)
+				}
+				loads++
+				savedText, err := l.Save(ctx, be)
+				if err != nil {
+					t.Fatal(err)
+				}
+				saved, err := iptables.Parse([]byte(savedText))
+				if err != nil {
+					t.Fatalf("parse the rules saved back: %v\n%s", err, savedText)
+				}
+				land := runProbes(t, l, ps)
+				total += compare(t, v.Name+"/"+be, text, rs, saved, ps, land, "")
+			})
+		}
+	}
+	t.Logf("%d probes over %d rulesets loaded into the kernel in %s", total, loads, time.Since(start).Round(time.Millisecond))
+}
+
+// TestDifferentialRandom generates rulesets over the supported matches and
+// targets, loads each through both iptables backends and compares every
+// probe. MESHCHECK_DIFF_SEED=N replays one seed; MESHCHECK_DIFF_COUNT sets
+// how many seeds run (default 24, from seed 1).
+func TestDifferentialRandom(t *testing.T) {
+	requireKernel(t)
+	seeds := []int64{}
+	if s := os.Getenv("MESHCHECK_DIFF_SEED"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("MESHCHECK_DIFF_SEED=%q: %v", s, err)
+		}
+		seeds = append(seeds, n)
+	} else {
+		count := 24
+		if s := os.Getenv("MESHCHECK_DIFF_COUNT"); s != "" {
+			c, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("MESHCHECK_DIFF_COUNT=%q: %v", s, err)
+			}
+			count = c
+		}
+		for i := 1; i <= count; i++ {
+			seeds = append(seeds, int64(i))
+		}
+	}
+	start := time.Now()
+	total, loads := 0, 0
+	for _, seed := range seeds {
+		g := NewRandomRuleset(seed)
+		rs, err := iptables.ParseSave([]byte(g.Rules))
+		if err != nil {
+			t.Fatalf("seed %d: generated rules do not parse: %v\n%s", seed, err, g.Rules)
+		}
+		for _, be := range []string{"legacy", "nft"} {
+			t.Run(fmt.Sprintf("seed-%d/%s", seed, be), func(t *testing.T) {
+				var ps []probe
+				for i, p := range g.Probes {
+					p.Src = netip.AddrPortFrom(p.Src.Addr(), nextSrcPort())
+					ps = append(ps, probe{p: p, token: tokenFor("r", i)})
+				}
+				l := lab(t, portsOf(ps), false)
+				if err := l.LoadIPTables(context.Background(), be, g.Rules); err != nil {
+					t.Fatalf("seed %d: load: %v\n%s", seed, err, g.Rules)
+				}
+				loads++
+				land := runProbes(t, l, ps)
+				replay := fmt.Sprintf(" replay: MESHCHECK_DIFF_SEED=%d go test -run 'TestDifferentialRandom' ./harness/iptables/internal/kernel\n", seed)
+				total += compare(t, fmt.Sprintf("seed %d %s", seed, be), g.Rules, rs, nil, ps, land, replay)
+			})
+		}
+	}
+	t.Logf("%d probes over %d random rulesets loaded into the kernel in %s", total, loads, time.Since(start).Round(time.Millisecond))
+}
+
+func TestLabCleansUp(t *testing.T) {
+	requireKernel(t)
+	l, err := NewLab(context.Background(), []uint16{9080}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, peer := l.Pod, l.Peer
+	l.Close()
+	l.Close()
+	for _, ns := range []string{pod, peer} {
+		if _, err := os.Stat("/run/netns/" + ns); !os.IsNotExist(err) {
+			t.Errorf("namespace %s still exists after Close (%v)", ns, err)
+		}
+	}
+	if strings.Contains(pod, "/") {
+		t.Errorf("bad name %q", pod)
+	}
+}

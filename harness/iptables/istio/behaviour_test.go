@@ -1,0 +1,123 @@
+package istio
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/meshcheck/meshcheck/harness/iptables"
+)
+
+func parseVariant(t *testing.T, v Variant) *iptables.Ruleset {
+	t.Helper()
+	text, nft, err := v.Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs *iptables.Ruleset
+	if nft {
+		rs, err = iptables.ParseNft([]byte(text))
+	} else {
+		rs, err = iptables.ParseSave([]byte(text))
+	}
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", v.Name, err, text)
+	}
+	return rs
+}
+
+// The generated rules of every layout have every behaviour of their options.
+func TestGeneratedRulesHaveTheirBehaviours(t *testing.T) {
+	for _, v := range Matrix() {
+		t.Run(v.Name, func(t *testing.T) {
+			rs := parseVariant(t, v)
+			if u := rs.Unsupported(); len(u) != 0 {
+				t.Errorf("generated rules use unsupported matches: %v", u)
+			}
+			for _, o := range Check(rs, Behaviours(v.Options, DefaultEnv())) {
+				if !o.Pass() {
+					t.Errorf("%v", o.Err)
+				}
+			}
+		})
+	}
+}
+
+// A check must be able to fail: rules without the proxy-UID RETURN send the
+// proxy's own traffic back to itself, and the check says so in words.
+func TestCheckFailsOnBrokenRules(t *testing.T) {
+	o := DefaultOptions(Version{1, 25})
+	text, err := IPTablesSave(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(text, "-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN\n", "", 1)
+	if broken == text {
+		t.Fatal("rule to remove not found")
+	}
+	rs, err := iptables.ParseSave([]byte(broken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, out := range Check(rs, Behaviours(o, DefaultEnv())) {
+		if !out.Pass() {
+			failed = append(failed, out.Err.Error())
+		}
+	}
+	if len(failed) != 1 {
+		t.Fatalf("want exactly one failure, got %d: %v", len(failed), failed)
+	}
+	want := "outbound-tcp-proxy-uid: expected outbound TCP from the proxy's UID 1337 to 10.96.0.100:80 to be untouched, got REDIRECT to 127.0.0.1:15001 via nat/OUTPUT #1 -A OUTPUT -j ISTIO_OUTPUT"
+	if !strings.HasPrefix(failed[0], want) {
+		t.Errorf("failure text:\n got: %s\nwant: %s...", failed[0], want)
+	}
+}
+
+func TestAnnotations(t *testing.T) {
+	cases := []struct {
+		name    string
+		ann     map[string]string
+		wantErr string
+		check   func(Options) bool
+	}{
+		{"exclude ports", map[string]string{AnnotationExcludeOutboundPorts: "3306, 6379"}, "", func(o Options) bool { return len(o.ExcludeOutboundPorts) == 2 }},
+		{"include all", map[string]string{AnnotationIncludeOutboundIPRanges: "*"}, "", func(o Options) bool { return o.captureAllOutbound() }},
+		{"include none", map[string]string{AnnotationIncludeOutboundIPRanges: ""}, "", func(o Options) bool { return !o.captureAllOutbound() }},
+		{"inbound none", map[string]string{AnnotationIncludeInboundPorts: ""}, "", func(o Options) bool { return o.IncludeInboundPorts != nil && len(o.IncludeInboundPorts) == 0 }},
+		{"bad cidr", map[string]string{AnnotationExcludeOutboundIPRanges: "10.0.0.0/33"}, "excludeOutboundIPRanges", nil},
+		{"bad port", map[string]string{AnnotationExcludeInboundPorts: "http"}, `bad port "http"`, nil},
+		{"typo", map[string]string{"traffic.sidecar.istio.io/excludeOutboundPort": "1"}, "not one that changes interception", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := DefaultOptions(Version{1, 25})
+			err := o.ApplyAnnotations(c.ann)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("want error containing %q, got %v", c.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(o) {
+				t.Errorf("options not set: %+v", o)
+			}
+		})
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	for in, want := range map[string]Version{"1.25": {1, 25}, "1.24.3": {1, 24}, "v1.31.0-beta.1": {1, 31}} {
+		got, err := ParseVersion(in)
+		if err != nil || got != want {
+			t.Errorf("ParseVersion(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "1", "one.two", "1.x"} {
+		if _, err := ParseVersion(bad); err == nil {
+			t.Errorf("ParseVersion(%q): want an error", bad)
+		}
+	}
+}

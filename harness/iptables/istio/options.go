@@ -1,0 +1,235 @@
+package istio
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Ports and identities istio-iptables uses by default.
+const (
+	OutboundPort = 15001 // Envoy's virtualOutbound listener
+	InboundPort  = 15006 // Envoy's virtualInbound listener
+	DNSPort      = 15053 // pilot-agent's DNS proxy
+	HBONEPort    = 15008 // always excluded from inbound capture
+	ProxyID      = 1337  // istio-proxy's UID and GID
+)
+
+// DefaultExcludedInboundPorts are excluded by the injector (-d): Envoy's
+// Prometheus port, the health port and pilot-agent's status port.
+var DefaultExcludedInboundPorts = []uint16{15090, 15021, 15020}
+
+// Mode is the inbound interception mode.
+type Mode string
+
+// The interception modes.
+const (
+	ModeRedirect Mode = "REDIRECT"
+	ModeTPROXY   Mode = "TPROXY"
+)
+
+// Version is an Istio minor version.
+type Version struct{ Major, Minor int }
+
+// ParseVersion reads "1.25", "1.25.3" or "1.25.0-beta.1".
+func ParseVersion(s string) (Version, error) {
+	parts := strings.SplitN(strings.TrimPrefix(s, "v"), ".", 3)
+	if len(parts) < 2 {
+		return Version{}, fmt.Errorf("istio version %q: want X.Y or X.Y.Z", s)
+	}
+	maj, err1 := strconv.Atoi(parts[0])
+	minor := parts[1]
+	if i := strings.IndexAny(minor, "-+"); i >= 0 {
+		minor = minor[:i]
+	}
+	mnr, err2 := strconv.Atoi(minor)
+	if err1 != nil || err2 != nil || maj < 1 {
+		return Version{}, fmt.Errorf("istio version %q: want X.Y or X.Y.Z", s)
+	}
+	return Version{maj, mnr}, nil
+}
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+// AtLeast reports whether v >= major.minor.
+func (v Version) AtLeast(major, minor int) bool {
+	return v.Major > major || (v.Major == major && v.Minor >= minor)
+}
+
+// Options are the settings that change the interception rules.
+type Options struct {
+	Version  Version
+	Mode     Mode
+	ProxyUID uint32
+	ProxyGID uint32
+	// DNSCapture is ISTIO_META_DNS_CAPTURE=true; Nameservers are the pod's
+	// resolv.conf servers (empty: every destination on port 53 is captured).
+	DNSCapture  bool
+	Nameservers []netip.Addr
+	// NativeNftables is values.global.nativeNftables (1.27 and later).
+	NativeNftables bool
+	// IncludeOutboundIPRanges: nil or containing 0.0.0.0/0 means "*".
+	IncludeOutboundIPRanges []netip.Prefix
+	ExcludeOutboundIPRanges []netip.Prefix
+	ExcludeOutboundPorts    []uint16
+	// IncludeInboundPorts: nil means "*"; an empty non-nil slice means none.
+	IncludeInboundPorts []uint16
+	// ExcludeInboundPorts adds to DefaultExcludedInboundPorts.
+	ExcludeInboundPorts []uint16
+}
+
+// DefaultOptions returns the defaults of an injected pod for version v.
+func DefaultOptions(v Version) Options {
+	return Options{Version: v, Mode: ModeRedirect, ProxyUID: ProxyID, ProxyGID: ProxyID}
+}
+
+// The pod annotations that change the rules.
+const (
+	AnnotationIncludeOutboundIPRanges = "traffic.sidecar.istio.io/includeOutboundIPRanges"
+	AnnotationExcludeOutboundIPRanges = "traffic.sidecar.istio.io/excludeOutboundIPRanges"
+	AnnotationExcludeOutboundPorts    = "traffic.sidecar.istio.io/excludeOutboundPorts"
+	AnnotationIncludeInboundPorts     = "traffic.sidecar.istio.io/includeInboundPorts"
+	AnnotationExcludeInboundPorts     = "traffic.sidecar.istio.io/excludeInboundPorts"
+	AnnotationInterceptionMode        = "sidecar.istio.io/interceptionMode"
+)
+
+// ApplyAnnotations sets o's fields from pod annotations; unknown keys are an
+// error so a typo does not silently check the defaults.
+func (o *Options) ApplyAnnotations(ann map[string]string) error {
+	keys := make([]string, 0, len(ann))
+	for k := range ann {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := strings.TrimSpace(ann[k])
+		var err error
+		switch k {
+		case AnnotationIncludeOutboundIPRanges:
+			if v == "*" {
+				o.IncludeOutboundIPRanges = nil
+			} else {
+				o.IncludeOutboundIPRanges, err = parsePrefixes(v)
+				if err == nil && o.IncludeOutboundIPRanges == nil {
+					o.IncludeOutboundIPRanges = []netip.Prefix{}
+				}
+			}
+		case AnnotationExcludeOutboundIPRanges:
+			o.ExcludeOutboundIPRanges, err = parsePrefixes(v)
+		case AnnotationExcludeOutboundPorts:
+			o.ExcludeOutboundPorts, err = parsePorts(v)
+		case AnnotationIncludeInboundPorts:
+			if v == "*" {
+				o.IncludeInboundPorts = nil
+			} else if o.IncludeInboundPorts, err = parsePorts(v); err == nil && o.IncludeInboundPorts == nil {
+				o.IncludeInboundPorts = []uint16{}
+			}
+		case AnnotationExcludeInboundPorts:
+			o.ExcludeInboundPorts, err = parsePorts(v)
+		case AnnotationInterceptionMode:
+			switch Mode(v) {
+			case ModeRedirect, ModeTPROXY:
+				o.Mode = Mode(v)
+			default:
+				err = fmt.Errorf("want REDIRECT or TPROXY")
+			}
+		default:
+			return fmt.Errorf("annotation %q: not one that changes interception (known: %s)", k, strings.Join([]string{
+				AnnotationIncludeOutboundIPRanges, AnnotationExcludeOutboundIPRanges, AnnotationExcludeOutboundPorts,
+				AnnotationIncludeInboundPorts, AnnotationExcludeInboundPorts, AnnotationInterceptionMode}, ", "))
+		}
+		if err != nil {
+			return fmt.Errorf("annotation %s=%q: %w", k, v, err)
+		}
+	}
+	return nil
+}
+
+// Validate reports options the generator cannot express.
+func (o Options) Validate() error {
+	if o.Mode != ModeRedirect && o.Mode != ModeTPROXY {
+		return fmt.Errorf("mode %q: want REDIRECT or TPROXY", o.Mode)
+	}
+	if o.NativeNftables && !o.Version.AtLeast(1, 27) {
+		return fmt.Errorf("native nftables needs Istio 1.27 or later, have %s", o.Version)
+	}
+	for _, p := range append(append([]netip.Prefix{}, o.IncludeOutboundIPRanges...), o.ExcludeOutboundIPRanges...) {
+		if !p.Addr().Is4() {
+			return fmt.Errorf("IP range %s: only IPv4 is generated", p)
+		}
+	}
+	for _, n := range o.Nameservers {
+		if !n.Is4() {
+			return fmt.Errorf("nameserver %s: only IPv4 is generated", n)
+		}
+	}
+	return nil
+}
+
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if f == "*" {
+			out = append(out, netip.MustParsePrefix("0.0.0.0/0"))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, err2 := netip.ParseAddr(f)
+			if err2 != nil {
+				return nil, err
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func parsePorts(s string) ([]uint16, error) {
+	var out []uint16
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(f, 10, 16)
+		if err != nil || n == 0 {
+			return nil, errors.New("bad port " + strconv.Quote(f))
+		}
+		out = append(out, uint16(n))
+	}
+	return out, nil
+}
+
+// captureAllOutbound reports whether includeOutboundIPRanges is "*".
+func (o Options) captureAllOutbound() bool {
+	if o.IncludeOutboundIPRanges == nil {
+		return true
+	}
+	for _, p := range o.IncludeOutboundIPRanges {
+		if p.Bits() == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// excludedInbound is 15008 followed by the injector's and the annotation's
+// excluded ports, without duplicates.
+func (o Options) excludedInbound() []uint16 {
+	out := []uint16{HBONEPort}
+	for _, p := range append(append([]uint16{}, DefaultExcludedInboundPorts...), o.ExcludeInboundPorts...) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,511 @@
+package iptables
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// ParseListing reads `iptables [-t TABLE] -vnL` or `-nL` output (legacy or
+// nft backend, ip6tables too). A listing does not name its table: tables
+// names the listed tables in order (a new table starts when a built-in chain
+// repeats); without names each table is guessed from its built-in chains
+// (PREROUTING and POSTROUTING: nat; with FORWARD too: mangle; PREROUTING and
+// OUTPUT only: raw; INPUT, FORWARD, OUTPUT: filter).
+//
+// A listing without -v does not show interfaces, so each of its rules gets
+// an unknown match saying so: simulating it reports UNSUPPORTED rather than
+// ignoring an "-o lo" it cannot see.
+func ParseListing(data []byte, tables ...string) (*Ruleset, error) {
+	rs := &Ruleset{Format: FormatListing}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
+	type section struct {
+		t       *Table
+		targets map[*Rule]listTarget
+	}
+	var (
+		secs    []*section
+		cur     *section
+		chain   *Chain
+		verbose = -1
+		lineNo  int
+	)
+	fail := func(text string, err error) error {
+		return &ParseError{Format: FormatListing, Line: lineNo, Text: text, Err: err}
+	}
+	for sc.Scan() {
+		lineNo++
+		raw := sc.Text()
+		line := strings.TrimSpace(raw)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		switch {
+		case f[0] == "Chain":
+			if len(f) < 3 {
+				return nil, fail(line, errors.New("chain header needs a name"))
+			}
+			name := f[1]
+			_, isBuiltin := builtinHooks[name]
+			if cur == nil || (isBuiltin && cur.t.Chain(name) != nil) {
+				cur = &section{t: &Table{Family: "", Line: lineNo}, targets: map[*Rule]listTarget{}}
+				secs = append(secs, cur)
+			}
+			if cur.t.Chain(name) != nil {
+				return nil, fail(line, fmt.Errorf("chain %s listed twice", name))
+			}
+			chain = &Chain{Name: name, Line: lineNo}
+			rest := strings.Join(f[2:], " ")
+			if strings.HasPrefix(rest, "(policy ") {
+				pol := strings.TrimRight(strings.Fields(rest)[1], ")")
+				if pol != "ACCEPT" && pol != "DROP" {
+					return nil, fail(line, fmt.Errorf("policy %q", pol))
+				}
+				chain.Hook, chain.Policy = builtinHooks[name], pol
+				if chain.Hook == "" {
+					return nil, fail(line, fmt.Errorf("chain %s has a policy but is not built in", name))
+				}
+				if len(f) >= 8 {
+					pk, err1 := parseSuffixed(f[4])
+					by, err2 := parseSuffixed(f[6])
+					if err1 == nil && err2 == nil {
+						chain.Counters = &Counters{Packets: pk, Bytes: by}
+					}
+				}
+			}
+			cur.t.Chains = append(cur.t.Chains, chain)
+		case f[0] == "pkts" || f[0] == "target":
+			verbose = 0
+			if f[0] == "pkts" {
+				verbose = 1
+			}
+		default:
+			if chain == nil || verbose < 0 {
+				return nil, fail(line, errors.New("rule before a chain header and column line"))
+			}
+			r, tgt, err := parseListRow(f, verbose == 1)
+			if err != nil {
+				return nil, fail(line, err)
+			}
+			r.Line = lineNo
+			chain.Rules = append(chain.Rules, r)
+			cur.targets[r] = tgt
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, &ParseError{Format: FormatListing, Line: lineNo + 1, Err: err}
+	}
+	if len(secs) == 0 {
+		return nil, &ParseError{Format: FormatListing, Line: lineNo, Err: errors.New("no chain found (want lines like: Chain OUTPUT (policy ACCEPT))")}
+	}
+	if len(tables) > 0 && len(tables) != len(secs) {
+		return nil, &ParseError{Format: FormatListing, Line: lineNo, Err: fmt.Errorf("%d tables named but %d listed", len(tables), len(secs))}
+	}
+	for i, s := range secs {
+		t := s.t
+		if len(tables) > 0 {
+			t.Name = tables[i]
+		} else {
+			t.Name = guessTable(t)
+		}
+		if _, ok := builtinChains[t.Name]; !ok {
+			return nil, &ParseError{Format: FormatListing, Line: t.Line, Err: fmt.Errorf("unknown table %q", t.Name)}
+		}
+		t.Family = inferFamily(t)
+		for _, c := range t.Chains {
+			if c.Hook != "" {
+				if !isBuiltin(t.Name, c.Name) {
+					return nil, &ParseError{Format: FormatListing, Line: c.Line, Err: fmt.Errorf("chain %s is not built into table %s", c.Name, t.Name)}
+				}
+				c.Type, c.Priority = t.Name, tablePriority(t.Name, c.Hook)
+			}
+			for _, r := range c.Rules {
+				a, err := s.targets[r].action(t)
+				if err != nil {
+					return nil, &ParseError{Format: FormatListing, Line: r.Line, Text: r.Text, Err: err}
+				}
+				if a != nil {
+					r.Actions = append(r.Actions, *a)
+				}
+			}
+		}
+		rs.Tables = append(rs.Tables, t)
+	}
+	return rs, nil
+}
+
+func guessTable(t *Table) string {
+	has := func(n string) bool { return t.Chain(n) != nil }
+	switch {
+	case has("PREROUTING") && has("FORWARD"):
+		return "mangle"
+	case has("PREROUTING") && has("POSTROUTING"):
+		return "nat"
+	case has("PREROUTING"):
+		return "raw"
+	case has("FORWARD"):
+		return "filter"
+	}
+	return "nat"
+}
+
+// parseSuffixed reads counters like "2606K" or "12M".
+func parseSuffixed(s string) (uint64, error) {
+	mult := uint64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1000, strings.TrimSuffix(s, "K")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1000000, strings.TrimSuffix(s, "M")
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1000000000, strings.TrimSuffix(s, "G")
+	case strings.HasSuffix(s, "T"):
+		mult, s = 1000000000000, strings.TrimSuffix(s, "T")
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n * mult, err
+}
+
+type listTarget struct {
+	name string
+	args []string
+}
+
+func (lt listTarget) action(t *Table) (*Action, error) {
+	raw := strings.TrimSpace(lt.name + " " + strings.Join(lt.args, " "))
+	a := &Action{Raw: raw}
+	args := lt.args
+	switch lt.name {
+	case "":
+		if len(args) > 0 {
+			return &Action{Kind: ActionUnknown, Raw: strings.Join(args, " ")}, nil
+		}
+		return nil, nil
+	case "ACCEPT", "DROP", "RETURN":
+		if len(args) > 0 {
+			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		}
+		a.Kind = map[string]ActionKind{"ACCEPT": ActionAccept, "DROP": ActionDrop, "RETURN": ActionReturn}[lt.name]
+	case "REJECT":
+		a.Kind = ActionReject
+	case "LOG", "NFLOG":
+		a.Kind = ActionLog
+	case "REDIRECT":
+		a.Kind = ActionRedirect
+		if len(args) == 3 && args[0] == "redir" && args[1] == "ports" {
+			pr, err := parsePortRange(args[2])
+			if err != nil {
+				return nil, err
+			}
+			a.Ports = pr
+		} else if len(args) != 0 {
+			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		}
+	case "DNAT":
+		if len(args) != 1 || !strings.HasPrefix(args[0], "to:") {
+			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		}
+		addr, pr, err := parseNATTo(strings.TrimPrefix(args[0], "to:"))
+		if err != nil {
+			return nil, err
+		}
+		a.Kind, a.Addr, a.Ports = ActionDNAT, addr, pr
+	case "TPROXY":
+		// TPROXY redirect 0.0.0.0:15006 mark 0x539/0xffffffff
+		if len(args) < 3 || args[0] != "TPROXY" || args[1] != "redirect" {
+			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		}
+		ap, err := netip.ParseAddrPort(args[2])
+		if err != nil {
+			return nil, fmt.Errorf("TPROXY address %q: %w", args[2], err)
+		}
+		a.Kind, a.Addr, a.Ports = ActionTPROXY, ap.Addr(), PortRange{ap.Port(), ap.Port()}
+		if len(args) == 5 && args[3] == "mark" {
+			v, m, err := parseMarkMask(args[4])
+			if err != nil {
+				return nil, err
+			}
+			a.Value, a.Mask, a.HasMark = v, m, true
+		}
+	case "MARK":
+		// MARK set 0x53a | MARK xset 0x53a/0xffffffff | MARK and/or/xor 0x..
+		if len(args) != 3 || args[0] != "MARK" {
+			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		}
+		v, m, err := parseMarkMask(args[2])
+		if err != nil {
+			return nil, err
+		}
+		a.Kind = ActionMark
+		switch args[1] {
+		case "set":
+			a.Value, a.Mask = v, 0xffffffff
+		case "xset":
+			a.Value, a.Mask = v, m
+		case "and":
+			a.Value, a.Mask = 0, ^v
+		case "or":
+			a.Value, a.Mask = v, v
+		case "xor":
+			a.Value, a.Mask = v, 0
+		default:
+			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		}
+	case "CONNMARK":
+		if len(args) == 2 && args[0] == "CONNMARK" && (args[1] == "save" || args[1] == "restore") {
+			a.Kind, a.NfMask, a.CtMask = ActionConnMark, 0xffffffff, 0xffffffff
+			a.ConnMarkOp = ConnMarkSave
+			if args[1] == "restore" {
+				a.ConnMarkOp = ConnMarkRestore
+			}
+			return a, nil
+		}
+		return &Action{Kind: ActionUnknown, Raw: raw}, nil
+	case "CT":
+		if len(args) == 3 && args[0] == "CT" && args[1] == "zone" {
+			z, err := strconv.ParseUint(args[2], 10, 16)
+			if err != nil {
+				return nil, fmt.Errorf("bad zone %q", args[2])
+			}
+			a.Kind, a.Zone = ActionCT, uint16(z)
+			return a, nil
+		}
+		if len(args) == 2 && args[0] == "CT" && args[1] == "notrack" {
+			a.Kind, a.NoTrack = ActionCT, true
+			return a, nil
+		}
+		return &Action{Kind: ActionUnknown, Raw: raw}, nil
+	default:
+		if t.Chain(lt.name) != nil && len(args) == 0 {
+			a.Kind, a.Chain = ActionJump, lt.name
+			return a, nil
+		}
+		if t.Chain(lt.name) == nil && !isTargetName(lt.name) && strings.ToUpper(lt.name) != lt.name {
+			return nil, fmt.Errorf("target %q is neither a listed chain nor a known target", lt.name)
+		}
+		return &Action{Kind: ActionUnknown, Raw: raw}, nil
+	}
+	return a, nil
+}
+
+func isOpt(s string) bool { return s == "--" || s == "-f" || s == "!f" }
+
+// parseListRow reads one rule row: [pkts bytes] [target] prot opt [in out]
+// source destination [extras].
+func parseListRow(f []string, verbose bool) (*Rule, listTarget, error) {
+	r := &Rule{}
+	var lt listTarget
+	i := 0
+	if verbose {
+		if len(f) < 8 {
+			return nil, lt, errors.New("too few columns for a -v listing row")
+		}
+		pk, err1 := parseSuffixed(f[0])
+		by, err2 := parseSuffixed(f[1])
+		if err1 != nil || err2 != nil {
+			return nil, lt, fmt.Errorf("bad counters %q %q", f[0], f[1])
+		}
+		r.Counters = &Counters{Packets: pk, Bytes: by}
+		i = 2
+	}
+	r.Text = strings.Join(f[i:], " ")
+	// The target column is empty for rules without -j.
+	if i+2 < len(f) && isOpt(f[i+2]) {
+		lt.name = f[i]
+		i++
+	} else if !(i+1 < len(f) && isOpt(f[i+1])) {
+		return nil, lt, errors.New("cannot find the opt column (--)")
+	}
+	need := 4
+	if verbose {
+		need = 6
+	}
+	if len(f) < i+need {
+		return nil, lt, errors.New("too few columns")
+	}
+	prot, opt := f[i], f[i+1]
+	i += 2
+	neg := strings.HasPrefix(prot, "!")
+	prot = normProto(strings.TrimPrefix(prot, "!"))
+	if prot != "all" {
+		r.Matches = append(r.Matches, Match{Kind: MatchProto, Proto: prot, Negate: neg, Raw: "-p " + f[i-2]})
+	}
+	if opt != "--" {
+		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: "opt " + opt})
+	}
+	if verbose {
+		for k, kind := range []MatchKind{MatchInIface, MatchOutIface} {
+			v := f[i+k]
+			if v == "*" {
+				continue
+			}
+			n := strings.HasPrefix(v, "!")
+			r.Matches = append(r.Matches, Match{Kind: kind, Iface: strings.TrimPrefix(v, "!"), Negate: n, Raw: map[MatchKind]string{MatchInIface: "in ", MatchOutIface: "out "}[kind] + v})
+		}
+		i += 2
+	} else {
+		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: "interfaces (not shown without -v)"})
+	}
+	for k, kind := range []MatchKind{MatchSrc, MatchDst} {
+		v := f[i+k]
+		n := strings.HasPrefix(v, "!")
+		v = strings.TrimPrefix(v, "!")
+		if v == "0.0.0.0/0" || v == "::/0" {
+			continue
+		}
+		pfx, err := parsePrefix(v)
+		if err != nil {
+			return nil, lt, fmt.Errorf("address %q: %w", f[i+k], err)
+		}
+		r.Matches = append(r.Matches, Match{Kind: kind, Prefix: pfx, Negate: n, Raw: map[MatchKind]string{MatchSrc: "source ", MatchDst: "destination "}[kind] + f[i+k]})
+	}
+	i += 2
+	rest := f[i:]
+	var err error
+	rest, err = parseListExtras(r, rest, prot)
+	if err != nil {
+		return nil, lt, err
+	}
+	lt.args = rest
+	return r, lt, nil
+}
+
+// parseListExtras reads match clauses and returns what is left (the
+// target's own text).
+func parseListExtras(r *Rule, w []string, prot string) ([]string, error) {
+	i := 0
+	add := func(m Match, from int) {
+		m.Raw = strings.Join(w[from:i], " ")
+		r.Matches = append(r.Matches, m)
+	}
+	for i < len(w) {
+		start := i
+		neg := false
+		if w[i] == "!" {
+			neg = true
+			i++
+			if i >= len(w) {
+				return nil, errors.New("dangling negation (!) at the end")
+			}
+		}
+		switch w[i] {
+		case "tcp", "udp":
+			p := w[i]
+			i++
+			for i < len(w) && (strings.HasPrefix(w[i], "dpt:") || strings.HasPrefix(w[i], "spt:") || strings.HasPrefix(w[i], "dpts:") || strings.HasPrefix(w[i], "spts:")) {
+				k, v, _ := strings.Cut(w[i], ":")
+				n := strings.HasPrefix(v, "!")
+				pr, err := parsePortRange(strings.TrimPrefix(v, "!"))
+				if err != nil {
+					return nil, err
+				}
+				kind := MatchDPort
+				if k[0] == 's' {
+					kind = MatchSPort
+				}
+				s := i
+				i++
+				add(Match{Kind: kind, Proto: p, Ports: []PortRange{pr}, Negate: n}, s)
+			}
+			if i < len(w) && (strings.HasPrefix(w[i], "flags:") || w[i] == "option=") {
+				s := i
+				for i < len(w) && w[i] != "!" && !strings.Contains("tcp udp multiport owner mark connmark ctstate state /*", w[i]) {
+					i++
+				}
+				add(Match{Kind: MatchUnknown}, s)
+			}
+		case "multiport":
+			if i+2 >= len(w) {
+				return nil, errors.New("multiport needs ports")
+			}
+			kind := MatchDPort
+			switch w[i+1] {
+			case "dports":
+			case "sports":
+				kind = MatchSPort
+			default:
+				i += 3
+				add(Match{Kind: MatchUnknown}, start)
+				continue
+			}
+			v := w[i+2]
+			n := strings.HasPrefix(v, "!")
+			ports, err := parsePortList(strings.TrimPrefix(v, "!"))
+			if err != nil {
+				return nil, err
+			}
+			i += 3
+			add(Match{Kind: kind, Proto: prot, Ports: ports, Negate: n}, start)
+		case "owner":
+			// owner UID match 1337
+			if i+3 >= len(w) || w[i+2] != "match" || (w[i+1] != "UID" && w[i+1] != "GID") {
+				i = len(w)
+				add(Match{Kind: MatchUnknown}, start)
+				continue
+			}
+			ids, err := parseIDRange(w[i+3])
+			kind := MatchUID
+			if w[i+1] == "GID" {
+				kind = MatchGID
+			}
+			i += 4
+			if err != nil {
+				add(Match{Kind: MatchUnknown}, start)
+				continue
+			}
+			add(Match{Kind: kind, IDs: ids, Negate: neg}, start)
+		case "mark", "connmark":
+			// mark match [!] 0x539[/0xff]
+			if i+2 >= len(w) || w[i+1] != "match" {
+				return nil, fmt.Errorf("%s: want 'match'", w[i])
+			}
+			kind := MatchMark
+			if w[i] == "connmark" {
+				kind = MatchConnMark
+			}
+			i += 2
+			if w[i] == "!" {
+				neg = true
+				i++
+				if i >= len(w) {
+					return nil, errors.New("mark match needs a value")
+				}
+			}
+			v, m, err := parseMarkMask(w[i])
+			if err != nil {
+				return nil, err
+			}
+			i++
+			add(Match{Kind: kind, Value: v & m, Mask: m, Negate: neg}, start)
+		case "ctstate", "state":
+			if i+1 >= len(w) {
+				return nil, errors.New("ctstate needs states")
+			}
+			i += 2
+			add(Match{Kind: MatchCTState, States: strings.Split(w[i-1], ","), Negate: neg}, start)
+		case "/*":
+			for i < len(w) && w[i] != "*/" {
+				i++
+			}
+			if i == len(w) {
+				return nil, errors.New("unterminated /* comment */")
+			}
+			i++
+			add(Match{Kind: MatchComment}, start)
+		default:
+			if neg {
+				i = len(w)
+				add(Match{Kind: MatchUnknown}, start)
+				continue
+			}
+			return w[i:], nil
+		}
+	}
+	return nil, nil
+}

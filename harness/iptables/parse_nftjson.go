@@ -1,0 +1,439 @@
+package iptables
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ParseNftJSON reads `nft -j list ruleset` output. Rules are converted to
+// the same model as the text form; their Text is rendered in nft syntax.
+func ParseNftJSON(data []byte) (*Ruleset, error) {
+	rs := &Ruleset{Format: FormatNftJSON}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var newlines []int64
+	for i, c := range data {
+		if c == '\n' {
+			newlines = append(newlines, int64(i))
+		}
+	}
+	lineAt := func(off int64) int {
+		n, _ := slices.BinarySearch(newlines, off)
+		return n + 1
+	}
+	fail := func(off int64, err error) error {
+		return &ParseError{Format: FormatNftJSON, Line: lineAt(off), Err: err}
+	}
+	expect := func(want json.Delim) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return fail(dec.InputOffset(), err)
+		}
+		if d, ok := tok.(json.Delim); !ok || d != want {
+			return fail(dec.InputOffset(), fmt.Errorf("want %q, got %v", want, tok))
+		}
+		return nil
+	}
+	if err := expect('{'); err != nil {
+		return nil, err
+	}
+	found := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fail(dec.InputOffset(), err)
+		}
+		if tok != "nftables" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, fail(dec.InputOffset(), err)
+			}
+			continue
+		}
+		found = true
+		if err := expect('['); err != nil {
+			return nil, err
+		}
+		for dec.More() {
+			off := dec.InputOffset()
+			for off < int64(len(data)) && strings.IndexByte(" \t\r\n,", data[off]) >= 0 {
+				off++
+			}
+			var obj map[string]json.RawMessage
+			if err := dec.Decode(&obj); err != nil {
+				return nil, fail(dec.InputOffset(), err)
+			}
+			line := lineAt(off)
+			if err := addJSONObject(rs, obj, line); err != nil {
+				return nil, &ParseError{Format: FormatNftJSON, Line: line, Err: err}
+			}
+		}
+		if err := expect(']'); err != nil {
+			return nil, err
+		}
+	}
+	if !found {
+		return nil, fail(0, errors.New(`no "nftables" array`))
+	}
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				for _, a := range r.Actions {
+					if (a.Kind == ActionJump || a.Kind == ActionGoto) && t.Chain(a.Chain) == nil {
+						return nil, &ParseError{Format: FormatNftJSON, Line: r.Line, Text: r.Text, Err: fmt.Errorf("jump to chain %q which does not exist in table %s %s", a.Chain, t.Family, t.Name)}
+					}
+				}
+			}
+		}
+	}
+	return rs, nil
+}
+
+type jsonChain struct {
+	Family string      `json:"family"`
+	Table  string      `json:"table"`
+	Name   string      `json:"name"`
+	Type   string      `json:"type"`
+	Hook   string      `json:"hook"`
+	Prio   json.Number `json:"prio"`
+	Policy string      `json:"policy"`
+}
+
+type jsonRule struct {
+	Family string            `json:"family"`
+	Table  string            `json:"table"`
+	Chain  string            `json:"chain"`
+	Expr   []json.RawMessage `json:"expr"`
+}
+
+func addJSONObject(rs *Ruleset, obj map[string]json.RawMessage, line int) error {
+	find := func(fam, name string) *Table {
+		for _, t := range rs.Tables {
+			if string(t.Family) == fam && t.Name == name {
+				return t
+			}
+		}
+		return nil
+	}
+	for kind, body := range obj {
+		switch kind {
+		case "metainfo", "set", "map", "element", "flowtable", "counter", "quota", "ct helper", "limit", "secmark", "synproxy":
+		case "table":
+			var t struct{ Family, Name string }
+			if err := json.Unmarshal(body, &t); err != nil {
+				return err
+			}
+			switch t.Family {
+			case "ip", "ip6", "inet":
+			default:
+				continue // arp, bridge, netdev tables are not simulated
+			}
+			if find(t.Family, t.Name) == nil {
+				rs.Tables = append(rs.Tables, &Table{Family: Family(t.Family), Name: t.Name, Line: line})
+			}
+		case "chain":
+			var c jsonChain
+			if err := json.Unmarshal(body, &c); err != nil {
+				return err
+			}
+			t := find(c.Family, c.Table)
+			if t == nil {
+				if c.Family != "ip" && c.Family != "ip6" && c.Family != "inet" {
+					continue
+				}
+				return fmt.Errorf("chain %s in undeclared table %s %s", c.Name, c.Family, c.Table)
+			}
+			ch := &Chain{Name: c.Name, Line: line}
+			if c.Hook != "" {
+				ch.Hook, ch.Type, ch.Policy = Hook(c.Hook), c.Type, "ACCEPT"
+				if c.Policy == "drop" {
+					ch.Policy = "DROP"
+				}
+				if p, err := strconv.Atoi(c.Prio.String()); err == nil {
+					ch.Priority = p
+				} else if p, ok := nftPriorities[c.Prio.String()]; ok {
+					ch.Priority = p
+				}
+			}
+			t.Chains = append(t.Chains, ch)
+		case "rule":
+			var r jsonRule
+			if err := json.Unmarshal(body, &r); err != nil {
+				return err
+			}
+			t := find(r.Family, r.Table)
+			if t == nil {
+				if r.Family != "ip" && r.Family != "ip6" && r.Family != "inet" {
+					continue
+				}
+				return fmt.Errorf("rule in undeclared table %s %s", r.Family, r.Table)
+			}
+			c := t.Chain(r.Chain)
+			if c == nil {
+				return fmt.Errorf("rule in undeclared chain %s", r.Chain)
+			}
+			rule, err := jsonRuleToModel(r.Expr)
+			if err != nil {
+				return err
+			}
+			rule.Line = line
+			c.Rules = append(c.Rules, rule)
+		default:
+			return fmt.Errorf("unknown object %q", kind)
+		}
+	}
+	return nil
+}
+
+func jsonRuleToModel(exprs []json.RawMessage) (*Rule, error) {
+	r := &Rule{}
+	var texts []string
+	for _, raw := range exprs {
+		var e map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, fmt.Errorf("expression %s: %w", raw, err)
+		}
+		if len(e) != 1 {
+			return nil, fmt.Errorf("expression %s: want one key", raw)
+		}
+		for k, v := range e {
+			text, m, a, err := jsonExpr(k, v)
+			if err != nil {
+				return nil, fmt.Errorf("expression %s: %w", raw, err)
+			}
+			if text == "" {
+				continue
+			}
+			texts = append(texts, text)
+			if m != nil {
+				m.Raw = text
+				r.Matches = append(r.Matches, *m)
+			}
+			if a != nil {
+				a.Raw = text
+				r.Actions = append(r.Actions, *a)
+			}
+		}
+	}
+	r.Text = strings.Join(texts, " ")
+	return r, nil
+}
+
+// jsonValue renders a right-hand side in nft text syntax.
+func jsonValue(v json.RawMessage) (string, error) {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s, nil
+	}
+	var n json.Number
+	if json.Unmarshal(v, &n) == nil {
+		return n.String(), nil
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(v, &list) == nil {
+		parts := make([]string, len(list))
+		for i, x := range list {
+			p, err := jsonValue(x)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = p
+		}
+		return strings.Join(parts, ","), nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(v, &obj); err != nil {
+		return "", fmt.Errorf("value %s", v)
+	}
+	if s, ok := obj["set"]; ok {
+		inner, err := jsonValue(s)
+		if err != nil {
+			return "", err
+		}
+		return "{ " + strings.ReplaceAll(inner, ",", ", ") + " }", nil
+	}
+	if p, ok := obj["prefix"]; ok {
+		var pf struct {
+			Addr string      `json:"addr"`
+			Len  json.Number `json:"len"`
+		}
+		if err := json.Unmarshal(p, &pf); err != nil {
+			return "", err
+		}
+		return pf.Addr + "/" + pf.Len.String(), nil
+	}
+	if rg, ok := obj["range"]; ok {
+		var pair []json.RawMessage
+		if err := json.Unmarshal(rg, &pair); err != nil || len(pair) != 2 {
+			return "", fmt.Errorf("range %s", rg)
+		}
+		a, err1 := jsonValue(pair[0])
+		b, err2 := jsonValue(pair[1])
+		if err1 != nil || err2 != nil {
+			return "", fmt.Errorf("range %s", rg)
+		}
+		return a + "-" + b, nil
+	}
+	if m, ok := obj["meta"]; ok {
+		var k struct{ Key string }
+		_ = json.Unmarshal(m, &k)
+		return "meta " + k.Key, nil
+	}
+	if m, ok := obj["ct"]; ok {
+		var k struct{ Key string }
+		_ = json.Unmarshal(m, &k)
+		return "ct " + k.Key, nil
+	}
+	return "", errUnknownExpr
+}
+
+// jsonExpr converts one expression by rendering it as nft text and reusing
+// the text parser, so both forms share one meaning.
+func jsonExpr(kind string, v json.RawMessage) (string, *Match, *Action, error) {
+	var text string
+	switch kind {
+	case "counter":
+		return "", nil, nil, nil
+	case "match":
+		var m struct {
+			Op    string          `json:"op"`
+			Left  json.RawMessage `json:"left"`
+			Right json.RawMessage `json:"right"`
+		}
+		if err := json.Unmarshal(v, &m); err != nil {
+			return "", nil, nil, err
+		}
+		var left map[string]json.RawMessage
+		if err := json.Unmarshal(m.Left, &left); err != nil {
+			return "", nil, nil, err
+		}
+		var lhs string
+		switch {
+		case left["meta"] != nil:
+			var k struct{ Key string }
+			_ = json.Unmarshal(left["meta"], &k)
+			lhs = "meta " + k.Key
+		case left["payload"] != nil:
+			var p struct{ Protocol, Field string }
+			_ = json.Unmarshal(left["payload"], &p)
+			lhs = p.Protocol + " " + p.Field
+		case left["ct"] != nil:
+			var k struct{ Key string }
+			_ = json.Unmarshal(left["ct"], &k)
+			lhs = "ct " + k.Key
+		default:
+			return unknownJSON(kind, v)
+		}
+		rhs, err := jsonValue(m.Right)
+		if err != nil {
+			return unknownJSON(kind, v)
+		}
+		op := ""
+		switch m.Op {
+		case "==", "in":
+		case "!=":
+			op = "!= "
+		default:
+			return unknownJSON(kind, v)
+		}
+		text = lhs + " " + op + rhs
+	case "accept", "drop", "return":
+		text = kind
+	case "reject":
+		text = "reject"
+	case "log":
+		text = "log"
+	case "jump", "goto":
+		var j struct{ Target string }
+		if err := json.Unmarshal(v, &j); err != nil {
+			return "", nil, nil, err
+		}
+		text = kind + " " + j.Target
+	case "redirect", "dnat", "tproxy":
+		var n struct {
+			Family string          `json:"family"`
+			Addr   json.RawMessage `json:"addr"`
+			Port   json.RawMessage `json:"port"`
+		}
+		if len(v) > 0 && string(v) != "null" {
+			if err := json.Unmarshal(v, &n); err != nil {
+				return "", nil, nil, err
+			}
+		}
+		text = kind
+		if n.Family != "" {
+			text += " " + n.Family
+		}
+		addr, port := "", ""
+		if len(n.Addr) > 0 {
+			a, err := jsonValue(n.Addr)
+			if err != nil {
+				return unknownJSON(kind, v)
+			}
+			addr = a
+		}
+		if len(n.Port) > 0 {
+			p, err := jsonValue(n.Port)
+			if err != nil {
+				return unknownJSON(kind, v)
+			}
+			port = ":" + p
+		}
+		if addr != "" || port != "" {
+			if strings.Contains(addr, ":") && port != "" {
+				addr = "[" + addr + "]"
+			}
+			text += " to " + addr + port
+		}
+	case "mangle":
+		var m struct {
+			Key   json.RawMessage `json:"key"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(v, &m); err != nil {
+			return "", nil, nil, err
+		}
+		k, err1 := jsonValue(m.Key)
+		val, err2 := jsonValue(m.Value)
+		if err1 != nil || err2 != nil {
+			return unknownJSON(kind, v)
+		}
+		text = k + " set " + val
+	default:
+		return unknownJSON(kind, v)
+	}
+	toks, err := nftTokens(text)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	r, err := parseNftRule(toks, "")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	var m *Match
+	var a *Action
+	if len(r.Matches) == 1 {
+		m = &r.Matches[0]
+	}
+	if len(r.Actions) == 1 {
+		a = &r.Actions[0]
+	}
+	if m == nil && a == nil {
+		return unknownJSON(kind, v)
+	}
+	return text, m, a, nil
+}
+
+func unknownJSON(kind string, v json.RawMessage) (string, *Match, *Action, error) {
+	text := fmt.Sprintf("{%q: %s}", kind, v)
+	switch kind {
+	case "match":
+		return text, &Match{Kind: MatchUnknown}, nil, nil
+	}
+	return text, nil, &Action{Kind: ActionUnknown}, nil
+}
