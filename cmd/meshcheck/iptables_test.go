@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,13 +9,6 @@ import (
 
 	"github.com/meshcheck/meshcheck/harness/iptables/istio"
 )
-
-func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, streams{In: strings.NewReader(stdin), Out: &out, Err: &errb})
-	return code, out.String(), errb.String()
-}
 
 func writeRules(t *testing.T, text string) string {
 	t.Helper()
@@ -67,7 +58,7 @@ func TestIptablesExplain(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			code, out, errs := runCLI(t, c.stdin, append([]string{"iptables", "explain"}, c.args...)...)
+			code, out, errs := runCLI(c.stdin, append([]string{"iptables", "explain"}, c.args...)...)
 			if code != c.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, out, errs)
 			}
@@ -104,13 +95,13 @@ func TestIptablesCheck(t *testing.T) {
 	good := writeRules(t, istioRules(t, dns))
 	broken := writeRules(t, strings.Replace(istioRules(t, dns), "-A ISTIO_OUTPUT -j ISTIO_OUTPUT_DNS\n", "", 1))
 	t.Run("pass", func(t *testing.T) {
-		code, out, errs := runCLI(t, "", "iptables", "check", "--rules", good, "--istio-version", "1.25.2", "--dns-capture", "--nameserver", "10.96.0.10")
+		code, out, errs := runCLI("", "iptables", "check", "--rules", good, "--istio-version", "1.25.2", "--dns-capture", "--nameserver", "10.96.0.10")
 		if code != exitOK || !strings.Contains(out, "0 failed") || !strings.Contains(out, "PASS  DNS over UDP from UID 1000 to nameserver 10.96.0.10:53 is redirected to 15053") {
 			t.Fatalf("exit %d\n%s%s", code, out, errs)
 		}
 	})
 	t.Run("fail names the behaviour and the trail", func(t *testing.T) {
-		code, out, _ := runCLI(t, "", "iptables", "check", "--rules", broken, "--dns-capture", "--nameserver", "10.96.0.10")
+		code, out, _ := runCLI("", "iptables", "check", "--rules", broken, "--dns-capture", "--nameserver", "10.96.0.10")
 		if code != exitFail {
 			t.Fatalf("exit %d, want %d\n%s", code, exitFail, out)
 		}
@@ -121,7 +112,7 @@ func TestIptablesCheck(t *testing.T) {
 		}
 	})
 	t.Run("dns off expects untouched", func(t *testing.T) {
-		code, out, _ := runCLI(t, "", "iptables", "check", "--rules", good)
+		code, out, _ := runCLI("", "iptables", "check", "--rules", good)
 		if code != exitFail || !strings.Contains(out, "FAIL  DNS over UDP from UID 1000 to nameserver 10.96.0.10:53 (capture off) is untouched") {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
@@ -130,7 +121,7 @@ func TestIptablesCheck(t *testing.T) {
 		o := istio.DefaultOptions(v)
 		o.ExcludeOutboundPorts = []uint16{3306}
 		rules := writeRules(t, istioRules(t, o))
-		code, out, errs := runCLI(t, "", "iptables", "check", "--rules", rules, "--annotation", "traffic.sidecar.istio.io/excludeOutboundPorts=3306", "-o", "json")
+		code, out, errs := runCLI("", "iptables", "check", "--rules", rules, "--annotation", "traffic.sidecar.istio.io/excludeOutboundPorts=3306", "-o", "json")
 		if code != exitOK {
 			t.Fatalf("exit %d\n%s%s", code, out, errs)
 		}
@@ -154,13 +145,13 @@ func TestIptablesCheck(t *testing.T) {
 			{"--rules", good, "--nameserver", "10.0.0.1"},
 			{},
 		} {
-			if code, _, errs := runCLI(t, "", append([]string{"iptables", "check"}, args...)...); code != exitUsage {
+			if code, _, errs := runCLI("", append([]string{"iptables", "check"}, args...)...); code != exitUsage {
 				t.Errorf("%v: exit %d, want %d (%s)", args, code, exitUsage, errs)
 			}
 		}
 	})
 	t.Run("help", func(t *testing.T) {
-		code, _, errs := runCLI(t, "", "iptables", "check", "-h")
+		code, _, errs := runCLI("", "iptables", "check", "-h")
 		if code != exitOK || !strings.Contains(errs, "Examples:") {
 			t.Errorf("exit %d\n%s", code, errs)
 		}

@@ -1,18 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 )
-
-func runCLI(stdin string, args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = run(context.Background(), args, streams{In: strings.NewReader(stdin), Out: &out, Err: &errb})
-	return code, out.String(), errb.String()
-}
 
 func TestLogsParse(t *testing.T) {
 	code, out, errs := runCLI("", "logs", "parse", "-o", "json", "testdata/logs/gateway-json.log")

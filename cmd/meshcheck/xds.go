@@ -20,10 +20,10 @@ func xdsGroup() group {
 		name:    "xds",
 		summary: "read Envoy config dumps: trace a request, lint, check expectations, diff",
 		commands: []command{
-			{name: "trace", summary: "where does this request go, and why", usage: traceUsage, run: xdsTrace},
-			{name: "lint", summary: "flag broken or suspicious config in a dump", usage: lintUsage, run: xdsLint},
-			{name: "check", summary: "check a dump against an expectation spec", usage: checkUsage, run: xdsCheck},
-			{name: "diff", summary: "semantic diff of two dumps after normalization", usage: diffUsage, run: xdsDiff},
+			{name: "trace", summary: "where does this request go, and why", usage: xdsTraceUsage, run: xdsTrace},
+			{name: "lint", summary: "flag broken or suspicious config in a dump", usage: xdsLintUsage, run: xdsLint},
+			{name: "check", summary: "check a dump against an expectation spec", usage: xdsCheckUsage, run: xdsCheck},
+			{name: "diff", summary: "semantic diff of two dumps after normalization", usage: xdsDiffUsage, run: xdsDiff},
 		},
 	}
 }
@@ -58,7 +58,7 @@ func checkOutput(o string) error {
 	return nil
 }
 
-const traceUsage = `
+const xdsTraceUsage = `
 Exit codes: 0 a route (or TCP proxy) was found; 3 Envoy would find no listener,
 filter chain, virtual host or route (the reason is printed); 4 the trace met
 something meshcheck cannot decide (named under "unsupported").
@@ -77,7 +77,7 @@ Examples:
 const exitUndecided = 4
 
 func xdsTrace(_ context.Context, s streams, args []string) int {
-	c := command{name: "trace", summary: "where does this request go, and why", usage: traceUsage}
+	c := command{name: "trace", summary: "where does this request go, and why", usage: xdsTraceUsage}
 	fs := newFlagSet("xds", c, s)
 	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
 	role := fs.String("role", "", "gateway, sidecar-outbound or sidecar-inbound (required)")
@@ -166,7 +166,7 @@ func xdsTrace(_ context.Context, s streams, args []string) int {
 }
 
 func xdsLint(_ context.Context, s streams, args []string) int {
-	c := command{name: "lint", summary: "flag broken or suspicious config in a dump", usage: lintUsage}
+	c := command{name: "lint", summary: "flag broken or suspicious config in a dump", usage: xdsLintUsage}
 	fs := newFlagSet("xds", c, s)
 	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
 	out := fs.String("o", "text", "output: text or json")
@@ -204,7 +204,7 @@ func xdsLint(_ context.Context, s streams, args []string) int {
 	return exitOK
 }
 func xdsCheck(_ context.Context, s streams, args []string) int {
-	c := command{name: "check", summary: "check a dump against an expectation spec", usage: checkUsage}
+	c := command{name: "check", summary: "check a dump against an expectation spec", usage: xdsCheckUsage}
 	fs := newFlagSet("xds", c, s)
 	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
 	specFile := fs.String("expect", "", "expectation spec `SPEC.yaml` (required)")
@@ -261,7 +261,7 @@ func xdsCheck(_ context.Context, s streams, args []string) int {
 	return exitOK
 }
 func xdsDiff(_ context.Context, s streams, args []string) int {
-	c := command{name: "diff", summary: "semantic diff of two dumps after normalization", usage: diffUsage}
+	c := command{name: "diff", summary: "semantic diff of two dumps after normalization", usage: xdsDiffUsage}
 	fs := newFlagSet("xds", c, s)
 	out := fs.String("o", "text", "output: text or json")
 	redact := fs.Bool("redact-ips", false, "ignore endpoint IP addresses")
@@ -309,7 +309,7 @@ func xdsDiff(_ context.Context, s streams, args []string) int {
 }
 
 const (
-	lintUsage = `
+	xdsLintUsage = `
 Exit codes: 0 no finding of severity error; 1 at least one.
 
 Errors: a missing route config or cluster, an EDS cluster with no assignment
@@ -320,7 +320,7 @@ duplicate domains. Info: payloads of unknown types.
 Examples:
   meshcheck xds lint --dump productpage.json
   meshcheck xds lint --dump - -o json < gateway.json`
-	checkUsage = `
+	xdsCheckUsage = `
 Exit codes: 0 every checked expectation holds; 1 one failed (each failure names
 the element, its spec line, the expected and actual values, and the closest
 candidates).
@@ -333,7 +333,7 @@ ${namespace} and ${domain} (defaults: default, cluster.local) and vars.
 Examples:
   meshcheck xds check --dump gw.json --expect fixtures/bookinfo/expect-gateway.yaml --istio-version 1.30.2
   meshcheck xds check --dump pp.json --expect spec.yaml --var namespace=bookinfo -o json`
-	diffUsage = `
+	xdsDiffUsage = `
 Exit codes: 0 the dumps hold the same config after normalization; 1 they differ.
 
 Normalization drops versions, nonces, timestamps and uids and orders what
