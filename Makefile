@@ -9,7 +9,7 @@ PKGS       ?= ./...
 FUZZTIME   ?= 10s
 BENCHTIME  ?= 1x
 
-.PHONY: help build test test-race lint bench golden fuzz e2e e2e-local e2e-airgap clean
+.PHONY: help build test test-race lint bench bench-istioctl golden fuzz e2e e2e-local e2e-airgap clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ lint: ## go vet, staticcheck (pinned in hack/tools), gofmt
 
 bench: ## benchmarks (speed and memory targets); BENCHTIME=5x for steadier numbers
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+bench-istioctl: ## time meshcheck xds trace against istioctl proxy-config route -f on the same dumps
+	hack/bench-istioctl.sh
 
 golden: ## refresh every golden file (review the diff before committing)
 	MESHCHECK_UPDATE_GOLDEN=1 $(GO) test $(PKGS) -run 'Golden' -count 1

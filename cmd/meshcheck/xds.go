@@ -30,7 +30,10 @@ func xdsGroup() group {
 
 // loadDump reads a dump from a file or "-" and reports errors to stderr with
 // the exit code to return (0 when it worked).
-func loadDump(s streams, name string) (*xds.Dump, int) {
+func loadDump(s streams, name string) (*xds.Dump, int) { return loadDumpWith(s, name, xds.Options{}) }
+
+// loadDumpWith is loadDump with parse options (Source is set here).
+func loadDumpWith(s streams, name string, opts xds.Options) (*xds.Dump, int) {
 	data, err := readInput(s, name)
 	if err != nil {
 		fmt.Fprintf(s.Err, "meshcheck: cannot read config dump: %v\n", err)
@@ -40,7 +43,8 @@ func loadDump(s streams, name string) (*xds.Dump, int) {
 	if name == "-" {
 		src = "<stdin>"
 	}
-	d, err := xds.Parse(data, xds.Options{Source: src})
+	opts.Source = src
+	d, err := xds.Parse(data, opts)
 	if err != nil {
 		fmt.Fprintf(s.Err, "meshcheck: %v\n", err)
 		return nil, exitBadInput
@@ -135,13 +139,20 @@ func xdsTrace(_ context.Context, s streams, args []string) int {
 			req.SourcePort = uint32(n)
 		}
 	}
-	d, code := loadDump(s, *dump)
+	// A trace touches a handful of resources: decode only those.
+	d, code := loadDumpWith(s, *dump, xds.Options{Lazy: true})
 	if d == nil {
 		return code
 	}
 	res, err := trace.Trace(d, req)
 	if err != nil {
 		return usageError(s, fs, "%v", err)
+	}
+	if errs := d.LoadErrors(); len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintf(s.Err, "meshcheck: %v\n", e)
+		}
+		return exitBadInput
 	}
 	if *out == "json" {
 		if code := writeJSON(s, res); code != exitOK {

@@ -141,3 +141,25 @@ func BenchmarkTrace(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseLazyAndTrace: what `meshcheck xds trace` does: a lazy parse
+// (every resource indexed by name, decoded on first lookup) and one trace.
+func BenchmarkParseLazyAndTrace(b *testing.B) {
+	for _, n := range benchSizes {
+		data := synthDump(b, n)
+		req := lastRequest(n)
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				d, err := xds.Parse(data, xds.Options{Lazy: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := trace.Trace(d, req)
+				if err != nil || !res.Routed() {
+					b.Fatalf("trace: %v %v", err, res.Text())
+				}
+			}
+		})
+	}
+}

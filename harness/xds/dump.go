@@ -142,7 +142,8 @@ type Dump struct {
 	// fields the binary's go-control-plane does not know (a newer Envoy).
 	Warnings []string
 
-	idx index
+	idx  index
+	lazy *lazyStore
 }
 
 // Addr formats an Envoy socket address as "ip:port" (or a pipe path).

@@ -2,7 +2,6 @@ package xds
 
 import (
 	"net"
-	"sort"
 	"strconv"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -119,14 +118,12 @@ func (d *Dump) ListenersOnPort(port uint32) []*Listener {
 
 // RouteConfig returns the route configuration with this name.
 func (d *Dump) RouteConfig(name string) (*RouteConfig, bool) {
-	r, ok := d.idx.routes[name]
-	return r, ok
+	return lookup(d, kindRoute, d.idx.routes, name)
 }
 
 // Cluster returns the cluster with this name.
 func (d *Dump) Cluster(name string) (*Cluster, bool) {
-	c, ok := d.idx.clusters[name]
-	return c, ok
+	return lookup(d, kindCluster, d.idx.clusters, name)
 }
 
 // EndpointsFor returns the load assignment Envoy holds for a cluster: under
@@ -135,7 +132,7 @@ func (d *Dump) Cluster(name string) (*Cluster, bool) {
 // is none.
 func (d *Dump) EndpointsFor(cluster string) (*Endpoints, bool) {
 	key := cluster
-	if c, ok := d.idx.clusters[cluster]; ok {
+	if c, ok := d.Cluster(cluster); ok {
 		if sn := c.Config.GetEdsClusterConfig().GetServiceName(); sn != "" {
 			key = sn
 		}
@@ -143,28 +140,17 @@ func (d *Dump) EndpointsFor(cluster string) (*Endpoints, bool) {
 			return &Endpoints{Meta: Meta{Name: cluster, State: c.State, Path: c.Path + ".load_assignment"}, Config: c.Config.GetLoadAssignment()}, true
 		}
 	}
-	e, ok := d.idx.endpoints[key]
-	return e, ok
+	return lookup(d, kindEndpoints, d.idx.endpoints, key)
 }
 
 // Secret returns the SDS secret with this name.
 func (d *Dump) Secret(name string) (*Secret, bool) {
-	s, ok := d.idx.secrets[name]
-	return s, ok
+	return lookup(d, kindSecret, d.idx.secrets, name)
 }
 
 // ListenerNames, RouteConfigNames, ClusterNames and SecretNames list the
 // names the dump holds, sorted (for "closest candidates" in messages).
-func (d *Dump) ListenerNames() []string    { return sortedNames(d.idx.listeners) }
-func (d *Dump) RouteConfigNames() []string { return sortedNames(d.idx.routes) }
-func (d *Dump) ClusterNames() []string     { return sortedNames(d.idx.clusters) }
-func (d *Dump) SecretNames() []string      { return sortedNames(d.idx.secrets) }
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func (d *Dump) ListenerNames() []string    { return names(d, kindListener, d.idx.listeners) }
+func (d *Dump) RouteConfigNames() []string { return names(d, kindRoute, d.idx.routes) }
+func (d *Dump) ClusterNames() []string     { return names(d, kindCluster, d.idx.clusters) }
+func (d *Dump) SecretNames() []string      { return names(d, kindSecret, d.idx.secrets) }

@@ -70,6 +70,21 @@ type job struct {
 
 // run decodes every job, in parallel, and adds the results in order.
 func (p *parser) run() error {
+	if p.opts.Lazy {
+		store := &lazyStore{p: p, jobs: map[kind]map[string]*job{}}
+		eager := p.jobs[:0]
+		for _, j := range p.jobs {
+			if lazyKind(j.kind) {
+				if err := store.put(j); err != nil {
+					return err
+				}
+				continue
+			}
+			eager = append(eager, j)
+		}
+		p.jobs = eager
+		p.dump.lazy = store
+	}
 	workers := p.opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

@@ -25,6 +25,10 @@ type Options struct {
 	Strict bool
 	// Workers decode resources in parallel; 0 means GOMAXPROCS.
 	Workers int
+	// Lazy decodes clusters, route configs, endpoints and secrets only when
+	// a lookup asks for them (see Dump.Lazy): a trace through a dump of
+	// thousands of services then decodes a handful of resources.
+	Lazy bool
 }
 
 // ParseFile reads and parses a config dump file.

@@ -125,3 +125,51 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// A lazy dump decodes on lookup: same answers as an eager one, safe for
+// concurrent lookups, and a resource that does not decode is reported.
+func TestLazy(t *testing.T) {
+	path := filepath.Join("testdata", "samples", "productpage-config_dump.json")
+	eager := mustParse(t, path)
+	lazy, err := xds.ParseFile(path, xds.Options{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lazy.Lazy() || eager.Lazy() {
+		t.Fatal("Lazy() does not say how the dump was parsed")
+	}
+	if got, want := strings.Join(lazy.ClusterNames(), ","), strings.Join(eager.ClusterNames(), ","); got != want {
+		t.Errorf("lazy cluster names\n%s\nwant\n%s", got, want)
+	}
+	done := make(chan bool)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for _, n := range eager.ClusterNames() {
+				if _, ok := lazy.Cluster(n); !ok {
+					t.Errorf("lazy dump lost cluster %s", n)
+				}
+				lazy.EndpointsFor(n)
+			}
+			done <- true
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	if len(lazy.Clusters) != 0 {
+		t.Errorf("a lazy dump fills its slices: %d clusters", len(lazy.Clusters))
+	}
+
+	bad := `{"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "dynamic_active_clusters": [
+  {"cluster": {"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": "c", "connect_timeout": "soon"}}]}]}`
+	d, err := xds.Parse([]byte(bad), xds.Options{Lazy: true, Source: "bad.json"})
+	if err != nil {
+		t.Fatalf("a lazy parse decodes clusters on lookup, not now: %v", err)
+	}
+	if _, ok := d.Cluster("c"); ok {
+		t.Error("a cluster that does not decode is found")
+	}
+	if errs := d.LoadErrors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "bad.json:2:") {
+		t.Errorf("load errors = %v", errs)
+	}
+}

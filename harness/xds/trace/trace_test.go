@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,18 +16,19 @@ var (
 	dumps   = map[string]*xds.Dump{}
 )
 
-func load(t *testing.T, rel string) *xds.Dump {
+func load(t *testing.T, rel string, lazy bool) *xds.Dump {
 	t.Helper()
 	dumpsMu.Lock()
 	defer dumpsMu.Unlock()
-	if d, ok := dumps[rel]; ok {
+	key := rel + map[bool]string{true: " (lazy)"}[lazy]
+	if d, ok := dumps[key]; ok {
 		return d
 	}
-	d, err := xds.ParseFile(filepath.Join("..", "testdata", rel), xds.Options{})
+	d, err := xds.ParseFile(filepath.Join("..", "testdata", rel), xds.Options{Lazy: lazy})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dumps[rel] = d
+	dumps[key] = d
 	return d
 }
 
@@ -163,14 +165,20 @@ func TestTrace(t *testing.T) {
 				clusters: map[string]uint32{"PassthroughCluster": 1}},
 		},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			res, err := trace.Trace(load(t, tc.dump), tc.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			check(t, res, tc.want)
-		})
+	for _, lazy := range []bool{false, true} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s/lazy=%v", tc.name, lazy), func(t *testing.T) {
+				d := load(t, tc.dump, lazy)
+				res, err := trace.Trace(d, tc.req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(t, res, tc.want)
+				if errs := d.LoadErrors(); len(errs) > 0 {
+					t.Errorf("lazy load errors: %v", errs)
+				}
+			})
+		}
 	}
 }
 
