@@ -290,27 +290,26 @@ func (p *parser) section(s, e int, path string) error {
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{"@type": true}
 	switch registry.MessageName(typeURL) {
 	case "envoy.admin.v3.BootstrapConfigDump":
-		err = p.bootstrapSection(f, path, known)
+		err = p.bootstrapSection(f, path)
 	case "envoy.admin.v3.ListenersConfigDump":
-		err = p.listenerSection(f, path, known)
+		err = p.listenerSection(f, path)
 	case "envoy.admin.v3.ClustersConfigDump":
-		err = p.resourceSection(f, path, known, kindCluster, "cluster",
+		err = p.resourceSection(f, path, kindCluster, "cluster",
 			[]listField{{"static_clusters", StateStatic}, {"dynamic_active_clusters", StateActive}, {"dynamic_warming_clusters", StateWarming}})
 	case "envoy.admin.v3.RoutesConfigDump":
-		err = p.resourceSection(f, path, known, kindRoute, "route_config",
+		err = p.resourceSection(f, path, kindRoute, "route_config",
 			[]listField{{"static_route_configs", StateStatic}, {"dynamic_route_configs", StateActive}})
 	case "envoy.admin.v3.EndpointsConfigDump":
 		p.dump.HasEndpoints = true
-		err = p.resourceSection(f, path, known, kindEndpoints, "endpoint_config",
+		err = p.resourceSection(f, path, kindEndpoints, "endpoint_config",
 			[]listField{{"static_endpoint_configs", StateStatic}, {"dynamic_endpoint_configs", StateActive}})
 	case "envoy.admin.v3.SecretsConfigDump":
-		err = p.resourceSection(f, path, known, kindSecret, "secret",
+		err = p.resourceSection(f, path, kindSecret, "secret",
 			[]listField{{"static_secrets", StateStatic}, {"dynamic_active_secrets", StateActive}, {"dynamic_warming_secrets", StateWarming}})
 	case "envoy.admin.v3.ScopedRoutesConfigDump":
-		err = p.scopedSection(f, path, known)
+		err = p.scopedSection(f, path)
 	default:
 		if registry.Resolves(typeURL) {
 			p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: section %s not read (meshcheck does not model it)", path, typeURL))
@@ -351,76 +350,68 @@ func (p *parser) unknownKeys(f map[string]member, path, typeURL string) error {
 	return nil
 }
 
-type listField struct {
-	key   string
-	state State
-}
-
-func (p *parser) resourceSection(f map[string]member, path string, known map[string]bool, k kind, field string, lists []listField) error {
-	for _, lf := range lists {
-		known[lf.key] = true
-		els, err := p.list(f, lf.key, path)
+// entries calls each for every element of a section's list field, with the
+// element's fields and its wrapper metadata (version, last update, error).
+func (p *parser) entries(f map[string]member, path string, lf listField, each func(w map[string]member, meta Meta, ep string, start int) error) error {
+	els, err := p.list(f, lf.key, path)
+	if err != nil {
+		return err
+	}
+	for i, el := range els {
+		ep := fmt.Sprintf("%s.%s[%d]", path, lf.key, i)
+		w, err := p.fields(el[0], ep)
 		if err != nil {
 			return err
 		}
-		for i, el := range els {
-			ep := fmt.Sprintf("%s.%s[%d]", path, lf.key, i)
-			w, err := p.fields(el[0], ep)
-			if err != nil {
-				return err
-			}
-			meta, err := p.meta(w, ep, lf.state)
-			if err != nil {
-				return err
-			}
-			r, ok := w[field]
-			if !ok {
-				if meta.Error != nil {
-					meta.State = StateRejected
-					p.addRejected(k, meta)
-					continue
-				}
-				return p.fail(el[0], ep, fmt.Errorf("entry has no %q", field))
-			}
-			p.jobs = append(p.jobs, &job{kind: k, start: r.start, end: r.end, path: ep + "." + field, meta: meta, any: true})
+		meta, err := p.meta(w, ep, lf.state)
+		if err != nil {
+			return err
+		}
+		if err := each(w, meta, ep, el[0]); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (p *parser) listenerSection(f map[string]member, path string, known map[string]bool) error {
-	known["static_listeners"], known["dynamic_listeners"], known["version_info"] = true, true, true
-	els, err := p.list(f, "static_listeners", path)
-	if err != nil {
-		return err
+type listField struct {
+	key   string
+	state State
+}
+
+func (p *parser) resourceSection(f map[string]member, path string, k kind, field string, lists []listField) error {
+	for _, lf := range lists {
+		err := p.entries(f, path, lf, func(w map[string]member, meta Meta, ep string, start int) error {
+			r, ok := w[field]
+			switch {
+			case ok:
+				p.jobs = append(p.jobs, &job{kind: k, start: r.start, end: r.end, path: ep + "." + field, meta: meta, any: true})
+			case meta.Error != nil:
+				meta.State = StateRejected
+				p.addRejected(k, meta)
+			default:
+				return p.fail(start, ep, fmt.Errorf("entry has no %q", field))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
-	for i, el := range els {
-		ep := fmt.Sprintf("%s.static_listeners[%d]", path, i)
-		w, err := p.fields(el[0], ep)
-		if err != nil {
-			return err
-		}
-		meta, err := p.meta(w, ep, StateStatic)
-		if err != nil {
-			return err
-		}
+	return nil
+}
+
+func (p *parser) listenerSection(f map[string]member, path string) error {
+	err := p.entries(f, path, listField{"static_listeners", StateStatic}, func(w map[string]member, meta Meta, ep string, _ int) error {
 		if r, ok := w["listener"]; ok {
 			p.jobs = append(p.jobs, &job{kind: kindListener, start: r.start, end: r.end, path: ep + ".listener", meta: meta, any: true})
 		}
-	}
-	if els, err = p.list(f, "dynamic_listeners", path); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	for i, el := range els {
-		ep := fmt.Sprintf("%s.dynamic_listeners[%d]", path, i)
-		w, err := p.fields(el[0], ep)
-		if err != nil {
-			return err
-		}
-		top, err := p.meta(w, ep, StateActive)
-		if err != nil {
-			return err
-		}
+	return p.entries(f, path, listField{"dynamic_listeners", StateActive}, func(w map[string]member, top Meta, ep string, _ int) error {
 		seen := false
 		for _, st := range []struct {
 			key   string
@@ -454,12 +445,11 @@ func (p *parser) listenerSection(f map[string]member, path string, known map[str
 			top.State, top.Path = StateRejected, ep+".error_state"
 			p.addRejected(kindListener, top)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func (p *parser) bootstrapSection(f map[string]member, path string, known map[string]bool) error {
-	known["bootstrap"], known["last_updated"] = true, true
+func (p *parser) bootstrapSection(f map[string]member, path string) error {
 	b, ok := f["bootstrap"]
 	if !ok {
 		return nil
@@ -468,23 +458,9 @@ func (p *parser) bootstrapSection(f map[string]member, path string, known map[st
 	return nil
 }
 
-func (p *parser) scopedSection(f map[string]member, path string, known map[string]bool) error {
+func (p *parser) scopedSection(f map[string]member, path string) error {
 	for _, lf := range []listField{{"inline_scoped_route_configs", StateStatic}, {"dynamic_scoped_route_configs", StateActive}} {
-		known[lf.key] = true
-		els, err := p.list(f, lf.key, path)
-		if err != nil {
-			return err
-		}
-		for i, el := range els {
-			ep := fmt.Sprintf("%s.%s[%d]", path, lf.key, i)
-			w, err := p.fields(el[0], ep)
-			if err != nil {
-				return err
-			}
-			meta, err := p.meta(w, ep, lf.state)
-			if err != nil {
-				return err
-			}
+		err := p.entries(f, path, lf, func(w map[string]member, meta Meta, ep string, _ int) error {
 			inner, err := p.list(w, "scoped_route_configs", ep)
 			if err != nil {
 				return err
@@ -494,6 +470,10 @@ func (p *parser) scopedSection(f map[string]member, path string, known map[strin
 				m.Path = fmt.Sprintf("%s.scoped_route_configs[%d]", ep, j)
 				p.jobs = append(p.jobs, &job{kind: kindScoped, start: r[0], end: r[1], path: m.Path, meta: m, any: true})
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -173,3 +173,29 @@ func TestLazy(t *testing.T) {
 		t.Errorf("load errors = %v", errs)
 	}
 }
+
+// Fields meshcheck's Envoy API does not know (a newer Envoy): named in a
+// warning by default, an error with Strict; never dropped silently.
+func TestUnknownFields(t *testing.T) {
+	cases := map[string]struct{ doc, want string }{
+		"section field": {`{"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "future_clusters": []}]}`,
+			`unknown field "future_clusters" in envoy.admin.v3.ClustersConfigDump`},
+		"resource field": {`{"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "dynamic_active_clusters": [
+  {"cluster": {"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": "c", "warp_drive": true}}]}]}`,
+			`warp_drive`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d, err := xds.Parse([]byte(tc.doc), xds.Options{Source: "new.json"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], tc.want) {
+				t.Errorf("warnings = %q, want one naming %s", d.Warnings, tc.want)
+			}
+			if _, err := xds.Parse([]byte(tc.doc), xds.Options{Source: "new.json", Strict: true}); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("strict: %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -143,6 +143,22 @@ func (c *checker) fail(line int, path, msg, expected, actual string, candidates 
 	c.rep.Failures = append(c.rep.Failures, Failure{Path: path, Line: line, Message: msg, Expected: expected, Actual: actual, Candidates: candidates})
 }
 
+// present checks that an expected resource is there (or absent, when the
+// spec says so) and reports whether its details are to be checked next.
+func (c *checker) present(line int, path, what, name string, found, absent bool, have func() []string) bool {
+	switch {
+	case absent && found:
+		c.fail(line, path, what+" "+name+" is present", "absent", "present", nil)
+		return false
+	case absent:
+		return false
+	case !found:
+		c.fail(line, path, fmt.Sprintf("%s %s not found", what, name), name, "not found", xds.Closest(name, have(), 3))
+		return false
+	}
+	return true
+}
+
 func (c *checker) listener(e *Listener, path string) {
 	if !c.applies(&e.Item, path) {
 		return
@@ -150,14 +166,7 @@ func (c *checker) listener(e *Listener, path string) {
 	name := c.sub(e.Name, e.line, path)
 	path = fmt.Sprintf("%s(%s)", path, name)
 	l, ok := c.d.Listener(name)
-	switch {
-	case e.Absent && ok:
-		c.fail(e.line, path, "listener "+name+" is present", "absent", "present", nil)
-		return
-	case e.Absent:
-		return
-	case !ok:
-		c.fail(e.line, path, fmt.Sprintf("listener %s not found", name), name, "not found", xds.Closest(name, c.d.ListenerNames(), 3))
+	if !c.present(e.line, path, "listener", name, ok, e.Absent, c.d.ListenerNames) {
 		return
 	}
 	if e.Address != "" {
@@ -175,14 +184,7 @@ func (c *checker) routeConfig(e *RouteConfig, path string) {
 	name := c.sub(e.Name, e.line, path)
 	path = fmt.Sprintf("%s(%s)", path, name)
 	r, ok := c.d.RouteConfig(name)
-	switch {
-	case e.Absent && ok:
-		c.fail(e.line, path, "route config "+name+" is present", "absent", "present", nil)
-		return
-	case e.Absent:
-		return
-	case !ok:
-		c.fail(e.line, path, fmt.Sprintf("route config %s not found", name), name, "not found", xds.Closest(name, c.d.RouteConfigNames(), 3))
+	if !c.present(e.line, path, "route config", name, ok, e.Absent, c.d.RouteConfigNames) {
 		return
 	}
 	for i := range e.VirtualHosts {
@@ -310,14 +312,7 @@ func (c *checker) cluster(e *Cluster, path string) {
 	name := c.sub(e.Name, e.line, path)
 	path = fmt.Sprintf("%s(%s)", path, name)
 	cl, ok := c.d.Cluster(name)
-	switch {
-	case e.Absent && ok:
-		c.fail(e.line, path, "cluster "+name+" is present", "absent", "present", nil)
-		return
-	case e.Absent:
-		return
-	case !ok:
-		c.fail(e.line, path, fmt.Sprintf("cluster %s not found", name), name, "not found", xds.Closest(name, c.d.ClusterNames(), 3))
+	if !c.present(e.line, path, "cluster", name, ok, e.Absent, c.d.ClusterNames) {
 		return
 	}
 	if e.Type != "" && !strings.EqualFold(cl.Config.GetType().String(), e.Type) {

@@ -58,19 +58,7 @@ func Diff(a, b Doc) []Change {
 	var out []Change
 	for _, kind := range Kinds {
 		am, bm := a[kind], b[kind]
-		names := map[string]bool{}
-		for n := range am {
-			names[n] = true
-		}
-		for n := range bm {
-			names[n] = true
-		}
-		sorted := make([]string, 0, len(names))
-		for n := range names {
-			sorted = append(sorted, n)
-		}
-		sort.Strings(sorted)
-		for _, n := range sorted {
+		for _, n := range unionKeys(am, bm) {
 			av, aok := am[n]
 			bv, bok := bm[n]
 			switch {
@@ -112,19 +100,7 @@ func walk(kind, name, path string, a, b any, out *[]Change) {
 		if !ok {
 			break
 		}
-		keys := map[string]bool{}
-		for k := range at {
-			keys[k] = true
-		}
-		for k := range bt {
-			keys[k] = true
-		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
+		for _, k := range unionKeys(at, bt) {
 			av, aok := at[k]
 			bv, bok := bt[k]
 			p := join(path, k)
@@ -216,4 +192,20 @@ func Format(cs []Change) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// unionKeys returns the keys of a and b, sorted, each once.
+func unionKeys(a, b map[string]any) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	out := make([]string, 0, len(a)+len(b))
+	for _, m := range []map[string]any{a, b} {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
