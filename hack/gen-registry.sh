@@ -7,9 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=harness/xds/internal/registry/types.gen.go
 # Packages that register a proto name another package already owns (loading
-# both panics at init). istio.io/api's definitions are the ones Istio uses.
+# both panics at init). Keep the side istio.io/istio itself imports, so a
+# binary that links pilot too registers each name once: istio.io/api's ALPN
+# and stats filters, go-control-plane contrib's metadata exchange.
 conflicts=(
-	github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/network/metadata_exchange/v3
+	github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/common/workload_discovery/v3
+	istio.io/api/envoy/config/filter/network/metadata_exchange
 	github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/http/istio_stats/v3
 	github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/http/alpn/v3
 )

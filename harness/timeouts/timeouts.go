@@ -25,6 +25,10 @@ type Timeouts struct {
 	// SplitSampling bounds the whole sampling of a weighted split, from the
 	// first request until the statistical test decides.
 	SplitSampling time.Duration
+
+	// ProxySync bounds the wait for every proxy to be live and to have ACKed
+	// the config pilot last sent it.
+	ProxySync time.Duration
 }
 
 // Default returns the defaults for every wait.
@@ -34,6 +38,7 @@ func Default() Timeouts {
 		Convergence:         60 * time.Second,
 		ConvergenceInterval: 250 * time.Millisecond,
 		SplitSampling:       5 * time.Minute,
+		ProxySync:           30 * time.Second,
 	}
 }
 
@@ -52,6 +57,9 @@ func (t Timeouts) WithDefaults() Timeouts {
 	if t.SplitSampling == 0 {
 		t.SplitSampling = d.SplitSampling
 	}
+	if t.ProxySync == 0 {
+		t.ProxySync = d.ProxySync
+	}
 	return t
 }
 
@@ -65,6 +73,7 @@ func (t Timeouts) Validate() error {
 		{"Convergence", t.Convergence},
 		{"ConvergenceInterval", t.ConvergenceInterval},
 		{"SplitSampling", t.SplitSampling},
+		{"ProxySync", t.ProxySync},
 	} {
 		if f.d < 0 {
 			return fmt.Errorf("timeouts: %s is negative (%v)", f.name, f.d)

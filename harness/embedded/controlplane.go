@@ -1,0 +1,367 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	"istio.io/istio/pilot/pkg/config/kube/crd"
+	"istio.io/istio/pilot/pkg/features"
+	"istio.io/istio/pilot/test/xds"
+	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/mesh"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Environment variables pilot reads when the process starts; the embedded
+// mesh needs them set to "false" so pilot emits only upstream Envoy types,
+// which a stock Envoy accepts.
+var PilotEnv = map[string]string{
+	"PILOT_ENABLE_ALPN_FILTER":       "false",
+	"PILOT_ENABLE_METADATA_EXCHANGE": "false",
+}
+
+// ErrPilotEnv is returned when the process started without PilotEnv.
+var ErrPilotEnv = errors.New("pilot was initialized without PILOT_ENABLE_ALPN_FILTER=false and PILOT_ENABLE_METADATA_EXCHANGE=false: " +
+	"set them in the environment before the process starts (pilot reads them at init); make e2e-local does")
+
+// CheckPilotEnv reports whether this process's pilot emits only upstream
+// Envoy types.
+func CheckPilotEnv() error {
+	if features.ALPNFilter || features.MetadataExchange {
+		return ErrPilotEnv
+	}
+	return nil
+}
+
+// ControlPlaneOptions configure the in-process control plane.
+type ControlPlaneOptions struct {
+	// Socket is the Unix socket path ADS is served on; Envoys in any network
+	// namespace reach it through the file system.
+	Socket string
+	// Mesh is the mesh config; nil means Istio's default with the access log
+	// on stdout in the default text format.
+	Mesh *meshconfig.MeshConfig
+	// Debounce is pilot's push debounce (0: push at once).
+	Debounce time.Duration
+}
+
+// ControlPlane is Istio's real pilot (istio.io/istio, FakeDiscoveryServer:
+// the real config generation over a fake Kubernetes clientset and an
+// in-memory Istio config store) serving ADS on a Unix socket.
+type ControlPlane struct {
+	fake   *xds.FakeDiscoveryServer
+	failer *failer
+	socket string
+}
+
+// DefaultMesh is the mesh config of the embedded mesh: Istio's defaults
+// (no default metrics provider), access log to stdout in the default text
+// format.
+func DefaultMesh() *meshconfig.MeshConfig {
+	m := mesh.DefaultMeshConfig()
+	m.AccessLogFile = "/dev/stdout"
+	return m
+}
+
+// StartControlPlane starts pilot and serves ADS on opts.Socket.
+func StartControlPlane(opts ControlPlaneOptions) (cp *ControlPlane, err error) {
+	if err := CheckPilotEnv(); err != nil {
+		return nil, err
+	}
+	if opts.Mesh == nil {
+		opts.Mesh = DefaultMesh()
+	}
+	_ = os.Remove(opts.Socket)
+	f := &failer{}
+	defer func() {
+		if r := recover(); r != nil {
+			f.cleanup()
+			if fe, ok := r.(failure); ok {
+				err = fmt.Errorf("start pilot: %s", fe.msg)
+				return
+			}
+			panic(r)
+		}
+	}()
+	fake := xds.NewFakeDiscoveryServer(f, xds.FakeOptions{
+		MeshConfig:   opts.Mesh,
+		DebounceTime: opts.Debounce,
+		ListenerBuilder: func() (net.Listener, error) {
+			ln, err := net.Listen("unix", opts.Socket)
+			if err != nil {
+				return nil, err
+			}
+			return ln, os.Chmod(opts.Socket, 0o666)
+		},
+	})
+	return &ControlPlane{fake: fake, failer: f, socket: opts.Socket}, nil
+}
+
+// Socket is where ADS is served.
+func (c *ControlPlane) Socket() string { return c.socket }
+
+// Close stops pilot.
+func (c *ControlPlane) Close() {
+	c.failer.cleanup()
+	_ = os.Remove(c.socket)
+}
+
+// Errors returns what pilot reported through its failure hook after start.
+func (c *ControlPlane) Errors() []string { return c.failer.errors() }
+
+// ApplyKube creates or updates Kubernetes objects in the fake clientset,
+// as an API server would hold them (the caller has defaulted them).
+func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) error {
+	kc := c.fake.KubeClient().Kube()
+	for _, o := range objs {
+		var err error
+		switch t := o.(type) {
+		case *corev1.Namespace:
+			err = upsert(ctx, t, kc.CoreV1().Namespaces().Create, kc.CoreV1().Namespaces().Update)
+		case *corev1.ServiceAccount:
+			err = upsert(ctx, t, kc.CoreV1().ServiceAccounts(t.Namespace).Create, kc.CoreV1().ServiceAccounts(t.Namespace).Update)
+		case *corev1.Service:
+			err = upsert(ctx, t, kc.CoreV1().Services(t.Namespace).Create, kc.CoreV1().Services(t.Namespace).Update)
+		case *corev1.Pod:
+			err = upsert(ctx, t, kc.CoreV1().Pods(t.Namespace).Create, kc.CoreV1().Pods(t.Namespace).Update)
+		case *discoveryv1.EndpointSlice:
+			err = upsert(ctx, t, kc.DiscoveryV1().EndpointSlices(t.Namespace).Create, kc.DiscoveryV1().EndpointSlices(t.Namespace).Update)
+		case *appsv1.Deployment:
+			err = upsert(ctx, t, kc.AppsV1().Deployments(t.Namespace).Create, kc.AppsV1().Deployments(t.Namespace).Update)
+		default:
+			err = fmt.Errorf("unsupported Kubernetes object %T", o)
+		}
+		if err != nil {
+			return fmt.Errorf("apply %s: %w", objName(o), err)
+		}
+	}
+	return nil
+}
+
+// DeleteKube deletes Kubernetes objects.
+func (c *ControlPlane) DeleteKube(ctx context.Context, objs ...runtime.Object) error {
+	kc := c.fake.KubeClient().Kube()
+	for _, o := range objs {
+		m, ok := o.(metav1.Object)
+		if !ok {
+			return fmt.Errorf("delete %T: not an object", o)
+		}
+		var err error
+		opts := metav1.DeleteOptions{}
+		switch o.(type) {
+		case *corev1.Service:
+			err = kc.CoreV1().Services(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
+		case *corev1.Pod:
+			err = kc.CoreV1().Pods(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
+		case *discoveryv1.EndpointSlice:
+			err = kc.DiscoveryV1().EndpointSlices(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
+		case *appsv1.Deployment:
+			err = kc.AppsV1().Deployments(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
+		case *corev1.ServiceAccount:
+			err = kc.CoreV1().ServiceAccounts(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
+		case *corev1.Namespace:
+			err = kc.CoreV1().Namespaces().Delete(ctx, m.GetName(), opts)
+		default:
+			err = fmt.Errorf("unsupported Kubernetes object %T", o)
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete %s: %w", objName(o), err)
+		}
+	}
+	return nil
+}
+
+func objName(o runtime.Object) string {
+	m, ok := o.(metav1.Object)
+	if !ok {
+		return fmt.Sprintf("%T", o)
+	}
+	return fmt.Sprintf("%T %s/%s", o, m.GetNamespace(), m.GetName())
+}
+
+func upsert[T metav1.Object](ctx context.Context, obj T,
+	create func(context.Context, T, metav1.CreateOptions) (T, error),
+	update func(context.Context, T, metav1.UpdateOptions) (T, error),
+) error {
+	_, err := create(ctx, obj, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		_, err = update(ctx, obj, metav1.UpdateOptions{})
+	}
+	return err
+}
+
+// ParseIstioConfigs reads Istio resources (YAML, several documents) with the
+// cluster domain set, so short hosts resolve the way istiod resolves them.
+func ParseIstioConfigs(yamlText, domain string) ([]config.Config, error) {
+	cfgs, _, err := crd.ParseInputs(yamlText)
+	if err != nil {
+		return nil, fmt.Errorf("parse Istio configs: %w", err)
+	}
+	for i := range cfgs {
+		cfgs[i].Domain = domain
+		if cfgs[i].Namespace == "" {
+			cfgs[i].Namespace = "default"
+		}
+	}
+	return cfgs, nil
+}
+
+// ApplyConfigs creates or updates Istio configs in pilot's store; the
+// store's handlers push the change to connected proxies.
+func (c *ControlPlane) ApplyConfigs(cfgs ...config.Config) error {
+	store := c.fake.Store()
+	for _, cfg := range cfgs {
+		if cfg.CreationTimestamp.IsZero() {
+			cfg.CreationTimestamp = time.Now()
+		}
+		if existing := store.Get(cfg.GroupVersionKind, cfg.Name, cfg.Namespace); existing != nil {
+			cfg.ResourceVersion = existing.ResourceVersion
+			if _, err := store.Update(cfg); err != nil {
+				return fmt.Errorf("update %s %s/%s: %w", cfg.GroupVersionKind.Kind, cfg.Namespace, cfg.Name, err)
+			}
+			continue
+		}
+		if _, err := store.Create(cfg); err != nil {
+			return fmt.Errorf("create %s %s/%s: %w", cfg.GroupVersionKind.Kind, cfg.Namespace, cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+// DeleteConfig removes an Istio config (g is e.g. gvk.VirtualService).
+func (c *ControlPlane) DeleteConfig(g config.GroupVersionKind, name, namespace string) error {
+	if err := c.fake.Store().Delete(g, name, namespace, nil); err != nil {
+		return fmt.Errorf("delete %s %s/%s: %w", g.Kind, namespace, name, err)
+	}
+	return nil
+}
+
+// ProxySync is one connected proxy's xDS state, as istiod's /debug/syncz
+// reports it.
+type ProxySync struct {
+	ProxyID string
+	// Types maps a type URL to its state.
+	Types map[string]TypeSync
+}
+
+// TypeSync is the state of one xDS type for a proxy.
+type TypeSync struct {
+	Sent, Acked string
+	// LastError is Envoy's error text when it rejected (NACKed) the last
+	// push of this type.
+	LastError string
+}
+
+// Synced reports whether every type the proxy watches is ACKed at the
+// nonce last sent, and no NACK is pending.
+func (p ProxySync) Synced() bool {
+	for _, t := range p.Types {
+		if t.Sent == "" || t.Sent != t.Acked || t.LastError != "" {
+			return false
+		}
+	}
+	return len(p.Types) > 0
+}
+
+// NACKs lists the types with an error, with Envoy's text.
+func (p ProxySync) NACKs() []string {
+	var out []string
+	for url, t := range p.Types {
+		if t.LastError != "" {
+			out = append(out, fmt.Sprintf("%s: %s", url, t.LastError))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p ProxySync) String() string {
+	var parts []string
+	for url, t := range p.Types {
+		short := url[strings.LastIndexByte(url, '.')+1:]
+		s := fmt.Sprintf("%s sent=%s acked=%s", short, t.Sent, t.Acked)
+		if t.LastError != "" {
+			s += " NACK: " + t.LastError
+		}
+		parts = append(parts, s)
+	}
+	sort.Strings(parts)
+	return p.ProxyID + ": " + strings.Join(parts, "; ")
+}
+
+// Sync returns the xDS state of every connected proxy.
+func (c *ControlPlane) Sync() []ProxySync {
+	var out []ProxySync
+	for _, con := range c.fake.Discovery.SortedClients() {
+		p := con.Proxy()
+		if p == nil {
+			continue
+		}
+		ps := ProxySync{ProxyID: p.ID, Types: map[string]TypeSync{}}
+		for url, wr := range p.DeepCloneWatchedResources() {
+			ps.Types[url] = TypeSync{Sent: wr.NonceSent, Acked: wr.NonceAcked, LastError: wr.LastError}
+		}
+		out = append(out, ps)
+	}
+	return out
+}
+
+// failer satisfies Istio's test.Failer outside a test: a failure during
+// start panics with a failure value that StartControlPlane recovers; later
+// ones are recorded.
+type failer struct {
+	mu       sync.Mutex
+	cleanups []func()
+	errs     []string
+	started  bool
+}
+
+type failure struct{ msg string }
+
+func (f *failer) record(msg string) {
+	f.mu.Lock()
+	f.errs = append(f.errs, msg)
+	f.mu.Unlock()
+}
+
+func (f *failer) Fail()                     { f.Fatal("failed") }
+func (f *failer) FailNow()                  { f.Fatal("failed") }
+func (f *failer) Fatal(a ...any)            { f.fail(fmt.Sprint(a...)) }
+func (f *failer) Fatalf(s string, a ...any) { f.fail(fmt.Sprintf(s, a...)) }
+func (f *failer) fail(msg string) {
+	f.record(msg)
+	panic(failure{msg})
+}
+func (f *failer) Log(...any)          {}
+func (f *failer) Logf(string, ...any) {}
+func (f *failer) Helper()             {}
+func (f *failer) Skip(a ...any)       { f.Fatal(append([]any{"skip: "}, a...)...) }
+func (f *failer) Cleanup(fn func())   { f.mu.Lock(); f.cleanups = append(f.cleanups, fn); f.mu.Unlock() }
+func (f *failer) TempDir() string     { d, _ := os.MkdirTemp("", "meshcheck-pilot"); return d }
+func (f *failer) errors() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.errs...)
+}
+func (f *failer) cleanup() {
+	f.mu.Lock()
+	cs := f.cleanups
+	f.cleanups = nil
+	f.mu.Unlock()
+	for i := len(cs) - 1; i >= 0; i-- {
+		cs[i]()
+	}
+}

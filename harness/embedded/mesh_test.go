@@ -1,0 +1,201 @@
+package embedded_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/meshcheck/meshcheck/harness/embedded"
+	"github.com/meshcheck/meshcheck/harness/xds"
+	"github.com/meshcheck/meshcheck/harness/xds/lint"
+)
+
+const appEnv = "MESHCHECK_TEST_APP"
+
+// TestMain re-executes the test binary with pilot's environment set (pilot
+// reads it at init), and serves as a tiny app when asked to.
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(appEnv); spec != "" {
+		serveApp(spec)
+		return
+	}
+	if embedded.CheckPilotEnv() != nil && os.Getenv("MESHCHECK_REEXEC") == "" {
+		cmd := exec.Command(os.Args[0], os.Args[1:]...)
+		cmd.Env = append(os.Environ(), "MESHCHECK_REEXEC=1")
+		for k, v := range embedded.PilotEnv {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				os.Exit(ee.ExitCode())
+			}
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// serveApp: "name:port" serves "Hostname: name" like whoami.
+func serveApp(spec string) {
+	name, port, _ := strings.Cut(spec, ":")
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "Hostname: %s\nGET %s\nX-Request-Id: %s\n", name, r.URL.Path, r.Header.Get("x-request-id"))
+	})
+	if err := http.ListenAndServe(":"+port, nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func skipUnlessReady(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the embedded mesh needs root (network namespaces, iptables); run as root")
+	}
+	if _, err := embedded.FindEnvoy(); err != nil {
+		t.Skip(err.Error())
+	}
+}
+
+func TestGatewayToSidecar(t *testing.T) {
+	skipUnlessReady(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	m, err := embedded.Start(ctx, embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(context.Background()); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		left, err := embedded.Leftovers(context.Background(), m.RunID())
+		if err != nil || len(left) > 0 {
+			t.Errorf("left behind: %v %v", left, err)
+		}
+	})
+	cp := m.ControlPlane()
+	svc := func(name, ns, ip string, port, target int32, sel map[string]string) *corev1.Service {
+		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: corev1.ServiceSpec{ClusterIP: ip, Selector: sel, Ports: []corev1.ServicePort{{Name: "http", Port: port, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolTCP}}}}
+	}
+	slice := func(svcName, ns string, port int32, pods ...*embedded.Pod) *discoveryv1.EndpointSlice {
+		es := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: svcName + "-x", Namespace: ns, Labels: map[string]string{"kubernetes.io/service-name": svcName}},
+			AddressType: discoveryv1.AddressTypeIPv4, Ports: []discoveryv1.EndpointPort{{Name: ptr("http"), Port: &port, Protocol: ptr(corev1.ProtocolTCP)}}}
+		for _, p := range pods {
+			es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{p.NS.IP.String()}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)},
+				TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: p.Namespace}})
+		}
+		return es
+	}
+	if err := cp.ApplyKube(ctx, svc("whoami", "default", "10.96.0.20", 80, 80, map[string]string{"app": "whoami"}),
+		svc("istio-ingressgateway", "istio-system", "10.96.0.30", 80, 8080, map[string]string{"istio": "ingressgateway"})); err != nil {
+		t.Fatal(err)
+	}
+	app := func(name string) []string {
+		return []string{"env", appEnv + "=" + name + ":80", os.Args[0]}
+	}
+	v1, err := m.AddPod(ctx, embedded.PodSpec{Name: "whoami-v1-abc", Namespace: "default", Labels: map[string]string{"app": "whoami", "version": "v1"},
+		Ports: []int32{80}, Proxy: embedded.KindSidecar, App: app("whoami-v1-abc"), Short: "whoami-v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := m.AddPod(ctx, embedded.PodSpec{Name: "istio-ingressgateway-abc", Namespace: "istio-system", ServiceAccount: "istio-ingressgateway-service-account",
+		Labels: map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}, Ports: []int32{8080}, Proxy: embedded.KindRouter, Short: "gateway"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.ApplyKube(ctx, slice("whoami", "default", 80, v1), slice("istio-ingressgateway", "istio-system", 8080, gw)); err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := embedded.ParseIstioConfigs(`
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 8080, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: whoami, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{route: [{destination: {host: whoami, port: {number: 80}}}]}]
+`, "cluster.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.ApplyConfigs(cfgs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mesh up and synced in %v", time.Since(start))
+
+	url := fmt.Sprintf("http://%s:8080/hello", gw.NS.IP)
+	var body string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Host = "whoami.example.com"
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = fmt.Sprintf("%d %s", resp.StatusCode, b)
+			if resp.StatusCode == 200 {
+				break
+			}
+		} else {
+			body = err.Error()
+		}
+		if time.Now().After(deadline) {
+			dump, _ := gw.Envoy.ConfigDump(ctx)
+			log, _ := os.ReadFile(gw.Envoy.Spec.EnvoyLog())
+			t.Fatalf("no 200 through the gateway; last: %s\ngateway log:\n%s\ndump bytes: %d", body, log, len(dump))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(body, "Hostname: whoami-v1-abc") {
+		t.Errorf("body = %q", body)
+	}
+	t.Logf("through the gateway: %s", body)
+
+	for _, p := range []*embedded.Pod{gw, v1} {
+		b, err := p.Envoy.ConfigDump(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := xds.Parse(b, xds.Options{Source: p.Key()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range lint.Lint(d) {
+			t.Logf("%s: %s", p.Key(), f)
+		}
+		if lint.HasErrors(lint.Lint(d)) {
+			t.Errorf("%s: lint errors", p.Key())
+		}
+	}
+	acc, _ := os.ReadFile(v1.Envoy.Spec.AccessLog())
+	t.Logf("sidecar access log:\n%s", acc)
+}
+
+func ptr[T any](v T) *T { return &v }
