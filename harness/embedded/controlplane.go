@@ -326,7 +326,6 @@ type failer struct {
 	mu       sync.Mutex
 	cleanups []func()
 	errs     []string
-	started  bool
 }
 
 type failure struct{ msg string }
