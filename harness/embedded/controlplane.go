@@ -14,6 +14,7 @@ import (
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pilot/pkg/features"
+	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/config/mesh"
@@ -56,6 +57,9 @@ type ControlPlaneOptions struct {
 	Mesh *meshconfig.MeshConfig
 	// Debounce is pilot's push debounce (0: push at once).
 	Debounce time.Duration
+	// EventGrace bounds how long an apply that changes nothing is awaited
+	// as a config event (see timeouts.Timeouts.PilotEvent).
+	EventGrace time.Duration
 }
 
 // ControlPlane is Istio's real pilot (istio.io/istio, FakeDiscoveryServer:
@@ -65,6 +69,17 @@ type ControlPlane struct {
 	fake   *xds.FakeDiscoveryServer
 	failer *failer
 	socket string
+
+	mu sync.Mutex
+	// processed is, per proxy id, the push context version pilot last
+	// considered for it (pushed or found not to need a push).
+	processed map[string]string
+	// After an apply, pilot is not current until its inbound update count
+	// passes barrier (the store tells it asynchronously), or until the
+	// grace ends for an apply that changed nothing.
+	barrier    int64
+	barrierSet time.Time
+	grace      time.Duration
 }
 
 // DefaultMesh is the mesh config of the embedded mesh: Istio's defaults
@@ -107,7 +122,42 @@ func StartControlPlane(opts ControlPlaneOptions) (cp *ControlPlane, err error) {
 			return ln, os.Chmod(opts.Socket, 0o666)
 		},
 	})
-	return &ControlPlane{fake: fake, failer: f, socket: opts.Socket}, nil
+	cp = &ControlPlane{fake: fake, failer: f, socket: opts.Socket, processed: map[string]string{}, grace: opts.EventGrace, barrier: -1}
+	if cp.grace == 0 {
+		cp.grace = 2 * time.Second
+	}
+	// Pilot asks ProxyNeedsPush for every connection on every push: record
+	// the version it considered, so Sync can tell a proxy that is current
+	// from one whose push is still queued. No proxy is connected yet, so
+	// nothing reads the field while it is replaced.
+	needsPush := fake.Discovery.ProxyNeedsPush
+	fake.Discovery.ProxyNeedsPush = func(p *model.Proxy, req *model.PushRequest) (*model.PushRequest, bool) {
+		r, ok := needsPush(p, req)
+		if req != nil && req.Push != nil {
+			cp.mu.Lock()
+			cp.processed[p.ID] = req.Push.PushVersion
+			cp.mu.Unlock()
+		}
+		return r, ok
+	}
+	return cp, nil
+}
+
+// Version is the version of pilot's current push context, once every
+// config event received so far is in it; ok is false while some are not.
+func (c *ControlPlane) Version() (v string, ok bool) {
+	d := c.fake.Discovery
+	in := d.InboundUpdates.Load()
+	c.mu.Lock()
+	waiting := c.barrier >= 0 && in <= c.barrier && time.Since(c.barrierSet) < c.grace
+	if c.barrier >= 0 && !waiting {
+		c.barrier = -1
+	}
+	c.mu.Unlock()
+	if waiting || d.CommittedUpdates.Load() < in {
+		return "", false
+	}
+	return d.Env.PushContext().PushVersion, true
 }
 
 // Socket is where ADS is served.
@@ -122,11 +172,28 @@ func (c *ControlPlane) Close() {
 // Errors returns what pilot reported through its failure hook after start.
 func (c *ControlPlane) Errors() []string { return c.failer.errors() }
 
+// expectEvent marks an apply: Version is not current until pilot has
+// counted an event after it.
+func (c *ControlPlane) expectEvent() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.barrier < 0 {
+		c.barrier = c.fake.Discovery.InboundUpdates.Load()
+	}
+	c.barrierSet = time.Now()
+}
+
 // ApplyKube creates or updates Kubernetes objects in the fake clientset,
 // as an API server would hold them (the caller has defaulted them).
 func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) error {
 	kc := c.fake.KubeClient().Kube()
 	for _, o := range objs {
+		switch o.(type) {
+		case *corev1.Service, *discoveryv1.EndpointSlice:
+			// These always reach pilot as a config event; a Pod alone
+			// does not (its endpoints do).
+			c.expectEvent()
+		}
 		var err error
 		switch t := o.(type) {
 		case *corev1.Namespace:
@@ -155,6 +222,10 @@ func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) er
 func (c *ControlPlane) DeleteKube(ctx context.Context, objs ...runtime.Object) error {
 	kc := c.fake.KubeClient().Kube()
 	for _, o := range objs {
+		switch o.(type) {
+		case *corev1.Service, *discoveryv1.EndpointSlice:
+			c.expectEvent()
+		}
 		m, ok := o.(metav1.Object)
 		if !ok {
 			return fmt.Errorf("delete %T: not an object", o)
@@ -222,6 +293,7 @@ func ParseIstioConfigs(yamlText, domain string) ([]config.Config, error) {
 // ApplyConfigs creates or updates Istio configs in pilot's store; the
 // store's handlers push the change to connected proxies.
 func (c *ControlPlane) ApplyConfigs(cfgs ...config.Config) error {
+	c.expectEvent()
 	store := c.fake.Store()
 	for _, cfg := range cfgs {
 		if cfg.CreationTimestamp.IsZero() {
@@ -243,6 +315,7 @@ func (c *ControlPlane) ApplyConfigs(cfgs ...config.Config) error {
 
 // DeleteConfig removes an Istio config (g is e.g. gvk.VirtualService).
 func (c *ControlPlane) DeleteConfig(g config.GroupVersionKind, name, namespace string) error {
+	c.expectEvent()
 	if err := c.fake.Store().Delete(g, name, namespace, nil); err != nil {
 		return fmt.Errorf("delete %s %s/%s: %w", g.Kind, namespace, name, err)
 	}
@@ -253,6 +326,10 @@ func (c *ControlPlane) DeleteConfig(g config.GroupVersionKind, name, namespace s
 // reports it.
 type ProxySync struct {
 	ProxyID string
+	// Version is the newest push context version the proxy was pushed or
+	// considered for; Current is true when that is pilot's current one.
+	Version string
+	Current bool
 	// Types maps a type URL to its state.
 	Types map[string]TypeSync
 }
@@ -268,6 +345,9 @@ type TypeSync struct {
 // Synced reports whether every type the proxy watches is ACKed at the
 // nonce last sent, and no NACK is pending.
 func (p ProxySync) Synced() bool {
+	if !p.Current {
+		return false
+	}
 	for _, t := range p.Types {
 		if t.Sent == "" || t.Sent != t.Acked || t.LastError != "" {
 			return false
@@ -292,18 +372,40 @@ func (p ProxySync) String() string {
 	var parts []string
 	for url, t := range p.Types {
 		short := url[strings.LastIndexByte(url, '.')+1:]
-		s := fmt.Sprintf("%s sent=%s acked=%s", short, t.Sent, t.Acked)
+		s := fmt.Sprintf("%s sent=%s acked=%s", short, shortNonce(t.Sent), shortNonce(t.Acked))
 		if t.LastError != "" {
 			s += " NACK: " + t.LastError
 		}
 		parts = append(parts, s)
 	}
 	sort.Strings(parts)
-	return p.ProxyID + ": " + strings.Join(parts, "; ")
+	cur := "current"
+	if !p.Current {
+		cur = "behind pilot's current push (at " + p.Version + ")"
+	}
+	return p.ProxyID + " " + cur + ": " + strings.Join(parts, "; ")
+}
+
+// nonceVersion is the push version a nonce was sent for: pilot's nonces
+// are the version followed by a UUID.
+func nonceVersion(n string) string {
+	const uuidLen = 36
+	if len(n) < uuidLen {
+		return ""
+	}
+	return n[:len(n)-uuidLen]
+}
+
+func shortNonce(n string) string {
+	if len(n) > 8 {
+		return "..." + n[len(n)-8:]
+	}
+	return n
 }
 
 // Sync returns the xDS state of every connected proxy.
 func (c *ControlPlane) Sync() []ProxySync {
+	current, committed := c.Version()
 	var out []ProxySync
 	for _, con := range c.fake.Discovery.SortedClients() {
 		p := con.Proxy()
@@ -311,9 +413,18 @@ func (c *ControlPlane) Sync() []ProxySync {
 			continue
 		}
 		ps := ProxySync{ProxyID: p.ID, Types: map[string]TypeSync{}}
+		c.mu.Lock()
+		ps.Version = c.processed[p.ID]
+		c.mu.Unlock()
 		for url, wr := range p.DeepCloneWatchedResources() {
 			ps.Types[url] = TypeSync{Sent: wr.NonceSent, Acked: wr.NonceAcked, LastError: wr.LastError}
+			if v := nonceVersion(wr.NonceSent); v > ps.Version {
+				ps.Version = v
+			}
 		}
+		// A proxy that connected after the last push got the current
+		// context with its first response.
+		ps.Current = committed && (ps.Version == current || (c.processed[p.ID] == "" && ps.Version >= current))
 		out = append(out, ps)
 	}
 	return out

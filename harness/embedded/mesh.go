@@ -118,7 +118,7 @@ func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
 	if m.ca, err = NewCA("cluster.local", 24*time.Hour); err != nil {
 		return m, err
 	}
-	if m.cp, err = StartControlPlane(ControlPlaneOptions{Socket: filepath.Join(m.dir, "xds.sock")}); err != nil {
+	if m.cp, err = StartControlPlane(ControlPlaneOptions{Socket: filepath.Join(m.dir, "xds.sock"), EventGrace: opts.Timeouts.PilotEvent}); err != nil {
 		return m, err
 	}
 	if m.net, err = NewNetwork(ctx, opts.RunID, opts.PodCIDR); err != nil {

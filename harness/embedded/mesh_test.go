@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,6 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/meshcheck/meshcheck/harness/embedded"
+	"github.com/meshcheck/meshcheck/harness/iptables"
+	"github.com/meshcheck/meshcheck/harness/iptables/istio"
+	"github.com/meshcheck/meshcheck/harness/traffic"
 	"github.com/meshcheck/meshcheck/harness/xds"
 	"github.com/meshcheck/meshcheck/harness/xds/lint"
 )
@@ -196,6 +200,95 @@ spec:
 	}
 	acc, _ := os.ReadFile(v1.Envoy.Spec.AccessLog())
 	t.Logf("sidecar access log:\n%s", acc)
+
+	// A meshed client: its connection to whoami's ClusterIP is intercepted
+	// by its own rules and routed by its sidecar.
+	sleep, err := m.AddPod(ctx, embedded.PodSpec{Name: "sleep-abc", Namespace: "default", Labels: map[string]string{"app": "sleep"},
+		Proxy: embedded.KindSidecar, Short: "sleep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr := &traffic.HTTPTransport{Address: "10.96.0.20:80", Dial: sleep.NS}
+	res := traffic.Do(ctx, tr, traffic.Request{Host: "whoami", Path: "/from-sleep"}, 5*time.Second, traffic.Whoami{})
+	if res.Err != nil || res.Status != 200 || res.Version != "v1" {
+		t.Fatalf("in-mesh request: %s", res)
+	}
+	out, _ := os.ReadFile(sleep.Envoy.Spec.AccessLog())
+	if !strings.Contains(string(out), res.RequestID) || !strings.Contains(string(out), "outbound|80||whoami.default.svc.cluster.local") {
+		t.Errorf("the client's sidecar did not log request %s to whoami's cluster:\n%s", res.RequestID, out)
+	}
+
+	// The rules the kernel holds behave like istio-init's.
+	saved, err := v1.NS.Run(ctx, "", "iptables-save")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := iptables.Parse([]byte(saved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := istio.Env{PodIP: v1.NS.IP, PeerIP: m.Network().Gateway, Iface: "eth0", ClusterIP: netip.MustParseAddr("10.96.0.20"), AppPort: 80, AppUID: 0, AppGID: 0}
+	v, _ := istio.ParseVersion("1.31")
+	for _, o := range istio.Check(rs, istio.Behaviours(istio.DefaultOptions(v), env)) {
+		if o.Err != nil {
+			t.Errorf("%s: %v", o.Behaviour, o.Err)
+		}
+	}
+}
+
+// An EnvoyFilter that pilot accepts and Envoy rejects: the wait fails at
+// once with Envoy's own words.
+func TestNACKFailsWithEnvoysMessage(t *testing.T) {
+	skipUnlessReady(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m, err := embedded.Start(ctx, embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close(context.Background()) })
+	if err := m.ControlPlane().ApplyKube(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "sleep", Namespace: "default"},
+		Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.40", Selector: map[string]string{"app": "sleep"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(80), Protocol: corev1.ProtocolTCP}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.AddPod(ctx, embedded.PodSpec{Name: "sleep-abc", Namespace: "default", Labels: map[string]string{"app": "sleep"},
+		Proxy: embedded.KindSidecar, Short: "sleep"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := embedded.ParseIstioConfigs(`
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: broken, namespace: default}
+spec:
+  configPatches:
+  - applyTo: HTTP_FILTER
+    match: {context: ANY, listener: {filterChain: {filter: {name: envoy.filters.network.http_connection_manager}}}}
+    patch:
+      operation: INSERT_FIRST
+      value:
+        name: acme.waf
+        typed_config:
+          "@type": type.googleapis.com/google.protobuf.Struct
+          value: {mode: block}
+`, "cluster.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ControlPlane().ApplyConfigs(cfgs...); err != nil {
+		t.Fatal(err)
+	}
+	err = m.WaitSynced(ctx)
+	if err == nil || !strings.Contains(err.Error(), "NACK") || !strings.Contains(err.Error(), "google.protobuf.Struct") {
+		t.Fatalf("want a NACK naming Envoy's complaint, got %v", err)
+	}
+	t.Logf("as expected: %v", err)
 }
 
 func ptr[T any](v T) *T { return &v }

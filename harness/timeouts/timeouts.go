@@ -29,6 +29,11 @@ type Timeouts struct {
 	// ProxySync bounds the wait for every proxy to be live and to have ACKed
 	// the config pilot last sent it.
 	ProxySync time.Duration
+
+	// PilotEvent bounds how long the embedded control plane waits for the
+	// config event of an apply before taking it as a no-op (an object
+	// applied unchanged produces no event).
+	PilotEvent time.Duration
 }
 
 // Default returns the defaults for every wait.
@@ -39,6 +44,7 @@ func Default() Timeouts {
 		ConvergenceInterval: 250 * time.Millisecond,
 		SplitSampling:       5 * time.Minute,
 		ProxySync:           30 * time.Second,
+		PilotEvent:          2 * time.Second,
 	}
 }
 
@@ -60,6 +66,9 @@ func (t Timeouts) WithDefaults() Timeouts {
 	if t.ProxySync == 0 {
 		t.ProxySync = d.ProxySync
 	}
+	if t.PilotEvent == 0 {
+		t.PilotEvent = d.PilotEvent
+	}
 	return t
 }
 
@@ -74,6 +83,7 @@ func (t Timeouts) Validate() error {
 		{"ConvergenceInterval", t.ConvergenceInterval},
 		{"SplitSampling", t.SplitSampling},
 		{"ProxySync", t.ProxySync},
+		{"PilotEvent", t.PilotEvent},
 	} {
 		if f.d < 0 {
 			return fmt.Errorf("timeouts: %s is negative (%v)", f.name, f.d)
