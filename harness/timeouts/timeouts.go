@@ -25,6 +25,23 @@ type Timeouts struct {
 	// SplitSampling bounds the whole sampling of a weighted split, from the
 	// first request until the statistical test decides.
 	SplitSampling time.Duration
+
+	// AppCall bounds one call from Bookinfo's productpage to details,
+	// reviews or ratings. Upstream productpage uses 3 s per attempt and
+	// tries reviews twice; fault-injection results depend on it.
+	AppCall time.Duration
+
+	// AppRatingsBlack bounds the call from Bookinfo's reviews to ratings in
+	// the black-star version (v2); upstream reviews uses 10 s.
+	AppRatingsBlack time.Duration
+
+	// AppRatingsRed bounds the call from Bookinfo's reviews to ratings in
+	// the red-star version (v3); upstream reviews uses 2.5 s.
+	AppRatingsRed time.Duration
+
+	// AppShutdown bounds the drain of in-flight requests when a sample app
+	// (meshcheck workload run) is told to stop.
+	AppShutdown time.Duration
 }
 
 // Default returns the defaults for every wait.
@@ -34,6 +51,10 @@ func Default() Timeouts {
 		Convergence:         60 * time.Second,
 		ConvergenceInterval: 250 * time.Millisecond,
 		SplitSampling:       5 * time.Minute,
+		AppCall:             3 * time.Second,
+		AppRatingsBlack:     10 * time.Second,
+		AppRatingsRed:       2500 * time.Millisecond,
+		AppShutdown:         5 * time.Second,
 	}
 }
 
@@ -52,6 +73,18 @@ func (t Timeouts) WithDefaults() Timeouts {
 	if t.SplitSampling == 0 {
 		t.SplitSampling = d.SplitSampling
 	}
+	if t.AppCall == 0 {
+		t.AppCall = d.AppCall
+	}
+	if t.AppRatingsBlack == 0 {
+		t.AppRatingsBlack = d.AppRatingsBlack
+	}
+	if t.AppRatingsRed == 0 {
+		t.AppRatingsRed = d.AppRatingsRed
+	}
+	if t.AppShutdown == 0 {
+		t.AppShutdown = d.AppShutdown
+	}
 	return t
 }
 
@@ -65,6 +98,10 @@ func (t Timeouts) Validate() error {
 		{"Convergence", t.Convergence},
 		{"ConvergenceInterval", t.ConvergenceInterval},
 		{"SplitSampling", t.SplitSampling},
+		{"AppCall", t.AppCall},
+		{"AppRatingsBlack", t.AppRatingsBlack},
+		{"AppRatingsRed", t.AppRatingsRed},
+		{"AppShutdown", t.AppShutdown},
 	} {
 		if f.d < 0 {
 			return fmt.Errorf("timeouts: %s is negative (%v)", f.name, f.d)
