@@ -296,3 +296,15 @@ func TestForwardHeaders(t *testing.T) {
 		t.Errorf("end-user forwarded as %q with endUser false", got)
 	}
 }
+
+// Inside a pod the sidecar is the only proxy, and connections are not
+// pooled (upstream opens one per call).
+func TestCallerTransport(t *testing.T) {
+	tr, ok := newCaller(nil).client.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport is %T, want *http.Transport", newCaller(nil).client.Transport)
+	}
+	if tr.Proxy != nil || !tr.DisableKeepAlives {
+		t.Errorf("transport uses a proxy function (%v) or pools connections (DisableKeepAlives %v)", tr.Proxy != nil, tr.DisableKeepAlives)
+	}
+}
