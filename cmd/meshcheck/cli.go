@@ -52,6 +52,7 @@ func groups() []group {
 		iptablesGroup(),
 		logsGroup(),
 		splitGroup(),
+		workloadGroup(),
 	}
 }
 

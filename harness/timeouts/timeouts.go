@@ -34,6 +34,22 @@ type Timeouts struct {
 	// config event of an apply before taking it as a no-op (an object
 	// applied unchanged produces no event).
 	PilotEvent time.Duration
+	// AppCall bounds one call from Bookinfo's productpage to details,
+	// reviews or ratings. Upstream productpage uses 3 s per attempt and
+	// tries reviews twice; fault-injection results depend on it.
+	AppCall time.Duration
+
+	// AppRatingsBlack bounds the call from Bookinfo's reviews to ratings in
+	// the black-star version (v2); upstream reviews uses 10 s.
+	AppRatingsBlack time.Duration
+
+	// AppRatingsRed bounds the call from Bookinfo's reviews to ratings in
+	// the red-star version (v3); upstream reviews uses 2.5 s.
+	AppRatingsRed time.Duration
+
+	// AppShutdown bounds the drain of in-flight requests when a sample app
+	// (meshcheck workload run) is told to stop.
+	AppShutdown time.Duration
 }
 
 // Default returns the defaults for every wait.
@@ -45,6 +61,10 @@ func Default() Timeouts {
 		SplitSampling:       5 * time.Minute,
 		ProxySync:           30 * time.Second,
 		PilotEvent:          2 * time.Second,
+		AppCall:             3 * time.Second,
+		AppRatingsBlack:     10 * time.Second,
+		AppRatingsRed:       2500 * time.Millisecond,
+		AppShutdown:         5 * time.Second,
 	}
 }
 
@@ -69,6 +89,18 @@ func (t Timeouts) WithDefaults() Timeouts {
 	if t.PilotEvent == 0 {
 		t.PilotEvent = d.PilotEvent
 	}
+	if t.AppCall == 0 {
+		t.AppCall = d.AppCall
+	}
+	if t.AppRatingsBlack == 0 {
+		t.AppRatingsBlack = d.AppRatingsBlack
+	}
+	if t.AppRatingsRed == 0 {
+		t.AppRatingsRed = d.AppRatingsRed
+	}
+	if t.AppShutdown == 0 {
+		t.AppShutdown = d.AppShutdown
+	}
 	return t
 }
 
@@ -84,6 +116,10 @@ func (t Timeouts) Validate() error {
 		{"SplitSampling", t.SplitSampling},
 		{"ProxySync", t.ProxySync},
 		{"PilotEvent", t.PilotEvent},
+		{"AppCall", t.AppCall},
+		{"AppRatingsBlack", t.AppRatingsBlack},
+		{"AppRatingsRed", t.AppRatingsRed},
+		{"AppShutdown", t.AppShutdown},
 	} {
 		if f.d < 0 {
 			return fmt.Errorf("timeouts: %s is negative (%v)", f.name, f.d)

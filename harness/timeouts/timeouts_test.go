@@ -2,6 +2,7 @@ package timeouts
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,5 +41,19 @@ func TestValidate(t *testing.T) {
 	err := Timeouts{Convergence: -time.Second}.Validate()
 	if err == nil || err.Error() != "timeouts: Convergence is negative (-1s)" {
 		t.Fatalf("Validate() = %v, want the negative Convergence named", err)
+	}
+}
+
+// Every field must be checked by Validate, so a field added without a line
+// there fails here.
+func TestValidateCoversEveryField(t *testing.T) {
+	typ := reflect.TypeOf(Timeouts{})
+	for i := 0; i < typ.NumField(); i++ {
+		var tm Timeouts
+		reflect.ValueOf(&tm).Elem().Field(i).SetInt(-1)
+		err := tm.Validate()
+		if err == nil || !strings.Contains(err.Error(), typ.Field(i).Name+" is negative") {
+			t.Errorf("Validate() with %s negative = %v, want it named", typ.Field(i).Name, err)
+		}
 	}
 }
