@@ -69,6 +69,7 @@ type Pod struct {
 	appDone         chan error
 	sds             *grpc.Server
 	Rules           string // the interception rules loaded (iptables-save format)
+	AppLog          string // the app's stdout and stderr
 }
 
 // Key is namespace/name.
@@ -196,70 +197,88 @@ type PodSpec struct {
 	Short string
 }
 
-// AddPod creates the pod's namespace, registers the Pod with pilot (IP,
-// Running, Ready), starts its app, loads Istio's interception rules for the
-// version under test, and starts its proxy with a workload certificate.
+// AddPod creates the pod's namespace and starts it (see StartPod), for a
+// pod described by hand; backends that expand Deployments use
+// Network().AddNamespace and StartPod.
 func (m *Mesh) AddPod(ctx context.Context, spec PodSpec) (*Pod, error) {
 	short := spec.Short
 	if short == "" {
 		short = spec.Name
-		if len(short) > 24 {
-			short = short[:24]
-		}
 	}
-	ns, err := m.net.AddNamespace(ctx, short, spec.Hosts)
+	ns, err := m.net.AddNamespace(ctx, shortName(short), spec.Hosts)
 	if err != nil {
 		return nil, err
-	}
-	p := &Pod{Name: spec.Name, Namespace: spec.Namespace, NS: ns}
-	m.mu.Lock()
-	m.pods[p.Key()] = p
-	m.mu.Unlock()
-	if spec.ServiceAccount == "" {
-		spec.ServiceAccount = "default"
 	}
 	labels := map[string]string{}
 	for k, v := range spec.Labels {
 		labels[k] = v
 	}
-	if spec.Proxy == KindSidecar {
-		labels["security.istio.io/tlsMode"] = "istio"
-	}
 	var ports []corev1.ContainerPort
 	for _, port := range spec.Ports {
 		ports = append(ports, corev1.ContainerPort{ContainerPort: port, Protocol: corev1.ProtocolTCP})
 	}
-	p.Object = &corev1.Pod{
+	sa := spec.ServiceAccount
+	if sa == "" {
+		sa = "default"
+	}
+	obj := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: spec.Namespace, Labels: labels},
-		Spec: corev1.PodSpec{ServiceAccountName: spec.ServiceAccount, NodeName: "meshcheck",
+		Spec: corev1.PodSpec{ServiceAccountName: sa, NodeName: "meshcheck",
 			Containers: []corev1.Container{{Name: "app", Image: "meshcheck", Ports: ports}}},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ns.IP.String(), PodIPs: []corev1.PodIP{{IP: ns.IP.String()}},
 			HostIP:     m.net.Gateway.String(),
 			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
 	}
-	if spec.Proxy != "" {
-		if err := m.cp.ApplyKube(ctx, p.Object); err != nil {
+	return m.StartPod(ctx, ns, obj, spec.Proxy, spec.App)
+}
+
+// shortName cuts a name to what a namespace name carries.
+func shortName(s string) string {
+	if len(s) > 24 {
+		return s[:24]
+	}
+	return s
+}
+
+// StartPod runs a pod in its namespace: it registers the Pod with pilot
+// (the object must carry the namespace's IP, Running, Ready), starts its
+// app, loads Istio's interception rules for the version under test (for a
+// sidecar), and starts its proxy with a workload certificate.
+func (m *Mesh) StartPod(ctx context.Context, ns *Namespace, obj *corev1.Pod, proxyKind ProxyKind, app []string) (*Pod, error) {
+	obj = obj.DeepCopy()
+	p := &Pod{Name: obj.Name, Namespace: obj.Namespace, NS: ns, Object: obj}
+	m.mu.Lock()
+	m.pods[p.Key()] = p
+	m.mu.Unlock()
+	if proxyKind == KindSidecar {
+		if obj.Labels == nil {
+			obj.Labels = map[string]string{}
+		}
+		obj.Labels["security.istio.io/tlsMode"] = "istio"
+	}
+	if proxyKind != "" {
+		if err := m.cp.ApplyKube(ctx, obj); err != nil {
 			return p, err
 		}
 	}
-	if len(spec.App) > 0 {
-		cmd := ns.Exec(context.WithoutCancel(ctx), spec.App[0], spec.App[1:]...)
-		logf, err := os.Create(filepath.Join(m.dir, "app-"+spec.Namespace+"-"+spec.Name+".log"))
+	if len(app) > 0 {
+		cmd := ns.Exec(context.WithoutCancel(ctx), app[0], app[1:]...)
+		logf, err := os.Create(filepath.Join(m.dir, "app-"+obj.Namespace+"-"+obj.Name+".log"))
 		if err != nil {
 			return p, err
 		}
 		cmd.Stdout, cmd.Stderr = logf, logf
 		if err := cmd.Start(); err != nil {
 			logf.Close()
-			return p, fmt.Errorf("pod %s: start app %v: %w", p.Key(), spec.App, err)
+			return p, fmt.Errorf("pod %s: start app %v: %w", p.Key(), app, err)
 		}
-		p.app, p.appDone = cmd, make(chan error, 1)
+		p.app, p.appDone, p.AppLog = cmd, make(chan error, 1), logf.Name()
 		go func() { p.appDone <- cmd.Wait(); logf.Close() }()
 	}
-	if spec.Proxy == "" {
+	if proxyKind == "" {
 		return p, nil
 	}
-	if spec.Proxy == KindSidecar {
+	if proxyKind == KindSidecar {
 		v, err := istio.ParseVersion(m.opts.IstioVersion)
 		if err != nil {
 			return p, err
@@ -273,33 +292,69 @@ func (m *Mesh) AddPod(ctx context.Context, spec PodSpec) (*Pod, error) {
 		}
 		p.Rules = rules
 	}
-	dir := filepath.Join(m.dir, "proxy-"+spec.Namespace+"-"+spec.Name)
+	dir := filepath.Join(m.dir, "proxy-"+obj.Namespace+"-"+obj.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return p, err
 	}
 	if err := os.Chown(dir, istio.ProxyID, istio.ProxyID); err != nil {
 		return p, err
 	}
-	proxy := ProxySpec{Kind: spec.Proxy, Pod: spec.Name, Namespace: spec.Namespace, IP: ns.IP.String(), Labels: labels,
-		ServiceAccount: spec.ServiceAccount, WorkloadName: workloadName(spec), IstioVersion: m.opts.IstioVersion,
+	sa := obj.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	proxy := ProxySpec{Kind: proxyKind, Pod: obj.Name, Namespace: obj.Namespace, IP: ns.IP.String(), Labels: obj.Labels,
+		ServiceAccount: sa, WorkloadName: workloadName(obj.Name, obj.Labels), IstioVersion: m.opts.IstioVersion,
 		ClusterID: "Kubernetes", Dir: dir}
 	if err := m.serveSDS(p, proxy); err != nil {
 		return p, err
 	}
+	var err error
 	if p.Envoy, err = StartEnvoy(ctx, ns, m.envoy, proxy, m.cp.Socket()); err != nil {
 		return p, err
 	}
 	return p, nil
 }
 
-func workloadName(spec PodSpec) string {
-	if app := spec.Labels["app"]; app != "" {
-		if v := spec.Labels["version"]; v != "" {
+// StopPod stops a pod's proxy and app and removes it from pilot; its
+// namespace stays until the mesh closes.
+func (m *Mesh) StopPod(ctx context.Context, namespace, name string) error {
+	m.mu.Lock()
+	p, ok := m.pods[namespace+"/"+name]
+	delete(m.pods, namespace+"/"+name)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	p.stop()
+	if p.Envoy != nil {
+		return m.cp.DeleteKube(ctx, p.Object)
+	}
+	return nil
+}
+
+func (p *Pod) stop() {
+	if p.Envoy != nil {
+		p.Envoy.Stop()
+	}
+	if p.app != nil && p.app.Process != nil {
+		_ = p.app.Process.Kill()
+		<-p.appDone
+		p.app = nil
+	}
+	if p.sds != nil {
+		p.sds.Stop()
+	}
+}
+
+func workloadName(name string, labels map[string]string) string {
+	if app := labels["app"]; app != "" {
+		if v := labels["version"]; v != "" {
 			return app + "-" + v
 		}
 		return app
 	}
-	return spec.Name
+	return name
 }
 
 func (m *Mesh) serveSDS(p *Pod, proxy ProxySpec) error {
@@ -411,16 +466,7 @@ func tail(b []byte, n int) string {
 func (m *Mesh) Close(ctx context.Context) error {
 	var errs []error
 	for _, p := range m.Pods() {
-		if p.Envoy != nil {
-			p.Envoy.Stop()
-		}
-		if p.app != nil && p.app.Process != nil {
-			_ = p.app.Process.Kill()
-			<-p.appDone
-		}
-		if p.sds != nil {
-			p.sds.Stop()
-		}
+		p.stop()
 	}
 	if m.cp != nil {
 		m.cp.Close()
