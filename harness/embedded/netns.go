@@ -121,11 +121,17 @@ func (n *Network) AddNamespace(ctx context.Context, short string, hosts string) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	base := "127.0.0.1 localhost\n" + ip.String() + " " + short + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(base+hosts), 0o644); err != nil {
+	if err := ns.WriteHosts(short, hosts); err != nil {
 		return nil, err
 	}
 	return ns, nil
+}
+
+// WriteHosts sets the namespace's /etc/hosts (as `ip netns exec` shows it):
+// localhost, its own name, then lines.
+func (ns *Namespace) WriteHosts(self, lines string) error {
+	base := "127.0.0.1 localhost\n" + ns.IP.String() + " " + self + "\n"
+	return os.WriteFile(filepath.Join("/etc/netns", ns.Name, "hosts"), []byte(base+lines), 0o644)
 }
 
 // Exec returns a command that runs inside the namespace.

@@ -1,0 +1,159 @@
+package embedded_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/harness/embedded"
+	"github.com/meshcheck/meshcheck/harness/traffic"
+	"github.com/meshcheck/meshcheck/harness/xds"
+	"github.com/meshcheck/meshcheck/harness/xds/trace"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// meshcheckBinary is $MESHCHECK_BIN, or the command built once for the tests.
+func meshcheckBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("MESHCHECK_BIN"); p != "" {
+		return p
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "meshcheck-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		_ = os.Chmod(dir, 0o755)
+		binPath = filepath.Join(dir, "meshcheck")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/meshcheck/meshcheck/cmd/meshcheck").CombinedOutput()
+		if err != nil {
+			binErr = &exec.ExitError{}
+			t.Logf("go build: %s", out)
+			binErr = err
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("build meshcheck for the pods: %v", binErr)
+	}
+	return binPath
+}
+
+// The whoami fixture through the backend: expanded Deployments become pods
+// running the repository's whoami behind sidecars, the ingress serves the
+// 90/10 split, and a step to 50/50 reaches the gateway's config.
+func TestBackendWhoami(t *testing.T) {
+	skipUnlessReady(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	b := embedded.NewBackend(embedded.BackendOptions{Binary: meshcheckBinary(t)})
+	start := time.Now()
+	if err := b.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		id := b.Mesh().RunID()
+		if err := b.Down(context.Background()); err != nil {
+			t.Errorf("down: %v", err)
+		}
+		if left, _ := embedded.Leftovers(context.Background(), id); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+	set, err := fixtures.Load("whoami", fixtures.Options{Step: "90-10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Apply(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("whoami up and converged in %v", time.Since(start))
+
+	ingress, err := b.Ingress(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := traffic.Request{Host: "whoami.example.com", Path: "/"}
+	got, err := traffic.Converge(ctx, ingress, traffic.ConvergeOptions{Request: req, Classifier: traffic.Whoami{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("converged: %s", got)
+
+	proxies, err := b.Proxies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gw []byte
+	for _, p := range proxies {
+		if p.Proxy == "gateway" {
+			if gw, err = b.ConfigDump(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	weights := func(dump []byte) string {
+		d, err := xds.Parse(dump, xds.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := trace.Trace(d, trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "whoami.example.com", Path: "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []string
+		for _, c := range res.Clusters {
+			parts = append(parts, c.Name+"="+fmtUint(c.Weight))
+		}
+		return strings.Join(parts, ",")
+	}
+	if w := weights(gw); w != "outbound|80|v1|whoami.whoami.svc.cluster.local=90,outbound|80|v2|whoami.whoami.svc.cluster.local=10" {
+		t.Errorf("gateway weights = %s", w)
+	}
+	step, err := fixtures.Load("whoami", fixtures.Options{Step: "50-50"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Apply(ctx, step); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range proxies {
+		if p.Proxy == "gateway" {
+			if gw, err = b.ConfigDump(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if w := weights(gw); w != "outbound|80|v1|whoami.whoami.svc.cluster.local=50,outbound|80|v2|whoami.whoami.svc.cluster.local=50" {
+		t.Errorf("after the 50-50 step, gateway weights = %s", w)
+	}
+}
+
+func fmtUint(n uint32) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
