@@ -125,10 +125,12 @@ func EndpointSlices(svc *corev1.Service, pods []*corev1.Pod) []*discoveryv1.Endp
 	}
 	sort.Strings(keys)
 	out := make([]*discoveryv1.EndpointSlice, 0, len(keys))
-	for _, k := range keys {
+	for i, k := range keys {
 		g := groups[k]
 		sort.Slice(g.endpoints, func(i, j int) bool { return g.endpoints[i].TargetRef.Name < g.endpoints[j].TargetRef.Name })
-		name := svc.Name + "-" + hashString(svc.Namespace+"/"+svc.Name+"/"+k, 5)
+		// Named by position, so the usual single slice keeps its name when
+		// ports or endpoints change.
+		name := svc.Name + "-" + hashString(fmt.Sprintf("%s/%s/%d", svc.Namespace, svc.Name, i), 5)
 		lbls := map[string]string{}
 		for k, v := range svc.Labels {
 			lbls[k] = v
