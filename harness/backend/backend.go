@@ -73,6 +73,8 @@ type Workload struct {
 	Namespace, Name string
 	Labels          map[string]string
 	IP              string
+	// Ports are the app's container ports.
+	Ports []int
 	// Proxy is the workload's proxy kind, empty for none (a VM, an unmeshed pod).
 	Proxy ProxyKind
 }

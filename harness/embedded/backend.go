@@ -83,6 +83,9 @@ func (b *Backend) Up(ctx context.Context) error {
 	if b.opts.Binary == "" {
 		return errors.New("embedded backend: no meshcheck binary for the pods' apps: set BackendOptions.Binary or $MESHCHECK_BIN (make e2e-local does)")
 	}
+	if b.mesh != nil {
+		return errors.New("embedded backend: Up twice")
+	}
 	m, err := Start(ctx, b.opts.Mesh)
 	if err != nil {
 		return err
@@ -406,6 +409,11 @@ func (b *Backend) Delete(ctx context.Context, set *fixtures.Set) error {
 
 func (b *Backend) workload(p *Pod) backend.Workload {
 	w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Object.Labels, IP: p.NS.IP.String()}
+	for _, c := range p.Object.Spec.Containers {
+		for _, port := range c.Ports {
+			w.Ports = append(w.Ports, int(port.ContainerPort))
+		}
+	}
 	if p.Envoy != nil {
 		w.Proxy = backend.Sidecar
 		if p.Envoy.Spec.Kind == KindRouter {

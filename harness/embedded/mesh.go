@@ -256,7 +256,9 @@ func (m *Mesh) StartPod(ctx context.Context, ns *Namespace, obj *corev1.Pod, pro
 		}
 		obj.Labels["security.istio.io/tlsMode"] = "istio"
 	}
-	if proxyKind != "" {
+	// The API server holds every pod, meshed or not (a ServiceEntry's
+	// workloadSelector picks unmeshed pods too); a VM is no pod.
+	if obj.Status.PodIP != "" {
 		if err := m.cp.ApplyKube(ctx, obj); err != nil {
 			return p, err
 		}
@@ -327,7 +329,7 @@ func (m *Mesh) StopPod(ctx context.Context, namespace, name string) error {
 		return nil
 	}
 	p.stop()
-	if p.Envoy != nil {
+	if p.Object.Status.PodIP != "" {
 		return m.cp.DeleteKube(ctx, p.Object)
 	}
 	return nil

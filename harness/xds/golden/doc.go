@@ -2,7 +2,9 @@
 // keeps golden files.
 //
 // Normalize drops what changes from run to run without changing behaviour
-// (versions, nonces, timestamps, uids), optionally redacts endpoint IPs, and
+// (versions, nonces, timestamps, uids, and the hosts Envoy made for
+// ORIGINAL_DST clusters from live traffic), optionally redacts endpoint IPs
+// and leaves out the bootstrap's static resources, and
 // orders what Envoy does not read in order (resources, virtual hosts, domains,
 // filter chains, endpoints), keeping what it does (routes, HTTP filters,
 // transport socket matches). Diff compares two normalized documents resource

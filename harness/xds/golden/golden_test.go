@@ -170,3 +170,25 @@ func TestAssertReportsDiff(t *testing.T) {
 		t.Errorf("missing golden: %q", tb.errs)
 	}
 }
+
+// DynamicOnly keeps what the control plane sent and drops the bootstrap's.
+func TestDynamicOnly(t *testing.T) {
+	d, err := xds.Parse([]byte(`{"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",
+  "static_clusters": [{"cluster": {"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": "xds-grpc"}}],
+  "dynamic_active_clusters": [{"cluster": {"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": "outbound|80||a"}}]}]}`), xds.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dynamicOnly bool
+		want        int
+	}{{false, 2}, {true, 1}} {
+		doc, err := golden.Normalize(d, golden.Options{DynamicOnly: tc.dynamicOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(doc["clusters"]); got != tc.want {
+			t.Errorf("DynamicOnly=%v: %d clusters, want %d: %v", tc.dynamicOnly, got, tc.want, doc["clusters"])
+		}
+	}
+}

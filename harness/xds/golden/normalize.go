@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -18,6 +19,10 @@ type Options struct {
 	// RedactEndpointIPs replaces endpoint addresses with "<ip>" (ports
 	// stay), for goldens that must not depend on the IPs a run assigned.
 	RedactEndpointIPs bool
+	// DynamicOnly leaves out static resources (the bootstrap's, such as
+	// istio-agent's xds-grpc and sds-grpc clusters, which name per-run
+	// socket paths): the golden holds what the control plane sent.
+	DynamicOnly bool
 }
 
 // Doc is a normalized dump: kind -> resource name -> resource as JSON.
@@ -46,7 +51,7 @@ var mo = protojson.MarshalOptions{UseProtoNames: true}
 func Normalize(d *xds.Dump, opts Options) (Doc, error) {
 	doc := Doc{}
 	add := func(kind, name string, state xds.State, m proto.Message) error {
-		if m == nil {
+		if m == nil || (opts.DynamicOnly && state == xds.StateStatic) {
 			return nil
 		}
 		b, err := mo.Marshal(m)
@@ -90,6 +95,11 @@ func Normalize(d *xds.Dump, opts Options) (Doc, error) {
 		}
 	}
 	for _, x := range d.Endpoints {
+		// An ORIGINAL_DST cluster's hosts are made by Envoy from the traffic
+		// it saw: runtime state, not config.
+		if c, ok := d.Cluster(x.Name); ok && c.Config.GetType() == clusterv3.Cluster_ORIGINAL_DST {
+			continue
+		}
 		if err := add("endpoints", x.Name, x.State, x.Config); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,109 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/meshcheck/meshcheck/harness/accesslog"
+	"github.com/meshcheck/meshcheck/harness/backend"
+	"github.com/meshcheck/meshcheck/harness/traffic"
+	"github.com/meshcheck/meshcheck/harness/xds"
+	"github.com/meshcheck/meshcheck/harness/xds/trace"
+	. "github.com/meshcheck/meshcheck/harness/xds/xdsmatchers"
+)
+
+// dump parses a proxy's config dump, named for messages.
+func dump(ctx context.Context, p backend.Proxy) *xds.Dump {
+	b, err := mesh.ConfigDump(ctx, p)
+	Expect(err).NotTo(HaveOccurred())
+	d, err := xds.Parse(b, xds.Options{Source: p.String()})
+	Expect(err).NotTo(HaveOccurred())
+	return d
+}
+
+// logs parses what a proxy logged since a mark.
+func logs(ctx context.Context, p backend.Proxy, since backend.Mark) []accesslog.Record {
+	b, err := mesh.AccessLogs(ctx, p, since)
+	Expect(err).NotTo(HaveOccurred())
+	res, err := accesslog.Read(bytes.NewReader(b), accesslog.ReadOptions{Source: p.String(), Proxy: p.Name})
+	Expect(err).NotTo(HaveOccurred())
+	return res.Records
+}
+
+var _ = Describe("Bookinfo", Label("bookinfo"), func() {
+	productpage := traffic.Request{Host: "bookinfo.example.com", Path: "/productpage"}
+
+	It("serves /productpage through the ingress with reviews", func(ctx SpecContext) {
+		ingress, err := mesh.Ingress(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		res, err := traffic.Converge(ctx, ingress, traffic.ConvergeOptions{Request: productpage, Classifier: traffic.BookinfoPage{}, Timeouts: tmo})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Version).To(BeElementOf("v1", "v2", "v3"), "reviews version on the page: %s", res)
+	})
+
+	It("logs every hop of one request under one request id: gateway, productpage (to details, then reviews), reviews", Label("accesslog"), func(ctx SpecContext) {
+		ingress, err := mesh.Ingress(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		before, err := mesh.Mark(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		// The ingress is an edge proxy: it replaces an external request's
+		// x-request-id. Tag the request to find the gateway's record, then
+		// follow the id the gateway gave it through the mesh.
+		tag := "meshcheck-" + traffic.NewRequestID()
+		req := productpage
+		req.Headers = http.Header{"User-Agent": {tag}}
+		res := traffic.Do(ctx, ingress, req, tmo.Request, traffic.BookinfoPage{})
+		Expect(res.Err).NotTo(HaveOccurred())
+		Expect(res.Status).To(Equal(200), "%s", res)
+
+		gw := proxy(ctx, "istio-system", "istio-ingressgateway")
+		pp := proxy(ctx, "default", "productpage-v1")
+		reviews := proxy(ctx, "default", "reviews-"+res.Version)
+		var records []accesslog.Record
+		Eventually(func(g Gomega) {
+			records = nil
+			for _, p := range []backend.Proxy{gw, pp, reviews} {
+				records = append(records, logs(ctx, p, before)...)
+			}
+			id := ""
+			for _, r := range records {
+				if r.UserAgent == tag && strings.HasPrefix(r.Proxy, "istio-ingressgateway") {
+					id = r.RequestID
+				}
+			}
+			g.Expect(id).NotTo(BeEmpty(), "the gateway has not logged the request tagged %s yet", tag)
+			flow, err := accesslog.FindFlow(accesslog.Flows(records), id)
+			g.Expect(err).NotTo(HaveOccurred())
+			path := []accesslog.Step{
+				{Proxy: "istio-ingressgateway", Cluster: "outbound|9080||productpage.default.svc.cluster.local", Status: 200},
+				{Proxy: "productpage", Direction: accesslog.Inbound, Status: 200},
+				{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|details.default.svc.cluster.local", Status: 200},
+				{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|reviews.default.svc.cluster.local", Status: 200},
+				{Proxy: "reviews-" + res.Version, Direction: accesslog.Inbound, Status: 200},
+			}
+			if res.Version != "v1" { // v2 and v3 ask ratings for the stars
+				path = append(path, accesslog.Step{Proxy: "reviews-" + res.Version, Direction: accesslog.Outbound,
+					Cluster: "outbound|9080|*|ratings.default.svc.cluster.local", Status: 200})
+			}
+			g.Expect(accesslog.All(accesslog.ExpectPath(path...), accesslog.NoResponseFlags()).Check(flow)).To(Succeed())
+		}).WithContext(ctx).WithTimeout(tmo.Convergence).Should(Succeed())
+	})
+
+	It("routes in xDS the way the logs show: gateway to productpage, productpage to reviews", Label("xds"), func(ctx SpecContext) {
+		gw := dump(ctx, proxy(ctx, "istio-system", "istio-ingressgateway"))
+		Expect(gw).To(RouteRequest(trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "bookinfo.example.com", Path: "/productpage"}).
+			ToCluster("outbound|9080||productpage.default.svc.cluster.local"))
+		pp := dump(ctx, proxy(ctx, "default", "productpage-v1"))
+		addr, err := mesh.ServiceAddress(ctx, "default", "reviews", 9080)
+		Expect(err).NotTo(HaveOccurred())
+		ip := addr[:len(addr)-len(":9080")]
+		Expect(pp).To(RouteRequest(trace.Request{Role: trace.RoleSidecarOutbound, Address: ip, Port: 9080, Host: "reviews:9080", Path: "/reviews/0"}).
+			ToCluster("outbound|9080||reviews.default.svc.cluster.local"))
+		Expect(pp).To(HaveHealthyEndpoints("outbound|9080||reviews.default.svc.cluster.local", 3))
+	})
+})

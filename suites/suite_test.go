@@ -1,0 +1,175 @@
+package suites
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/harness/backend"
+	"github.com/meshcheck/meshcheck/harness/embedded"
+	"github.com/meshcheck/meshcheck/harness/timeouts"
+)
+
+// The suite's shared state, set up once.
+var (
+	mesh    backend.Backend
+	vm      backend.Workload
+	tmo     = timeouts.Default()
+	mark0   backend.Mark
+	reports string
+)
+
+func TestSuites(t *testing.T) {
+	if os.Getenv("MESHCHECK_E2E") == "" {
+		t.Skip("the suites bring up a mesh: run them with make e2e-local (MESHCHECK_E2E=1)")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "meshcheck suites")
+}
+
+func reportsDir() string {
+	if d := os.Getenv("MESHCHECK_REPORTS"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "reports")
+}
+
+// load renders a fixture or one of its steps, with the VM's address.
+func load(name, step string) *fixtures.Set {
+	opts := fixtures.Options{Step: step}
+	if name == "vm" {
+		opts.Vars = map[string]string{"vmAddress": vm.IP}
+	}
+	set, err := fixtures.Load(name, opts)
+	Expect(err).NotTo(HaveOccurred())
+	return set
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	reports = reportsDir()
+	Expect(os.MkdirAll(reports, 0o755)).To(Succeed())
+	switch b := os.Getenv("MESHCHECK_BACKEND"); b {
+	case "", "embedded":
+		Expect(embedded.CheckPilotEnv()).To(Succeed())
+		mesh = embedded.NewBackend(embedded.BackendOptions{})
+	default:
+		Fail(fmt.Sprintf("unknown MESHCHECK_BACKEND %q (want embedded)", b))
+	}
+	start := time.Now()
+	// Registered before Up: a failed or interrupted Up is torn down too
+	// (Down is safe on a half-started mesh and on an interrupt).
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(mesh.Down(ctx)).To(Succeed())
+	}, NodeTimeout(time.Minute))
+	Expect(mesh.Up(ctx)).To(Succeed())
+	if e, ok := mesh.(*embedded.Backend); ok {
+		var err error
+		vm, err = e.StartVM(ctx, "vm", "vm1")
+		Expect(err).NotTo(HaveOccurred())
+	}
+	for _, f := range []struct{ name, step string }{{"bookinfo", ""}, {"whoami", "90-10"}, {"vm", "100-0"}} {
+		Expect(mesh.Apply(ctx, load(f.name, f.step))).To(Succeed(), "apply %s", f.name)
+	}
+	Expect(mesh.WaitReady(ctx)).To(Succeed())
+	up := time.Since(start)
+	GinkgoWriter.Printf("mesh with all fixtures up and converged in %v\n", up)
+	writeJSON(filepath.Join(reports, "e2e-local.timing.json"), map[string]any{"meshUpSeconds": up.Seconds()})
+	var err error
+	mark0, err = mesh.Mark(ctx)
+	Expect(err).NotTo(HaveOccurred())
+}, NodeTimeout(3*time.Minute))
+
+// For every failed spec, the evidence next to the reports.
+var _ = ReportAfterEach(func(ctx SpecContext, r SpecReport) {
+	if !r.Failed() || mesh == nil {
+		return
+	}
+	dir := filepath.Join(reports, "evidence", sanitize(r.FullText()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, "failure.txt"), []byte(r.FailureMessage()+"\n\n"+r.FailureLocation().String()+"\n"), 0o644)
+	collectEvidence(ctx, dir)
+}, NodeTimeout(time.Minute))
+
+func collectEvidence(ctx context.Context, dir string) {
+	if s, err := mesh.Sync(ctx); err == nil {
+		writeJSON(filepath.Join(dir, "sync.json"), s)
+	}
+	proxies, _ := mesh.Proxies(ctx)
+	for _, p := range proxies {
+		name := p.Namespace + "." + p.Name
+		if b, err := mesh.ConfigDump(ctx, p); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, name+".config_dump.json"), b, 0o644)
+		}
+		if b, err := mesh.AccessLogs(ctx, p, mark0); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, name+".access.log"), b, 0o644)
+		}
+	}
+	ws, _ := mesh.Workloads(ctx)
+	for _, w := range ws {
+		if w.Proxy != backend.Sidecar {
+			continue
+		}
+		if b, err := mesh.InterceptionRules(ctx, w); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, w.Namespace+"."+w.Name+".iptables"), b, 0o644)
+		}
+	}
+}
+
+var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func sanitize(s string) string {
+	s = strings.Trim(unsafe.ReplaceAllString(s, "-"), "-")
+	if len(s) > 120 {
+		s = s[:120]
+	}
+	return s
+}
+
+func writeJSON(path string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err == nil {
+		_ = os.WriteFile(path, append(b, '\n'), 0o644)
+	}
+}
+
+// proxy finds the proxy of a workload whose name starts with prefix.
+func proxy(ctx context.Context, namespace, prefix string) backend.Proxy {
+	ps, err := mesh.Proxies(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	var names []string
+	for _, p := range ps {
+		if p.Namespace == namespace && strings.HasPrefix(p.Name, prefix) {
+			return p
+		}
+		names = append(names, p.String())
+	}
+	Fail(fmt.Sprintf("no proxy %s/%s*; have %v", namespace, prefix, names))
+	return backend.Proxy{}
+}
+
+// workload finds a workload whose name starts with prefix.
+func workload(ctx context.Context, namespace, prefix string) backend.Workload {
+	ws, err := mesh.Workloads(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	var names []string
+	for _, w := range ws {
+		if w.Namespace == namespace && strings.HasPrefix(w.Name, prefix) {
+			return w
+		}
+		names = append(names, w.String())
+	}
+	Fail(fmt.Sprintf("no workload %s/%s*; have %v", namespace, prefix, names))
+	return backend.Workload{}
+}
