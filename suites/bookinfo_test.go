@@ -46,7 +46,7 @@ var _ = Describe("Bookinfo", Label("bookinfo"), func() {
 		Expect(res.Version).To(BeElementOf("v1", "v2", "v3"), "reviews version on the page: %s", res)
 	})
 
-	It("logs every hop of one request under one request id: gateway, productpage (to details, then reviews), reviews", Label("accesslog"), func(ctx SpecContext) {
+	It("proves the path three ways: one request's hops in the access logs, each hop's cluster in the xDS trace, and the live response", Label("accesslog"), func(ctx SpecContext) {
 		ingress, err := mesh.Ingress(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		before, err := mesh.Mark(ctx)
@@ -91,6 +91,30 @@ var _ = Describe("Bookinfo", Label("bookinfo"), func() {
 					Cluster: "outbound|9080|*|ratings.default.svc.cluster.local", Status: 200})
 			}
 			g.Expect(accesslog.All(accesslog.ExpectPath(path...), accesslog.NoResponseFlags()).Check(flow)).To(Succeed())
+
+			// The third way: the xDS trace through each hop's proxy goes to
+			// the cluster that hop logged.
+			for _, h := range flow.Hops {
+				var p backend.Proxy
+				var req trace.Request
+				switch {
+				case strings.HasPrefix(h.Proxy, "istio-ingressgateway"):
+					p, req = gw, trace.Request{Role: trace.RoleGateway, Port: 8080, Host: productpage.Host, Path: productpage.Path}
+				case strings.HasPrefix(h.Proxy, "productpage") && h.Cluster.Direction == accesslog.Outbound && h.Cluster.Host == "reviews.default.svc.cluster.local":
+					addr, err := mesh.ServiceAddress(ctx, "default", "reviews", 9080)
+					g.Expect(err).NotTo(HaveOccurred())
+					p, req = pp, trace.Request{Role: trace.RoleSidecarOutbound, Address: strings.TrimSuffix(addr, ":9080"), Port: 9080, Host: "reviews:9080", Path: "/reviews/0"}
+				default:
+					continue
+				}
+				res, err := trace.Trace(dump(ctx, p), req)
+				g.Expect(err).NotTo(HaveOccurred())
+				var clusters []string
+				for _, c := range res.Clusters {
+					clusters = append(clusters, c.Name)
+				}
+				g.Expect(clusters).To(ContainElement(h.UpstreamCluster), "hop %s logged cluster %s; the xDS trace gives %v\n%s", h.Proxy, h.UpstreamCluster, clusters, res.Text())
+			}
 		}).WithContext(ctx).WithTimeout(tmo.Convergence).Should(Succeed())
 	})
 

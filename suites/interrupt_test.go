@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/meshcheck/meshcheck/harness/embedded"
 )
 
 // Ctrl-C while the mesh is up tears everything down: no network namespace,
@@ -18,7 +20,6 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	if os.Getenv("MESHCHECK_E2E") == "" || os.Getenv("MESHCHECK_INTERRUPT_CHILD") != "" {
 		t.Skip("brings up a mesh: run with make e2e-local")
 	}
-	before := leftovers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestSuites$", "-ginkgo.label-filter=whoami", "-ginkgo.v", "-ginkgo.no-color")
@@ -33,21 +34,24 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	}
 	var seen []string
 	sc := bufio.NewScanner(out)
-	up := false
+	up, runID := false, ""
 	for sc.Scan() {
 		line := sc.Text()
 		seen = append(seen, line)
+		if id, ok := strings.CutPrefix(strings.TrimSpace(line), "mesh run id: "); ok {
+			runID = id
+		}
 		if strings.Contains(line, "mesh with all fixtures up") {
 			up = true
 			break
 		}
 	}
-	if !up {
+	if !up || runID == "" {
 		_ = cmd.Wait()
-		t.Fatalf("the mesh never came up; output:\n%s", strings.Join(seen, "\n"))
+		t.Fatalf("the mesh never came up (run id %q); output:\n%s", runID, strings.Join(seen, "\n"))
 	}
-	if during := leftovers(t); len(during) <= len(before) {
-		t.Fatalf("the check cannot fail: nothing of the running mesh is visible (%v)", during)
+	if during := leftovers(t, runID); len(during) == 0 {
+		t.Fatalf("the check cannot fail: nothing of the running mesh %s is visible", runID)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -59,42 +63,34 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	}()
 	_ = cmd.Wait() // interrupted: a non-zero exit is expected
 	time.Sleep(200 * time.Millisecond)
-	if after := leftovers(t); len(after) > len(before) {
-		t.Errorf("left behind after Ctrl-C: %v (before the run: %v)", after, before)
+	if after := leftovers(t, runID); len(after) > 0 {
+		t.Errorf("left behind after Ctrl-C by run %s: %v", runID, after)
 	}
 }
 
-// leftovers lists what an embedded mesh creates on the host.
-func leftovers(t *testing.T) []string {
+// leftovers lists what the embedded mesh of one run holds on the host:
+// network namespaces and links (embedded.Leftovers), hosts directories, the
+// work directory, and the processes started from it (Envoys and apps).
+func leftovers(t *testing.T, runID string) []string {
 	t.Helper()
-	var out []string
-	if b, err := exec.Command("ip", "netns", "list").Output(); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "mc-") {
-				out = append(out, "netns "+strings.Fields(l)[0])
-			}
-		}
+	out, err := embedded.Leftovers(context.Background(), runID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if b, err := exec.Command("ip", "-o", "link", "show").Output(); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(l); len(f) > 1 && (strings.HasPrefix(f[1], "mcb") || strings.HasPrefix(f[1], "mcv")) {
-				out = append(out, "link "+strings.TrimSuffix(f[1], ":"))
-			}
-		}
-	}
-	dirs, _ := filepath.Glob("/etc/netns/mc-*")
+	dirs, _ := filepath.Glob("/etc/netns/mc-" + runID + "-*")
 	for _, d := range dirs {
 		out = append(out, "hosts dir "+d)
 	}
-	work, _ := filepath.Glob(filepath.Join(os.TempDir(), "meshcheck-??????-*"))
+	work, _ := filepath.Glob(filepath.Join(os.TempDir(), "meshcheck-"+runID+"-*"))
 	for _, d := range work {
 		out = append(out, "work dir "+d)
 	}
-	if b, err := exec.Command("pgrep", "-af", "meshcheck-envoy/envoy|workload run").Output(); err == nil {
-		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			if l != "" && !strings.Contains(l, "pgrep") {
-				out = append(out, "process "+l)
-			}
+	// Envoys and apps write their stdout into the run's work directory.
+	procs, _ := filepath.Glob("/proc/[0-9]*/fd/1")
+	for _, fd := range procs {
+		if target, err := os.Readlink(fd); err == nil && strings.Contains(target, "meshcheck-"+runID+"-") {
+			cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(fd)), "cmdline"))
+			out = append(out, "process "+strings.ReplaceAll(string(cmdline), "\x00", " "))
 		}
 	}
 	return out

@@ -73,6 +73,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}, NodeTimeout(time.Minute))
 	Expect(mesh.Up(ctx)).To(Succeed())
 	if e, ok := mesh.(*embedded.Backend); ok {
+		GinkgoWriter.Printf("mesh run id: %s\n", e.Mesh().RunID())
 		var err error
 		vm, err = e.StartVM(ctx, "vm", "vm1")
 		Expect(err).NotTo(HaveOccurred())

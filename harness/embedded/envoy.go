@@ -204,7 +204,9 @@ func StartEnvoy(ctx context.Context, ns *Namespace, envoyPath string, spec Proxy
 	}
 	args := []string{"--reuid", "1337", "--regid", "1337", "--clear-groups", "--",
 		envoyPath, "-c", bootPath, "--disable-hot-restart", "--concurrency", "1", "--log-level", "warning",
-		"--drain-time-s", "1", "--parent-shutdown-time-s", "2"}
+		"--drain-time-s", "1", "--parent-shutdown-time-s", "2",
+		// istio-agent shortens the access log flush too (Envoy flushes every 10 s by default).
+		"--file-flush-interval-msec", "500"}
 	cmd := ns.Exec(context.WithoutCancel(ctx), "setpriv", args...)
 	cmd.Stdout, cmd.Stderr = access, elog
 	if err := cmd.Start(); err != nil {
