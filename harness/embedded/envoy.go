@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/meshcheck/meshcheck/harness/envoybin"
+	"github.com/meshcheck/meshcheck/harness/timeouts"
 )
 
 // FindEnvoy returns the Envoy binary (see envoybin.Find).
@@ -134,6 +136,8 @@ func (p ProxySpec) Bootstrap(xdsSocket string) ([]byte, error) {
 // Envoy is a running Envoy process.
 type Envoy struct {
 	Spec ProxySpec
+	// StopGrace bounds the drain on Stop before the process is killed.
+	StopGrace time.Duration
 	cmd  *exec.Cmd
 	done chan error
 	logs []*os.File
@@ -202,7 +206,7 @@ func (e *Envoy) Stop() {
 		_ = e.cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-e.done:
-		case <-time.After(3 * time.Second):
+		case <-time.After(cmp.Or(e.StopGrace, timeouts.Default().ProxyStop)):
 			_ = e.cmd.Process.Kill()
 			<-e.done
 		}

@@ -315,6 +315,7 @@ func (m *Mesh) StartPod(ctx context.Context, ns *Namespace, obj *corev1.Pod, pro
 	if p.Envoy, err = StartEnvoy(ctx, ns, m.envoy, proxy, m.cp.Socket()); err != nil {
 		return p, err
 	}
+	p.Envoy.StopGrace = m.opts.Timeouts.ProxyStop
 	return p, nil
 }
 

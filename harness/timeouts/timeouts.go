@@ -30,6 +30,10 @@ type Timeouts struct {
 	// the config pilot last sent it.
 	ProxySync time.Duration
 
+	// ProxyStop bounds how long a stopping Envoy may drain before it is
+	// killed (embedded mesh teardown).
+	ProxyStop time.Duration
+
 	// PilotEvent bounds how long the embedded control plane waits for the
 	// config event of an apply before taking it as a no-op (an object
 	// applied unchanged produces no event).
@@ -61,6 +65,7 @@ func Default() Timeouts {
 		SplitSampling:       5 * time.Minute,
 		ProxySync:           30 * time.Second,
 		PilotEvent:          2 * time.Second,
+		ProxyStop:           3 * time.Second,
 		AppCall:             3 * time.Second,
 		AppRatingsBlack:     10 * time.Second,
 		AppRatingsRed:       2500 * time.Millisecond,
@@ -89,6 +94,9 @@ func (t Timeouts) WithDefaults() Timeouts {
 	if t.PilotEvent == 0 {
 		t.PilotEvent = d.PilotEvent
 	}
+	if t.ProxyStop == 0 {
+		t.ProxyStop = d.ProxyStop
+	}
 	if t.AppCall == 0 {
 		t.AppCall = d.AppCall
 	}
@@ -116,6 +124,7 @@ func (t Timeouts) Validate() error {
 		{"SplitSampling", t.SplitSampling},
 		{"ProxySync", t.ProxySync},
 		{"PilotEvent", t.PilotEvent},
+		{"ProxyStop", t.ProxyStop},
 		{"AppCall", t.AppCall},
 		{"AppRatingsBlack", t.AppRatingsBlack},
 		{"AppRatingsRed", t.AppRatingsRed},
