@@ -138,9 +138,9 @@ type Envoy struct {
 	Spec ProxySpec
 	// StopGrace bounds the drain on Stop before the process is killed.
 	StopGrace time.Duration
-	cmd  *exec.Cmd
-	done chan error
-	logs []*os.File
+	cmd       *exec.Cmd
+	done      chan error
+	logs      []*os.File
 }
 
 // StartEnvoy runs Envoy in the namespace as UID and GID 1337 (istio-proxy),
