@@ -53,6 +53,7 @@ func groups() []group {
 		logsGroup(),
 		splitGroup(),
 		workloadGroup(),
+		kindGroup(),
 	}
 }
 

@@ -5,5 +5,6 @@
 package tools
 
 import (
+	_ "github.com/rhysd/actionlint/cmd/actionlint"
 	_ "honnef.co/go/tools/cmd/staticcheck"
 )

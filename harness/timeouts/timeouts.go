@@ -54,6 +54,16 @@ type Timeouts struct {
 	// AppShutdown bounds the drain of in-flight requests when a sample app
 	// (meshcheck workload run) is told to stop.
 	AppShutdown time.Duration
+
+	// ReleaseDownload bounds the download of one Istio release artifact
+	// (an istioctl or full release archive and its .sha256), from the
+	// request to the last byte. The full archive is about 30 MB.
+	ReleaseDownload time.Duration
+
+	// Preflight bounds each precondition probe before a kind run: the
+	// Docker daemon's ping and the HEAD request on the release URL. It is
+	// short on purpose: make e2e must stop at once when either is missing.
+	Preflight time.Duration
 }
 
 // Default returns the defaults for every wait.
@@ -70,6 +80,8 @@ func Default() Timeouts {
 		AppRatingsBlack:     10 * time.Second,
 		AppRatingsRed:       2500 * time.Millisecond,
 		AppShutdown:         5 * time.Second,
+		ReleaseDownload:     10 * time.Minute,
+		Preflight:           5 * time.Second,
 	}
 }
 
@@ -109,6 +121,12 @@ func (t Timeouts) WithDefaults() Timeouts {
 	if t.AppShutdown == 0 {
 		t.AppShutdown = d.AppShutdown
 	}
+	if t.ReleaseDownload == 0 {
+		t.ReleaseDownload = d.ReleaseDownload
+	}
+	if t.Preflight == 0 {
+		t.Preflight = d.Preflight
+	}
 	return t
 }
 
@@ -129,6 +147,8 @@ func (t Timeouts) Validate() error {
 		{"AppRatingsBlack", t.AppRatingsBlack},
 		{"AppRatingsRed", t.AppRatingsRed},
 		{"AppShutdown", t.AppShutdown},
+		{"ReleaseDownload", t.ReleaseDownload},
+		{"Preflight", t.Preflight},
 	} {
 		if f.d < 0 {
 			return fmt.Errorf("timeouts: %s is negative (%v)", f.name, f.d)
