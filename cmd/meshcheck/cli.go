@@ -198,3 +198,15 @@ func writeJSON(s streams, v any) int {
 	fmt.Fprintf(s.Out, "%s\n", b)
 	return exitOK
 }
+
+// outputFlag registers -o, the output format every command takes.
+func outputFlag(fs *flag.FlagSet) *string { return fs.String("o", "text", "output: text or json") }
+
+// badOutput reports an -o value other than text or json as a usage error;
+// bad is false for a valid one.
+func badOutput(s streams, fs *flag.FlagSet, o string) (code int, bad bool) {
+	if o == "text" || o == "json" {
+		return 0, false
+	}
+	return usageError(s, fs, "-o %q: want text or json", o), true
+}

@@ -118,7 +118,7 @@ func runExplain(ctx context.Context, s streams, args []string) int {
 	src := fs.String("src", "", "source IP[:PORT]")
 	dst := fs.String("dst", "", "destination IP:PORT (required)")
 	iface := fs.String("iface", "", "output interface (output) or input interface (prerouting)")
-	format := fs.String("o", "text", "output: text or json")
+	format := outputFlag(fs)
 	var uid, gid optionalID
 	fs.Var(&uid, "uid", "UID of the sending socket (output)")
 	fs.Var(&gid, "gid", "GID of the sending socket (output)")
@@ -128,8 +128,8 @@ func runExplain(ctx context.Context, s streams, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(s, fs, "unexpected argument %q", fs.Arg(0))
 	}
-	if *format != "text" && *format != "json" {
-		return usageError(s, fs, "-o %q: want text or json", *format)
+	if code, bad := badOutput(s, fs, *format); bad {
+		return code
 	}
 	p := iptables.Probe{Hook: iptables.Hook(*hook), Proto: *proto, UID: uid.v, GID: gid.v}
 	if p.Hook != iptables.HookOutput && p.Hook != iptables.HookPrerouting {
@@ -253,15 +253,15 @@ func runCheck(ctx context.Context, s streams, args []string) int {
 	proxyUID := fs.Uint("proxy-uid", istio.ProxyID, "UID of istio-proxy")
 	proxyGID := fs.Uint("proxy-gid", istio.ProxyID, "GID of istio-proxy")
 	podIP := fs.String("pod-ip", "10.244.0.10", "the pod's IP, for the probes")
-	format := fs.String("o", "text", "output: text or json")
+	format := outputFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(s, fs, "unexpected argument %q", fs.Arg(0))
 	}
-	if *format != "text" && *format != "json" {
-		return usageError(s, fs, "-o %q: want text or json", *format)
+	if code, bad := badOutput(s, fs, *format); bad {
+		return code
 	}
 	v, err := istio.ParseVersion(*version)
 	if err != nil {

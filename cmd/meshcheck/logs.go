@@ -90,12 +90,12 @@ func runLogsParse(ctx context.Context, s streams, args []string) int {
 	c := logsGroup().commands[0]
 	fs := newFlagSet("logs", c, s)
 	format := fs.String("format", "auto", "auto, istio, istio-1.22, istio-1.8, json, or an Envoy format string")
-	out := fs.String("o", "text", "output: text or json")
+	out := outputFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *out != "text" && *out != "json" {
-		return usageError(s, fs, "-o %q: want text or json", *out)
+	if code, bad := badOutput(s, fs, *out); bad {
+		return code
 	}
 	if fs.NArg() == 0 {
 		return usageError(s, fs, "no input: give FILE... or -")
@@ -134,12 +134,12 @@ func runLogsFlows(ctx context.Context, s streams, args []string) int {
 	fs := newFlagSet("logs", c, s)
 	format := fs.String("format", "auto", "auto, istio, istio-1.22, istio-1.8, json, or an Envoy format string")
 	id := fs.String("request-id", "", "show only this request")
-	out := fs.String("o", "text", "output: text or json")
+	out := outputFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *out != "text" && *out != "json" {
-		return usageError(s, fs, "-o %q: want text or json", *out)
+	if code, bad := badOutput(s, fs, *out); bad {
+		return code
 	}
 	if fs.NArg() == 0 {
 		return usageError(s, fs, "no input: give FILE...")

@@ -39,15 +39,15 @@ func runSplitDecide(ctx context.Context, s streams, args []string) int {
 	detect := fs.Float64("detect", 10, "smallest deviation of any version's share to catch, in percentage points")
 	power := fs.Float64("power", 0.999, "probability of catching a deviation of --detect or more")
 	maxSamples := fs.Int("max-samples", 0, "hard cap on samples (0: automatic, see -o json max_samples)")
-	out := fs.String("o", "text", "output: text or json")
+	out := outputFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(s, fs, "unexpected arguments %q", fs.Args())
 	}
-	if *out != "text" && *out != "json" {
-		return usageError(s, fs, "-o %q: want text or json", *out)
+	if code, bad := badOutput(s, fs, *out); bad {
+		return code
 	}
 	if *weights == "" || *counts == "" {
 		return usageError(s, fs, "--weights and --counts are required")

@@ -252,7 +252,7 @@ func runWorkloadFetch(ctx context.Context, s streams, args []string) int {
 	var headers multiFlag
 	fs.Var(&headers, "header", "request header KEY=VALUE (repeatable; Host=NAME sets the Host)")
 	timeout := fs.Duration("timeout", timeouts.Default().Request, "bound on the whole request, from dial to the last body byte")
-	out := fs.String("o", "text", "output: text or json")
+	out := outputFlag(fs)
 	pos, code, ok := parseInterleaved(fs, args)
 	if !ok {
 		return code
@@ -260,8 +260,8 @@ func runWorkloadFetch(ctx context.Context, s streams, args []string) int {
 	if len(pos) != 1 {
 		return usageError(s, fs, "want exactly one URL, got %q", pos)
 	}
-	if *out != "text" && *out != "json" {
-		return usageError(s, fs, "-o %q: want text or json", *out)
+	if code, bad := badOutput(s, fs, *out); bad {
+		return code
 	}
 	if *timeout <= 0 {
 		return usageError(s, fs, "--timeout %v: want a positive duration", *timeout)

@@ -55,13 +55,6 @@ func loadDumpWith(s streams, name string, opts xds.Options) (*xds.Dump, int) {
 	return d, exitOK
 }
 
-func checkOutput(o string) error {
-	if o != "text" && o != "json" {
-		return fmt.Errorf("-o must be text or json, not %q", o)
-	}
-	return nil
-}
-
 const xdsTraceUsage = `
 Exit codes: 0 a route (or TCP proxy) was found; 3 Envoy would find no listener,
 filter chain, virtual host or route (the reason is printed); 4 the trace met
@@ -94,7 +87,7 @@ func xdsTrace(_ context.Context, s streams, args []string) int {
 	sni := fs.String("sni", "", "TLS server name (implies a TLS connection)")
 	tls := fs.Bool("tls", false, "the connection is TLS (an Istio sidecar's mTLS)")
 	alpn := fs.String("alpn", "", "comma-separated ALPN list the client offers")
-	out := fs.String("o", "text", "output: text or json")
+	out := outputFlag(fs)
 	var headers multiFlag
 	fs.Var(&headers, "header", "request header `K=V` (repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -106,8 +99,8 @@ func xdsTrace(_ context.Context, s streams, args []string) int {
 	if *dump == "" || *role == "" || *port == 0 {
 		return usageError(s, fs, "--dump, --role and --port are required")
 	}
-	if err := checkOutput(*out); err != nil {
-		return usageError(s, fs, "%v", err)
+	if code, bad := badOutput(s, fs, *out); bad {
+		return code
 	}
 	if *port > 65535 {
 		return usageError(s, fs, "--port %d is not a port", *port)
@@ -180,15 +173,15 @@ func xdsLint(_ context.Context, s streams, args []string) int {
 	c := command{name: "lint", summary: "flag broken or suspicious config in a dump", usage: xdsLintUsage}
 	fs := newFlagSet("xds", c, s)
 	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
-	out := fs.String("o", "text", "output: text or json")
+	out := outputFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if *dump == "" || fs.NArg() > 0 {
 		return usageError(s, fs, "--dump FILE is required, and nothing else")
 	}
-	if err := checkOutput(*out); err != nil {
-		return usageError(s, fs, "%v", err)
+	if code, bad := badOutput(s, fs, *out); bad {
+		return code
 	}
 	d, code := loadDump(s, *dump)
 	if d == nil {
@@ -220,7 +213,7 @@ func xdsCheck(_ context.Context, s streams, args []string) int {
 	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
 	specFile := fs.String("expect", "", "expectation spec `SPEC.yaml` (required)")
 	version := fs.String("istio-version", "", "Istio version under test (`X.Y.Z`); items with an istio constraint are skipped without it")
-	out := fs.String("o", "text", "output: text or json")
+	out := outputFlag(fs)
 	var vars multiFlag
 	fs.Var(&vars, "var", "spec variable `K=V` (repeatable), e.g. --var namespace=bookinfo")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -229,8 +222,8 @@ func xdsCheck(_ context.Context, s streams, args []string) int {
 	if *dump == "" || *specFile == "" || fs.NArg() > 0 {
 		return usageError(s, fs, "--dump FILE and --expect SPEC.yaml are required, and nothing else")
 	}
-	if err := checkOutput(*out); err != nil {
-		return usageError(s, fs, "%v", err)
+	if code, bad := badOutput(s, fs, *out); bad {
+		return code
 	}
 	vm, err := parseKV(vars)
 	if err != nil {
@@ -274,7 +267,7 @@ func xdsCheck(_ context.Context, s streams, args []string) int {
 func xdsDiff(_ context.Context, s streams, args []string) int {
 	c := command{name: "diff", summary: "semantic diff of two dumps after normalization", usage: xdsDiffUsage}
 	fs := newFlagSet("xds", c, s)
-	out := fs.String("o", "text", "output: text or json")
+	out := outputFlag(fs)
 	redact := fs.Bool("redact-ips", false, "ignore endpoint IP addresses")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -282,8 +275,8 @@ func xdsDiff(_ context.Context, s streams, args []string) int {
 	if fs.NArg() != 2 {
 		return usageError(s, fs, "want two dumps, A and B")
 	}
-	if err := checkOutput(*out); err != nil {
-		return usageError(s, fs, "%v", err)
+	if code, bad := badOutput(s, fs, *out); bad {
+		return code
 	}
 	if fs.Arg(0) == "-" && fs.Arg(1) == "-" {
 		return usageError(s, fs, "only one of A and B can be standard input")

@@ -75,7 +75,7 @@ func TestXDSExitCodes(t *testing.T) {
 		{"diff one arg", "", []string{"xds", "diff", dump}, exitUsage, "", "want two dumps"},
 		{"unknown subcommand", "", []string{"xds", "frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
 		{"help", "", []string{"xds", "trace", "-h"}, exitOK, "", "Examples:"},
-		{"bad output", "", []string{"xds", "lint", "--dump", dump, "-o", "yaml"}, exitUsage, "", "-o must be text or json"},
+		{"bad output", "", []string{"xds", "lint", "--dump", dump, "-o", "yaml"}, exitUsage, "", `-o "yaml": want text or json`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
