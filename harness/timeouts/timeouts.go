@@ -5,10 +5,12 @@ package timeouts
 
 import (
 	"fmt"
+	"reflect"
 	"time"
 )
 
-// Timeouts is every wait meshcheck uses, one field per wait. A zero field
+// Timeouts is every wait meshcheck uses, one field per wait, each a
+// time.Duration (WithDefaults and Validate walk the fields). A zero field
 // means "use the default" (see WithDefaults).
 type Timeouts struct {
 	// Request bounds one HTTP request, from dial to the last body byte.
@@ -87,71 +89,22 @@ func Default() Timeouts {
 
 // WithDefaults returns t with every zero field set from Default().
 func (t Timeouts) WithDefaults() Timeouts {
-	d := Default()
-	if t.Request == 0 {
-		t.Request = d.Request
-	}
-	if t.Convergence == 0 {
-		t.Convergence = d.Convergence
-	}
-	if t.ConvergenceInterval == 0 {
-		t.ConvergenceInterval = d.ConvergenceInterval
-	}
-	if t.SplitSampling == 0 {
-		t.SplitSampling = d.SplitSampling
-	}
-	if t.ProxySync == 0 {
-		t.ProxySync = d.ProxySync
-	}
-	if t.PilotEvent == 0 {
-		t.PilotEvent = d.PilotEvent
-	}
-	if t.ProxyStop == 0 {
-		t.ProxyStop = d.ProxyStop
-	}
-	if t.AppCall == 0 {
-		t.AppCall = d.AppCall
-	}
-	if t.AppRatingsBlack == 0 {
-		t.AppRatingsBlack = d.AppRatingsBlack
-	}
-	if t.AppRatingsRed == 0 {
-		t.AppRatingsRed = d.AppRatingsRed
-	}
-	if t.AppShutdown == 0 {
-		t.AppShutdown = d.AppShutdown
-	}
-	if t.ReleaseDownload == 0 {
-		t.ReleaseDownload = d.ReleaseDownload
-	}
-	if t.Preflight == 0 {
-		t.Preflight = d.Preflight
+	d := reflect.ValueOf(Default())
+	v := reflect.ValueOf(&t).Elem()
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			v.Field(i).Set(d.Field(i))
+		}
 	}
 	return t
 }
 
 // Validate reports a negative wait, naming the field.
 func (t Timeouts) Validate() error {
-	for _, f := range []struct {
-		name string
-		d    time.Duration
-	}{
-		{"Request", t.Request},
-		{"Convergence", t.Convergence},
-		{"ConvergenceInterval", t.ConvergenceInterval},
-		{"SplitSampling", t.SplitSampling},
-		{"ProxySync", t.ProxySync},
-		{"PilotEvent", t.PilotEvent},
-		{"ProxyStop", t.ProxyStop},
-		{"AppCall", t.AppCall},
-		{"AppRatingsBlack", t.AppRatingsBlack},
-		{"AppRatingsRed", t.AppRatingsRed},
-		{"AppShutdown", t.AppShutdown},
-		{"ReleaseDownload", t.ReleaseDownload},
-		{"Preflight", t.Preflight},
-	} {
-		if f.d < 0 {
-			return fmt.Errorf("timeouts: %s is negative (%v)", f.name, f.d)
+	v := reflect.ValueOf(t)
+	for i := range v.NumField() {
+		if d := time.Duration(v.Field(i).Int()); d < 0 {
+			return fmt.Errorf("timeouts: %s is negative (%v)", v.Type().Field(i).Name, d)
 		}
 	}
 	return nil

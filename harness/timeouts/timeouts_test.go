@@ -57,3 +57,13 @@ func TestValidateCoversEveryField(t *testing.T) {
 		}
 	}
 }
+
+// WithDefaults and Validate walk the fields as durations.
+func TestEveryFieldIsADuration(t *testing.T) {
+	typ := reflect.TypeOf(Timeouts{})
+	for i := 0; i < typ.NumField(); i++ {
+		if typ.Field(i).Type != reflect.TypeOf(time.Duration(0)) {
+			t.Errorf("Timeouts.%s is a %s, not a time.Duration", typ.Field(i).Name, typ.Field(i).Type)
+		}
+	}
+}
