@@ -169,9 +169,6 @@ func (c *ControlPlane) Close() {
 	_ = os.Remove(c.socket)
 }
 
-// Errors returns what pilot reported through its failure hook after start.
-func (c *ControlPlane) Errors() []string { return c.failer.errors() }
-
 // expectEvent marks an apply: Version is not current until pilot has
 // counted an event after it.
 func (c *ControlPlane) expectEvent() {
@@ -431,41 +428,25 @@ func (c *ControlPlane) Sync() []ProxySync {
 }
 
 // failer satisfies Istio's test.Failer outside a test: a failure during
-// start panics with a failure value that StartControlPlane recovers; later
-// ones are recorded.
+// start panics with a failure value that StartControlPlane recovers.
 type failer struct {
 	mu       sync.Mutex
 	cleanups []func()
-	errs     []string
 }
 
 type failure struct{ msg string }
-
-func (f *failer) record(msg string) {
-	f.mu.Lock()
-	f.errs = append(f.errs, msg)
-	f.mu.Unlock()
-}
 
 func (f *failer) Fail()                     { f.Fatal("failed") }
 func (f *failer) FailNow()                  { f.Fatal("failed") }
 func (f *failer) Fatal(a ...any)            { f.fail(fmt.Sprint(a...)) }
 func (f *failer) Fatalf(s string, a ...any) { f.fail(fmt.Sprintf(s, a...)) }
-func (f *failer) fail(msg string) {
-	f.record(msg)
-	panic(failure{msg})
-}
-func (f *failer) Log(...any)          {}
-func (f *failer) Logf(string, ...any) {}
-func (f *failer) Helper()             {}
-func (f *failer) Skip(a ...any)       { f.Fatal(append([]any{"skip: "}, a...)...) }
-func (f *failer) Cleanup(fn func())   { f.mu.Lock(); f.cleanups = append(f.cleanups, fn); f.mu.Unlock() }
-func (f *failer) TempDir() string     { d, _ := os.MkdirTemp("", "meshcheck-pilot"); return d }
-func (f *failer) errors() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.errs...)
-}
+func (f *failer) fail(msg string)           { panic(failure{msg}) }
+func (f *failer) Log(...any)                {}
+func (f *failer) Logf(string, ...any)       {}
+func (f *failer) Helper()                   {}
+func (f *failer) Skip(a ...any)             { f.Fatal(append([]any{"skip: "}, a...)...) }
+func (f *failer) Cleanup(fn func())         { f.mu.Lock(); f.cleanups = append(f.cleanups, fn); f.mu.Unlock() }
+func (f *failer) TempDir() string           { d, _ := os.MkdirTemp("", "meshcheck-pilot"); return d }
 func (f *failer) cleanup() {
 	f.mu.Lock()
 	cs := f.cleanups

@@ -107,13 +107,3 @@ func replaceUnknownAnys(raw []byte, path string) ([]byte, []Unknown, error) {
 	}
 	return out, unknown, nil
 }
-
-// UnknownAt returns the unknown payload recorded at path, if any.
-func (d *Dump) UnknownAt(path string) (Unknown, bool) {
-	for _, u := range d.Unknown {
-		if u.Path == path {
-			return u, true
-		}
-	}
-	return Unknown{}, false
-}

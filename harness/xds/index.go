@@ -105,17 +105,6 @@ func (d *Dump) ListenerAt(ip string, port uint32) (*Listener, bool) {
 	return nil, false
 }
 
-// ListenersOnPort returns the serving listeners bound to any address on port.
-func (d *Dump) ListenersOnPort(port uint32) []*Listener {
-	var out []*Listener
-	for _, l := range d.Listeners {
-		if l.Config != nil && serving(l.State) && l.Config.GetAddress().GetSocketAddress().GetPortValue() == port {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // RouteConfig returns the route configuration with this name.
 func (d *Dump) RouteConfig(name string) (*RouteConfig, bool) {
 	return lookup(d, kindRoute, d.idx.routes, name)
