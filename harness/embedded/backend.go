@@ -23,6 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"istio.io/istio/pkg/config"
+
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/harness/backend"
 	"github.com/meshcheck/meshcheck/harness/kubeobj"
@@ -392,15 +394,10 @@ func (p *Pod) appExited() (bool, error) {
 
 // Delete implements backend.Backend: Istio configs of the set are removed;
 // Kubernetes objects stay (the suites only step configs).
-func (b *Backend) Delete(ctx context.Context, set *fixtures.Set) error {
+func (b *Backend) Delete(_ context.Context, set *fixtures.Set) error {
 	for _, c := range set.Configs {
-		var yaml bytes.Buffer
-		fmt.Fprintf(&yaml, "apiVersion: %s\nkind: %s\nmetadata: {name: %s, namespace: %s}\nspec: {}\n", c.APIVersion, c.Kind, c.Name, c.Namespace)
-		cfgs, err := ParseIstioConfigs(yaml.String(), set.Domain)
-		if err != nil || len(cfgs) == 0 {
-			return fmt.Errorf("delete %s: %v", c, err)
-		}
-		if err := b.mesh.cp.DeleteConfig(cfgs[0].GroupVersionKind, c.Name, c.Namespace); err != nil {
+		g := c.GroupVersionKind()
+		if err := b.mesh.cp.DeleteConfig(config.GroupVersionKind{Group: g.Group, Version: g.Version, Kind: g.Kind}, c.Name, c.Namespace); err != nil {
 			return err
 		}
 	}

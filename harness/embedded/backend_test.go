@@ -144,6 +144,32 @@ func TestBackendWhoami(t *testing.T) {
 	if w := weights(gw); w != "outbound|80|v1|whoami.whoami.svc.cluster.local=50,outbound|80|v2|whoami.whoami.svc.cluster.local=50" {
 		t.Errorf("after the 50-50 step, gateway weights = %s", w)
 	}
+
+	// Deleting the fixture's Istio configs takes whoami off the ingress.
+	if err := b.Delete(ctx, step); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range proxies {
+		if p.Proxy == "gateway" {
+			if gw, err = b.ConfigDump(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d, err := xds.Parse(gw, xds.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := trace.Trace(d, trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "whoami.example.com", Path: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NoRoute == "" {
+		t.Errorf("whoami is still routed after its configs were deleted:\n%s", res.Text())
+	}
 }
 
 func fmtUint(n uint32) string {
