@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +118,7 @@ func TestBackendWhoami(t *testing.T) {
 		}
 		var parts []string
 		for _, c := range res.Clusters {
-			parts = append(parts, c.Name+"="+fmtUint(c.Weight))
+			parts = append(parts, c.Name+"="+strconv.FormatUint(uint64(c.Weight), 10))
 		}
 		return strings.Join(parts, ",")
 	}
@@ -170,16 +171,4 @@ func TestBackendWhoami(t *testing.T) {
 	if res.NoRoute == "" {
 		t.Errorf("whoami is still routed after its configs were deleted:\n%s", res.Text())
 	}
-}
-
-func fmtUint(n uint32) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
 }
