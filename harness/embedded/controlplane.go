@@ -323,8 +323,8 @@ func (c *ControlPlane) DeleteConfig(g config.GroupVersionKind, name, namespace s
 // reports it.
 type ProxySync struct {
 	ProxyID string
-	// Version is the newest push context version the proxy was pushed or
-	// considered for; Current is true when that is pilot's current one.
+	// Version is the push context version the proxy was last considered
+	// or pushed for; Current is true when that is pilot's current one.
 	Version string
 	Current bool
 	// Types maps a type URL to its state.
@@ -409,19 +409,22 @@ func (c *ControlPlane) Sync() []ProxySync {
 		if p == nil {
 			continue
 		}
-		ps := ProxySync{ProxyID: p.ID, Types: map[string]TypeSync{}}
 		c.mu.Lock()
-		ps.Version = c.processed[p.ID]
+		considered := c.processed[p.ID]
 		c.mu.Unlock()
+		ps := ProxySync{ProxyID: p.ID, Version: considered, Types: map[string]TypeSync{}}
+		// Current: pilot considered the proxy for its current push, or a
+		// response of the current push went out (a proxy that connected
+		// after the last push gets the current context with its first one).
+		// Versions are compared only for equality: they do not sort.
+		has := considered == current
 		for url, wr := range p.DeepCloneWatchedResources() {
 			ps.Types[url] = TypeSync{Sent: wr.NonceSent, Acked: wr.NonceAcked, LastError: wr.LastError}
-			if v := nonceVersion(wr.NonceSent); v > ps.Version {
-				ps.Version = v
+			if v := nonceVersion(wr.NonceSent); v == current {
+				has, ps.Version = true, v
 			}
 		}
-		// A proxy that connected after the last push got the current
-		// context with its first response.
-		ps.Current = committed && (ps.Version == current || (c.processed[p.ID] == "" && ps.Version >= current))
+		ps.Current = committed && has
 		out = append(out, ps)
 	}
 	return out
