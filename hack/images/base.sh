@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # base.sh: the Debian 12 image every locally built image with a libc starts
 # from (proxyv2, pilot, kube-proxy): debootstrap minbase plus iptables,
-# nftables, iproute2 and CA certificates, imported with `docker import`.
+# nftables, iproute2, curl (the in-mesh client's) and CA certificates, imported with `docker import`.
 # Output: $IMAGE_REGISTRY/debian-slim:12. Needs root and a Debian mirror.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,7 +10,7 @@ source "$here/lib.sh"
 
 image="$IMAGE_REGISTRY/debian-slim:12"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=iptables,nftables,iproute2,ca-certificates,procps
+packages=iptables,nftables,iproute2,ca-certificates,procps,curl
 hash=$(inputs_hash "$here/base.sh" "$mirror" "$packages")
 if image_current "$image" "$hash"; then
 	log "$image is current"
