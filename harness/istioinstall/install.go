@@ -180,3 +180,6 @@ spec:
 func UninstallArgs() []string {
 	return []string{"uninstall", "--purge", "-y"}
 }
+
+// Namespace is where istioctl installs istiod and the gateways.
+const Namespace = "istio-system"

@@ -66,6 +66,25 @@ type Timeouts struct {
 	// Docker daemon's ping and the HEAD request on the release URL. It is
 	// short on purpose: make e2e must stop at once when either is missing.
 	Preflight time.Duration
+
+	// ClusterReady bounds kind's wait for the control-plane node to be
+	// Ready after the node containers start.
+	ClusterReady time.Duration
+
+	// IstioInstall bounds istioctl install (it waits for istiod and the
+	// gateways itself) and istioctl uninstall.
+	IstioInstall time.Duration
+
+	// Rollout bounds the wait for a fixture's Deployments to be available
+	// on a cluster (image import, init container, sidecar start, readiness).
+	Rollout time.Duration
+
+	// ClusterCommand bounds one command on a cluster: an exec into a pod,
+	// a command in a node container, a port-forward, a log read.
+	ClusterCommand time.Duration
+
+	// ClusterDelete bounds deleting a kind cluster and exporting its logs.
+	ClusterDelete time.Duration
 }
 
 // Default returns the defaults for every wait.
@@ -84,6 +103,11 @@ func Default() Timeouts {
 		AppShutdown:         5 * time.Second,
 		ReleaseDownload:     10 * time.Minute,
 		Preflight:           5 * time.Second,
+		ClusterReady:        2 * time.Minute,
+		IstioInstall:        5 * time.Minute,
+		Rollout:             3 * time.Minute,
+		ClusterCommand:      30 * time.Second,
+		ClusterDelete:       2 * time.Minute,
 	}
 }
 
