@@ -25,22 +25,7 @@ if [[ -z ${MESHCHECK_ENVOY:-} ]] && ! python3 -c 'from envoy import get_envoy_pa
 fi
 mkdir -p bin reports
 go build -o bin/meshcheck ./cmd/meshcheck
-export MESHCHECK_BIN=$PWD/bin/meshcheck MESHCHECK_E2E=1 MESHCHECK_REPORTS=$PWD/reports
+export MESHCHECK_BIN=$PWD/bin/meshcheck MESHCHECK_BACKEND=embedded
 # Pilot reads these when the process starts: only upstream Envoy types.
 export PILOT_ENABLE_ALPN_FILTER=false PILOT_ENABLE_METADATA_EXCHANGE=false
-filter=${1:-${LABELS:-}}
-args=(-count=1 -timeout 15m ./suites/... -args -ginkgo.v -ginkgo.junit-report="$PWD/reports/e2e-local.junit.xml" -ginkgo.json-report="$PWD/reports/e2e-local.json")
-[[ -n $filter ]] && args+=(-ginkgo.label-filter="$filter")
-rm -f reports/e2e-local.junit.xml
-start=$(date +%s)
-status=0
-go test "${args[@]}" || status=$?
-# A run that ran no spec is a failure, not a pass.
-ran=$(grep -o '<testsuite [^>]*tests="[0-9]*"' reports/e2e-local.junit.xml 2>/dev/null | grep -o 'tests="[0-9]*"' | grep -o '[0-9]*' | head -1)
-skipped=$(grep -o '<testsuite [^>]*skipped="[0-9]*"' reports/e2e-local.junit.xml 2>/dev/null | grep -o 'skipped="[0-9]*"' | grep -o '[0-9]*' | head -1)
-if [[ $status == 0 && ( -z $ran || $ran == "${skipped:-0}" ) ]]; then
-	echo "== e2e-local: no spec ran (JUnit: tests=${ran:-none}, skipped=${skipped:-none}): failing" >&2
-	status=1
-fi
-echo "== e2e-local: exit $status in $(($(date +%s) - start)) s, ${ran:-0} specs (${skipped:-0} skipped); reports in reports/" >&2
-exit $status
+exec hack/run-suites.sh e2e-local "${1:-${LABELS:-}}"

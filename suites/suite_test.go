@@ -17,6 +17,7 @@ import (
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/harness/backend"
 	"github.com/meshcheck/meshcheck/harness/embedded"
+	"github.com/meshcheck/meshcheck/harness/kindmesh"
 	"github.com/meshcheck/meshcheck/harness/timeouts"
 )
 
@@ -44,11 +45,33 @@ func reportsDir() string {
 	return filepath.Join("..", "reports")
 }
 
-// load renders a fixture or one of its steps, with the VM's address.
+// Optional parts of a backend the suites use when a backend has them.
+type (
+	// vmStarter starts the vm fixture's VM outside the mesh.
+	vmStarter interface {
+		StartVM(ctx context.Context, namespace, name string) (backend.Workload, error)
+	}
+	// fixtureVarer gives variables every fixture needs on that backend
+	// (image registries and tags).
+	fixtureVarer interface{ FixtureVars() map[string]string }
+	// evidenceCollector writes the backend's own evidence (pods, events,
+	// control-plane logs, node logs) into a directory.
+	evidenceCollector interface {
+		CollectEvidence(ctx context.Context, dir string) error
+	}
+)
+
+// load renders a fixture or one of its steps, with the VM's address and
+// the backend's variables.
 func load(name, step string) *fixtures.Set {
-	opts := fixtures.Options{Step: step}
+	opts := fixtures.Options{Step: step, Vars: map[string]string{}}
+	if fv, ok := mesh.(fixtureVarer); ok {
+		for k, v := range fv.FixtureVars() {
+			opts.Vars[k] = v
+		}
+	}
 	if name == "vm" {
-		opts.Vars = map[string]string{"vmAddress": vm.IP}
+		opts.Vars["vmAddress"] = vm.IP
 	}
 	set, err := fixtures.Load(name, opts)
 	Expect(err).NotTo(HaveOccurred())
@@ -62,8 +85,17 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	case "", "embedded":
 		Expect(embedded.CheckPilotEnv()).To(Succeed())
 		mesh = embedded.NewBackend(embedded.BackendOptions{})
+	case "kind":
+		opts, err := kindmesh.OptionsFromEnv(os.Getenv)
+		Expect(err).NotTo(HaveOccurred())
+		opts.Log = GinkgoWriter
+		opts.Timeouts = tmo
+		k, err := kindmesh.New(opts)
+		Expect(err).NotTo(HaveOccurred())
+		mesh = k
+		GinkgoWriter.Printf("kind cluster: %s\n", k.ClusterName())
 	default:
-		Fail(fmt.Sprintf("unknown MESHCHECK_BACKEND %q (want embedded)", b))
+		Fail(fmt.Sprintf("unknown MESHCHECK_BACKEND %q (want embedded or kind)", b))
 	}
 	start := time.Now()
 	// Registered before Up: a failed or interrupted Up is torn down too
@@ -71,24 +103,34 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	DeferCleanup(func(ctx SpecContext) {
 		Expect(mesh.Down(ctx)).To(Succeed())
 	}, NodeTimeout(time.Minute))
+	// A failed setup leaves its evidence, as a failed spec does.
+	setupOK := false
+	DeferCleanup(func(ctx SpecContext) {
+		if !setupOK {
+			collectEvidence(ctx, filepath.Join(reports, "evidence", "setup"))
+		}
+	}, NodeTimeout(5*time.Minute))
 	Expect(mesh.Up(ctx)).To(Succeed())
 	if e, ok := mesh.(*embedded.Backend); ok {
 		GinkgoWriter.Printf("mesh run id: %s\n", e.Mesh().RunID())
+	}
+	if v, ok := mesh.(vmStarter); ok {
 		var err error
-		vm, err = e.StartVM(ctx, "vm", "vm1")
+		vm, err = v.StartVM(ctx, "vm", "vm1")
 		Expect(err).NotTo(HaveOccurred())
 	}
 	for _, f := range []struct{ name, step string }{{"bookinfo", ""}, {"whoami", "90-10"}, {"vm", "100-0"}} {
 		Expect(mesh.Apply(ctx, load(f.name, f.step))).To(Succeed(), "apply %s", f.name)
 	}
 	Expect(mesh.WaitReady(ctx)).To(Succeed())
+	setupOK = true
 	up := time.Since(start)
 	GinkgoWriter.Printf("mesh with all fixtures up and converged in %v\n", up)
-	writeJSON(filepath.Join(reports, "e2e-local.timing.json"), map[string]any{"meshUpSeconds": up.Seconds()})
+	writeJSON(filepath.Join(reports, "e2e-"+mesh.Name()+".timing.json"), map[string]any{"meshUpSeconds": up.Seconds()})
 	var err error
 	mark0, err = mesh.Mark(ctx)
 	Expect(err).NotTo(HaveOccurred())
-}, NodeTimeout(3*time.Minute))
+}, NodeTimeout(20*time.Minute))
 
 // For every failed spec, the evidence next to the reports.
 var _ = ReportAfterEach(func(ctx SpecContext, r SpecReport) {
@@ -101,9 +143,17 @@ var _ = ReportAfterEach(func(ctx SpecContext, r SpecReport) {
 	}
 	_ = os.WriteFile(filepath.Join(dir, "failure.txt"), []byte(r.FailureMessage()+"\n\n"+r.FailureLocation().String()+"\n"), 0o644)
 	collectEvidence(ctx, dir)
-}, NodeTimeout(time.Minute))
+}, NodeTimeout(5*time.Minute))
 
 func collectEvidence(ctx context.Context, dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	if ec, ok := mesh.(evidenceCollector); ok {
+		if err := ec.CollectEvidence(ctx, filepath.Join(dir, mesh.Name())); err != nil {
+			_ = os.WriteFile(filepath.Join(dir, "evidence-errors.txt"), []byte(err.Error()+"\n"), 0o644)
+		}
+	}
 	if s, err := mesh.Sync(ctx); err == nil {
 		writeJSON(filepath.Join(dir, "sync.json"), s)
 	}

@@ -11,6 +11,17 @@ import (
 	. "github.com/meshcheck/meshcheck/harness/xds/xdsmatchers"
 )
 
+// goldenPath is a golden of the backend in use: the embedded mesh's at the
+// top of testdata/golden, each other backend's in a directory of its name
+// (a real istio-agent bootstrap and Istio build differ from the embedded
+// mesh's).
+func goldenPath(file string) string {
+	if mesh.Name() == "embedded" {
+		return filepath.Join("testdata", "golden", file)
+	}
+	return filepath.Join("testdata", "golden", mesh.Name(), file)
+}
+
 var _ = Describe("xDS", Label("xds"), func() {
 	It("has every proxy lint-clean and holding the control plane's current config (ACKed, no NACK)", func(ctx SpecContext) {
 		Expect(mesh.WaitReady(ctx)).To(Succeed())
@@ -47,7 +58,7 @@ var _ = Describe("xDS", Label("xds"), func() {
 			doc, err := golden.Normalize(dump(ctx, proxy(ctx, namespace, prefix)), golden.Options{RedactEndpointIPs: true, DynamicOnly: true})
 			Expect(err).NotTo(HaveOccurred())
 			delete(doc, "secrets") // certificates are made per run
-			Expect(golden.Compare(filepath.Join("testdata", "golden", file), doc)).To(Succeed())
+			Expect(golden.Compare(goldenPath(file), doc)).To(Succeed())
 		},
 		Entry("the ingress gateway", "istio-system", "istio-ingressgateway", "gateway.json"),
 		Entry("productpage's sidecar", "default", "productpage-v1", "productpage.json"),

@@ -2,24 +2,29 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"time"
 
+	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/harness/istioinstall"
 	"github.com/meshcheck/meshcheck/harness/istiorelease"
 	"github.com/meshcheck/meshcheck/harness/kindcluster"
 	"github.com/meshcheck/meshcheck/harness/timeouts"
 )
 
-// The kind group holds what runs before and around a kind cluster. The
-// cluster backend itself arrives with issue 6.
+// The kind group holds what runs before and around a kind cluster; the
+// backend itself is harness/kindmesh, run by the suites (make e2e).
 func kindGroup() group {
 	return group{name: "kind", summary: "kind backend: preflight checks, cluster config, supported versions", commands: []command{
 		{name: "preflight", summary: "check that a kind run can start: Docker daemon, then the Istio release download", usage: kindPreflightUsage, run: runKindPreflight},
 		{name: "config", summary: "print the kind cluster config a run of an Istio version uses", usage: kindConfigUsage, run: runKindConfig},
 		{name: "versions", summary: "list the supported Istio minors with their kind node images", run: runKindVersions},
+		{name: "release", summary: "download (or take from the cache) an Istio release's istioctl and print what a run uses", usage: kindReleaseUsage, run: runKindRelease},
+		{name: "delete", summary: "delete a kind cluster (one kept with KEEP_CLUSTER=1, or left by a killed run)", usage: kindDeleteUsage, run: runKindDelete},
+		{name: "export-logs", summary: "write a kind cluster's node logs (journal, kubelet, containers) into a directory", usage: kindExportUsage, run: runKindExportLogs},
 	}}
 }
 
@@ -56,11 +61,23 @@ func runKindPreflight(ctx context.Context, s streams, args []string) int {
 	dockerHost := fs.String("docker-host", os.Getenv("DOCKER_HOST"), "Docker daemon address (default $DOCKER_HOST or "+kindcluster.DefaultDockerHost+")")
 	mirror := fs.String("mirror", os.Getenv("MESHCHECK_ISTIO_MIRROR"), "release download base URL (default $MESHCHECK_ISTIO_MIRROR or "+istiorelease.DefaultBaseURL+")")
 	timeout := fs.Duration("timeout", timeouts.Default().Preflight, "bound of each check")
+	dockerOnly := fs.Bool("docker-only", false, "check the Docker daemon only (air-gapped runs download nothing)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(s, fs, "unexpected arguments %q", fs.Args())
+	}
+	if *dockerOnly {
+		if *version != "" {
+			return usageError(s, fs, "--docker-only checks no release: drop --istio-version")
+		}
+		if err := kindcluster.Preflight(ctx, kindcluster.PreflightOptions{DockerHost: *dockerHost, Timeouts: timeouts.Timeouts{Preflight: *timeout}}); err != nil {
+			fmt.Fprintf(s.Err, "meshcheck kind preflight: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintln(s.Out, "preflight ok: Docker daemon answers")
+		return exitOK
 	}
 	if *version == "" {
 		return usageError(s, fs, "--istio-version is required (supported minors: %s)", istioinstall.SupportedMinors())
@@ -141,5 +158,104 @@ func runKindVersions(ctx context.Context, s streams, args []string) int {
 	for _, c := range istioinstall.Supported() {
 		fmt.Fprintf(s.Out, "%-6s %-8s %-11s %-9s %s\n", c.Minor, c.LatestPatch, c.K8sMin+"-"+c.K8sMax, c.K8sVersion, c.NodeImage)
 	}
+	return exitOK
+}
+
+const kindReleaseUsage = `
+Downloads the release's istioctl archive and its .sha256 (from --mirror,
+$MESHCHECK_ISTIO_MIRROR or GitHub), verifies and caches them, and prints
+KEY=VALUE lines a shell can eval: ISTIOCTL, NODE_IMAGE (the kind node
+image of the Istio minor) and BOOKINFO_REGISTRY.
+
+Example:
+  eval "$(meshcheck kind release --istio-version 1.30.4)"
+Exit codes: 0 printed, 1 download or checksum failed, 64 usage.
+`
+
+const kindDeleteUsage = `
+Deletes the kind cluster's node containers and its kubeconfig entry.
+Deleting a cluster that does not exist is not an error.
+
+Example:
+  meshcheck kind delete --name meshcheck-1-31-a1b2c3
+Exit codes: 0 deleted, 1 failed, 64 usage.
+`
+
+const kindExportUsage = `
+Writes what kind export logs writes: every node's journal, containerd and
+kubelet logs, and every container's log.
+
+Example:
+  meshcheck kind export-logs --name meshcheck-1-31-a1b2c3 --dir reports/kind-logs
+Exit codes: 0 written, 1 failed, 64 usage.
+`
+
+func runKindRelease(ctx context.Context, s streams, args []string) int {
+	c := kindGroup().commands[3]
+	fs := newFlagSet("kind", c, s)
+	version := fs.String("istio-version", "", "Istio release X.Y.Z (required)")
+	mirror := fs.String("mirror", os.Getenv("MESHCHECK_ISTIO_MIRROR"), "release download base URL (default $MESHCHECK_ISTIO_MIRROR or "+istiorelease.DefaultBaseURL+")")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(s, fs, "unexpected arguments %q", fs.Args())
+	}
+	compat, err := istioinstall.Lookup(*version)
+	if err != nil {
+		return usageError(s, fs, "%v", err)
+	}
+	registry, err := fixtures.BookinfoRegistry(*version)
+	if err != nil {
+		return usageError(s, fs, "%v", err)
+	}
+	bin, err := istiorelease.Istioctl(ctx, *version, istiorelease.Options{BaseURL: *mirror, Logf: func(f string, a ...any) { fmt.Fprintf(s.Err, f+"\n", a...) }})
+	if err != nil {
+		fmt.Fprintf(s.Err, "meshcheck kind release: %v\n", err)
+		return exitFail
+	}
+	fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\nBOOKINFO_REGISTRY=%s\n", bin, compat.NodeImage, registry)
+	return exitOK
+}
+
+func clusterNameFlag(fs *flag.FlagSet) *string {
+	return fs.String("name", os.Getenv("MESHCHECK_KIND_CLUSTER"), "cluster name (default $MESHCHECK_KIND_CLUSTER)")
+}
+
+func runKindDelete(ctx context.Context, s streams, args []string) int {
+	c := kindGroup().commands[4]
+	fs := newFlagSet("kind", c, s)
+	name := clusterNameFlag(fs)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file to remove the cluster's entry from (default: kind's default)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *name == "" || fs.NArg() > 0 {
+		return usageError(s, fs, "want --name and no arguments")
+	}
+	if err := kindcluster.Open(*name, *kubeconfig, s.Err).Delete(); err != nil {
+		fmt.Fprintf(s.Err, "meshcheck kind delete: %v\n", err)
+		return exitFail
+	}
+	fmt.Fprintf(s.Out, "deleted cluster %s\n", *name)
+	return exitOK
+}
+
+func runKindExportLogs(ctx context.Context, s streams, args []string) int {
+	c := kindGroup().commands[5]
+	fs := newFlagSet("kind", c, s)
+	name := clusterNameFlag(fs)
+	dir := fs.String("dir", "", "directory to write into (required)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *name == "" || *dir == "" || fs.NArg() > 0 {
+		return usageError(s, fs, "want --name, --dir and no arguments")
+	}
+	if err := kindcluster.Open(*name, "", s.Err).ExportLogs(*dir); err != nil {
+		fmt.Fprintf(s.Err, "meshcheck kind export-logs: %v\n", err)
+		return exitFail
+	}
+	fmt.Fprintf(s.Out, "logs of %s in %s\n", *name, *dir)
 	return exitOK
 }

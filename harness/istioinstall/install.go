@@ -56,8 +56,11 @@ type Options struct {
 	Hub, Tag string
 	// EmbeddedParity turns off Istio's own filters the way the embedded mesh
 	// does (PILOT_ENABLE_ALPN_FILTER=false,
-	// PILOT_ENABLE_METADATA_EXCHANGE=false), so config dumps from kind and
-	// from the embedded mesh can be compared.
+	// PILOT_ENABLE_METADATA_EXCHANGE=false, and telemetry off so there is
+	// no default metrics provider and no istio.stats filter): pilot then
+	// emits only upstream Envoy types, which a stock Envoy (the air-gapped
+	// proxyv2 image) accepts, and config dumps from kind and from the
+	// embedded mesh can be compared.
 	EmbeddedParity bool
 	// OverlayPath is where the caller writes Overlay's output; the
 	// arguments pass it with -f (default "meshcheck-overlay.yaml").
@@ -131,6 +134,7 @@ func InstallArgs(opts Options) ([]string, error) {
 	if o.EmbeddedParity {
 		set("values.pilot.env.PILOT_ENABLE_ALPN_FILTER=false")
 		set("values.pilot.env.PILOT_ENABLE_METADATA_EXCHANGE=false")
+		set("values.telemetry.enabled=false")
 	}
 	if o.Hub != "" {
 		set("hub=" + o.Hub)

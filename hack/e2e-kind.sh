@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# e2e-kind.sh release|airgap [label filter]: the suites on a kind cluster.
+#
+#   release  make e2e ISTIO_VERSION=X.Y.Z: the Istio release's istioctl
+#            (downloaded, checked, cached), its upstream images, the kind
+#            node image of its minor. IMAGE_REGISTRY=<mirror> pulls every
+#            image (Istio, Bookinfo, whoami, curl) from one mirror instead.
+#   airgap   make e2e-airgap: every image built here by make images (node
+#            image, istiod and proxyv2 from source, the fixture apps),
+#            loaded into the nodes; nothing is pulled.
+#
+# Both stop at once when Docker is missing, and say what to do.
+# KEEP_CLUSTER=1 keeps the cluster; NODES=2 adds a worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:?usage: e2e-kind.sh release|airgap [label filter]}
+filter=${2:-${LABELS:-}}
+mkdir -p bin reports/kind
+go build -o bin/meshcheck ./cmd/meshcheck
+mc=$PWD/bin/meshcheck
+
+export MESHCHECK_BACKEND=kind MESHCHECK_WORKDIR=$PWD/reports/kind
+export TESTCONTAINERS_RYUK_DISABLED=${TESTCONTAINERS_RYUK_DISABLED:-true}
+
+case $mode in
+release)
+	: "${ISTIO_VERSION:?make e2e needs ISTIO_VERSION=X.Y.Z (meshcheck kind versions lists the supported ones)}"
+	"$mc" kind preflight --istio-version "$ISTIO_VERSION"
+	eval "$("$mc" kind release --istio-version "$ISTIO_VERSION")"
+	reg=${IMAGE_REGISTRY:-}
+	export MESHCHECK_ISTIO_VERSION=$ISTIO_VERSION MESHCHECK_ISTIOCTL=$ISTIOCTL
+	export MESHCHECK_KIND_NODE_IMAGE=${MESHCHECK_KIND_NODE_IMAGE:-$NODE_IMAGE}
+	if [[ -n $reg ]]; then
+		export MESHCHECK_ISTIO_HUB=$reg/istio MESHCHECK_ISTIO_TAG=$ISTIO_VERSION
+		export MESHCHECK_FIXTURE_VARS="bookinfoRegistry=$reg/istio whoamiRegistry=$reg/traefik curlRegistry=$reg/curlimages"
+		vm_registry=$reg/traefik
+	else
+		export MESHCHECK_FIXTURE_VARS="bookinfoRegistry=$BOOKINFO_REGISTRY"
+		vm_registry=docker.io/traefik
+	fi
+	export MESHCHECK_VM_IMAGE=${MESHCHECK_VM_IMAGE:-$vm_registry/whoami:v1.10}
+	export MESHCHECK_VM_COMMAND=${MESHCHECK_VM_COMMAND:---port 80 --name {name}}
+	name=e2e-kind-$ISTIO_VERSION
+	;;
+airgap)
+	"$mc" kind preflight --docker-only
+	make --no-print-directory images
+	# shellcheck source=/dev/null
+	source reports/images.env
+	export MESHCHECK_ISTIO_VERSION=$AIRGAP_ISTIO_VERSION MESHCHECK_ISTIOCTL=$AIRGAP_ISTIOCTL
+	export MESHCHECK_KIND_NODE_IMAGE=$AIRGAP_NODE_IMAGE
+	export MESHCHECK_ISTIO_HUB=$AIRGAP_ISTIO_HUB MESHCHECK_ISTIO_TAG=$AIRGAP_ISTIO_TAG
+	# The proxyv2 image runs a stock Envoy: pilot must emit upstream types only.
+	export MESHCHECK_EMBEDDED_PARITY=1
+	export MESHCHECK_KIND_IMAGES=$AIRGAP_IMAGES MESHCHECK_FIXTURE_VARS=$AIRGAP_FIXTURE_VARS
+	export MESHCHECK_VM_IMAGE=$AIRGAP_VM_IMAGE MESHCHECK_VM_COMMAND=$AIRGAP_VM_COMMAND
+	name=e2e-airgap
+	# Hosts whose privileged containers cannot get CAP_SYS_RESOURCE need the
+	# runc wrapper; host-compat changes nothing elsewhere. It is undone at
+	# the end unless the cluster is kept.
+	if "$mc" kind host-compat enable; then
+		if [[ ${KEEP_CLUSTER:-0} != 1 ]]; then
+			trap '"$mc" kind host-compat disable || true' EXIT
+		fi
+	else
+		exit 1
+	fi
+	;;
+*)
+	echo "e2e-kind.sh: unknown mode $mode (want release or airgap)" >&2
+	exit 64
+	;;
+esac
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-40m} hack/run-suites.sh "$name" "$filter"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# run-suites.sh NAME [label filter]: runs the Ginkgo suites with the
+# environment the caller set (MESHCHECK_BACKEND and the backend's
+# variables), writes reports/NAME.junit.xml and reports/NAME.json, and
+# fails a run in which no spec ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+name=$1
+filter=${2:-${LABELS:-}}
+mkdir -p reports
+export MESHCHECK_E2E=1 MESHCHECK_REPORTS=$PWD/reports
+args=(-count=1 -timeout "${SUITE_TIMEOUT:-15m}" ./suites/... -args -ginkgo.v -ginkgo.junit-report="$PWD/reports/$name.junit.xml" -ginkgo.json-report="$PWD/reports/$name.json")
+[[ -n $filter ]] && args+=(-ginkgo.label-filter="$filter")
+rm -f "reports/$name.junit.xml"
+start=$(date +%s)
+status=0
+go test "${args[@]}" || status=$?
+# A run that ran no spec is a failure, not a pass.
+junit=reports/$name.junit.xml
+ran=$(grep -o '<testsuite [^>]*tests="[0-9]*"' "$junit" 2>/dev/null | grep -o 'tests="[0-9]*"' | grep -o '[0-9]*' | head -1 || true)
+skipped=$(grep -o '<testsuite [^>]*skipped="[0-9]*"' "$junit" 2>/dev/null | grep -o 'skipped="[0-9]*"' | grep -o '[0-9]*' | head -1 || true)
+if [[ $status == 0 && ( -z $ran || $ran == "${skipped:-0}" ) ]]; then
+	echo "== $name: no spec ran (JUnit: tests=${ran:-none}, skipped=${skipped:-none}): failing" >&2
+	status=1
+fi
+echo "== $name: exit $status in $(($(date +%s) - start)) s, ${ran:-0} specs (${skipped:-0} skipped); reports in reports/" >&2
+exit $status
