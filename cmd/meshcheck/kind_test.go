@@ -1,10 +1,18 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -57,6 +65,74 @@ func TestKindConfigAndVersions(t *testing.T) {
 	for _, want := range []string{"1.29   1.29.9", "1.30   1.30.4", "1.31   1.31.1"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("kind versions: exit %d, want %q in\n%s", code, want, out)
+		}
+	}
+}
+
+// TestKindRelease serves a release-shaped istioctl archive and its
+// checksum from a local server: the command prints where istioctl is and
+// what else a run of that minor uses; a wrong checksum fails with both
+// hashes.
+func TestKindRelease(t *testing.T) {
+	var tgz bytes.Buffer
+	gz := gzip.NewWriter(&tgz)
+	tw := tar.NewWriter(gz)
+	body := []byte("#!/bin/sh\necho istioctl\n")
+	if err := tw.WriteHeader(&tar.Header{Name: "istioctl", Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(body)
+	tw.Close()
+	gz.Close()
+	sum := sha256.Sum256(tgz.Bytes())
+	good := hex.EncodeToString(sum[:])
+	checksum := good
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/1.30.4/istioctl-1.30.4-linux-amd64.tar.gz":
+			w.Write(tgz.Bytes())
+		case "/1.30.4/istioctl-1.30.4-linux-amd64.tar.gz.sha256":
+			fmt.Fprintf(w, "%s  istioctl-1.30.4-linux-amd64.tar.gz\n", checksum)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("the served archive is linux-amd64")
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+
+	checksum = strings.Repeat("0", 64)
+	code, _, errs := runCLI("", "kind", "release", "--istio-version", "1.30.4", "--mirror", srv.URL)
+	if code != exitFail || !strings.Contains(errs, good) || !strings.Contains(errs, checksum) {
+		t.Errorf("wrong checksum: exit %d, stderr %q; want exit 1 naming both hashes", code, errs)
+	}
+	checksum = good
+	code, out, errs := runCLI("", "kind", "release", "--istio-version", "1.30.4", "--mirror", srv.URL)
+	if code != exitOK || !strings.Contains(out, "NODE_IMAGE=kindest/node:v1.36.4@sha256:") || !strings.Contains(out, "BOOKINFO_REGISTRY=registry.istio.io/release") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	var bin string
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(l, "ISTIOCTL="); ok {
+			bin = v
+		}
+	}
+	if got, err := os.ReadFile(bin); err != nil || !bytes.Equal(got, body) {
+		t.Errorf("istioctl at %q: %q, %v", bin, got, err)
+	}
+	if code, _, errs := runCLI("", "kind", "release", "--istio-version", "1.27.0"); code != exitUsage || !strings.Contains(errs, "supported minors") {
+		t.Errorf("unsupported: exit %d, %q", code, errs)
+	}
+}
+
+func TestKindDeleteAndExportUsage(t *testing.T) {
+	t.Setenv("MESHCHECK_KIND_CLUSTER", "")
+	for _, args := range [][]string{{"kind", "delete"}, {"kind", "export-logs", "--name", "x"}, {"kind", "delete", "--name", "x", "extra"}} {
+		if code, _, errs := runCLI("", args...); code != exitUsage || !strings.Contains(errs, "want --name") {
+			t.Errorf("%v: exit %d, stderr %q; want usage", args, code, errs)
 		}
 	}
 }
