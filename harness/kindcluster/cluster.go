@@ -228,10 +228,10 @@ func KubeconfigPath(dir, name string) string {
 // verbosity 0 only (kind's V(1) lines are per-step noise).
 type writerLogger struct{ w io.Writer }
 
-func (l writerLogger) Warn(m string)                       { fmt.Fprintln(l.w, "kind: WARNING:", m) }
-func (l writerLogger) Warnf(f string, a ...any)            { l.Warn(fmt.Sprintf(f, a...)) }
-func (l writerLogger) Error(m string)                      { fmt.Fprintln(l.w, "kind: ERROR:", m) }
-func (l writerLogger) Errorf(f string, a ...any)           { l.Error(fmt.Sprintf(f, a...)) }
+func (l writerLogger) Warn(m string)                        { fmt.Fprintln(l.w, "kind: WARNING:", m) }
+func (l writerLogger) Warnf(f string, a ...any)             { l.Warn(fmt.Sprintf(f, a...)) }
+func (l writerLogger) Error(m string)                       { fmt.Fprintln(l.w, "kind: ERROR:", m) }
+func (l writerLogger) Errorf(f string, a ...any)            { l.Error(fmt.Sprintf(f, a...)) }
 func (l writerLogger) V(v kindlog.Level) kindlog.InfoLogger { return infoLogger{l.w, v == 0} }
 
 type infoLogger struct {
