@@ -317,6 +317,9 @@ func (b *Backend) syncedOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(proxies) == 0 {
+		return errors.New("no proxies running")
+	}
 	by := map[string]backend.ProxySync{}
 	for _, s := range syncs {
 		by[s.Proxy] = s
@@ -671,13 +674,33 @@ func containsAny(list any, s string) bool {
 
 // Sync implements backend.Backend: istiod's /debug/syncz, read through a
 // port-forward to istiod's debug port (8080 answers localhost without
-// authentication; a port-forward arrives on the pod's localhost).
+// authentication; a port-forward arrives on the pod's localhost). Only the
+// proxies Proxies reports are kept: the demo profile's egress gateway is
+// not part of any fixture.
 func (b *Backend) Sync(ctx context.Context) ([]backend.ProxySync, error) {
 	body, err := b.istiodGet(ctx, "/debug/syncz")
 	if err != nil {
 		return nil, err
 	}
-	return parseSyncz(body)
+	all, err := parseSyncz(body)
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := b.Proxies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ours := map[string]bool{}
+	for _, p := range proxies {
+		ours[p.String()] = true
+	}
+	out := all[:0]
+	for _, s := range all {
+		if ours[s.Proxy] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 func (b *Backend) istiodGet(ctx context.Context, path string) ([]byte, error) {
