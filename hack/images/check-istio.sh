@@ -93,7 +93,7 @@ log "images: $proxy, $pilot"
 expect "envoy --version" "$(docker run --rm --network none --entrypoint envoy "$proxy" --version)" "/1.40"
 expect "pilot-agent version" "$(docker run --rm --network none "$proxy" version 2>/dev/null)" "Version:\"$tag\""
 expect "pilot-discovery version as 1337" "$(docker run --rm --network none "$pilot" version 2>/dev/null)" "Version:\"$tag\""
-expect "pilot runs as" "$(docker image inspect --format '{{.Config.User}}' "$pilot")" "1337:1337"
+expect "the pilot image runs as 1337:1337" "$(docker image inspect --format '{{.Config.User}}' "$pilot")" "1337:1337"
 
 log "building bin/meshcheck for the rule checks"
 (cd "$root" && go build -o bin/meshcheck ./cmd/meshcheck) || die "go build ./cmd/meshcheck failed"

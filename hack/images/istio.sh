@@ -42,7 +42,7 @@ if [[ -n ${ISTIO_SRC:-} ]]; then
 	[[ -f $src/pilot/cmd/pilot-agent/main.go ]] || die "ISTIO_SRC=$src: no pilot/cmd/pilot-agent/main.go: not an istio.io/istio checkout"
 	log "hashing the source tree $src"
 	src_id="tree $(tree_hash "$src")"
-	if rev=$(git -C "$src" rev-parse HEAD 2>/dev/null); then
+	if [[ $(git -C "$src" rev-parse --show-toplevel 2>/dev/null) == "$src" ]] && rev=$(git -C "$src" rev-parse HEAD 2>/dev/null); then
 		[[ -z $(git -C "$src" status --porcelain 2>/dev/null) ]] || rev+="-dirty"
 	else
 		rev="tree-${src_id:5:12}"
