@@ -4,8 +4,8 @@
 # and checks what it answers from inside the container (docker exec
 # meshcheck-app fetch http://127.0.0.1:PORT/...), that productpage calls
 # its upstreams by their default names, that whoami takes the VM's args,
-# that the curl image has /bin/sleep, and that each app stops with exit 0
-# on SIGTERM. Exit 1 on the first failure, with the evidence.
+# that the curl image has /bin/sleep, curl and meshcheck-app, and that each
+# app stops with exit 0 on SIGTERM. Exit 1 on the first failure, with the evidence.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=hack/images/lib.sh
@@ -74,6 +74,7 @@ expect reviews-v2 "calls ratings by its default URL" "$logs" "http://ratings:908
 expect whoami "Hostname is the pod's name" "$(fetch whoami-v1-check 80 /)" $'\nHostname: whoami-v1-check\n'
 expect whoami "runs as the VM with args --name vm-v1 --listen :8080" "$(fetch vm-v1 8080 /)" $'\nHostname: vm-v1\n'
 expect curl "has /bin/sleep running" "$(docker exec "$run_id-curl-check" cat /proc/1/cmdline | tr '\0' ' ')" "/bin/sleep infinity"
+expect curl "has curl" "$(docker exec "$run_id-curl-check" curl --version 2>&1 || true)" "curl 7."
 expect curl "has meshcheck-app on PATH" "$(docker exec "$run_id-curl-check" meshcheck-app -h 2>&1 || true)" "meshcheck-app fetch URL"
 for c in productpage-v1-check whoami-v1-check reviews-v2-check; do
 	docker stop -t 10 "$run_id-$c" >/dev/null

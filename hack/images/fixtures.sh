@@ -5,7 +5,7 @@
 #   $FIXTURE_REGISTRY/examples-bookinfo-{productpage,details,ratings}-v1:$FIXTURE_TAG   port 9080
 #   $FIXTURE_REGISTRY/examples-bookinfo-reviews-{v1,v2,v3}:$FIXTURE_TAG                 port 9080
 #   $FIXTURE_REGISTRY/whoami:$FIXTURE_TAG                                                port 80
-#   $FIXTURE_REGISTRY/curl:$FIXTURE_TAG   the in-mesh client: debian-slim with /bin/sleep and meshcheck-app
+#   $FIXTURE_REGISTRY/curl:$FIXTURE_TAG   the in-mesh client: debian-slim with /bin/sleep, curl and meshcheck-app
 #
 # Defaults: FIXTURE_REGISTRY=$IMAGE_REGISTRY (meshcheck.local), FIXTURE_TAG=local.
 # The binary is at /usr/local/bin/meshcheck-app in every image. Each app
@@ -65,7 +65,9 @@ for v in v1 v2 v3; do
 done
 app_image whoami whoami 80 0
 
-# curl: the fixtures run it as `/bin/sleep infinity` and exec requests in it.
+# curl: the fixtures run it as `/bin/sleep infinity` and exec requests in it:
+# meshcheck-app fetch, or curl (what harness/traffic's ExecTransport runs),
+# installed from the Debian mirror the base image names, as base.sh does.
 image="$registry/curl:$tag"
 base_id=$(docker image inspect --format '{{.Id}}' "$base" 2>/dev/null) ||
 	die "$base not found: build it first (hack/images/base.sh or make images)"
@@ -77,6 +79,7 @@ else
 	ln "$work/meshcheck-app" "$work/curl/meshcheck-app"
 	cat >"$work/curl/Dockerfile" <<EOF
 FROM $base
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends curl >/dev/null && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 COPY meshcheck-app /usr/local/bin/meshcheck-app
 CMD ["/bin/sleep", "infinity"]
 EOF
