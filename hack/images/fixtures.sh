@@ -69,8 +69,7 @@ app_image whoami whoami 80 0
 # meshcheck-app fetch, or curl (what harness/traffic's ExecTransport runs),
 # installed from the Debian mirror the base image names, as base.sh does.
 image="$registry/curl:$tag"
-base_id=$(docker image inspect --format '{{.Id}}' "$base" 2>/dev/null) ||
-	die "$base not found: build it first (hack/images/base.sh or make images)"
+base_id=$(base_image_id)
 hash=$(inputs_hash "$here/fixtures.sh" "$app_hash" "$base_id")
 if image_current "$image" "$hash"; then
 	log "$image is current"

@@ -25,8 +25,7 @@ GO=${GO:-go}
 hub=${ISTIO_HUB:-$IMAGE_REGISTRY/istio}
 tag=${ISTIO_TAG:-local}
 base="$IMAGE_REGISTRY/debian-slim:12"
-base_id=$(docker image inspect --format '{{.Id}}' "$base" 2>/dev/null) ||
-	die "$base not found: build it first (hack/images/base.sh or make images)"
+base_id=$(base_image_id)
 
 envoy=${MESHCHECK_ENVOY:-}
 if [[ -z $envoy ]]; then

@@ -34,6 +34,13 @@ image_current() {
 	[[ $got == "$2" ]]
 }
 
+# base_image_id: the ID of $IMAGE_REGISTRY/debian-slim:12 (an input of
+# every image built on it); fails naming the script that builds it.
+base_image_id() {
+	docker image inspect --format '{{.Id}}' "$IMAGE_REGISTRY/debian-slim:12" 2>/dev/null ||
+		die "$IMAGE_REGISTRY/debian-slim:12 not found: build it first (hack/images/base.sh or make images)"
+}
+
 # tree_hash DIR: sha256 over every file under DIR (path and contents) and
 # every symlink (path and target), .git and out/ left out, so an edit
 # anywhere in a source tree changes it.
