@@ -9,8 +9,17 @@ PKGS       ?= ./...
 FUZZTIME   ?= 10s
 ISTIO_VERSION ?=
 BENCHTIME  ?=
+# Locally built images (make images; docs/airgap.md).
+IMAGE_REGISTRY ?= meshcheck.local
+ISTIO_HUB  ?= $(IMAGE_REGISTRY)/istio
+ISTIO_TAG  ?= local
+FIXTURE_TAG ?= local
+ISTIO_SRC  ?=
+# More image targets for make images to build (the kind node image's target).
+IMAGES_EXTRA ?=
+export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC
 
-.PHONY: help build test test-race lint bench bench-istioctl golden fuzz e2e e2e-local e2e-airgap clean
+.PHONY: help build test test-race lint bench bench-istioctl golden fuzz e2e e2e-local e2e-airgap images images-base images-istio images-fixtures images-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -49,6 +58,21 @@ e2e: ## the suites on kind with an Istio release: ISTIO_VERSION=1.30.4 [IMAGE_RE
 
 e2e-airgap: ## the suites on kind, every image built here (make images), Istio from source: [ISTIO_SRC=path] [NODES=2] [KEEP_CLUSTER=1]
 	hack/e2e-kind.sh airgap
+
+images: images-base images-istio images-fixtures $(IMAGES_EXTRA) ## build every local image, skipping those whose inputs did not change (ISTIO_SRC=<istio checkout> builds Istio from it)
+
+images-base: ## meshcheck.local/debian-slim:12 (debootstrap; root)
+	hack/images/base.sh
+
+images-istio: images-base ## meshcheck.local/istio/pilot and proxyv2:local, and istioctl, from the pinned Istio or ISTIO_SRC
+	hack/images/istio.sh
+
+images-fixtures: images-base ## the Bookinfo, whoami and curl images the fixtures name, from cmd/meshcheck-app
+	hack/images/fixtures.sh
+
+images-check: ## run the built Istio and fixture images as a cluster would and check them (root)
+	hack/images/check-istio.sh
+	hack/images/check-fixtures.sh
 
 clean: ## remove build output and reports
 	rm -rf $(BIN) reports/*[!p]

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times a full `meshcheck xds trace` against `istioctl proxy-config route -f`
 # on the same synthetic sidecar dumps, in the same run. istioctl is built from
-# the istio.io/istio module this repository pins (go.mod), with a throwaway
-# copy of go.mod so the module's own requirements stay as they are.
+# the istio.io/istio module this repository pins (go.mod) by
+# hack/istio-build.sh, unless bin/istioctl exists (make images links it).
 #   hack/bench-istioctl.sh [SERVICES...]   (default: 1000 5000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +14,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p bin
 if [[ ! -x bin/istioctl ]]; then
 	echo "building istioctl from the pinned istio.io/istio (first time: several minutes)" >&2
-	cp go.mod "$work/istioctl.mod"
-	cp go.sum "$work/istioctl.sum"
-	GOFLAGS=-mod=mod go build -modfile="$work/istioctl.mod" -o bin/istioctl istio.io/istio/istioctl/cmd/istioctl
+	hack/istio-build.sh bin istioctl
 fi
 go build -o bin/meshcheck ./cmd/meshcheck
 
