@@ -82,8 +82,23 @@ func NewNetwork(ctx context.Context, runID string, prefix netip.Prefix) (*Networ
 			return nil, fmt.Errorf("create bridge %s: %w", n.Bridge, err)
 		}
 	}
+	// With br_netfilter loaded (a running Docker daemon loads it, sets
+	// bridge-nf-call-iptables=1 and the FORWARD policy to DROP), traffic
+	// between two ports of this bridge crosses the host's FORWARD chain.
+	if _, err := run(ctx, "", "iptables", append([]string{"-w", "-I", "FORWARD", "1"}, n.forwardRule()...)...); err != nil {
+		_ = n.Close(context.Background())
+		return nil, fmt.Errorf("accept traffic within bridge %s in the host's FORWARD chain: %w", n.Bridge, err)
+	}
 	return n, nil
 }
+
+// forwardRule is the host FORWARD rule that lets pods on the bridge reach
+// each other whatever the chain's policy; its comment names the run.
+func (n *Network) forwardRule() []string {
+	return []string{"-i", n.Bridge, "-o", n.Bridge, "-m", "comment", "--comment", forwardComment(n.RunID), "-j", "ACCEPT"}
+}
+
+func forwardComment(runID string) string { return "meshcheck run " + runID }
 
 // AddNamespace creates a namespace with an address, loopback up and a
 // default route through the bridge; hosts lines go to /etc/netns/<name>/hosts
@@ -162,6 +177,12 @@ func (n *Network) Close(ctx context.Context) error {
 	if _, err := run(ctx, "", "ip", "link", "del", n.Bridge); err != nil && !strings.Contains(err.Error(), "Cannot find device") {
 		errs = append(errs, err)
 	}
+	for {
+		// Deleted until none is left (a rule inserted twice leaves one).
+		if _, err := run(ctx, "", "iptables", append([]string{"-w", "-D", "FORWARD"}, n.forwardRule()...)...); err != nil {
+			break
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -175,6 +196,13 @@ func Leftovers(ctx context.Context, runID string) ([]string, error) {
 	for _, l := range strings.Split(ns, "\n") {
 		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "mc-"+runID+"-") {
 			out = append(out, "netns "+f[0])
+		}
+	}
+	if rules, err := run(ctx, "", "iptables", "-w", "-S", "FORWARD"); err == nil {
+		for _, l := range strings.Split(rules, "\n") {
+			if strings.Contains(l, `"`+forwardComment(runID)+`"`) {
+				out = append(out, "iptables "+l)
+			}
 		}
 	}
 	links, err := run(ctx, "", "ip", "-o", "link", "show")
