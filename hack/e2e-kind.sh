@@ -45,8 +45,9 @@ release)
 airgap)
 	"$mc" kind preflight --docker-only
 	make --no-print-directory images
+	hack/images/env.sh >reports/kind/images.env
 	# shellcheck source=/dev/null
-	source reports/images.env
+	source reports/kind/images.env
 	export MESHCHECK_ISTIO_VERSION=$AIRGAP_ISTIO_VERSION MESHCHECK_ISTIOCTL=$AIRGAP_ISTIOCTL
 	export MESHCHECK_KIND_NODE_IMAGE=$AIRGAP_NODE_IMAGE
 	export MESHCHECK_ISTIO_HUB=$AIRGAP_ISTIO_HUB MESHCHECK_ISTIO_TAG=$AIRGAP_ISTIO_TAG
