@@ -14,16 +14,29 @@ import (
 	"github.com/meshcheck/meshcheck/harness/embedded"
 )
 
-// Ctrl-C while the mesh is up tears everything down: no network namespace,
-// bridge, veth, hosts directory, Envoy, app or work directory is left.
+// Ctrl-C while the mesh is up tears everything down. Embedded: no network
+// namespace, bridge, veth, hosts directory, Envoy, app or work directory is
+// left. kind: no node container and no VM container of the run's cluster.
 func TestInterruptLeavesNothing(t *testing.T) {
 	if os.Getenv("MESHCHECK_E2E") == "" || os.Getenv("MESHCHECK_INTERRUPT_CHILD") != "" {
 		t.Skip("brings up a mesh: run with make e2e-local")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	kind := os.Getenv("MESHCHECK_BACKEND") == "kind"
+	if kind && os.Getenv("KEEP_CLUSTER") == "1" {
+		t.Skip("KEEP_CLUSTER=1: a kept cluster is what Ctrl-C would delete")
+	}
+	leftovers := leftovers
+	if kind {
+		leftovers = kindLeftovers
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestSuites$", "-ginkgo.label-filter=whoami", "-ginkgo.v", "-ginkgo.no-color")
 	cmd.Env = append(os.Environ(), "MESHCHECK_INTERRUPT_CHILD=1", "MESHCHECK_REPORTS="+t.TempDir())
+	if kind {
+		// Its own cluster, not the one the suites are about to create.
+		cmd.Env = append(cmd.Env, "MESHCHECK_KIND_CLUSTER=", "MESHCHECK_WORKDIR="+t.TempDir())
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +53,9 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		seen = append(seen, line)
 		if id, ok := strings.CutPrefix(strings.TrimSpace(line), "mesh run id: "); ok {
 			runID = id
+		}
+		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "kind cluster: "); ok && kind {
+			runID = name
 		}
 		if strings.Contains(line, "mesh with all fixtures up") {
 			up = true
@@ -63,6 +79,12 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	}()
 	_ = cmd.Wait() // interrupted: a non-zero exit is expected
 	time.Sleep(200 * time.Millisecond)
+	if kind {
+		// A failure must not leave a cluster behind for the next run.
+		defer func() {
+			_ = exec.Command("docker", "rm", "-f", "-v", runID+"-control-plane", runID+"-worker").Run()
+		}()
+	}
 	if after := leftovers(t, runID); len(after) > 0 {
 		t.Errorf("left behind after Ctrl-C by run %s: %v", runID, after)
 	}
@@ -91,6 +113,23 @@ func leftovers(t *testing.T, runID string) []string {
 		if target, err := os.Readlink(fd); err == nil && strings.Contains(target, "meshcheck-"+runID+"-") {
 			cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(fd)), "cmdline"))
 			out = append(out, "process "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	return out
+}
+
+// kindLeftovers lists the Docker containers of one kind cluster: its nodes
+// (kind's cluster label) and its VMs (meshcheck's).
+func kindLeftovers(t *testing.T, cluster string) []string {
+	t.Helper()
+	var out []string
+	for _, label := range []string{"io.x-k8s.kind.cluster=" + cluster, "meshcheck.cluster=" + cluster} {
+		b, err := exec.Command("docker", "ps", "-a", "--filter", "label="+label, "--format", "{{.Names}}").CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker ps: %v: %s", err, b)
+		}
+		for _, name := range strings.Fields(string(b)) {
+			out = append(out, "container "+name+" ("+label+")")
 		}
 	}
 	return out

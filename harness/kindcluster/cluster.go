@@ -214,7 +214,7 @@ func runError(err error) error {
 		if len(out) > 4000 {
 			out = "…" + out[len(out)-4000:]
 		}
-		return fmt.Errorf("%w\n--- output of %s ---\n%s", err, re.PrettyCommand(), out)
+		return fmt.Errorf("%w; its output:\n%s", err, out)
 	}
 	return err
 }
