@@ -66,8 +66,13 @@ type (
 func load(name, step string) *fixtures.Set {
 	opts := fixtures.Options{Step: step, Vars: map[string]string{}}
 	if fv, ok := mesh.(fixtureVarer); ok {
-		for k, v := range fv.FixtureVars() {
-			opts.Vars[k] = v
+		f, err := fixtures.Get(name)
+		Expect(err).NotTo(HaveOccurred())
+		// The backend's variables cover every fixture; each takes its own.
+		for _, v := range f.Vars {
+			if val, ok := fv.FixtureVars()[v.Name]; ok {
+				opts.Vars[v.Name] = val
+			}
 		}
 	}
 	if name == "vm" {

@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"context"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -55,7 +56,15 @@ var _ = Describe("xDS", Label("xds"), func() {
 
 	DescribeTable("matches its normalized golden (refresh: MESHCHECK_UPDATE_GOLDEN=1 make e2e-local LABELS=xds)",
 		func(ctx SpecContext, namespace, prefix, file string) {
-			doc, err := golden.Normalize(dump(ctx, proxy(ctx, namespace, prefix)), golden.Options{RedactEndpointIPs: true, DynamicOnly: true})
+			opts := golden.Options{RedactEndpointIPs: true, DynamicOnly: true}
+			if v, ok := mesh.(interface {
+				ServiceVIPs(context.Context) (map[string]string, error)
+			}); ok {
+				vips, err := v.ServiceVIPs(ctx)
+				Expect(err).NotTo(HaveOccurred())
+				opts.RenameIPs = vips
+			}
+			doc, err := golden.Normalize(dump(ctx, proxy(ctx, namespace, prefix)), opts)
 			Expect(err).NotTo(HaveOccurred())
 			delete(doc, "secrets") // certificates are made per run
 			Expect(golden.Compare(goldenPath(file), doc)).To(Succeed())

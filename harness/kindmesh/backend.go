@@ -768,3 +768,21 @@ func (b *Backend) dropForward() {
 		b.istiod = nil
 	}
 }
+
+// ServiceVIPs maps every Service's ClusterIP to "<vip NAME.NAMESPACE>":
+// the cluster assigns VIPs at random, so goldens rename them.
+func (b *Backend) ServiceVIPs(ctx context.Context) (map[string]string, error) {
+	svcs, err := b.kube.cs.CoreV1().Services("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("kindmesh: services: %w", err)
+	}
+	out := map[string]string{}
+	for _, s := range svcs.Items {
+		for _, ip := range s.Spec.ClusterIPs {
+			if ip != "" && ip != corev1.ClusterIPNone {
+				out[ip] = "<vip " + s.Name + "." + s.Namespace + ">"
+			}
+		}
+	}
+	return out, nil
+}

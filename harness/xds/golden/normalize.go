@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -23,6 +24,34 @@ type Options struct {
 	// istio-agent's xds-grpc and sds-grpc clusters, which name per-run
 	// socket paths): the golden holds what the control plane sent.
 	DynamicOnly bool
+	// RenameIPs replaces each IPv4 address that is a key, wherever it
+	// appears as a whole address in a resource's name or a string value
+	// (listener names such as 10.96.12.34_9080, addresses, stat prefixes),
+	// by its value: a cluster that assigns Service VIPs at random gets a
+	// golden keyed by service instead ("<vip reviews.default>").
+	RenameIPs map[string]string
+}
+
+// dottedRE finds maximal runs of digits and dots: an address is renamed
+// only when a whole run is a key, never inside a longer dotted number.
+var dottedRE = regexp.MustCompile(`[0-9.]+`)
+
+// renameIPs applies Options.RenameIPs to s.
+func renameIPs(s string, names map[string]string) string {
+	if len(names) == 0 || !strings.ContainsRune(s, '.') {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range dottedRE.FindAllStringIndex(s, -1) {
+		if name, ok := names[s[m[0]:m[1]]]; ok {
+			b.WriteString(s[last:m[0]])
+			b.WriteString(name)
+			last = m[1]
+		}
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // Doc is a normalized dump: kind -> resource name -> resource as JSON.
@@ -63,7 +92,7 @@ func Normalize(d *xds.Dump, opts Options) (Doc, error) {
 			return fmt.Errorf("normalize %s %s: %w", kind, name, err)
 		}
 		v = clean(v, "", opts)
-		key := name
+		key := renameIPs(name, opts.RenameIPs)
 		if state != xds.StateActive && state != xds.StateStatic {
 			key = name + " (" + string(state) + ")"
 		}
@@ -146,6 +175,8 @@ func clean(v any, key string, opts Options) any {
 			sort.SliceStable(t, func(i, j int) bool { return sortKey(t[i]) < sortKey(t[j]) })
 		}
 		return t
+	case string:
+		return renameIPs(t, opts.RenameIPs)
 	}
 	return v
 }
