@@ -1,6 +1,8 @@
 package kindmesh
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +194,41 @@ func FuzzParseInspectPID(f *testing.F) {
 			t.Fatalf("pid %d without error", pid)
 		}
 	})
+}
+
+// TestRealOutputs parses what a kind cluster with Istio printed
+// (testdata/real, captured from a make e2e-airgap cluster): istiod's syncz
+// with eleven connected proxies, crictl inspectp of productpage's sandbox,
+// and the three rule listings of its network namespace.
+func TestRealOutputs(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "real", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	syncs, err := parseSyncz(read("syncz.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(syncs) != 11 {
+		t.Errorf("%d proxies, want 11", len(syncs))
+	}
+	for _, s := range syncs {
+		if !s.Synced() || len(s.Types) < 2 {
+			t.Errorf("%s: not synced at capture: %+v", s, s.Types)
+		}
+	}
+	if syncs[0].Proxy != "default/details-v1-5d4d6bd44f-rtzqh" {
+		t.Errorf("first proxy %q", syncs[0].Proxy)
+	}
+	if pid, err := parseInspectPID(read("crictl-inspectp.json")); err != nil || pid != 2845 {
+		t.Errorf("pid %d, %v; want 2845", pid, err)
+	}
+	outs := [][]byte{read("iptables-nft-save.txt"), read("iptables-legacy-save.txt"), read("nft-ruleset.txt")}
+	rules, src, ok := pickRules(outs)
+	if !ok || !strings.Contains(string(rules), "-A ISTIO_OUTPUT") {
+		t.Fatalf("picked source %d (ok %v): want the listing with Istio's chains", src, ok)
+	}
 }
