@@ -20,6 +20,7 @@ func kindGroup() group {
 		{name: "preflight", summary: "check that a kind run can start: Docker daemon, then the Istio release download", usage: kindPreflightUsage, run: runKindPreflight},
 		{name: "config", summary: "print the kind cluster config a run of an Istio version uses", usage: kindConfigUsage, run: runKindConfig},
 		{name: "versions", summary: "list the supported Istio minors with their kind node images", run: runKindVersions},
+		{name: "host-compat", summary: "status|enable|disable: the runc wrapper for hosts without CAP_SYS_RESOURCE", usage: kindHostCompatUsage, run: runKindHostCompat},
 	}}
 }
 

@@ -119,6 +119,24 @@ func UnmergeDaemonConfig(cur []byte, name string) ([]byte, error) {
 	return indent(cfg)
 }
 
+// StockRuntime is the name of Docker's own runc runtime.
+const StockRuntime = "runc"
+
+// WithDefaultRuntime returns b with "default-runtime" set to name. Disable
+// needs it as an interim step: dockerd's reload (SIGHUP) only changes the
+// default runtime when the file names one, so removing the key alone would
+// leave the wrapper in use until dockerd restarts.
+func WithDefaultRuntime(b []byte, name string) ([]byte, error) {
+	cfg, err := daemonConfig(b)
+	if err != nil {
+		return nil, err
+	}
+	if cfg["default-runtime"], err = encode(name); err != nil {
+		return nil, err
+	}
+	return indent(cfg)
+}
+
 // DaemonConfigUses reports the default runtime daemon.json names and the
 // path it gives runtime name ("" when absent).
 func DaemonConfigUses(b []byte, name string) (defaultRuntime, path string, err error) {

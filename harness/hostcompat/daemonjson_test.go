@@ -121,3 +121,18 @@ func FuzzMergeDaemonConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestWithDefaultRuntime(t *testing.T) {
+	merged, _ := MergeDaemonConfig([]byte(`{"log-level":"info"}`), RuntimeName, wrapperPath)
+	un, _ := UnmergeDaemonConfig(merged, RuntimeName)
+	interim, err := WithDefaultRuntime(un, StockRuntime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !SameJSON(interim, []byte(`{"log-level":"info","default-runtime":"runc"}`)) {
+		t.Errorf("interim config %s", interim)
+	}
+	if _, err := WithDefaultRuntime([]byte(`{`), StockRuntime); err == nil || !strings.Contains(err.Error(), "malformed JSON") {
+		t.Errorf("malformed: %v", err)
+	}
+}

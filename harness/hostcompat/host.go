@@ -197,10 +197,13 @@ func (h Host) Enable(ctx context.Context, wrapper string) (changed bool, err err
 	return true, nil
 }
 
-// Disable undoes Enable: it removes the runtime and default-runtime keys it
-// added (deleting daemon.json if Enable created it, and the backup once it
-// equals the restored file), reloads dockerd, waits until docker info no
-// longer reports the wrapper, and removes the installed binary. It refuses
+// Disable undoes Enable. dockerd's reload only changes the default runtime
+// when the file names one, so it first writes daemon.json without the
+// wrapper and with default-runtime runc, reloads dockerd and waits until
+// docker info reports runc; then it restores the file: without the keys
+// Enable added, or deleted if Enable created it (the backup goes once it
+// equals the restored file). It removes the installed binary last. dockerd
+// keeps the runtime's name in memory until it restarts; nothing uses it. It refuses
 // while containers were created with the wrapper (they could no longer be
 // started or exec'd), unless force is set.
 func (h Host) Disable(ctx context.Context, force bool) (changed bool, err error) {
@@ -216,41 +219,52 @@ func (h Host) Disable(ctx context.Context, force bool) (changed bool, err error)
 	if err != nil {
 		return false, err
 	}
-	if existed {
-		un, err := UnmergeDaemonConfig(cur, RuntimeName)
+	un, err := UnmergeDaemonConfig(cur, RuntimeName)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", h.DaemonJSON, err)
+	}
+	def, derr := h.dockerDefault(ctx)
+	if (existed && !bytes.Equal(un, cur)) || (derr == nil && def == RuntimeName) {
+		// dockerd's reload keeps the default runtime unless the file names
+		// one: first name runc and reload, then restore the file.
+		interim, err := WithDefaultRuntime(un, StockRuntime)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", h.DaemonJSON, err)
 		}
-		if !bytes.Equal(un, cur) {
-			backup := h.DaemonJSON + BackupSuffix
-			b, berr := os.ReadFile(backup)
-			switch {
-			case errors.Is(berr, fs.ErrNotExist) && SameJSON(un, nil):
-				if err := os.Remove(h.DaemonJSON); err != nil {
-					return false, err
-				}
-				fmt.Fprintf(h.Log, "removed %s (meshcheck had created it)\n", h.DaemonJSON)
-			default:
-				if err := writeAtomic(h.DaemonJSON, un, 0o644); err != nil {
-					return false, err
-				}
-				fmt.Fprintf(h.Log, "%s: removed default-runtime and runtimes.%s\n", h.DaemonJSON, RuntimeName)
-				if berr == nil && SameJSON(b, un) {
-					os.Remove(backup)
-				} else if berr == nil {
-					fmt.Fprintf(h.Log, "kept %s: it differs from the restored file (edited since?)\n", backup)
-				}
-			}
-			changed = true
+		if err := writeAtomic(h.DaemonJSON, interim, 0o644); err != nil {
+			return false, err
 		}
-	}
-	def, derr := h.dockerDefault(ctx)
-	if changed || (derr == nil && def == RuntimeName) {
-		if err := h.reload(ctx, func(def string) bool { return def != RuntimeName }); err != nil {
-			return changed, err
-		}
-		fmt.Fprintf(h.Log, "dockerd reloaded: default runtime no longer %s\n", RuntimeName)
 		changed = true
+		if err := h.reload(ctx, func(def string) bool { return def == StockRuntime }); err != nil {
+			return changed, fmt.Errorf("%w (%s now holds default-runtime %q; fix dockerd, then run disable again)", err, h.DaemonJSON, StockRuntime)
+		}
+		fmt.Fprintf(h.Log, "dockerd reloaded: default runtime %s\n", StockRuntime)
+	}
+	if changed {
+		backup := h.DaemonJSON + BackupSuffix
+		b, berr := os.ReadFile(backup)
+		switch {
+		case !existed || (errors.Is(berr, fs.ErrNotExist) && SameJSON(un, nil)):
+			if err := os.Remove(h.DaemonJSON); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return changed, err
+			}
+			fmt.Fprintf(h.Log, "removed %s (meshcheck had created it)\n", h.DaemonJSON)
+		case berr == nil && SameJSON(b, un):
+			// Nothing else changed since Enable: the backup, byte for byte.
+			if err := writeAtomic(h.DaemonJSON, b, 0o644); err != nil {
+				return changed, err
+			}
+			os.Remove(backup)
+			fmt.Fprintf(h.Log, "%s: restored from %s\n", h.DaemonJSON, backup)
+		default:
+			if err := writeAtomic(h.DaemonJSON, un, 0o644); err != nil {
+				return changed, err
+			}
+			fmt.Fprintf(h.Log, "%s: restored without default-runtime and runtimes.%s\n", h.DaemonJSON, RuntimeName)
+			if berr == nil {
+				fmt.Fprintf(h.Log, "kept %s: it differs from the restored file (edited since?)\n", backup)
+			}
+		}
 	}
 	if len(users) == 0 {
 		if err := os.Remove(h.InstallPath); err == nil {
