@@ -52,5 +52,15 @@ e2e: ## kind suites against an Istio release (ISTIO_VERSION=1.30.4): preflight r
 e2e-airgap: ## kind with locally built images: arrives with issue 7 (not implemented yet)
 	@echo "make e2e-airgap: the air-gapped kind path is not implemented yet (issue 7)" >&2; exit 2
 
+.PHONY: node-image host-compat
+
+node-image: ## the air-gapped kind node image meshcheck.local/kind-node:vK8S_VERSION (default 1.34.4); root, Docker; docs/airgap.md
+	K8S_VERSION=$(K8S_VERSION) hack/images/node.sh
+
+host-compat: ## make bin/meshcheck-runc Docker's default runtime, only where CAP_SYS_RESOURCE is missing; root; docs/airgap.md
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/meshcheck-runc ./cmd/meshcheck-runc
+	$(GO) build -o $(BIN)/meshcheck ./cmd/meshcheck
+	$(BIN)/meshcheck kind host-compat enable --wrapper $(BIN)/meshcheck-runc
+
 clean: ## remove build output and reports
 	rm -rf $(BIN) reports/*[!p]

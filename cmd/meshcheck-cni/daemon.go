@@ -295,7 +295,9 @@ func hostTool(root, name string) (string, error) {
 	dirs := []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/local/bin"}
 	for _, dir := range dirs {
 		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(filepath.Join(root, p)); err == nil && !fi.IsDir() {
+		// Lstat: Debian's tools are links into /etc/alternatives, which
+		// only resolve inside root.
+		if fi, err := os.Lstat(filepath.Join(root, p)); err == nil && !fi.IsDir() {
 			return p, nil
 		}
 	}

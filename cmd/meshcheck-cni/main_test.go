@@ -58,8 +58,13 @@ func TestHostTool(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "usr/sbin"), 0o755)
 	os.WriteFile(filepath.Join(root, "usr/sbin/iptables"), []byte("x"), 0o755)
+	// A link that resolves only inside root, as Debian's alternatives.
+	os.Symlink("/etc/alternatives/iptables-restore", filepath.Join(root, "usr/sbin/iptables-restore"))
 	if p, err := hostTool(root, "iptables"); err != nil || p != "/usr/sbin/iptables" {
 		t.Errorf("got %q %v", p, err)
+	}
+	if p, err := hostTool(root, "iptables-restore"); err != nil || p != "/usr/sbin/iptables-restore" {
+		t.Errorf("link: got %q %v", p, err)
 	}
 	if _, err := hostTool(root, "ip6tables"); err == nil || !strings.Contains(err.Error(), "ip6tables not found") || !strings.Contains(err.Error(), root) {
 		t.Errorf("error %v", err)
