@@ -58,8 +58,9 @@ func TestHostTool(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "usr/sbin"), 0o755)
 	os.WriteFile(filepath.Join(root, "usr/sbin/iptables"), []byte("x"), 0o755)
-	// A link that resolves only inside root, as Debian's alternatives.
-	os.Symlink("/etc/alternatives/iptables-restore", filepath.Join(root, "usr/sbin/iptables-restore"))
+	// A link that resolves only inside root, as Debian's alternatives (the
+	// target must not exist on the machine running the test).
+	os.Symlink("/etc/alternatives/meshcheck-test-iptables-restore", filepath.Join(root, "usr/sbin/iptables-restore"))
 	if p, err := hostTool(root, "iptables"); err != nil || p != "/usr/sbin/iptables" {
 		t.Errorf("got %q %v", p, err)
 	}

@@ -102,8 +102,16 @@ func TestFindRunc(t *testing.T) {
 			t.Errorf("$%s=%s: error %v, want one naming it and %q", RealRuncEnv, tc.val, err, tc.err)
 		}
 	}
-	// Without the variable: whatever this machine has, never self.
-	if got, err := FindRunc(env(""), self); err == nil && sameFile(got, self) {
-		t.Errorf("returned the wrapper itself")
+	// Without the variable: the first executable candidate that is not self.
+	saved := runcCandidates
+	defer func() { runcCandidates = saved }()
+	t.Setenv("PATH", t.TempDir())
+	runcCandidates = []string{filepath.Join(dir, "missing"), plain, self, real}
+	if got, err := FindRunc(env(""), self); err != nil || got != real {
+		t.Errorf("candidates: got %q, %v; want %s", got, err, real)
+	}
+	runcCandidates = []string{self, plain}
+	if _, err := FindRunc(env(""), self); err == nil || !strings.Contains(err.Error(), "no runc found (tried "+self+", "+plain) {
+		t.Errorf("no candidate: error %v", err)
 	}
 }
