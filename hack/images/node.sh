@@ -47,6 +47,10 @@ COREDNS_SERVED=${COREDNS_SERVED:-v1.12.1 v1.12.4 v1.15.0}
 
 image="$IMAGE_REGISTRY/kind-node:v$K8S_VERSION"
 cache="$MESHCHECK_CACHE/node"
+# The project's own code (CNI, pause) builds with the usual Go build cache;
+# the external builds with their own, dropped after a successful build
+# (the binaries are cached; NODE_KEEP_GOCACHE=1 keeps it, NODE_GOCACHE moves it).
+repo_gocache=$(go env GOCACHE)
 export GOCACHE=${NODE_GOCACHE:-$cache/go-build}
 export GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0
 mkdir -p "$cache"
@@ -174,12 +178,12 @@ step_crictl() { # OUTDIR VERSION
 
 step_pause() { # OUTDIR
 	mkdir -p "$1"
-	(cd "$repo" && gobuild "$1/pause" ./hack/images/pause)
+	(cd "$repo" && GOCACHE=$repo_gocache gobuild "$1/pause" ./hack/images/pause)
 }
 
 step_cni() { # OUTDIR
 	mkdir -p "$1"
-	(cd "$repo" && gobuild "$1/meshcheck-cni" ./cmd/meshcheck-cni)
+	(cd "$repo" && GOCACHE=$repo_gocache gobuild "$1/meshcheck-cni" ./cmd/meshcheck-cni)
 }
 
 # cached PART HASH ARGS...: runs step_PART into $cache/bin/PART-HASH once; prints the dir.
@@ -338,6 +342,11 @@ main() {
 
 	timed assemble assemble "$top" "$rootfs" "$kdir" "$kbin" "$xbin" "$nbin" "$cni_image" "$reg/pause:$want_pause" refs
 	log "built $image in $((SECONDS - t0)) s ($(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=iec) uncompressed)"
+	if [[ -z ${NODE_GOCACHE:-} && ${NODE_KEEP_GOCACHE:-} != 1 && -d $GOCACHE ]]; then
+		log "removing the Go build cache of these builds ($(du -sh "$GOCACHE" | cut -f1), $GOCACHE; NODE_KEEP_GOCACHE=1 keeps it)"
+		rm -rf "$GOCACHE"
+	fi
+	log "cache $cache: $(du -sh "$cache" | cut -f1)"
 }
 
 # assemble HASH ROOTFS KINDDIR K8SBIN CRICTLBIN CNIBIN CNIIMAGE SANDBOXIMAGE REFS
