@@ -15,9 +15,8 @@ ISTIO_HUB  ?= $(IMAGE_REGISTRY)/istio
 ISTIO_TAG  ?= local
 FIXTURE_TAG ?= local
 ISTIO_SRC  ?=
-# More image targets for make images to build (the kind node image's target).
-IMAGES_EXTRA ?=
-export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC
+K8S_VERSION ?= 1.34.4
+export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION
 
 .PHONY: help build test test-race lint bench bench-istioctl golden fuzz e2e e2e-local e2e-airgap images images-base images-istio images-fixtures images-check clean
 
@@ -59,7 +58,7 @@ e2e: ## the suites on kind with an Istio release: ISTIO_VERSION=1.30.4 [IMAGE_RE
 e2e-airgap: ## the suites on kind, every image built here (make images), Istio from source: [ISTIO_SRC=path] [NODES=2] [KEEP_CLUSTER=1]
 	hack/e2e-kind.sh airgap
 
-images: images-base images-istio images-fixtures $(IMAGES_EXTRA) ## build every local image, skipping those whose inputs did not change (ISTIO_SRC=<istio checkout> builds Istio from it)
+images: images-base images-istio images-fixtures node-image ## build every local image, skipping those whose inputs did not change (ISTIO_SRC=<istio checkout> builds Istio from it)
 
 images-base: ## meshcheck.local/debian-slim:12 (debootstrap; root)
 	hack/images/base.sh
@@ -73,6 +72,16 @@ images-fixtures: images-base ## the Bookinfo, whoami and curl images the fixture
 images-check: ## run the built Istio and fixture images as a cluster would and check them (root)
 	hack/images/check-istio.sh
 	hack/images/check-fixtures.sh
+
+.PHONY: node-image host-compat
+
+node-image: ## the air-gapped kind node image meshcheck.local/kind-node:vK8S_VERSION (default 1.34.4); root, Docker; docs/airgap.md
+	hack/images/node.sh
+
+host-compat: ## make bin/meshcheck-runc Docker's default runtime, only where CAP_SYS_RESOURCE is missing; root; docs/airgap.md
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/meshcheck-runc ./cmd/meshcheck-runc
+	$(GO) build -o $(BIN)/meshcheck ./cmd/meshcheck
+	$(BIN)/meshcheck kind host-compat enable --wrapper $(BIN)/meshcheck-runc
 
 clean: ## remove build output and reports
 	rm -rf $(BIN) reports/*[!p]

@@ -18,13 +18,14 @@ import (
 // The kind group holds what runs before and around a kind cluster; the
 // backend itself is harness/kindmesh, run by the suites (make e2e).
 func kindGroup() group {
-	return group{name: "kind", summary: "kind backend: preflight checks, cluster config, supported versions", commands: []command{
+	return group{name: "kind", summary: "kind backend: preflight, cluster config, versions, releases, delete, logs, host compatibility", commands: []command{
 		{name: "preflight", summary: "check that a kind run can start: Docker daemon, then the Istio release download", usage: kindPreflightUsage, run: runKindPreflight},
 		{name: "config", summary: "print the kind cluster config a run of an Istio version uses", usage: kindConfigUsage, run: runKindConfig},
 		{name: "versions", summary: "list the supported Istio minors with their kind node images", run: runKindVersions},
 		{name: "release", summary: "download (or take from the cache) an Istio release's istioctl and print what a run uses", usage: kindReleaseUsage, run: runKindRelease},
 		{name: "delete", summary: "delete a kind cluster (one kept with KEEP_CLUSTER=1, or left by a killed run)", usage: kindDeleteUsage, run: runKindDelete},
 		{name: "export-logs", summary: "write a kind cluster's node logs (journal, kubelet, containers) into a directory", usage: kindExportUsage, run: runKindExportLogs},
+		{name: "host-compat", summary: "status|enable|disable: the runc wrapper for hosts without CAP_SYS_RESOURCE", usage: kindHostCompatUsage, run: runKindHostCompat},
 	}}
 }
 
