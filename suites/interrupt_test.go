@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshcheck/meshcheck/harness/embedded"
+	"github.com/meshcheck/meshcheck/harness/kindcluster"
 )
 
 // Ctrl-C while the mesh is up tears everything down. Embedded: no network
@@ -123,7 +124,7 @@ func leftovers(t *testing.T, runID string) []string {
 func kindLeftovers(t *testing.T, cluster string) []string {
 	t.Helper()
 	var out []string
-	for _, label := range []string{"io.x-k8s.kind.cluster=" + cluster, "meshcheck.cluster=" + cluster} {
+	for _, label := range []string{"io.x-k8s.kind.cluster=" + cluster, kindcluster.OwnerLabel + "=" + cluster} {
 		b, err := exec.Command("docker", "ps", "-a", "--filter", "label="+label, "--format", "{{.Names}}").CombinedOutput()
 		if err != nil {
 			t.Fatalf("docker ps: %v: %s", err, b)

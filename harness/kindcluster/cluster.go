@@ -108,11 +108,25 @@ func (c *Cluster) Name() string { return c.name }
 // Kubeconfig is the path of the cluster's kubeconfig.
 func (c *Cluster) Kubeconfig() string { return c.kubeconfig }
 
-// Delete removes the cluster's nodes and its kubeconfig entry. Deleting a
-// cluster that is gone is not an error.
+// OwnerLabel marks containers a run starts beside its cluster (the VMs):
+// OwnerLabel=<cluster name>. Delete removes them with the cluster.
+const OwnerLabel = "meshcheck.cluster"
+
+// Delete removes the cluster's nodes, its kubeconfig entry and the
+// containers labelled OwnerLabel=<name>. Deleting a cluster that is gone is
+// not an error.
 func (c *Cluster) Delete() error {
 	if err := c.provider.Delete(c.name, c.kubeconfig); err != nil {
 		return fmt.Errorf("kindcluster: deleting cluster %q: %w", c.name, runError(err))
+	}
+	out, err := exec.Command("docker", "ps", "-aq", "--filter", "label="+OwnerLabel+"="+c.name).Output()
+	if err != nil {
+		return fmt.Errorf("kindcluster: listing the containers of cluster %q: %w", c.name, err)
+	}
+	if ids := strings.Fields(string(out)); len(ids) > 0 {
+		if b, err := exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("kindcluster: removing the containers of cluster %q: %w: %s", c.name, err, strings.TrimSpace(string(b)))
+		}
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/meshcheck/meshcheck/harness/backend"
+	"github.com/meshcheck/meshcheck/harness/kindcluster"
 )
 
 // KindNetwork is the Docker network kind puts its nodes on.
@@ -211,7 +212,7 @@ func (b *Backend) StartVM(ctx context.Context, namespace, name string) (backend.
 	defer cancel()
 	v, err := StartVMContainer(ctx, VMOptions{
 		Namespace: namespace, Name: name, Image: b.opts.VMImage, Command: cmd, Port: 80,
-		Labels: map[string]string{"meshcheck.cluster": b.cluster.Name()},
+		Labels: map[string]string{kindcluster.OwnerLabel: b.cluster.Name()},
 	})
 	if err != nil {
 		return backend.Workload{}, err
