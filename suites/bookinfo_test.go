@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"fmt"
 	"bytes"
 	"context"
 	"net/http"
@@ -44,6 +45,39 @@ var _ = Describe("Bookinfo", Label("bookinfo"), func() {
 		res, err := traffic.Converge(ctx, ingress, traffic.ConvergeOptions{Request: productpage, Classifier: traffic.BookinfoPage{}, Timeouts: tmo})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Version).To(BeElementOf("v1", "v2", "v3"), "reviews version on the page: %s", res)
+	})
+
+	It("crosses nodes: on a multi-node cluster its pods spread, and productpage reaches a reviews pod on another node", Label("multinode"), func(ctx SpecContext) {
+		ws, err := mesh.Workloads(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		nodes := map[string][]string{}
+		for _, w := range ws {
+			if w.Namespace == "default" && w.Node != "" {
+				nodes[w.Node] = append(nodes[w.Node], w.Name)
+			}
+		}
+		if len(nodes) < 2 {
+			Skip(fmt.Sprintf("Bookinfo runs on %d node(s) on this backend: nothing crosses nodes", len(nodes)))
+		}
+		pp := workload(ctx, "default", "productpage-v1")
+		cross := ""
+		for _, v := range []string{"v1", "v2", "v3"} {
+			if r := workload(ctx, "default", "reviews-"+v); r.Node != pp.Node {
+				cross = v
+				break
+			}
+		}
+		Expect(cross).NotTo(BeEmpty(), "productpage on %s and every reviews pod on the same node; pods by node: %v", pp.Node, nodes)
+		ingress, err := mesh.Ingress(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		var last traffic.Result
+		Eventually(func() string {
+			last = traffic.Do(ctx, ingress, productpage, tmo.Request, traffic.BookinfoPage{})
+			return last.Version
+		}).WithContext(ctx).WithTimeout(tmo.Convergence).Should(Equal(cross),
+			"productpage (node %s) never showed reviews %s (node %s); last: %s", pp.Node, cross, workload(ctx, "default", "reviews-"+cross).Node, &last)
+		Expect(last.Status).To(Equal(200))
+		GinkgoWriter.Printf("cross-node path: productpage on %s -> reviews-%s on %s; pods by node: %v\n", pp.Node, cross, workload(ctx, "default", "reviews-"+cross).Node, nodes)
 	})
 
 	It("proves the path three ways: one request's hops in the access logs, each hop's cluster in the xDS trace, and the live response", Label("accesslog"), func(ctx SpecContext) {

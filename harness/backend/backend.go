@@ -77,6 +77,9 @@ type Workload struct {
 	Ports []int
 	// Proxy is the workload's proxy kind, empty for none (a VM, an unmeshed pod).
 	Proxy ProxyKind
+	// Node is the cluster node the pod runs on; empty where the backend has
+	// no nodes (the embedded mesh) and for VMs.
+	Node string
 }
 
 func (w Workload) String() string { return w.Namespace + "/" + w.Name }

@@ -20,6 +20,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/harness/backend"
@@ -149,6 +150,13 @@ func (b *Backend) Up(ctx context.Context) error {
 	if b.kube, err = newKube(c.Kubeconfig()); err != nil {
 		return err
 	}
+	if b.opts.Cluster.Workers > 0 {
+		// kind keeps the control plane tainted when it has workers; the
+		// fixtures' pods are to spread over every node.
+		if err := b.untaintControlPlane(ctx); err != nil {
+			return err
+		}
+	}
 	if len(b.opts.Images) > 0 {
 		t := time.Now()
 		if err := c.LoadImages(ctx, b.opts.Images...); err != nil {
@@ -218,7 +226,11 @@ func (b *Backend) Apply(ctx context.Context, set *fixtures.Set) error {
 	if b.kube == nil {
 		return errors.New("kindmesh: Apply before Up")
 	}
-	if err := b.kube.apply(ctx, set.Documents); err != nil {
+	var mutate func(*unstructured.Unstructured) error
+	if b.opts.Cluster.Workers > 0 {
+		mutate = spreadOverNodes
+	}
+	if err := b.kube.apply(ctx, set.Documents, mutate); err != nil {
 		return fmt.Errorf("kindmesh: fixture %s: %w", set.Fixture.Name, err)
 	}
 	b.mu.Lock()
@@ -472,7 +484,7 @@ func (b *Backend) Workloads(ctx context.Context) ([]backend.Workload, error) {
 			if ns == istioinstall.Namespace && kind != backend.Gateway {
 				continue
 			}
-			w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IP: p.Status.PodIP, Proxy: kind}
+			w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IP: p.Status.PodIP, Proxy: kind, Node: p.Spec.NodeName}
 			for _, c := range p.Spec.Containers {
 				if c.Name == "istio-proxy" {
 					continue
@@ -785,4 +797,57 @@ func (b *Backend) ServiceVIPs(ctx context.Context) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// SpreadLabel is the pod label the kind backend adds, with the namespace as
+// value, to spread a fixture's pods over the nodes of a multi-node cluster.
+const SpreadLabel = "meshcheck.io/spread"
+
+// spreadOverNodes makes a Deployment's pods spread over the nodes, with the
+// other pods of its namespace (at most one more on any node): Bookinfo's
+// six Deployments land three and three on two nodes, so its calls cross
+// nodes.
+func spreadOverNodes(obj *unstructured.Unstructured) error {
+	if obj.GetKind() != "Deployment" {
+		return nil
+	}
+	ns := obj.GetNamespace()
+	if err := unstructured.SetNestedField(obj.Object, ns, "spec", "template", "metadata", "labels", SpreadLabel); err != nil {
+		return fmt.Errorf("deployment %s/%s: %w", ns, obj.GetName(), err)
+	}
+	constraint := map[string]any{
+		"maxSkew":           int64(1),
+		"topologyKey":       "kubernetes.io/hostname",
+		"whenUnsatisfiable": "DoNotSchedule",
+		"labelSelector":     map[string]any{"matchLabels": map[string]any{SpreadLabel: ns}},
+	}
+	if err := unstructured.SetNestedSlice(obj.Object, []any{constraint}, "spec", "template", "spec", "topologySpreadConstraints"); err != nil {
+		return fmt.Errorf("deployment %s/%s: %w", ns, obj.GetName(), err)
+	}
+	return nil
+}
+
+// untaintControlPlane removes the control-plane NoSchedule taint.
+func (b *Backend) untaintControlPlane(ctx context.Context) error {
+	nodes, err := b.kube.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("kindmesh: nodes: %w", err)
+	}
+	for i := range nodes.Items {
+		n := &nodes.Items[i]
+		var keep []corev1.Taint
+		for _, t := range n.Spec.Taints {
+			if t.Key != "node-role.kubernetes.io/control-plane" {
+				keep = append(keep, t)
+			}
+		}
+		if len(keep) == len(n.Spec.Taints) {
+			continue
+		}
+		n.Spec.Taints = keep
+		if _, err := b.kube.cs.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("kindmesh: untainting node %s: %w", n.Name, err)
+		}
+	}
+	return nil
 }

@@ -92,12 +92,18 @@ func decodeDocument(d fixtures.Document) (*unstructured.Unstructured, error) {
 }
 
 // apply server-side applies every document in order (namespaces first, as
-// the fixture lists them), forcing ownership of the fields it sets.
-func (k *kube) apply(ctx context.Context, docs []fixtures.Document) error {
+// the fixture lists them), forcing ownership of the fields it sets; mutate,
+// when set, may change each object first.
+func (k *kube) apply(ctx context.Context, docs []fixtures.Document, mutate func(*unstructured.Unstructured) error) error {
 	for _, d := range docs {
 		obj, err := decodeDocument(d)
 		if err != nil {
 			return err
+		}
+		if mutate != nil {
+			if err := mutate(obj); err != nil {
+				return fmt.Errorf("%s: %w", d.Source, err)
+			}
 		}
 		ri, err := k.resource(d, obj)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshcheck/meshcheck/harness/backend"
 )
@@ -230,5 +231,28 @@ func TestRealOutputs(t *testing.T) {
 	rules, src, ok := pickRules(outs)
 	if !ok || !strings.Contains(string(rules), "-A ISTIO_OUTPUT") {
 		t.Fatalf("picked source %d (ok %v): want the listing with Istio's chains", src, ok)
+	}
+}
+
+func TestSpreadOverNodes(t *testing.T) {
+	dep := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "reviews-v1", "namespace": "default"},
+		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "reviews"}}, "spec": map[string]any{}}},
+	}}
+	if err := spreadOverNodes(dep); err != nil {
+		t.Fatal(err)
+	}
+	labels, _, _ := unstructured.NestedStringMap(dep.Object, "spec", "template", "metadata", "labels")
+	if labels[SpreadLabel] != "default" || labels["app"] != "reviews" {
+		t.Errorf("labels %v", labels)
+	}
+	cs, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "topologySpreadConstraints")
+	if len(cs) != 1 || cs[0].(map[string]any)["topologyKey"] != "kubernetes.io/hostname" {
+		t.Errorf("constraints %v", cs)
+	}
+	svc := &unstructured.Unstructured{Object: map[string]any{"kind": "Service", "metadata": map[string]any{"name": "x"}}}
+	if err := spreadOverNodes(svc); err != nil || len(svc.Object) != 2 {
+		t.Errorf("a Service changed: %v %v", svc.Object, err)
 	}
 }
