@@ -1,9 +1,9 @@
 package suites
 
 import (
-	"fmt"
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 

@@ -238,7 +238,7 @@ func TestSpreadOverNodes(t *testing.T) {
 	dep := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1", "kind": "Deployment",
 		"metadata": map[string]any{"name": "reviews-v1", "namespace": "default"},
-		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "reviews"}}, "spec": map[string]any{}}},
+		"spec":     map[string]any{"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "reviews"}}, "spec": map[string]any{}}},
 	}}
 	if err := spreadOverNodes(dep); err != nil {
 		t.Fatal(err)
