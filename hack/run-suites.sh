@@ -12,6 +12,8 @@ export MESHCHECK_E2E=1 MESHCHECK_REPORTS=$PWD/reports
 args=(-count=1 -timeout "${SUITE_TIMEOUT:-15m}" ./suites/... -args -ginkgo.v -ginkgo.junit-report="$PWD/reports/$name.junit.xml" -ginkgo.json-report="$PWD/reports/$name.json")
 [[ -n $filter ]] && args+=(-ginkgo.label-filter="$filter")
 rm -f "reports/$name.junit.xml"
+# Evidence of this backend's previous run would read as this run's.
+rm -rf "reports/evidence/${MESHCHECK_BACKEND:-embedded}"
 start=$(date +%s)
 status=0
 go test "${args[@]}" || status=$?

@@ -112,7 +112,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	setupOK := false
 	DeferCleanup(func(ctx SpecContext) {
 		if !setupOK {
-			collectEvidence(ctx, filepath.Join(reports, "evidence", "setup"))
+			collectEvidence(ctx, filepath.Join(reports, "evidence", mesh.Name(), "setup"))
 		}
 	}, NodeTimeout(5*time.Minute))
 	Expect(mesh.Up(ctx)).To(Succeed())
@@ -142,7 +142,7 @@ var _ = ReportAfterEach(func(ctx SpecContext, r SpecReport) {
 	if !r.Failed() || mesh == nil {
 		return
 	}
-	dir := filepath.Join(reports, "evidence", sanitize(r.FullText()))
+	dir := filepath.Join(reports, "evidence", mesh.Name(), sanitize(r.FullText()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
 	}
