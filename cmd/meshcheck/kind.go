@@ -115,6 +115,22 @@ func runKindPreflight(ctx context.Context, s streams, args []string) int {
 	return exitOK
 }
 
+// parseVersioned parses a kind command's flags, which take no arguments, and
+// looks up its --istio-version.
+func parseVersioned(s streams, fs *flag.FlagSet, args []string) (istioinstall.Compat, int, bool) {
+	if code, ok := parseFlags(fs, args); !ok {
+		return istioinstall.Compat{}, code, false
+	}
+	if fs.NArg() > 0 {
+		return istioinstall.Compat{}, usageError(s, fs, "unexpected arguments %q", fs.Args()), false
+	}
+	compat, err := istioinstall.Lookup(fs.Lookup("istio-version").Value.String())
+	if err != nil {
+		return istioinstall.Compat{}, usageError(s, fs, "%v", err), false
+	}
+	return compat, 0, true
+}
+
 func runKindConfig(ctx context.Context, s streams, args []string) int {
 	c := kindGroup().commands[1]
 	fs := newFlagSet("kind", c, s)
@@ -123,20 +139,15 @@ func runKindConfig(ctx context.Context, s streams, args []string) int {
 	workers := fs.Int("workers", 0, "worker nodes besides the control plane: 0 or 1")
 	nodePort := fs.Int("ingress-nodeport", istioinstall.DefaultIngressNodePort, "ingress gateway NodePort, mapped to the same host port")
 	image := fs.String("node-image", "", "kind node image (default: the one for the Istio minor)")
-	if code, ok := parseFlags(fs, args); !ok {
+	compat, code, ok := parseVersioned(s, fs, args)
+	if !ok {
 		return code
-	}
-	if fs.NArg() > 0 {
-		return usageError(s, fs, "unexpected arguments %q", fs.Args())
-	}
-	compat, err := istioinstall.Lookup(*version)
-	if err != nil {
-		return usageError(s, fs, "%v", err)
 	}
 	if *image == "" {
 		*image = compat.NodeImage
 	}
 	if *name == "" {
+		var err error
 		if *name, err = kindcluster.NewName(*version, nil); err != nil {
 			return usageError(s, fs, "%v", err)
 		}
@@ -196,15 +207,9 @@ func runKindRelease(ctx context.Context, s streams, args []string) int {
 	fs := newFlagSet("kind", c, s)
 	version := fs.String("istio-version", "", "Istio release X.Y.Z (required)")
 	mirror := fs.String("mirror", os.Getenv("MESHCHECK_ISTIO_MIRROR"), "release download base URL (default $MESHCHECK_ISTIO_MIRROR or "+istiorelease.DefaultBaseURL+")")
-	if code, ok := parseFlags(fs, args); !ok {
+	compat, code, ok := parseVersioned(s, fs, args)
+	if !ok {
 		return code
-	}
-	if fs.NArg() > 0 {
-		return usageError(s, fs, "unexpected arguments %q", fs.Args())
-	}
-	compat, err := istioinstall.Lookup(*version)
-	if err != nil {
-		return usageError(s, fs, "%v", err)
 	}
 	registry, err := fixtures.BookinfoRegistry(*version)
 	if err != nil {
