@@ -198,6 +198,22 @@ func (b *Backend) installIstio(ctx context.Context) error {
 	return b.waitDeployments(ctx, istioinstall.Namespace)
 }
 
+// Uninstall removes Istio from the cluster (istioctl uninstall --purge), for
+// a kept or reused cluster that is to get another Istio.
+func (b *Backend) Uninstall(ctx context.Context) error {
+	if b.cluster == nil {
+		return errors.New("kindmesh: Uninstall before Up")
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.tmo.IstioInstall)
+	defer cancel()
+	args := append(istioinstall.UninstallArgs(), "--kubeconfig", b.cluster.Kubeconfig())
+	out, err := exec.CommandContext(ctx, b.opts.Istioctl, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("kindmesh: %s %s: %w\n%s", b.opts.Istioctl, strings.Join(args, " "), err, tail(string(out), 4000))
+	}
+	return nil
+}
+
 // Down implements backend.Backend: the VM containers and the cluster go,
 // unless Keep.
 func (b *Backend) Down(ctx context.Context) error {

@@ -28,6 +28,8 @@ var Env = []EnvVar{
 	{"MESHCHECK_ISTIO_TAG", "tag of those images", false},
 	{"MESHCHECK_EMBEDDED_PARITY", "1: no ALPN or metadata-exchange filters and no telemetry (stock Envoy)", false},
 	{"MESHCHECK_ACCESS_LOG_ENCODING", "TEXT or JSON (default JSON)", false},
+	{"MESHCHECK_DNS_CAPTURE", "1: sidecars capture DNS (ISTIO_META_DNS_CAPTURE)", false},
+	{"MESHCHECK_DNS_AUTO_ALLOCATE", "1: ServiceEntries without addresses get one (needs MESHCHECK_DNS_CAPTURE=1)", false},
 	{"MESHCHECK_KIND_IMAGES", "space-separated local images loaded into every node", false},
 	{"MESHCHECK_FIXTURE_VARS", "space-separated NAME=VALUE passed to every fixture", false},
 	{"MESHCHECK_VM_IMAGE", "image of the VM container", true},
@@ -77,6 +79,8 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		}
 	}
 	o.Install.EmbeddedParity = flag("MESHCHECK_EMBEDDED_PARITY")
+	o.Install.DNSCapture = flag("MESHCHECK_DNS_CAPTURE")
+	o.Install.DNSAutoAllocate = flag("MESHCHECK_DNS_AUTO_ALLOCATE")
 	o.Keep = flag("KEEP_CLUSTER")
 	o.Reuse = flag("REUSE_CLUSTER")
 	switch n := getenv("NODES"); n {

@@ -25,12 +25,13 @@ func TestOptionsFromEnv(t *testing.T) {
 	env["MESHCHECK_FIXTURE_VARS"] = "bookinfoRegistry=meshcheck.local bookinfoTag=local"
 	env["MESHCHECK_KIND_IMAGES"] = "a:1  b:2"
 	env["MESHCHECK_VM_COMMAND"] = "--name {name} --listen 0.0.0.0:80"
+	env["MESHCHECK_DNS_CAPTURE"], env["MESHCHECK_DNS_AUTO_ALLOCATE"] = "1", "1"
 	o, err := OptionsFromEnv(envOf(env))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.Cluster.Workers != 1 || !o.Keep || o.Reuse || o.Install.Hub != "meshcheck.local/istio" || len(o.Images) != 2 ||
-		o.FixtureVars["bookinfoTag"] != "local" || !strings.HasPrefix(o.Cluster.Name, "meshcheck-1-31-") || len(o.VMCommand) != 4 {
+		o.FixtureVars["bookinfoTag"] != "local" || !o.Install.DNSCapture || !o.Install.DNSAutoAllocate || !strings.HasPrefix(o.Cluster.Name, "meshcheck-1-31-") || len(o.VMCommand) != 4 {
 		t.Errorf("options %+v", o)
 	}
 	if _, err := New(o); err != nil {
@@ -48,6 +49,7 @@ func TestOptionsFromEnvErrors(t *testing.T) {
 		{"three nodes", map[string]string{"NODES": "3"}, []string{"NODES=3: want 1 or 2"}},
 		{"bad flag", map[string]string{"KEEP_CLUSTER": "yes"}, []string{`KEEP_CLUSTER="yes": want 1 or 0`}},
 		{"bad vars", map[string]string{"MESHCHECK_FIXTURE_VARS": "a=b novalue"}, []string{`"novalue" is not NAME=VALUE`}},
+		{"bad DNS flag", map[string]string{"MESHCHECK_DNS_CAPTURE": "on"}, []string{`MESHCHECK_DNS_CAPTURE="on": want 1 or 0`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
