@@ -39,7 +39,8 @@ release)
 		vm_registry=docker.io/traefik
 	fi
 	export MESHCHECK_VM_IMAGE=${MESHCHECK_VM_IMAGE:-$vm_registry/whoami:v1.10}
-	export MESHCHECK_VM_COMMAND=${MESHCHECK_VM_COMMAND:---port 80 --name {name}}
+	vm_command='--port 80 --name {name}' # traefik/whoami's flags; {name} is the VM's
+	export MESHCHECK_VM_COMMAND=${MESHCHECK_VM_COMMAND:-$vm_command}
 	name=e2e-kind-$ISTIO_VERSION
 	;;
 airgap)
@@ -58,9 +59,12 @@ airgap)
 	name=e2e-airgap
 	# Hosts whose privileged containers cannot get CAP_SYS_RESOURCE need the
 	# runc wrapper; host-compat changes nothing elsewhere. It is undone at
-	# the end unless the cluster is kept.
+	# the end unless the cluster is kept or it was on before.
+	# A host that had it on before keeps it on after.
+	was_on=0
+	"$mc" kind host-compat status 2>/dev/null | grep -q '^daemon.json: default-runtime meshcheck-runc' && was_on=1
 	make --no-print-directory host-compat
-	if [[ ${KEEP_CLUSTER:-0} != 1 ]]; then
+	if [[ ${KEEP_CLUSTER:-0} != 1 && $was_on == 0 ]]; then
 		trap '"$mc" kind host-compat disable || true' EXIT
 	fi
 	;;
