@@ -154,7 +154,10 @@ func collectEvidence(ctx context.Context, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
 	}
-	if ec, ok := mesh.(evidenceCollector); ok {
+	// A backend with its own collector writes the config dumps there, with
+	// everything else it knows (pods, events, control-plane and node logs).
+	ec, own := mesh.(evidenceCollector)
+	if own {
 		if err := ec.CollectEvidence(ctx, filepath.Join(dir, mesh.Name())); err != nil {
 			_ = os.WriteFile(filepath.Join(dir, "evidence-errors.txt"), []byte(err.Error()+"\n"), 0o644)
 		}
@@ -165,7 +168,7 @@ func collectEvidence(ctx context.Context, dir string) {
 	proxies, _ := mesh.Proxies(ctx)
 	for _, p := range proxies {
 		name := p.Namespace + "." + p.Name
-		if b, err := mesh.ConfigDump(ctx, p); err == nil {
+		if b, err := mesh.ConfigDump(ctx, p); err == nil && !own {
 			_ = os.WriteFile(filepath.Join(dir, name+".config_dump.json"), b, 0o644)
 		}
 		if b, err := mesh.AccessLogs(ctx, p, mark0); err == nil {
