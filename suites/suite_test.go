@@ -168,8 +168,10 @@ func collectEvidence(ctx context.Context, dir string) {
 	proxies, _ := mesh.Proxies(ctx)
 	for _, p := range proxies {
 		name := p.Namespace + "." + p.Name
-		if b, err := mesh.ConfigDump(ctx, p); err == nil && !own {
-			_ = os.WriteFile(filepath.Join(dir, name+".config_dump.json"), b, 0o644)
+		if !own {
+			if b, err := mesh.ConfigDump(ctx, p); err == nil {
+				_ = os.WriteFile(filepath.Join(dir, name+".config_dump.json"), b, 0o644)
+			}
 		}
 		if b, err := mesh.AccessLogs(ctx, p, mark0); err == nil {
 			_ = os.WriteFile(filepath.Join(dir, name+".access.log"), b, 0o644)
