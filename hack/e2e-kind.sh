@@ -2,7 +2,8 @@
 # e2e-kind.sh release|airgap [label filter]: the suites on a kind cluster.
 #
 #   release  make e2e ISTIO_VERSION=X.Y.Z: the Istio release's istioctl
-#            (downloaded, checked, cached), its upstream images, the kind
+#            (downloaded, checked, cached), its upstream images (Bookinfo's
+#            registry and tag from the release's samples), the kind
 #            node image of its minor. IMAGE_REGISTRY=<mirror> pulls every
 #            image (Istio, Bookinfo, whoami, curl) from one mirror instead.
 #   airgap   make e2e-airgap: every image built here by make images (node
@@ -32,10 +33,10 @@ release)
 	export MESHCHECK_KIND_NODE_IMAGE=${MESHCHECK_KIND_NODE_IMAGE:-$NODE_IMAGE}
 	if [[ -n $reg ]]; then
 		export MESHCHECK_ISTIO_HUB=$reg/istio MESHCHECK_ISTIO_TAG=$ISTIO_VERSION
-		export MESHCHECK_FIXTURE_VARS="bookinfoRegistry=$reg/istio whoamiRegistry=$reg/traefik curlRegistry=$reg/curlimages"
+		export MESHCHECK_FIXTURE_VARS="bookinfoRegistry=$reg/istio bookinfoTag=$BOOKINFO_TAG whoamiRegistry=$reg/traefik curlRegistry=$reg/curlimages"
 		vm_registry=$reg/traefik
 	else
-		export MESHCHECK_FIXTURE_VARS="bookinfoRegistry=$BOOKINFO_REGISTRY"
+		export MESHCHECK_FIXTURE_VARS="bookinfoRegistry=$BOOKINFO_REGISTRY bookinfoTag=$BOOKINFO_TAG"
 		vm_registry=docker.io/traefik
 	fi
 	export MESHCHECK_VM_IMAGE=${MESHCHECK_VM_IMAGE:-$vm_registry/whoami:v1.10}

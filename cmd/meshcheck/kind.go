@@ -174,10 +174,12 @@ func runKindVersions(ctx context.Context, s streams, args []string) int {
 }
 
 const kindReleaseUsage = `
-Downloads the release's istioctl archive and its .sha256 (from --mirror,
-$MESHCHECK_ISTIO_MIRROR or GitHub), verifies and caches them, and prints
-KEY=VALUE lines a shell can eval: ISTIOCTL, NODE_IMAGE (the kind node
-image of the Istio minor) and BOOKINFO_REGISTRY.
+Downloads the release's istioctl archive and the full release (for its
+samples), each with its .sha256 (from --mirror, $MESHCHECK_ISTIO_MIRROR or
+GitHub), verifies and caches them, and prints KEY=VALUE lines a shell can
+eval: ISTIOCTL, NODE_IMAGE (the kind node image of the Istio minor),
+RELEASE_DIR, and BOOKINFO_REGISTRY and BOOKINFO_TAG as the release's
+samples/bookinfo names them.
 
 Example:
   eval "$(meshcheck kind release --istio-version 1.30.4)"
@@ -207,21 +209,36 @@ func runKindRelease(ctx context.Context, s streams, args []string) int {
 	fs := newFlagSet("kind", c, s)
 	version := fs.String("istio-version", "", "Istio release X.Y.Z (required)")
 	mirror := fs.String("mirror", os.Getenv("MESHCHECK_ISTIO_MIRROR"), "release download base URL (default $MESHCHECK_ISTIO_MIRROR or "+istiorelease.DefaultBaseURL+")")
+	samples := fs.Bool("samples", true, "also fetch the full release and take Bookinfo's image registry and tag from its samples (false: the registry from the version table, the fixture's default tag)")
 	compat, code, ok := parseVersioned(s, fs, args)
 	if !ok {
 		return code
 	}
-	registry, err := fixtures.BookinfoRegistry(*version)
-	if err != nil {
-		return usageError(s, fs, "%v", err)
-	}
-	bin, err := istiorelease.Istioctl(ctx, *version, istiorelease.Options{BaseURL: *mirror, Logf: func(f string, a ...any) { fmt.Fprintf(s.Err, f+"\n", a...) }})
+	ro := istiorelease.Options{BaseURL: *mirror, Logf: func(f string, a ...any) { fmt.Fprintf(s.Err, f+"\n", a...) }}
+	bin, err := istiorelease.Istioctl(ctx, *version, ro)
 	if err != nil {
 		fmt.Fprintf(s.Err, "meshcheck kind release: %v\n", err)
 		return exitFail
 	}
-	fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\nBOOKINFO_REGISTRY=%s\n", bin, compat.NodeImage, registry)
-	return exitOK
+	fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\n", bin, compat.NodeImage)
+	if !*samples {
+		registry, err := fixtures.BookinfoRegistry(*version)
+		if err != nil {
+			return usageError(s, fs, "%v", err)
+		}
+		fmt.Fprintf(s.Out, "BOOKINFO_REGISTRY=%s\n", registry)
+		return exitOK
+	}
+	dir, err := istiorelease.Release(ctx, *version, ro)
+	if err == nil {
+		var registry, tag string
+		if registry, tag, err = istiorelease.BookinfoImage(dir); err == nil {
+			fmt.Fprintf(s.Out, "RELEASE_DIR=%s\nBOOKINFO_REGISTRY=%s\nBOOKINFO_TAG=%s\n", dir, registry, tag)
+			return exitOK
+		}
+	}
+	fmt.Fprintf(s.Err, "meshcheck kind release: %v\n", err)
+	return exitFail
 }
 
 func clusterNameFlag(fs *flag.FlagSet) *string {

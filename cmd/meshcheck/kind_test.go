@@ -69,50 +69,72 @@ func TestKindConfigAndVersions(t *testing.T) {
 	}
 }
 
-// TestKindRelease serves a release-shaped istioctl archive and its
-// checksum from a local server: the command prints where istioctl is and
-// what else a run of that minor uses; a wrong checksum fails with both
-// hashes.
+// TestKindRelease serves a release-shaped istioctl archive, a full release
+// with Bookinfo's manifest, and their checksums from a local server: the
+// command prints where istioctl is, the node image of the minor and the
+// Bookinfo images the samples name; a wrong checksum fails with both
+// hashes, a release without the manifest names the file.
 func TestKindRelease(t *testing.T) {
-	var tgz bytes.Buffer
-	gz := gzip.NewWriter(&tgz)
-	tw := tar.NewWriter(gz)
-	body := []byte("#!/bin/sh\necho istioctl\n")
-	if err := tw.WriteHeader(&tar.Header{Name: "istioctl", Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-		t.Fatal(err)
+	type file struct {
+		name string
+		mode int64
+		body []byte
 	}
-	tw.Write(body)
-	tw.Close()
-	gz.Close()
-	sum := sha256.Sum256(tgz.Bytes())
-	good := hex.EncodeToString(sum[:])
-	checksum := good
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/1.30.4/istioctl-1.30.4-linux-amd64.tar.gz":
-			w.Write(tgz.Bytes())
-		case "/1.30.4/istioctl-1.30.4-linux-amd64.tar.gz.sha256":
-			fmt.Fprintf(w, "%s  istioctl-1.30.4-linux-amd64.tar.gz\n", checksum)
-		default:
-			http.NotFound(w, r)
+	targz := func(files ...file) []byte {
+		var b bytes.Buffer
+		gz := gzip.NewWriter(&b)
+		tw := tar.NewWriter(gz)
+		for _, f := range files {
+			if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.body)), Typeflag: tar.TypeReg}); err != nil {
+				t.Fatal(err)
+			}
+			tw.Write(f.body)
 		}
+		tw.Close()
+		gz.Close()
+		return b.Bytes()
+	}
+	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	body := []byte("#!/bin/sh\necho istioctl\n")
+	ctl := targz(file{"istioctl", 0o755, body})
+	full := targz(file{"istio-1.30.4/samples/bookinfo/platform/kube/bookinfo.yaml", 0o644,
+		[]byte("spec:\n  containers:\n  - name: details\n    image: docker.io/istio/examples-bookinfo-details-v1:1.20.3\n")})
+	artifacts := map[string][]byte{"istioctl-1.30.4-linux-amd64.tar.gz": ctl, "istio-1.30.4-linux-amd64.tar.gz": full}
+	checksum := map[string]string{}
+	for n, b := range artifacts {
+		checksum[n] = sum(b)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/1.30.4/")
+		if b, ok := artifacts[name]; ok {
+			w.Write(b)
+			return
+		}
+		if a, ok := strings.CutSuffix(name, ".sha256"); ok && checksum[a] != "" {
+			fmt.Fprintf(w, "%s  %s\n", checksum[a], a)
+			return
+		}
+		http.NotFound(w, r)
 	}))
 	defer srv.Close()
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
-		t.Skip("the served archive is linux-amd64")
+		t.Skip("the served archives are linux-amd64")
 	}
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 
-	checksum = strings.Repeat("0", 64)
+	good := checksum["istioctl-1.30.4-linux-amd64.tar.gz"]
+	checksum["istioctl-1.30.4-linux-amd64.tar.gz"] = strings.Repeat("0", 64)
 	code, _, errs := runCLI("", "kind", "release", "--istio-version", "1.30.4", "--mirror", srv.URL)
-	if code != exitFail || !strings.Contains(errs, good) || !strings.Contains(errs, checksum) {
+	if code != exitFail || !strings.Contains(errs, good) || !strings.Contains(errs, strings.Repeat("0", 64)) {
 		t.Errorf("wrong checksum: exit %d, stderr %q; want exit 1 naming both hashes", code, errs)
 	}
-	checksum = good
+	checksum["istioctl-1.30.4-linux-amd64.tar.gz"] = good
 	code, out, errs := runCLI("", "kind", "release", "--istio-version", "1.30.4", "--mirror", srv.URL)
-	if code != exitOK || !strings.Contains(out, "NODE_IMAGE=kindest/node:v1.36.4@sha256:") || !strings.Contains(out, "BOOKINFO_REGISTRY=registry.istio.io/release") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	for _, want := range []string{"NODE_IMAGE=kindest/node:v1.36.4@sha256:", "BOOKINFO_REGISTRY=docker.io/istio\n", "BOOKINFO_TAG=1.20.3\n", "RELEASE_DIR="} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("exit %d, stdout %q, stderr %q: want %q", code, out, errs, want)
+		}
 	}
 	var bin string
 	for _, l := range strings.Split(out, "\n") {
@@ -122,6 +144,18 @@ func TestKindRelease(t *testing.T) {
 	}
 	if got, err := os.ReadFile(bin); err != nil || !bytes.Equal(got, body) {
 		t.Errorf("istioctl at %q: %q, %v", bin, got, err)
+	}
+	// Without samples: the registry from the version table, no download.
+	code, out, _ = runCLI("", "kind", "release", "--istio-version", "1.30.4", "--mirror", srv.URL, "--samples=false")
+	if code != exitOK || !strings.Contains(out, "BOOKINFO_REGISTRY=registry.istio.io/release") || strings.Contains(out, "BOOKINFO_TAG") {
+		t.Errorf("--samples=false: exit %d, stdout %q", code, out)
+	}
+	// A release whose samples lack Bookinfo's manifest fails naming the file.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	artifacts["istio-1.30.4-linux-amd64.tar.gz"] = targz(file{"istio-1.30.4/samples/README.md", 0o644, []byte("x")})
+	checksum["istio-1.30.4-linux-amd64.tar.gz"] = sum(artifacts["istio-1.30.4-linux-amd64.tar.gz"])
+	if code, _, errs := runCLI("", "kind", "release", "--istio-version", "1.30.4", "--mirror", srv.URL); code != exitFail || !strings.Contains(errs, "bookinfo.yaml") {
+		t.Errorf("no Bookinfo manifest: exit %d, stderr %q", code, errs)
 	}
 	if code, _, errs := runCLI("", "kind", "release", "--istio-version", "1.27.0"); code != exitUsage || !strings.Contains(errs, "supported minors") {
 		t.Errorf("unsupported: exit %d, %q", code, errs)
