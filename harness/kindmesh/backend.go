@@ -151,8 +151,12 @@ func (b *Backend) Up(ctx context.Context) error {
 		return err
 	}
 	if b.opts.Cluster.Workers > 0 {
-		// kind keeps the control plane tainted when it has workers; the
-		// fixtures' pods are to spread over every node.
+		// kind waits for the control plane only; a worker joins a few
+		// seconds later. And kind keeps the control plane tainted when it
+		// has workers; the fixtures' pods are to spread over every node.
+		if err := b.waitNodesReady(ctx); err != nil {
+			return err
+		}
 		if err := b.untaintControlPlane(ctx); err != nil {
 			return err
 		}
@@ -196,22 +200,6 @@ func (b *Backend) installIstio(ctx context.Context) error {
 		return fmt.Errorf("kindmesh: %s %s: %w\n%s", b.opts.Istioctl, strings.Join(args, " "), err, tail(out.String(), 4000))
 	}
 	return b.waitDeployments(ctx, istioinstall.Namespace)
-}
-
-// Uninstall removes Istio from the cluster (istioctl uninstall --purge), for
-// a kept or reused cluster that is to get another Istio.
-func (b *Backend) Uninstall(ctx context.Context) error {
-	if b.cluster == nil {
-		return errors.New("kindmesh: Uninstall before Up")
-	}
-	ctx, cancel := context.WithTimeout(ctx, b.tmo.IstioInstall)
-	defer cancel()
-	args := append(istioinstall.UninstallArgs(), "--kubeconfig", b.cluster.Kubeconfig())
-	out, err := exec.CommandContext(ctx, b.opts.Istioctl, args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("kindmesh: %s %s: %w\n%s", b.opts.Istioctl, strings.Join(args, " "), err, tail(string(out), 4000))
-	}
-	return nil
 }
 
 // Down implements backend.Backend: the VM containers and the cluster go,
@@ -841,6 +829,42 @@ func spreadOverNodes(obj *unstructured.Unstructured) error {
 		return fmt.Errorf("deployment %s/%s: %w", ns, obj.GetName(), err)
 	}
 	return nil
+}
+
+// waitNodesReady waits until every node of the cluster reports Ready.
+func (b *Backend) waitNodesReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.tmo.ClusterReady)
+	defer cancel()
+	want := b.opts.Cluster.Workers + 1
+	var last string
+	for {
+		nodes, err := b.kube.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err == nil {
+			var notReady []string
+			for _, n := range nodes.Items {
+				ready := false
+				for _, c := range n.Status.Conditions {
+					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+						ready = true
+					}
+				}
+				if !ready {
+					notReady = append(notReady, n.Name)
+				}
+			}
+			if len(nodes.Items) >= want && len(notReady) == 0 {
+				return nil
+			}
+			last = fmt.Sprintf("%d of %d nodes registered, not Ready: %v", len(nodes.Items), want, notReady)
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kindmesh: nodes not Ready within %v: %s", b.tmo.ClusterReady, last)
+		case <-time.After(b.tmo.ConvergenceInterval * 4):
+		}
+	}
 }
 
 // untaintControlPlane removes the control-plane NoSchedule taint.
