@@ -21,7 +21,6 @@ go build -o bin/meshcheck ./cmd/meshcheck
 mc=$PWD/bin/meshcheck
 
 export MESHCHECK_BACKEND=kind MESHCHECK_WORKDIR=$PWD/reports/kind
-export TESTCONTAINERS_RYUK_DISABLED=${TESTCONTAINERS_RYUK_DISABLED:-true}
 
 case $mode in
 release)

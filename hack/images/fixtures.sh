@@ -67,7 +67,7 @@ app_image whoami whoami 80 0
 
 # curl: the fixtures run it as `/bin/sleep infinity` and exec requests in it:
 # meshcheck-app fetch, or curl (what harness/traffic's ExecTransport runs),
-# installed from the Debian mirror the base image names, as base.sh does.
+# which the base image has.
 image="$registry/curl:$tag"
 base_id=$(base_image_id)
 hash=$(inputs_hash "$here/fixtures.sh" "$app_hash" "$base_id")
@@ -78,7 +78,6 @@ else
 	ln "$work/meshcheck-app" "$work/curl/meshcheck-app"
 	cat >"$work/curl/Dockerfile" <<EOF
 FROM $base
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends curl >/dev/null && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 COPY meshcheck-app /usr/local/bin/meshcheck-app
 CMD ["/bin/sleep", "infinity"]
 EOF
