@@ -365,28 +365,44 @@ func (b *Backend) syncedOnce(ctx context.Context) error {
 // at its current generation. On timeout the error lists each one that is
 // not, with its pods' waiting reasons.
 func (b *Backend) waitDeployments(ctx context.Context, namespace string) error {
-	ctx, cancel := context.WithTimeout(ctx, b.tmo.Rollout)
-	defer cancel()
-	var last string
-	for {
+	last, err := b.pollUntil(ctx, b.tmo.Rollout, func(ctx context.Context) (string, error) {
 		list, err := b.kube.cs.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{})
-		if err == nil {
-			var pending []string
-			for i := range list.Items {
-				if why := notAvailable(&list.Items[i]); why != "" {
-					pending = append(pending, why)
-				}
+		if err != nil {
+			return "", err
+		}
+		var pending []string
+		for i := range list.Items {
+			if why := notAvailable(&list.Items[i]); why != "" {
+				pending = append(pending, why)
 			}
-			if len(pending) == 0 {
-				return nil
-			}
-			last = strings.Join(pending, "; ")
-		} else {
+		}
+		return strings.Join(pending, "; "), nil
+	})
+	if err != nil {
+		return fmt.Errorf("kindmesh: Deployments in %s not available within %v: %s; pods: %s", namespace, b.tmo.Rollout, last, b.podStates(namespace))
+	}
+	return nil
+}
+
+// pollUntil calls check every 4 ConvergenceIntervals until it reports
+// nothing pending, or timeout passes; then it returns what was pending last
+// (or check's last error) and the context's error.
+func (b *Backend) pollUntil(ctx context.Context, timeout time.Duration, check func(context.Context) (pending string, err error)) (last string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		pending, err := check(ctx)
+		switch {
+		case err != nil:
 			last = err.Error()
+		case pending == "":
+			return "", nil
+		default:
+			last = pending
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("kindmesh: Deployments in %s not available within %v: %s; pods: %s", namespace, b.tmo.Rollout, last, b.podStates(namespace))
+			return last, ctx.Err()
 		case <-time.After(b.tmo.ConvergenceInterval * 4):
 		}
 	}
@@ -833,38 +849,33 @@ func spreadOverNodes(obj *unstructured.Unstructured) error {
 
 // waitNodesReady waits until every node of the cluster reports Ready.
 func (b *Backend) waitNodesReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, b.tmo.ClusterReady)
-	defer cancel()
 	want := b.opts.Cluster.Workers + 1
-	var last string
-	for {
+	last, err := b.pollUntil(ctx, b.tmo.ClusterReady, func(ctx context.Context) (string, error) {
 		nodes, err := b.kube.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err == nil {
-			var notReady []string
-			for _, n := range nodes.Items {
-				ready := false
-				for _, c := range n.Status.Conditions {
-					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-						ready = true
-					}
-				}
-				if !ready {
-					notReady = append(notReady, n.Name)
+		if err != nil {
+			return "", err
+		}
+		var notReady []string
+		for _, n := range nodes.Items {
+			ready := false
+			for _, c := range n.Status.Conditions {
+				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+					ready = true
 				}
 			}
-			if len(nodes.Items) >= want && len(notReady) == 0 {
-				return nil
+			if !ready {
+				notReady = append(notReady, n.Name)
 			}
-			last = fmt.Sprintf("%d of %d nodes registered, not Ready: %v", len(nodes.Items), want, notReady)
-		} else {
-			last = err.Error()
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("kindmesh: nodes not Ready within %v: %s", b.tmo.ClusterReady, last)
-		case <-time.After(b.tmo.ConvergenceInterval * 4):
+		if len(nodes.Items) >= want && len(notReady) == 0 {
+			return "", nil
 		}
+		return fmt.Sprintf("%d of %d nodes registered, not Ready: %v", len(nodes.Items), want, notReady), nil
+	})
+	if err != nil {
+		return fmt.Errorf("kindmesh: nodes not Ready within %v: %s", b.tmo.ClusterReady, last)
 	}
+	return nil
 }
 
 // untaintControlPlane removes the control-plane NoSchedule taint.
