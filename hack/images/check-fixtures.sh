@@ -10,8 +10,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=hack/images/lib.sh
 source "$here/lib.sh"
-registry=${FIXTURE_REGISTRY:-$IMAGE_REGISTRY}
-tag=${FIXTURE_TAG:-local}
+registry=$FIXTURE_REGISTRY
+tag=$FIXTURE_TAG
 run_id=meshcheck-check-$$
 containers=()
 cleanup() {

@@ -24,8 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 # shellcheck source=hack/images/lib.sh
 source "$here/lib.sh"
-hub=${ISTIO_HUB:-$IMAGE_REGISTRY/istio}
-tag=${ISTIO_TAG:-local}
+hub=$ISTIO_HUB
+tag=$ISTIO_TAG
 proxy="$hub/proxyv2:$tag"
 pilot="$hub/pilot:$tag"
 istio_version=${CHECK_ISTIO_VERSION:-1.31.0}

@@ -7,10 +7,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 # shellcheck source=hack/images/lib.sh
 source "$here/lib.sh"
-hub=${ISTIO_HUB:-$IMAGE_REGISTRY/istio}
-itag=${ISTIO_TAG:-local}
-freg=${FIXTURE_REGISTRY:-$IMAGE_REGISTRY}
-ftag=${FIXTURE_TAG:-local}
+hub=$ISTIO_HUB
+itag=$ISTIO_TAG
+freg=$FIXTURE_REGISTRY
+ftag=$FIXTURE_TAG
 images="$hub/pilot:$itag $hub/proxyv2:$itag"
 for n in examples-bookinfo-productpage-v1 examples-bookinfo-details-v1 examples-bookinfo-ratings-v1 \
 	examples-bookinfo-reviews-v1 examples-bookinfo-reviews-v2 examples-bookinfo-reviews-v3 whoami curl; do
@@ -26,7 +26,7 @@ cat <<EOV
 # install options of that minor apply.
 AIRGAP_ISTIO_VERSION=1.31.1
 AIRGAP_ISTIOCTL='$root/bin/istioctl'
-AIRGAP_NODE_IMAGE='$IMAGE_REGISTRY/kind-node:v${K8S_VERSION:-1.34.4}'
+AIRGAP_NODE_IMAGE='$IMAGE_REGISTRY/kind-node:v$K8S_VERSION'
 AIRGAP_ISTIO_HUB='$hub'
 AIRGAP_ISTIO_TAG='$itag'
 AIRGAP_IMAGES='$images'

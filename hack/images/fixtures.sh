@@ -20,8 +20,8 @@ root=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
 GO=${GO:-go}
 
-registry=${FIXTURE_REGISTRY:-$IMAGE_REGISTRY}
-tag=${FIXTURE_TAG:-local}
+registry=$FIXTURE_REGISTRY
+tag=$FIXTURE_TAG
 base="$IMAGE_REGISTRY/debian-slim:12"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/meshcheck-fixture-images.XXXXXX")

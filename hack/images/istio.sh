@@ -22,8 +22,8 @@ root=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
 GO=${GO:-go}
 
-hub=${ISTIO_HUB:-$IMAGE_REGISTRY/istio}
-tag=${ISTIO_TAG:-local}
+hub=$ISTIO_HUB
+tag=$ISTIO_TAG
 base="$IMAGE_REGISTRY/debian-slim:12"
 base_id=$(base_image_id)
 

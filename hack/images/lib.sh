@@ -9,6 +9,14 @@ set -euo pipefail
 
 MESHCHECK_CACHE=${MESHCHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/meshcheck}
 IMAGE_REGISTRY=${IMAGE_REGISTRY:-meshcheck.local}
+# Every builder's names and versions, defaulted here once (the Makefile
+# passes its own values down).
+ISTIO_HUB=${ISTIO_HUB:-$IMAGE_REGISTRY/istio}
+ISTIO_TAG=${ISTIO_TAG:-local}
+FIXTURE_REGISTRY=${FIXTURE_REGISTRY:-$IMAGE_REGISTRY}
+FIXTURE_TAG=${FIXTURE_TAG:-local}
+K8S_VERSION=${K8S_VERSION:-1.34.4}
+K8S_VERSION=${K8S_VERSION#v}
 
 log() { printf '[images %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { printf 'images: %s\n' "$*" >&2; exit 1; }

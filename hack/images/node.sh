@@ -31,8 +31,6 @@ repo=$(cd "$here/../.." && pwd)
 # shellcheck source=hack/images/lib.sh
 source "$here/lib.sh"
 
-K8S_VERSION=${K8S_VERSION:-1.34.4}
-K8S_VERSION=${K8S_VERSION#v}
 [[ $K8S_VERSION =~ ^1\.([0-9]+)\.[0-9]+$ ]] || die "K8S_VERSION=$K8S_VERSION is not 1.MINOR.PATCH"
 k8s_minor=${BASH_REMATCH[1]}
 KIND_MODULE=sigs.k8s.io/kind
