@@ -59,6 +59,11 @@ type (
 	evidenceCollector interface {
 		CollectEvidence(ctx context.Context, dir string) error
 	}
+	// vipNamer names the Service VIPs a cluster assigned at random, for
+	// goldens that must not depend on them.
+	vipNamer interface {
+		ServiceVIPs(ctx context.Context) (map[string]string, error)
+	}
 )
 
 // load renders a fixture or one of its steps, with the VM's address and

@@ -1,7 +1,6 @@
 package suites
 
 import (
-	"context"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -57,9 +56,7 @@ var _ = Describe("xDS", Label("xds"), func() {
 	DescribeTable("matches its normalized golden (refresh: MESHCHECK_UPDATE_GOLDEN=1 make e2e-local LABELS=xds)",
 		func(ctx SpecContext, namespace, prefix, file string) {
 			opts := golden.Options{RedactEndpointIPs: true, DynamicOnly: true}
-			if v, ok := mesh.(interface {
-				ServiceVIPs(context.Context) (map[string]string, error)
-			}); ok {
+			if v, ok := mesh.(vipNamer); ok {
 				vips, err := v.ServiceVIPs(ctx)
 				Expect(err).NotTo(HaveOccurred())
 				opts.RenameIPs = vips

@@ -27,13 +27,14 @@ import (
 
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/harness/backend"
+	"github.com/meshcheck/meshcheck/harness/istioinstall"
 	"github.com/meshcheck/meshcheck/harness/kubeobj"
 	"github.com/meshcheck/meshcheck/harness/traffic"
 )
 
 // IngressNamespace and the ingress gateway's names, as istioctl installs them.
 const (
-	IngressNamespace = "istio-system"
+	IngressNamespace = istioinstall.Namespace
 	IngressService   = "istio-ingressgateway"
 	// IngressPort is the port the gateway's Envoy listens on: the Service
 	// maps 80 to it, as an istioctl install does.
