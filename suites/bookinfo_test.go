@@ -27,12 +27,13 @@ func dump(ctx context.Context, p backend.Proxy) *xds.Dump {
 	return d
 }
 
-// logs parses what a proxy logged since a mark.
-func logs(ctx context.Context, p backend.Proxy, since backend.Mark) []accesslog.Record {
+// logs parses what a proxy logged since a mark. It takes the Gomega of the
+// Eventually it runs in, so a read that fails is retried, not fatal.
+func logs(ctx context.Context, g Gomega, p backend.Proxy, since backend.Mark) []accesslog.Record {
 	b, err := mesh.AccessLogs(ctx, p, since)
-	Expect(err).NotTo(HaveOccurred())
+	g.Expect(err).NotTo(HaveOccurred())
 	res, err := accesslog.Read(bytes.NewReader(b), accesslog.ReadOptions{Source: p.String(), Proxy: p.Name})
-	Expect(err).NotTo(HaveOccurred())
+	g.Expect(err).NotTo(HaveOccurred())
 	return res.Records
 }
 
@@ -102,7 +103,7 @@ var _ = Describe("Bookinfo", Label("bookinfo"), func() {
 		Eventually(func(g Gomega) {
 			records = nil
 			for _, p := range []backend.Proxy{gw, pp, reviews} {
-				records = append(records, logs(ctx, p, before)...)
+				records = append(records, logs(ctx, g, p, before)...)
 			}
 			id := ""
 			for _, r := range records {

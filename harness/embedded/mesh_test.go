@@ -20,6 +20,7 @@ import (
 	"github.com/meshcheck/meshcheck/harness/embedded"
 	"github.com/meshcheck/meshcheck/harness/iptables"
 	"github.com/meshcheck/meshcheck/harness/iptables/istio"
+	"github.com/meshcheck/meshcheck/harness/timeouts"
 	"github.com/meshcheck/meshcheck/harness/traffic"
 	"github.com/meshcheck/meshcheck/harness/xds"
 	"github.com/meshcheck/meshcheck/harness/xds/lint"
@@ -155,7 +156,7 @@ spec:
 
 	url := fmt.Sprintf("http://%s:8080/hello", gw.NS.IP)
 	var body string
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(timeouts.Default().Convergence)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		req.Host = "whoami.example.com"
@@ -216,9 +217,9 @@ spec:
 	if res.Err != nil || res.Status != 200 || res.Version != "v1" {
 		t.Fatalf("in-mesh request: %s", res)
 	}
-	out, _ := os.ReadFile(sleep.Envoy.Spec.AccessLog())
-	if !strings.Contains(string(out), res.RequestID) || !strings.Contains(string(out), "outbound|80||whoami.default.svc.cluster.local") {
-		t.Errorf("the client's sidecar did not log request %s to whoami's cluster:\n%s", res.RequestID, out)
+	// Envoy writes its access log asynchronously: wait for the line.
+	if out, err := waitForLogLine(ctx, sleep.Envoy.Spec.AccessLog(), res.RequestID, "outbound|80||whoami.default.svc.cluster.local"); err != nil {
+		t.Errorf("the client's sidecar did not log request %s to whoami's cluster: %v\nlog:\n%s", res.RequestID, err, out)
 	}
 
 	// The rules the kernel holds behave like istio-init's.
@@ -292,3 +293,35 @@ spec:
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// waitForLogLine polls an access log until one line holds every want, or
+// timeouts.AccessLogFlush passes; it returns the log as last read.
+func waitForLogLine(ctx context.Context, path string, want ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeouts.Default().AccessLogFlush)
+	defer cancel()
+	for {
+		b, err := os.ReadFile(path)
+		for _, line := range strings.Split(string(b), "\n") {
+			if containsAll(line, want) {
+				return string(b), nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("no line with all of %q after %v", want, timeouts.Default().AccessLogFlush)
+			}
+			return string(b), err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}

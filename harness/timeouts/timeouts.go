@@ -32,6 +32,12 @@ type Timeouts struct {
 	// the config pilot last sent it.
 	ProxySync time.Duration
 
+	// AccessLogFlush bounds the wait for a request's access-log line to
+	// appear in a proxy's log: Envoy writes its log file asynchronously
+	// (the embedded mesh flushes every 500 ms, istio-agent's sidecars every
+	// second), so a log read right after a request can miss the line.
+	AccessLogFlush time.Duration
+
 	// ProxyStop bounds how long a stopping Envoy may drain before it is
 	// killed (embedded mesh teardown).
 	ProxyStop time.Duration
@@ -97,6 +103,7 @@ func Default() Timeouts {
 		ProxySync:           30 * time.Second,
 		PilotEvent:          2 * time.Second,
 		ProxyStop:           3 * time.Second,
+		AccessLogFlush:      10 * time.Second,
 		AppCall:             3 * time.Second,
 		AppRatingsBlack:     10 * time.Second,
 		AppRatingsRed:       2500 * time.Millisecond,
