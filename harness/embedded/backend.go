@@ -507,13 +507,13 @@ func (b *Backend) AccessLogs(_ context.Context, p backend.Proxy, since backend.M
 	if _, err := f.Seek(since.Offsets[p.Workload.String()], io.SeekStart); err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(f)
+	logged, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}
 	// Envoy may be half-way through writing a line: return whole lines only,
 	// the rest is read next time.
-	return b[:bytes.LastIndexByte(b, '\n')+1], nil
+	return logged[:bytes.LastIndexByte(logged, '\n')+1], nil
 }
 
 // Ingress implements backend.Backend: the gateway pod's address on 8080
