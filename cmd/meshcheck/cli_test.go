@@ -22,16 +22,75 @@ func TestTopLevel(t *testing.T) {
 		out  string
 		err  string
 	}{
-		{nil, exitUsage, "", "Commands:"},
-		{[]string{"help"}, exitOK, "", "iptables"},
+		{nil, exitUsage, "", "Available Commands:"},
+		{[]string{"help"}, exitOK, "iptables", ""},
+		{[]string{"-h"}, exitOK, "Exit codes: 0 ok", ""},
+		{[]string{"help", "xds", "trace"}, exitOK, "Examples:", ""},
 		{[]string{"version"}, exitOK, "meshcheck ", ""},
+		{[]string{"version", "-o", "json"}, exitOK, `"version": "`, ""},
+		{[]string{"--version"}, exitOK, "meshcheck ", ""},
 		{[]string{"nope"}, exitUsage, "", `unknown command "nope"`},
 		{[]string{"xds"}, exitUsage, "", "trace"},
+		{[]string{"xds", "trcae"}, exitUsage, "", `unknown command "trcae" (did you mean trace?); have check, diff, lint, trace`},
+		{[]string{"xds", "lint", "--nope"}, exitUsage, "", "unknown flag: --nope\nRun 'meshcheck xds lint -h' for help."},
+		{[]string{"xds", "lint", "extra"}, exitUsage, "", `unexpected arguments ["extra"]`},
+		{[]string{"split", "decide", "--weights"}, exitUsage, "", "flag needs an argument: --weights"},
+		{[]string{"iptables", "explain", "--uid", "x"}, exitUsage, "", `invalid argument "x" for "--uid" flag: want a number, got "x"`},
+		{[]string{"kind", "versions", "-o", "yaml"}, exitUsage, "", `invalid argument "yaml" for "-o, --output" flag: want text or json`},
+		{[]string{"kind", "versions", "-o", "json"}, exitOK, `"minor": "1.30"`, ""},
 	}
 	for _, tc := range cases {
 		code, out, errs := runCLI("", tc.args...)
 		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errs, tc.err) {
 			t.Errorf("meshcheck %v: exit %d, stdout %q, stderr %q; want exit %d with %q / %q", tc.args, code, out, errs, tc.code, tc.out, tc.err)
+		}
+	}
+}
+
+// TestFlagsAfterArguments runs commands with their flags after the
+// arguments, which Go's flag package read as more arguments.
+func TestFlagsAfterArguments(t *testing.T) {
+	cases := []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"logs", "parse", "testdata/docs/istio-proxy.log", "-o", "json"}, `"response_code": 200`},
+		{[]string{"logs", "flows", "testdata/logs/gateway.log", "testdata/logs/productpage.log", "--request-id", "meshcheck-live-0002", "-o", "json"}, `"request_id": "meshcheck-live-0002"`},
+		{[]string{"xds", "diff", td + "/samples/gateway-config_dump.json", td + "/samples/gateway-config_dump.json", "-o", "json"}, "[]"},
+	}
+	for _, tc := range cases {
+		code, out, errs := runCLI("", tc.args...)
+		if code != exitOK || !strings.Contains(out, tc.out) {
+			t.Errorf("meshcheck %q: exit %d, stdout %q, stderr %q; want exit 0 and %q", tc.args, code, out, errs, tc.out)
+		}
+	}
+}
+
+// TestCompletion checks the shell scripts and cobra's dynamic completion
+// of subcommands and flag values.
+func TestCompletion(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		code, out, errs := runCLI("", "completion", sh)
+		if code != exitOK || !strings.Contains(out, "meshcheck") || len(out) < 1000 {
+			t.Errorf("meshcheck completion %s: exit %d, %d bytes of script, stderr %q", sh, code, len(out), errs)
+		}
+	}
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "x"}, []string{"xds"}},
+		{[]string{"__complete", "xds", ""}, []string{"trace", "lint", "check", "diff"}},
+		{[]string{"__complete", "xds", "trace", "--role", ""}, []string{"gateway", "sidecar-outbound", "sidecar-inbound"}},
+		{[]string{"__complete", "logs", "parse", "-o", ""}, []string{"text", "json"}},
+		{[]string{"__complete", "kind", "host-compat", ""}, []string{"status", "enable", "disable"}},
+	}
+	for _, tc := range cases {
+		code, out, _ := runCLI("", tc.args...)
+		for _, w := range tc.want {
+			if code != exitOK || !strings.Contains(out, w+"\n") && !strings.Contains(out, w+"\t") {
+				t.Errorf("meshcheck %q: exit %d, completions %q; want %q among them", tc.args, code, out, w)
+			}
 		}
 	}
 }

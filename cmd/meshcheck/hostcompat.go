@@ -6,30 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/meshcheck/meshcheck/harness/hostcompat"
 )
-
-const kindHostCompatUsage = `
-Usage: meshcheck kind host-compat status|enable|disable [flags]
-
-kind starts its nodes privileged, which fails on hosts whose capability
-bounding set lacks CAP_SYS_RESOURCE ("unable to apply caps: operation not
-permitted"). enable, only on such a host, installs the meshcheck-runc wrapper
-(--wrapper) at --install-path, makes it Docker's default runtime in
---daemon-json (other keys kept, a backup kept beside it), reloads dockerd
-with SIGHUP and waits until docker info agrees. disable undoes exactly that,
-and refuses while containers created with the wrapper exist (unless
---force). status prints what is in place. See docs/airgap.md.
-
-Examples:
-  meshcheck kind host-compat status
-  sudo meshcheck kind host-compat enable --wrapper bin/meshcheck-runc
-  sudo meshcheck kind host-compat disable
-Exit codes: 0 done (status: the host is as it should be), 1 failed (status:
-the wrapper is needed but not in place, or in place but not needed), 64 usage.
-`
 
 // hostCompatOptions are the flags of meshcheck kind host-compat.
 type hostCompatOptions struct {
@@ -41,40 +24,58 @@ type hostCompatOptions struct {
 	force       bool
 }
 
-func runKindHostCompat(ctx context.Context, s streams, args []string) int {
-	var c command
-	for _, k := range kindGroup().commands {
-		if k.name == "host-compat" {
-			c = k
-		}
+// hostCompatActions are the actions kind host-compat takes.
+var hostCompatActions = []string{"status", "enable", "disable"}
+
+func newKindHostCompatCmd(s streams) *cobra.Command {
+	o := &hostCompatOptions{}
+	c := &cobra.Command{
+		Use:   "host-compat status|enable|disable [flags]",
+		Short: "status|enable|disable: the runc wrapper for hosts without CAP_SYS_RESOURCE",
+		Long: `kind starts its nodes privileged, which fails on hosts whose capability
+bounding set lacks CAP_SYS_RESOURCE ("unable to apply caps: operation not
+permitted"). enable, only on such a host, installs the meshcheck-runc wrapper
+(--wrapper) at --install-path, makes it Docker's default runtime in
+--daemon-json (other keys kept, a backup kept beside it), reloads dockerd
+with SIGHUP and waits until docker info agrees. disable undoes exactly that,
+and refuses while containers created with the wrapper exist (unless
+--force). status prints what is in place. See docs/airgap.md.
+
+Exit codes: 0 done (status: the host is as it should be), 1 failed (status:
+the wrapper is needed but not in place, or in place but not needed), 64 usage.`,
+		Example: `  meshcheck kind host-compat status
+  sudo meshcheck kind host-compat enable --wrapper bin/meshcheck-runc
+  sudo meshcheck kind host-compat disable`,
+		ValidArgs: hostCompatActions,
+		Args:      hostCompatArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.action = args[0]
+			if o.wait <= 0 {
+				return usageErr("--wait must be positive")
+			}
+			return exitCode(hostCompat(cmd.Context(), s, *o))
+		},
 	}
-	fs := newFlagSet("kind", c, s)
-	var o hostCompatOptions
-	fs.StringVar(&o.daemonJSON, "daemon-json", hostcompat.DefaultDaemonJSON, "Docker daemon configuration file")
-	fs.StringVar(&o.installPath, "install-path", hostcompat.DefaultInstallPath, "where enable installs the wrapper")
-	fs.StringVar(&o.wrapper, "wrapper", "", "meshcheck-runc binary to install (default: meshcheck-runc beside this executable, else in $PATH)")
-	fs.DurationVar(&o.wait, "wait", 20*time.Second, "how long to wait for dockerd to apply the change")
-	fs.BoolVar(&o.force, "force", false, "disable even while containers use the wrapper")
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		o.action, args = args[0], args[1:]
+	f := c.Flags()
+	f.StringVar(&o.daemonJSON, "daemon-json", hostcompat.DefaultDaemonJSON, "Docker daemon configuration file")
+	f.StringVar(&o.installPath, "install-path", hostcompat.DefaultInstallPath, "where enable installs the wrapper")
+	f.StringVar(&o.wrapper, "wrapper", "", "meshcheck-runc binary to install (default: meshcheck-runc beside this executable, else in $PATH)")
+	f.DurationVar(&o.wait, "wait", 20*time.Second, "how long to wait for dockerd to apply the change")
+	f.BoolVar(&o.force, "force", false, "disable even while containers use the wrapper")
+	return c
+}
+
+// hostCompatArgs wants exactly one action.
+func hostCompatArgs(_ *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return usageErr("want an action: status, enable or disable")
+	case !slices.Contains(hostCompatActions, args[0]):
+		return usageErr("unknown action %q: want status, enable or disable", args[0])
+	case len(args) > 1:
+		return usageErr("unexpected arguments %q", args[1:])
 	}
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		return usageError(s, fs, "unexpected arguments %q", fs.Args())
-	}
-	switch o.action {
-	case "status", "enable", "disable":
-	case "":
-		return usageError(s, fs, "want an action: status, enable or disable")
-	default:
-		return usageError(s, fs, "unknown action %q: want status, enable or disable", o.action)
-	}
-	if o.wait <= 0 {
-		return usageError(s, fs, "--wait must be positive")
-	}
-	return hostCompat(ctx, s, o)
+	return nil
 }
 
 func hostCompat(ctx context.Context, s streams, o hostCompatOptions) int {
