@@ -3,9 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
+
+// asMainEnv makes the test binary run meshcheck's main instead of the
+// tests, so a test can put it on PATH as meshcheck.
+const asMainEnv = "MESHCHECK_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
 
 // runCLI runs meshcheck with args and stdin, returning the exit code and
 // what it wrote.
@@ -91,6 +106,46 @@ func TestCompletion(t *testing.T) {
 			if code != exitOK || !strings.Contains(out, w+"\n") && !strings.Contains(out, w+"\t") {
 				t.Errorf("meshcheck %q: exit %d, completions %q; want %q among them", tc.args, code, out, w)
 			}
+		}
+	}
+}
+
+// TestCompletionInBash loads the bash completion script the way the README
+// shows (source <(meshcheck completion bash)) into a real bash with the
+// test binary on PATH as meshcheck (see TestMain), and completes a subcommand and a flag value.
+func TestCompletionInBash(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	const bashCompletion = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(bashCompletion); err != nil {
+		t.Skip("cobra's bash script needs the bash-completion package (apt-get install bash-completion): " + err.Error())
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(self, filepath.Join(bin, "meshcheck")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		words string
+		want  string
+	}{
+		{"meshcheck xds tr", "trace"},
+		{"meshcheck xds trace --role sidecar-o", "sidecar-outbound"},
+		{"meshcheck kind host-compat st", "status"},
+	} {
+		script := `source ` + bashCompletion + ` && source <(meshcheck completion bash) || exit 1
+COMP_WORDS=(` + tc.words + `); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE="` + tc.words + `"; COMP_POINT=${#COMP_LINE}
+__start_meshcheck meshcheck && printf '%s\n' "${COMPREPLY[@]}"`
+		cmd := exec.Command(bash, "--norc", "-c", script)
+		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), asMainEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !slices.Contains(strings.Fields(string(out)), tc.want) {
+			t.Errorf("bash completion of %q: %v, completions %q; want %q among them", tc.words, err, out, tc.want)
 		}
 	}
 }

@@ -44,6 +44,11 @@ const docsRoot = "../.."
 // entry must still be shown somewhere (TestDocsCommands fails on a stale
 // one), and a new command in the docs fails until it is run or listed.
 var runElsewhere = map[string]string{
+	"source <(meshcheck completion bash)": "TestCompletionInBash runs it in a real bash (with the bash-completion package) and completes through it",
+	`meshcheck completion zsh > "${fpath[1]}/_meshcheck"`: "writes into the user's zsh setup (zsh is not installed here); " +
+		"TestCompletion generates the script in-process",
+	"meshcheck completion fish > ~/.config/fish/completions/meshcheck.fish": "writes into the user's fish setup (fish is not installed here); " +
+		"TestCompletion generates the script in-process",
 	"make e2e-local":  "run by .ci/run (CI)",
 	"make test":       "run by .ci/run (CI)",
 	"make e2e-airgap": "run by .ci/run (CI)",
