@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // asMainEnv makes the test binary run meshcheck's main instead of the
@@ -146,6 +148,56 @@ __start_meshcheck meshcheck && printf '%s\n' "${COMPREPLY[@]}"`
 		out, err := cmd.CombinedOutput()
 		if err != nil || !slices.Contains(strings.Fields(string(out)), tc.want) {
 			t.Errorf("bash completion of %q: %v, completions %q; want %q among them", tc.words, err, out, tc.want)
+		}
+	}
+}
+
+// noOutputFlag lists the commands without -o, and why.
+var noOutputFlag = map[string]string{
+	"meshcheck kind config":  "prints a kind config file",
+	"meshcheck kind release": "prints KEY=VALUE lines for eval",
+}
+
+// TestEveryCommand walks the command tree: every command has -h with
+// examples, printed on stdout with exit 0, and -o text|json unless
+// noOutputFlag says why not.
+func TestEveryCommand(t *testing.T) {
+	var leaves []*cobra.Command
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if !c.IsAvailableCommand() && c.HasParent() || c.Name() == "completion" || c.Parent() != nil && c.Parent().Name() == "workload" {
+			return // cobra's own; workload's flags and help are package workload's (TestWorkloadUsage)
+		}
+		if !c.HasSubCommands() {
+			leaves = append(leaves, c)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(streams{}))
+	if len(leaves) < 15 {
+		t.Fatalf("only %d commands found", len(leaves))
+	}
+	seen := map[string]bool{}
+	for _, c := range leaves {
+		path := c.CommandPath()
+		if c.Example == "" {
+			t.Errorf("%s has no examples", path)
+		}
+		_, exempt := noOutputFlag[path]
+		seen[path] = exempt
+		if f := c.Flags().Lookup("output"); (f == nil || f.Shorthand != "o") != exempt {
+			t.Errorf("%s: -o flag %v, exempt %v (noOutputFlag)", path, f, exempt)
+		}
+		code, out, errs := runCLI("", append(strings.Fields(path)[1:], "-h")...)
+		if code != exitOK || !strings.Contains(out, "Examples:") || errs != "" {
+			t.Errorf("%s -h: exit %d, stdout %q, stderr %q; want 0 and examples on stdout", path, code, out, errs)
+		}
+	}
+	for p := range noOutputFlag {
+		if !seen[p] {
+			t.Errorf("noOutputFlag lists %s, which is not a command", p)
 		}
 	}
 }

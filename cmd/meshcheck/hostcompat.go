@@ -22,6 +22,7 @@ type hostCompatOptions struct {
 	wrapper     string
 	wait        time.Duration
 	force       bool
+	output      outputFormat
 }
 
 // hostCompatActions are the actions kind host-compat takes.
@@ -53,7 +54,7 @@ the wrapper is needed but not in place, or in place but not needed), 64 usage.`,
 			if o.wait <= 0 {
 				return usageErr("--wait must be positive")
 			}
-			return exitCode(hostCompat(cmd.Context(), s, *o))
+			return hostCompat(cmd.Context(), s, *o)
 		},
 	}
 	f := c.Flags()
@@ -62,6 +63,7 @@ the wrapper is needed but not in place, or in place but not needed), 64 usage.`,
 	f.StringVar(&o.wrapper, "wrapper", "", "meshcheck-runc binary to install (default: meshcheck-runc beside this executable, else in $PATH)")
 	f.DurationVar(&o.wait, "wait", 20*time.Second, "how long to wait for dockerd to apply the change")
 	f.BoolVar(&o.force, "force", false, "disable even while containers use the wrapper")
+	addOutputFlag(c, &o.output)
 	return c
 }
 
@@ -78,44 +80,73 @@ func hostCompatArgs(_ *cobra.Command, args []string) error {
 	return nil
 }
 
-func hostCompat(ctx context.Context, s streams, o hostCompatOptions) int {
-	h := hostcompat.Host{DaemonJSON: o.daemonJSON, InstallPath: o.installPath, Wait: o.wait, Log: s.Out}
-	fail := func(err error) int {
-		fmt.Fprintf(s.Err, "meshcheck kind host-compat %s: %v\n", o.action, err)
-		return exitFail
+// hostCompatJSON is the JSON output of kind host-compat: what status found
+// after the action.
+type hostCompatJSON struct {
+	Action        string `json:"action"`
+	CapBnd        string `json:"capBnd"`
+	Missing       bool   `json:"capSysResourceMissing"`
+	ConfigDefault string `json:"daemonJSONDefaultRuntime"`
+	ConfigPath    string `json:"daemonJSONWrapperPath,omitempty"`
+	DockerDefault string `json:"dockerDefaultRuntime,omitempty"`
+	DockerErr     string `json:"dockerError,omitempty"`
+	InstallPath   string `json:"installPath"`
+	Installed     bool   `json:"installed"`
+	OK            bool   `json:"ok"`
+}
+
+func hostCompat(ctx context.Context, s streams, o hostCompatOptions) error {
+	log := s.Out
+	if o.output.json() {
+		log = s.Err // stdout holds the JSON only
 	}
+	h := hostcompat.Host{DaemonJSON: o.daemonJSON, InstallPath: o.installPath, Wait: o.wait, Log: log}
+	var err error
 	switch o.action {
 	case "enable":
 		if o.wrapper == "" {
 			o.wrapper = defaultWrapper()
 		}
-		if _, err := h.Enable(ctx, o.wrapper); err != nil {
-			return fail(err)
-		}
+		_, err = h.Enable(ctx, o.wrapper)
 	case "disable":
-		if _, err := h.Disable(ctx, o.force); err != nil {
-			return fail(err)
-		}
+		_, err = h.Disable(ctx, o.force)
+	}
+	if err != nil {
+		return exitWith(exitFail, err)
 	}
 	st, err := h.Status(ctx)
 	if err != nil {
-		return fail(err)
+		return exitWith(exitFail, err)
 	}
-	fmt.Fprint(s.Out, st)
+	if err := writeHostCompat(s, o, st); err != nil {
+		return err
+	}
 	switch {
 	case o.action == "disable" && (st.Enabled() || st.DockerDefault == hostcompat.RuntimeName):
-		fmt.Fprintln(s.Err, "meshcheck kind host-compat disable: the wrapper is still in use (see above)")
-		return exitFail
+		return exitWith(exitFail, fmt.Errorf("the wrapper is still in use (see above)"))
 	case o.action == "disable":
-		return exitOK
+		return nil
 	case !st.OK() && o.action == "status":
-		fmt.Fprintln(s.Err, "meshcheck kind host-compat status: the host is not as it should be (see above; run enable or disable)")
-		return exitFail
+		return exitWith(exitFail, fmt.Errorf("the host is not as it should be (see above; run enable or disable)"))
 	case !st.OK():
-		fmt.Fprintln(s.Err, "meshcheck kind host-compat enable: done, but the host is not as it should be (see above)")
-		return exitFail
+		return exitWith(exitFail, fmt.Errorf("done, but the host is not as it should be (see above)"))
 	}
-	return exitOK
+	return nil
+}
+
+// writeHostCompat prints the state status found, as text or JSON.
+func writeHostCompat(s streams, o hostCompatOptions, st hostcompat.State) error {
+	if !o.output.json() {
+		_, err := fmt.Fprint(s.Out, st)
+		return err
+	}
+	j := hostCompatJSON{Action: o.action, CapBnd: fmt.Sprintf("%016x", st.CapBnd), Missing: st.Missing,
+		ConfigDefault: st.ConfigDefault, ConfigPath: st.ConfigPath, DockerDefault: st.DockerDefault,
+		InstallPath: st.InstallPath, Installed: st.Installed, OK: st.OK()}
+	if st.DockerErr != nil {
+		j.DockerErr = st.DockerErr.Error()
+	}
+	return writeJSON(s.Out, j)
 }
 
 // defaultWrapper is meshcheck-runc beside this executable, else in $PATH.

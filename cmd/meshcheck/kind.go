@@ -35,6 +35,15 @@ type preflightOptions struct {
 	version, dockerHost, mirror string
 	timeout                     time.Duration
 	dockerOnly                  bool
+	output                      outputFormat
+}
+
+// preflightJSON is the JSON output of kind preflight when every check passed.
+type preflightJSON struct {
+	IstioVersion string `json:"istioVersion,omitempty"`
+	DockerHost   string `json:"dockerHost,omitempty"`
+	ReleaseURL   string `json:"releaseURL,omitempty"`
+	Elapsed      string `json:"elapsed"`
 }
 
 func newKindPreflightCmd(s streams) *cobra.Command {
@@ -54,7 +63,7 @@ Exit codes: 0 ready, 1 a precondition is missing, 64 usage (including an
 unsupported Istio version).`,
 		Example: `  meshcheck kind preflight --istio-version 1.30.4
   meshcheck kind preflight --istio-version 1.31.1 --mirror https://mirror.example/istio --timeout 2s
-  meshcheck kind preflight --docker-only`,
+  meshcheck kind preflight --docker-only -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), s) },
 	}
@@ -64,6 +73,7 @@ unsupported Istio version).`,
 	addMirrorFlag(c, &o.mirror)
 	f.DurationVar(&o.timeout, "timeout", timeouts.Default().Preflight, "bound of each check")
 	f.BoolVar(&o.dockerOnly, "docker-only", false, "check the Docker daemon only (air-gapped runs download nothing)")
+	addOutputFlag(c, &o.output)
 	return c
 }
 
@@ -80,22 +90,26 @@ func (o *preflightOptions) run(ctx context.Context, s streams) error {
 		if o.version != "" {
 			return usageErr("--docker-only checks no release: drop --istio-version")
 		}
-		if err := kindcluster.Preflight(ctx, po); err != nil {
-			return exitWith(exitFail, err)
+	} else {
+		url, err := o.releaseURL()
+		if err != nil {
+			return err
 		}
-		fmt.Fprintln(s.Out, "preflight ok: Docker daemon answers")
-		return nil
-	}
-	url, err := o.releaseURL()
-	if err != nil {
-		return err
+		po.ReleaseURL = url
 	}
 	start := time.Now()
-	po.ReleaseURL = url
 	if err := kindcluster.Preflight(ctx, po); err != nil {
 		return exitWith(exitFail, err)
 	}
-	fmt.Fprintf(s.Out, "preflight ok for Istio %s: Docker daemon answers, %s reachable (%v)\n", o.version, url, time.Since(start).Round(time.Millisecond))
+	res := preflightJSON{IstioVersion: o.version, DockerHost: o.dockerHost, ReleaseURL: po.ReleaseURL, Elapsed: time.Since(start).Round(time.Millisecond).String()}
+	switch {
+	case o.output.json():
+		return writeJSON(s.Out, res)
+	case o.dockerOnly:
+		fmt.Fprintln(s.Out, "preflight ok: Docker daemon answers")
+	default:
+		fmt.Fprintf(s.Out, "preflight ok for Istio %s: Docker daemon answers, %s reachable (%s)\n", o.version, res.ReleaseURL, res.Elapsed)
+	}
 	return nil
 }
 
@@ -286,6 +300,7 @@ func addClusterNameFlag(c *cobra.Command, p *string) {
 
 func newKindDeleteCmd(s streams) *cobra.Command {
 	var name, kubeconfig string
+	var out outputFormat
 	c := &cobra.Command{
 		Use:   "delete --name NAME [flags]",
 		Short: "delete a kind cluster (one kept with KEEP_CLUSTER=1, or left by a killed run)",
@@ -293,8 +308,9 @@ func newKindDeleteCmd(s streams) *cobra.Command {
 Deleting a cluster that does not exist is not an error.
 
 Exit codes: 0 deleted, 1 failed, 64 usage.`,
-		Example: `  meshcheck kind delete --name meshcheck-1-31-a1b2c3`,
-		Args:    clusterArgs,
+		Example: `  meshcheck kind delete --name meshcheck-1-31-a1b2c3
+  meshcheck kind delete --name meshcheck-1-31-a1b2c3 -o json`,
+		Args: clusterArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if name == "" {
 				return usageErr("want --name and no arguments")
@@ -302,13 +318,22 @@ Exit codes: 0 deleted, 1 failed, 64 usage.`,
 			if err := kindcluster.Open(name, kubeconfig, s.Err).Delete(); err != nil {
 				return exitWith(exitFail, err)
 			}
-			fmt.Fprintf(s.Out, "deleted cluster %s\n", name)
-			return nil
+			return writeDone(s, out, map[string]string{"deleted": name}, "deleted cluster %s\n", name)
 		},
 	}
 	addClusterNameFlag(c, &name)
 	c.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file to remove the cluster's entry from (default: kind's default)")
+	addOutputFlag(c, &out)
 	return c
+}
+
+// writeDone prints what a command did: the JSON object, or the text line.
+func writeDone(s streams, out outputFormat, obj map[string]string, format string, a ...any) error {
+	if out.json() {
+		return writeJSON(s.Out, obj)
+	}
+	_, err := fmt.Fprintf(s.Out, format, a...)
+	return err
 }
 
 // clusterArgs rejects arguments of kind delete and export-logs.
@@ -321,6 +346,7 @@ func clusterArgs(_ *cobra.Command, args []string) error {
 
 func newKindExportLogsCmd(s streams) *cobra.Command {
 	var name, dir string
+	var out outputFormat
 	c := &cobra.Command{
 		Use:   "export-logs --name NAME --dir DIR",
 		Short: "write a kind cluster's node logs (journal, kubelet, containers) into a directory",
@@ -337,12 +363,12 @@ Exit codes: 0 written, 1 failed, 64 usage.`,
 			if err := kindcluster.Open(name, "", s.Err).ExportLogs(dir); err != nil {
 				return exitWith(exitFail, err)
 			}
-			fmt.Fprintf(s.Out, "logs of %s in %s\n", name, dir)
-			return nil
+			return writeDone(s, out, map[string]string{"cluster": name, "dir": dir}, "logs of %s in %s\n", name, dir)
 		},
 	}
 	addClusterNameFlag(c, &name)
 	c.Flags().StringVar(&dir, "dir", "", "directory to write into (required)")
 	_ = c.MarkFlagDirname("dir")
+	addOutputFlag(c, &out)
 	return c
 }
