@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // The documentation test: every command line shown in README.md and
@@ -79,6 +81,29 @@ var runElsewhere = map[string]string{
 		"the suites send in-mesh requests with it (make e2e-local), and TestWorkloadFetchThroughTheCLI here",
 }
 
+// helpElsewhere is runElsewhere for the examples in the commands' -h.
+var helpElsewhere = map[string]string{
+	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
+	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
+		"needs a pod's network namespace; make e2e-local reads each pod's rules the same way (harness/embedded)",
+	"kubectl exec deploy/productpage-v1 -c istio-proxy -- pilot-agent request GET 'config_dump?include_eds' | " +
+		"meshcheck xds trace --dump - --role sidecar-inbound --address 10.244.0.12 --port 9080 --host productpage:9080": "needs a cluster",
+	"kubectl logs deploy/productpage-v1 -c istio-proxy | meshcheck logs parse -": "needs a cluster",
+	"meshcheck kind preflight --istio-version 1.30.4":                            "needs Docker and the release download: hack/e2e-kind.sh runs it (make e2e)",
+	"meshcheck kind preflight --istio-version 1.31.1 --mirror https://mirror.example/istio --timeout 2s": "needs Docker and a mirror; " +
+		"TestKindPreflight runs preflight against a local server",
+	"meshcheck kind preflight --docker-only": "needs Docker: hack/e2e-kind.sh runs it (make e2e-airgap, in .ci/run)",
+	`eval "$(meshcheck kind release --istio-version 1.30.4)"`: "downloads a release: hack/e2e-kind.sh runs it (make e2e); " +
+		"TestKindRelease runs it against a local server",
+	"meshcheck kind delete --name meshcheck-1-31-a1b2c3":         "needs Docker; kindmesh deletes its clusters through the same harness/kindcluster code (make e2e-airgap)",
+	"meshcheck kind delete --name meshcheck-1-31-a1b2c3 -o json": "needs Docker, as above",
+	"meshcheck kind export-logs --name meshcheck-1-31-a1b2c3 --dir reports/kind-logs": "needs Docker and a cluster; kindmesh " +
+		"exports a failed run's logs through the same harness/kindcluster code (make e2e-airgap)",
+	"meshcheck kind host-compat status":                                   runElsewhere["meshcheck kind host-compat status"],
+	"sudo meshcheck kind host-compat enable --wrapper bin/meshcheck-runc": runElsewhere["sudo meshcheck kind host-compat enable --wrapper bin/meshcheck-runc"],
+	"sudo meshcheck kind host-compat disable":                             runElsewhere["sudo meshcheck kind host-compat disable"],
+}
+
 // commandWords are the first words that make a line of a plain block a
 // command line.
 var commandWords = []string{"meshcheck", "sudo", "make", "kind", "docker", "kubectl", "istioctl", "go", "eval", "cp", "sed", "curl"}
@@ -95,7 +120,7 @@ type docExample struct {
 func (e docExample) String() string { return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.command) }
 
 var (
-	exitComment = regexp.MustCompile(`\s+#\s*exit (\d+)\s*$`)
+	exitComment = regexp.MustCompile(`\s+#\s*exit (\d+)\b[^#]*$`)
 	fence       = regexp.MustCompile("^\\s*```")
 )
 
@@ -227,12 +252,12 @@ func (e *docExample) settle() error {
 
 // plainExamples reads the command lines of a sh block (every line) or of a
 // plain block (lines starting with a command word); a trailing backslash
-// continues a line, a # starts a comment.
+// or pipe continues a line, a # starts a comment.
 func plainExamples(file string, b docBlock, sh bool) []docExample {
 	var exs []docExample
 	for i := 0; i < len(b.lines); i++ {
 		start, l := i, strings.TrimSpace(b.lines[i])
-		for strings.HasSuffix(l, "\\") && i+1 < len(b.lines) {
+		for (strings.HasSuffix(l, "\\") || strings.HasSuffix(l, "|")) && i+1 < len(b.lines) {
 			i++
 			l = strings.TrimSpace(strings.TrimSuffix(l, "\\")) + " " + strings.TrimSpace(b.lines[i])
 		}
@@ -268,15 +293,36 @@ func stripComment(l string) string {
 	return l
 }
 
-// shellSplit splits a command line into words with the shell's quoting; it
-// refuses what only a shell would do (pipes, redirects, expansion, globs).
-func shellSplit(cmd string) ([]string, error) {
+// stdinRedirect stands for an unquoted "<" among the words.
+const stdinRedirect = "\x00<"
+
+// shellSplit splits a command line into words with the shell's quoting, and
+// takes "< FILE" as standard input; it refuses what else only a shell
+// would do (pipes, output redirects, expansion, globs).
+func shellSplit(cmd string) (words []string, stdin string, err error) {
+	words, err = splitWords(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	if i := slices.Index(words, stdinRedirect); i >= 0 {
+		if i+1 >= len(words) || slices.Contains(words[i+1:], stdinRedirect) {
+			return nil, "", fmt.Errorf("want one \"< FILE\"")
+		}
+		stdin = words[i+1]
+		words = slices.Delete(words, i, i+2)
+	}
+	return words, stdin, nil
+}
+
+func splitWords(cmd string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
 	inWord := false
 	var quote rune
 	for _, r := range cmd {
 		switch {
+		case quote == 0 && r == '<' && !inWord:
+			words = append(words, stdinRedirect)
 		case quote != 0 && r == quote:
 			quote = 0
 		case quote != 0:
@@ -343,12 +389,18 @@ func outputLines(stdout string) []string {
 
 // checkExample runs one example in-process and returns what differs.
 func checkExample(e docExample) error {
-	words, err := shellSplit(e.command)
+	words, stdin, err := shellSplit(e.command)
 	if err != nil {
 		return err
 	}
+	in := []byte{}
+	if stdin != "" {
+		if in, err = os.ReadFile(stdin); err != nil {
+			return fmt.Errorf("standard input: %w", err)
+		}
+	}
 	var out, errb bytes.Buffer
-	code := run(context.Background(), words[1:], streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	code := run(context.Background(), words[1:], streams{In: bytes.NewReader(in), Out: &out, Err: &errb})
 	var problems []string
 	if code != e.exit {
 		problems = append(problems, fmt.Sprintf("exit %d, the docs say %d", code, e.exit))
@@ -382,16 +434,41 @@ func TestDocsCommands(t *testing.T) {
 		}
 		all = append(all, exs...)
 	}
+	checkAll(t, all, runElsewhere)
+}
+
+// TestHelpExamples runs every example in the commands' -h the same way:
+// the help is documentation too.
+func TestHelpExamples(t *testing.T) {
+	var all []docExample
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Example != "" {
+			b := docBlock{start: 1, lines: strings.Split(c.Example, "\n")}
+			all = append(all, plainExamples(c.CommandPath()+" -h", b, true)...)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(streams{}))
+	checkAll(t, all, helpElsewhere)
+}
+
+// checkAll runs the meshcheck examples in testdata/docs, checks that every
+// other one is listed in elsewhere, and that every entry there is shown.
+func checkAll(t *testing.T, all []docExample, elsewhere map[string]string) {
+	t.Helper()
 	t.Chdir("testdata/docs")
 	seen := map[string]bool{}
 	ran := 0
 	for _, e := range all {
-		if _, ok := runElsewhere[e.command]; ok {
+		if _, ok := elsewhere[e.command]; ok {
 			seen[e.command] = true
 			continue
 		}
 		if !strings.HasPrefix(e.command, "meshcheck ") {
-			t.Errorf("%s: not a meshcheck command and not in runElsewhere: run it somewhere and say where", e)
+			t.Errorf("%s: not a meshcheck command and not listed as run elsewhere: run it somewhere and say where", e)
 			continue
 		}
 		ran++
@@ -399,12 +476,12 @@ func TestDocsCommands(t *testing.T) {
 			t.Errorf("%s: %v", e, err)
 		}
 	}
-	for _, c := range sortedKeys(runElsewhere) {
+	for _, c := range sortedKeys(elsewhere) {
 		if !seen[c] {
-			t.Errorf("runElsewhere lists %q, which no doc shows any more: remove it", c)
+			t.Errorf("%q is listed as run elsewhere, but nothing shows it any more: remove it", c)
 		}
 	}
-	t.Logf("%d command lines in the docs: %d run here, %d run elsewhere", len(all), ran, len(all)-ran)
+	t.Logf("%d command lines: %d run here, %d run elsewhere", len(all), ran, len(all)-ran)
 }
 
 // TestExtractExamples checks what the documentation test takes from a doc:
@@ -469,12 +546,14 @@ func TestMatchLinesAndShellSplit(t *testing.T) {
 		err  string
 	}{
 		{`meshcheck a 'b c' "d"`, []string{"meshcheck", "a", "b c", "d"}, ""},
+		{`meshcheck a < in.json`, []string{"meshcheck", "a"}, ""},
+		{`meshcheck a <`, nil, `want one "< FILE"`},
 		{`meshcheck a | grep x`, nil, `shell syntax '|'`},
 		{`meshcheck a > out`, nil, `shell syntax '>'`},
 		{`meshcheck *.log`, nil, `shell syntax '*'`},
 		{`meshcheck 'a`, nil, "unterminated ' quote"},
 	} {
-		got, err := shellSplit(tc.cmd)
+		got, _, err := shellSplit(tc.cmd)
 		if !reflect.DeepEqual(got, tc.want) || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("shellSplit(%q) = %q, %v; want %q, %q", tc.cmd, got, err, tc.want, tc.err)
 		}

@@ -90,11 +90,11 @@ loopback destination and eth0 otherwise.
 Exit codes: 0 predicted, 1 UNSUPPORTED, 64 usage, 65 bad rules (file and
 line named), 66 rules cannot be read.`,
 		Example: `  # An app (UID 1000) connects to a ClusterIP: Istio sends it to Envoy's 15001.
-  kubectl exec POD -c istio-proxy -- iptables-save > rules.txt
-  meshcheck iptables explain --rules rules.txt --dst 10.96.0.1:443 --uid 1000 --gid 1000
+  kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt
+  meshcheck iptables explain --rules pod-rules.txt --dst 10.96.0.1:443 --uid 1000 --gid 1000
 
   # Inbound from another pod, JSON output.
-  meshcheck iptables explain --rules rules.txt --hook prerouting --src 10.244.0.7:40000 --dst 10.244.0.10:9080 -o json
+  meshcheck iptables explain --rules pod-rules.txt --hook prerouting --src 10.244.0.7:40000 --dst 10.244.0.10:9080 -o json
 
   # DNS over UDP, rules on standard input.
   nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000`,
@@ -260,8 +260,8 @@ untouched, outbound TCP from the app goes to 15001, traffic of UID or GID
 
 Exit codes: 0 every behaviour holds, 1 at least one fails, 64 usage, 65 bad
 rules, 66 rules cannot be read.`,
-		Example: `  meshcheck iptables check --rules rules.txt --istio-version 1.29.0
-  meshcheck iptables check --rules rules.txt --dns-capture --nameserver 10.96.0.10 \
+		Example: `  meshcheck iptables check --rules pod-rules.txt --istio-version 1.30.2 --dns-capture
+  meshcheck iptables check --rules pod-rules-mysql.txt --dns-capture --nameserver 10.96.0.10 \
       --annotation traffic.sidecar.istio.io/excludeOutboundPorts=3306 -o json`,
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error { return o.run(s) },

@@ -63,7 +63,7 @@ Exit codes: 0 ready, 1 a precondition is missing, 64 usage (including an
 unsupported Istio version).`,
 		Example: `  meshcheck kind preflight --istio-version 1.30.4
   meshcheck kind preflight --istio-version 1.31.1 --mirror https://mirror.example/istio --timeout 2s
-  meshcheck kind preflight --docker-only -o json`,
+  meshcheck kind preflight --docker-only`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), s) },
 	}

@@ -101,7 +101,7 @@ Lines of the proxy's own logging are counted and skipped. A line that starts
 like an access-log line but does not parse is bad input (exit 65, naming the
 file and line).`,
 		Example: `  kubectl logs deploy/productpage-v1 -c istio-proxy | meshcheck logs parse -
-  meshcheck logs parse gateway.log --format json -o json`,
+  meshcheck logs parse gateway.json.log --format json -o json`,
 		Args: needFiles("FILE... or -"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			recs, err := o.read(s, args, false)
@@ -155,7 +155,7 @@ outbound to reviews, reviews inbound, ...
 
 Exit codes: 0 ok, 1 no flow with --request-id, 64 usage, 65 bad line, 66 cannot read.`,
 		Example: `  meshcheck logs flows gateway.log productpage.log reviews.log
-  meshcheck logs flows *.log --request-id 6d293d32-af96-9f87-a8e4-6665632f7236 -o json`,
+  meshcheck logs flows gateway.log productpage.log reviews.log --request-id meshcheck-live-0002 -o json`,
 		Args: needFiles("FILE..."),
 		RunE: func(_ *cobra.Command, args []string) error { return o.run(s, args) },
 	}

@@ -37,7 +37,7 @@ need-more. Traffic to a version with weight 0 or not in --weights fails.
 
 Exit codes: 0 pass, 1 fail, 2 need more samples, 64 usage.`,
 		Example: `  meshcheck split decide --weights v1=90,v2=10 --counts v1=270,v2=30
-  meshcheck split decide --weights v1=50,v2=30,v3=20 --counts v1=300,v2=300,v3=200 -o json`,
+  meshcheck split decide --weights v1=50,v2=30,v3=20 --counts v1=400,v2=240,v3=160 -o json`,
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error { return o.run(s) },
 	}

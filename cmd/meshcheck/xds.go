@@ -73,8 +73,8 @@ something meshcheck cannot decide (named under "unsupported").
 Service's port 80 arrives on 8080. For a sidecar it is the original
 destination port, and --address the original destination IP (a ClusterIP or
 pod IP).`,
-		Example: `  meshcheck xds trace --dump gw.json --role gateway --port 8080 --host bookinfo.example.com --path /productpage
-  meshcheck xds trace --dump pp.json --role sidecar-outbound --address 10.96.12.7 --port 9080 --host reviews:9080 -o json
+		Example: `  meshcheck xds trace --dump gateway.json --role gateway --port 8080 --host bookinfo.example.com --path /productpage
+  meshcheck xds trace --dump productpage.json --role sidecar-outbound --address 10.96.12.7 --port 9080 --host reviews:9080 -o json
   kubectl exec deploy/productpage-v1 -c istio-proxy -- pilot-agent request GET 'config_dump?include_eds' |
     meshcheck xds trace --dump - --role sidecar-inbound --address 10.244.0.12 --port 9080 --host productpage:9080`,
 		Args: noArgs,
@@ -259,8 +259,8 @@ The spec is YAML: listeners, routeConfigs (virtualHosts, routes), clusters
 (type, endpoint counts) and flows (a request and where it must go). Only what
 is written is checked. Items may carry istio: ">=1.23"; strings may use
 ${namespace} and ${domain} (defaults: default, cluster.local) and vars.`,
-		Example: `  meshcheck xds check --dump gw.json --expect fixtures/bookinfo/expect-gateway.yaml --istio-version 1.30.2
-  meshcheck xds check --dump pp.json --expect spec.yaml --var namespace=bookinfo -o json`,
+		Example: `  meshcheck xds check --dump gateway.json --expect bookinfo-gateway.yaml --istio-version 1.30.2
+  meshcheck xds check --dump productpage.json --expect bookinfo-productpage.yaml --var namespace=default -o json`,
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error { return o.run(s) },
 	}
@@ -333,8 +333,8 @@ Normalization drops versions, nonces, timestamps and uids and orders what
 Envoy does not read in order; --redact-ips also ignores endpoint addresses.
 Each line is "+ kind name" (added in B), "- kind name" (removed), or
 "~ kind name: field.path: old -> new".`,
-		Example: `  meshcheck xds diff before.json after.json
-  meshcheck xds diff golden.json live.json --redact-ips -o json`,
+		Example: `  meshcheck xds diff productpage.json productpage-after.json           # exit 1: they differ
+  meshcheck xds diff productpage.json productpage-after.json --redact-ips -o json   # exit 1`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageErr("want two dumps, A and B; got %d arguments", len(args))
