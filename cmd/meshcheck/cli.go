@@ -131,6 +131,14 @@ takes -o text|json.
 		newKindCmd(s),
 		newVersionCmd(s),
 	)
+	// cobra adds "completion" when it runs; added now, it can be made to
+	// refuse an unknown shell like every other group of commands.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args, c.RunE = nil, groupRunE
+		}
+	}
 	return root
 }
 

@@ -47,6 +47,8 @@ func TestTopLevel(t *testing.T) {
 		{[]string{"version", "-o", "json"}, exitOK, `"version": "`, ""},
 		{[]string{"--version"}, exitOK, "meshcheck ", ""},
 		{[]string{"nope"}, exitUsage, "", `unknown command "nope"`},
+		{[]string{"completion"}, exitUsage, "", "bash"},
+		{[]string{"completion", "tcsh"}, exitUsage, "", "have bash, fish, powershell, zsh"},
 		{[]string{"xds"}, exitUsage, "", "trace"},
 		{[]string{"xds", "trcae"}, exitUsage, "", `unknown command "trcae" (did you mean trace?); have check, diff, lint, trace`},
 		{[]string{"xds", "lint", "--nope"}, exitUsage, "", "unknown flag: --nope\nRun 'meshcheck xds lint -h' for help."},
