@@ -85,7 +85,8 @@ var runElsewhere = map[string]string{
 var helpElsewhere = map[string]string{
 	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
 	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
-		"needs a pod's network namespace; make e2e-local reads each pod's rules the same way (harness/embedded)",
+		"needs a pod's network namespace: the kind backend reads each pod's rules this way " +
+		"(harness/kindmesh: nsenter -t PID -n on the node) and the suites check them (make e2e-airgap)",
 	"kubectl exec deploy/productpage-v1 -c istio-proxy -- pilot-agent request GET 'config_dump?include_eds' | " +
 		"meshcheck xds trace --dump - --role sidecar-inbound --address 10.244.0.12 --port 9080 --host productpage:9080": "needs a cluster",
 	"kubectl logs deploy/productpage-v1 -c istio-proxy | meshcheck logs parse -": "needs a cluster",
