@@ -131,15 +131,32 @@ takes -o text|json.
 		newKindCmd(s),
 		newVersionCmd(s),
 	)
-	// cobra adds "completion" when it runs; added now, it can be made to
-	// refuse an unknown shell like every other group of commands.
+	// cobra adds "completion" and "help" when it runs; added now, they can
+	// be made to refuse an unknown shell or topic (exit 64) like every
+	// other command.
 	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
-		if c.Name() == "completion" {
+		switch c.Name() {
+		case "completion":
 			c.Args, c.RunE = nil, groupRunE
+		case "help":
+			c.Run, c.RunE = nil, helpRunE(c.Run)
 		}
 	}
 	return root
+}
+
+// helpRunE wraps cobra's help command: a topic that is not a command is a
+// usage error instead of the root's usage with exit 0.
+func helpRunE(help func(*cobra.Command, []string)) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		if _, rest, err := c.Root().Find(args); err != nil || len(rest) > 0 {
+			return usageErr("unknown help topic %q", strings.Join(args, " "))
+		}
+		help(c, args)
+		return nil
+	}
 }
 
 // newGroupCmd is a command that only holds subcommands.

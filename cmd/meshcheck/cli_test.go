@@ -43,6 +43,8 @@ func TestTopLevel(t *testing.T) {
 		{[]string{"help"}, exitOK, "iptables", ""},
 		{[]string{"-h"}, exitOK, "Exit codes: 0 ok", ""},
 		{[]string{"help", "xds", "trace"}, exitOK, "Examples:", ""},
+		{[]string{"help", "xds", "nope"}, exitUsage, "", `unknown help topic "xds nope"`},
+		{[]string{"help", "nope"}, exitUsage, "", `unknown help topic "nope"`},
 		{[]string{"version"}, exitOK, "meshcheck ", ""},
 		{[]string{"version", "-o", "json"}, exitOK, `"version": "`, ""},
 		{[]string{"--version"}, exitOK, "meshcheck ", ""},
