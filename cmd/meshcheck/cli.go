@@ -4,24 +4,31 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes shared by every subcommand. Commands that decide something use
 // 0 (pass) and 1 (fail); a few add their own (documented in their help).
 const (
-	exitOK       = 0
-	exitFail     = 1  // a check failed, a diff was found, a lint error was reported
-	exitNoRoute  = 3  // xds trace: Envoy would find no listener or no route
-	exitUsage    = 64 // bad flags or arguments (sysexits EX_USAGE)
-	exitBadInput = 65 // an input file is not what it should be (EX_DATAERR)
-	exitNoInput  = 66 // an input file cannot be opened (EX_NOINPUT)
+	exitOK        = 0
+	exitFail      = 1  // a check failed, a diff was found, a lint error was reported
+	exitNeedMore  = 2  // split decide: the evidence does not suffice yet
+	exitNoRoute   = 3  // xds trace: Envoy would find no listener or no route
+	exitUndecided = 4  // xds trace: something meshcheck cannot decide (named)
+	exitUsage     = 64 // bad flags or arguments (sysexits EX_USAGE)
+	exitBadInput  = 65 // an input file is not what it should be (EX_DATAERR)
+	exitNoInput   = 66 // an input file cannot be opened (EX_NOINPUT)
 )
+
+const exitCodesHelp = `Exit codes: 0 ok, 1 a check failed (or a diff was found), 2 need more
+samples (split decide), 3 no route (xds trace), 4 undecided (xds trace), 64
+usage, 65 bad input, 66 cannot read input.`
 
 // streams is where a command reads and writes; tests pass buffers.
 type streams struct {
@@ -29,123 +36,166 @@ type streams struct {
 	Out, Err io.Writer
 }
 
-// command is one leaf of the command tree, such as "xds trace".
-type command struct {
-	name    string
-	summary string
-	// usage is printed by -h after the flag list: arguments and examples.
-	usage string
-	run   func(ctx context.Context, s streams, args []string) int
+// exitError ends a command with an exit code other than 0. err, when set,
+// is printed to stderr after the command's path; it is nil when the
+// command's output already says why (a failed check, no route).
+type exitError struct {
+	code int
+	err  error
 }
 
-// group is a first-level command, such as "xds", holding leaves.
-type group struct {
-	name     string
-	summary  string
-	commands []command
-}
-
-// groups is the whole command tree. Each engine adds its group here.
-func groups() []group {
-	return []group{
-		xdsGroup(),
-		iptablesGroup(),
-		logsGroup(),
-		splitGroup(),
-		workloadGroup(),
-		kindGroup(),
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
 	}
+	return e.err.Error()
 }
 
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode returns nil for exitOK and a silent exitError otherwise.
+func exitCode(code int) error {
+	if code == exitOK {
+		return nil
+	}
+	return &exitError{code: code}
+}
+
+// exitWith ends the command with code and prints err.
+func exitWith(code int, err error) error { return &exitError{code: code, err: err} }
+
+// usageErr is a usage problem (exit 64); the help hint is added when printed.
+func usageErr(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// run executes meshcheck with args and returns the exit code.
 func run(ctx context.Context, args []string, s streams) int {
-	gs := groups()
-	if len(args) == 0 || isHelp(args[0]) {
-		printTopUsage(s.Err, gs)
-		if len(args) == 0 {
-			return exitUsage
-		}
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	return report(s, cmd, err)
+}
+
+// report prints err (when it has a message) and returns its exit code.
+// Errors that are not an exitError are cobra's own (unknown command or
+// flag, a bad flag value, wrong arguments): usage errors.
+func report(s streams, cmd *cobra.Command, err error) int {
+	if err == nil {
 		return exitOK
 	}
-	if args[0] == "version" {
-		fmt.Fprintln(s.Out, "meshcheck", version())
-		return exitOK
+	var ee *exitError
+	if !errors.As(err, &ee) {
+		ee = &exitError{code: exitUsage, err: err}
 	}
-	for _, g := range gs {
-		if g.name != args[0] {
-			continue
-		}
-		if len(args) == 1 || isHelp(args[1]) {
-			printGroupUsage(s.Err, g)
-			if len(args) == 1 {
-				return exitUsage
-			}
-			return exitOK
-		}
-		for _, c := range g.commands {
-			if c.name == args[1] {
-				return c.run(ctx, s, args[2:])
-			}
-		}
-		fmt.Fprintf(s.Err, "meshcheck %s: unknown command %q\n\n", g.name, args[1])
-		printGroupUsage(s.Err, g)
-		return exitUsage
+	path := "meshcheck"
+	if cmd != nil {
+		path = cmd.CommandPath()
 	}
-	fmt.Fprintf(s.Err, "meshcheck: unknown command %q\n\n", args[0])
-	printTopUsage(s.Err, gs)
-	return exitUsage
-}
-
-func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "help" }
-
-func printTopUsage(w io.Writer, gs []group) {
-	fmt.Fprintln(w, "meshcheck proves a service mesh routes traffic the way its configuration says.")
-	fmt.Fprintln(w, "\nUsage: meshcheck <command> <subcommand> [flags]\n\nCommands:")
-	for _, g := range gs {
-		fmt.Fprintf(w, "  %-10s %s\n", g.name, g.summary)
-	}
-	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version")
-	fmt.Fprintln(w, "\nRun 'meshcheck <command> -h' for its subcommands.")
-	fmt.Fprintf(w, "\nExit codes: %d ok, %d check failed, %d no route (xds trace), %d usage, %d bad input, %d cannot read input.\n",
-		exitOK, exitFail, exitNoRoute, exitUsage, exitBadInput, exitNoInput)
-}
-
-func printGroupUsage(w io.Writer, g group) {
-	fmt.Fprintf(w, "meshcheck %s: %s\n\nUsage: meshcheck %s <subcommand> [flags]\n\nSubcommands:\n", g.name, g.summary, g.name)
-	for _, c := range g.commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-}
-
-// newFlagSet returns a flag set for "meshcheck <group> <cmd>" whose -h output
-// ends with the command's usage text. Errors are printed by parseFlags.
-func newFlagSet(g string, c command, s streams) *flag.FlagSet {
-	fs := flag.NewFlagSet("meshcheck "+g+" "+c.name, flag.ContinueOnError)
-	fs.SetOutput(s.Err)
-	fs.Usage = func() {
-		fmt.Fprintf(s.Err, "meshcheck %s %s: %s\n\nFlags:\n", g, c.name, c.summary)
-		fs.PrintDefaults()
-		if c.usage != "" {
-			fmt.Fprintf(s.Err, "\n%s\n", strings.TrimSpace(c.usage))
+	if ee.err != nil {
+		fmt.Fprintf(s.Err, "%s: %v\n", path, ee.err)
+		if ee.code == exitUsage {
+			fmt.Fprintf(s.Err, "Run '%s -h' for help.\n", path)
 		}
 	}
-	return fs
+	return ee.code
 }
 
-// parseFlags parses args; ok is false when the command must return code.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
+// newRootCmd is the whole command tree; help goes to s.Out, usage after an
+// error and every error to s.Err.
+func newRootCmd(s streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "meshcheck",
+		Short: "meshcheck proves a service mesh routes traffic the way its configuration says",
+		Long: `meshcheck proves a service mesh routes traffic the way its configuration says.
+Flags may come before or after arguments; every command that prints a result
+takes -o text|json.
+
+` + exitCodesHelp,
+		Version:       version(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE:          groupRunE,
 	}
-	return 0, true
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.SetVersionTemplate("meshcheck {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitWith(exitUsage, err) })
+	root.AddCommand(
+		newXDSCmd(s),
+		newIptablesCmd(s),
+		newLogsCmd(s),
+		newSplitCmd(s),
+		newWorkloadCmd(s),
+		newKindCmd(s),
+		newVersionCmd(s),
+	)
+	// cobra adds "completion" and "help" when it runs; added now, they can
+	// be made to refuse an unknown shell or topic (exit 64) like every
+	// other command.
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "completion":
+			c.Args, c.RunE = nil, groupRunE
+		case "help":
+			c.Run, c.RunE = nil, helpRunE(c.Run)
+		}
+	}
+	return root
 }
 
-// usageError prints a usage problem naming the command and returns exitUsage.
-func usageError(s streams, fs *flag.FlagSet, format string, a ...any) int {
-	fmt.Fprintf(s.Err, "%s: %s\nRun '%s -h' for help.\n", fs.Name(), fmt.Sprintf(format, a...), fs.Name())
-	return exitUsage
+// helpRunE wraps cobra's help command: a topic that is not a command is a
+// usage error instead of the root's usage with exit 0.
+func helpRunE(help func(*cobra.Command, []string)) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		if _, rest, err := c.Root().Find(args); err != nil || len(rest) > 0 {
+			return usageErr("unknown help topic %q", strings.Join(args, " "))
+		}
+		help(c, args)
+		return nil
+	}
+}
+
+// newGroupCmd is a command that only holds subcommands.
+func newGroupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, RunE: groupRunE}
+	c.AddCommand(subs...)
+	return c
+}
+
+// groupRunE runs a command that holds subcommands when none was named:
+// without arguments it prints the usage (exit 64), with one it names the
+// unknown subcommand and the closest ones.
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(cmd.ErrOrStderr(), cmd.UsageString())
+		return exitCode(exitUsage)
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only for the root
+	}
+	if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(sug, " or "))
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return usageErr("%s; have %s", msg, strings.Join(names, ", "))
+}
+
+// noArgs rejects positional arguments with the command's own message.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("unexpected arguments %q", args)
+	}
+	return nil
 }
 
 // readInput reads a named file, or standard input for "-".
@@ -156,11 +206,13 @@ func readInput(s streams, name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-// multiFlag collects a repeatable flag such as --header K=V.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+// inputLabel is how messages name an input: <stdin> for "-".
+func inputLabel(name string) string {
+	if name == "-" {
+		return "<stdin>"
+	}
+	return name
+}
 
 // parseKV splits "k=v" pairs; the error names the bad pair.
 func parseKV(pairs []string) (map[string]string, error) {
@@ -186,27 +238,45 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // writeJSON writes v as indented JSON (a nil list as []).
-func writeJSON(s streams, v any) int {
+func writeJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		fmt.Fprintf(s.Err, "meshcheck: encoding JSON: %v\n", err)
-		return exitFail
+		return exitWith(exitFail, fmt.Errorf("encoding JSON: %w", err))
 	}
 	if string(b) == "null" {
 		b = []byte("[]")
 	}
-	fmt.Fprintf(s.Out, "%s\n", b)
-	return exitOK
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
-// outputFlag registers -o, the output format every command takes.
-func outputFlag(fs *flag.FlagSet) *string { return fs.String("o", "text", "output: text or json") }
+// outputFormat is the value of -o: text or json, checked when set.
+type outputFormat string
 
-// badOutput reports an -o value other than text or json as a usage error;
-// bad is false for a valid one.
-func badOutput(s streams, fs *flag.FlagSet, o string) (code int, bad bool) {
-	if o == "text" || o == "json" {
-		return 0, false
+func (o *outputFormat) String() string { return string(*o) }
+func (o *outputFormat) Type() string   { return "text|json" }
+
+func (o *outputFormat) Set(v string) error {
+	if v != "text" && v != "json" {
+		return fmt.Errorf("want text or json")
 	}
-	return usageError(s, fs, "-o %q: want text or json", o), true
+	*o = outputFormat(v)
+	return nil
+}
+
+func (o outputFormat) json() bool { return o == "json" }
+
+// addOutputFlag registers -o/--output, the output format of every command
+// that prints a result.
+func addOutputFlag(c *cobra.Command, o *outputFormat) {
+	*o = "text"
+	c.Flags().VarP(o, "output", "o", "output format: text or json")
+	completeFlag(c, "output", "text", "json")
+}
+
+// completeFlag registers the fixed values a flag completes to.
+func completeFlag(c *cobra.Command, flag string, values ...string) {
+	if err := c.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)); err != nil {
+		panic(fmt.Sprintf("meshcheck: completion for --%s: %v", flag, err)) // a programming error, caught by every test
+	}
 }

@@ -17,7 +17,7 @@ func TestKindHostCompatUsage(t *testing.T) {
 		{"unknown action", []string{"toggle"}, `unknown action "toggle"`},
 		{"extra args", []string{"status", "x"}, "unexpected arguments"},
 		{"bad wait", []string{"status", "--wait", "0s"}, "--wait must be positive"},
-		{"unknown flag", []string{"enable", "--nope"}, "flag provided but not defined"},
+		{"unknown flag", []string{"enable", "--nope"}, "unknown flag: --nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := runCLI("", append([]string{"kind", "host-compat"}, tc.args...)...)

@@ -1,97 +1,53 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/meshcheck/meshcheck/harness/iptables"
 	"github.com/meshcheck/meshcheck/harness/iptables/istio"
 )
 
-func iptablesGroup() group {
-	return group{
-		name:    "iptables",
-		summary: "read a pod's interception rules: predict a packet's fate, check Istio's behaviours",
-		commands: []command{
-			{name: "explain", summary: "predict what the rules do with one connection's first packet", usage: explainUsage, run: runExplain},
-			{name: "check", summary: "check the rules behave like Istio's interception", usage: checkUsage, run: runCheck},
-		},
-	}
+func newIptablesCmd(s streams) *cobra.Command {
+	return newGroupCmd("iptables", "read a pod's interception rules: predict a packet's fate, check Istio's behaviours",
+		newExplainCmd(s),
+		newIptablesCheckCmd(s),
+	)
 }
 
-const explainUsage = `
-RULES is iptables-save or ip6tables-save output (legacy or nft backend), an
-"iptables -t nat -vnL" listing, "nft list ruleset" or "nft -j list ruleset";
-the format is detected. "-" reads standard input.
-
-The verdict is ACCEPT (untouched), REDIRECT, DNAT, TPROXY, DROP, REJECT, or
-UNSUPPORTED when a rule the packet reaches uses a match the simulator does
-not model (it is named; nothing is guessed). --iface defaults to lo for a
-loopback destination and eth0 otherwise.
-
-Exit codes: 0 predicted, 1 UNSUPPORTED, 64 usage, 65 bad rules (file and
-line named), 66 rules cannot be read.
-
-Examples:
-  # An app (UID 1000) connects to a ClusterIP: Istio sends it to Envoy's 15001.
-  kubectl exec POD -c istio-proxy -- iptables-save > rules.txt
-  meshcheck iptables explain --rules rules.txt --dst 10.96.0.1:443 --uid 1000 --gid 1000
-
-  # Inbound from another pod, JSON output.
-  meshcheck iptables explain --rules rules.txt --hook prerouting --src 10.244.0.7:40000 --dst 10.244.0.10:9080 -o json
-
-  # DNS over UDP, rules on standard input.
-  nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000
-`
-
-const checkUsage = `
-Checks the behaviours Istio's interception must have for the given version
-and configuration, each a probe with an expected verdict: inbound TCP to an
-app port goes to 15006 (TPROXY or REDIRECT), 15008/15020/15021/15090 are
-untouched, outbound TCP from the app goes to 15001, traffic of UID or GID
-1337 is untouched, 127.0.0.6 on lo returns, DNS to the nameserver goes to
-15053 when DNS capture is on, excluded ports and ranges are untouched.
-
-Exit codes: 0 every behaviour holds, 1 at least one fails, 64 usage, 65 bad
-rules, 66 rules cannot be read.
-
-Examples:
-  meshcheck iptables check --rules rules.txt --istio-version 1.29.0
-  meshcheck iptables check --rules rules.txt --dns-capture --nameserver 10.96.0.10 \
-      --annotation traffic.sidecar.istio.io/excludeOutboundPorts=3306 -o json
-`
-
-// loadRules reads and parses --rules; code is non-zero on failure.
-func loadRules(s streams, fs *flag.FlagSet, name string) (*iptables.Ruleset, int) {
+// loadRules reads and parses --rules; the error carries the exit code.
+func loadRules(s streams, name string) (*iptables.Ruleset, error) {
 	if name == "" {
-		return nil, usageError(s, fs, "--rules is required")
+		return nil, usageErr("--rules is required")
 	}
 	data, err := readInput(s, name)
 	if err != nil {
-		fmt.Fprintf(s.Err, "%s: cannot read rules: %v\n", fs.Name(), err)
-		return nil, exitNoInput
+		return nil, exitWith(exitNoInput, fmt.Errorf("cannot read rules: %w", err))
 	}
 	rs, err := iptables.Parse(data)
 	if err != nil {
-		label := name
-		if name == "-" {
-			label = "<stdin>"
-		}
-		fmt.Fprintf(s.Err, "%s: %s: %v\n", fs.Name(), label, err)
-		return nil, exitBadInput
+		return nil, exitWith(exitBadInput, fmt.Errorf("%s: %w", inputLabel(name), err))
 	}
-	return rs, 0
+	return rs, nil
+}
+
+// addRulesFlag registers --rules, the file both iptables commands read.
+func addRulesFlag(c *cobra.Command, p *string) {
+	c.Flags().StringVar(p, "rules", "", "rules `FILE`, or - for standard input (required)")
+	_ = c.MarkFlagFilename("rules")
 }
 
 // optionalID is a flag for an optional UID or GID.
 type optionalID struct{ v *uint32 }
+
+func (o *optionalID) Type() string { return "id" }
 
 func (o *optionalID) String() string {
 	if o.v == nil {
@@ -110,52 +66,83 @@ func (o *optionalID) Set(s string) error {
 	return nil
 }
 
-func runExplain(ctx context.Context, s streams, args []string) int {
-	fs := newFlagSet("iptables", command{name: "explain", summary: "predict what the rules do with one connection's first packet", usage: explainUsage}, s)
-	rules := fs.String("rules", "", "rules file, or - for standard input (required)")
-	hook := fs.String("hook", "output", "where the packet enters: output (sent by the pod) or prerouting (arriving)")
-	proto := fs.String("proto", "tcp", "tcp or udp")
-	src := fs.String("src", "", "source IP[:PORT]")
-	dst := fs.String("dst", "", "destination IP:PORT (required)")
-	iface := fs.String("iface", "", "output interface (output) or input interface (prerouting)")
-	format := outputFlag(fs)
-	var uid, gid optionalID
-	fs.Var(&uid, "uid", "UID of the sending socket (output)")
-	fs.Var(&gid, "gid", "GID of the sending socket (output)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// explainOptions are the flags of iptables explain.
+type explainOptions struct {
+	rules, hook, proto, src, dst, iface string
+	uid, gid                            optionalID
+	output                              outputFormat
+}
+
+func newExplainCmd(s streams) *cobra.Command {
+	o := &explainOptions{}
+	c := &cobra.Command{
+		Use:   "explain --rules FILE --dst IP:PORT [flags]",
+		Short: "predict what the rules do with one connection's first packet",
+		Long: `RULES is iptables-save or ip6tables-save output (legacy or nft backend), an
+"iptables -t nat -vnL" listing, "nft list ruleset" or "nft -j list ruleset";
+the format is detected. "-" reads standard input.
+
+The verdict is ACCEPT (untouched), REDIRECT, DNAT, TPROXY, DROP, REJECT, or
+UNSUPPORTED when a rule the packet reaches uses a match the simulator does
+not model (it is named; nothing is guessed). --iface defaults to lo for a
+loopback destination and eth0 otherwise.
+
+Exit codes: 0 predicted, 1 UNSUPPORTED, 64 usage, 65 bad rules (file and
+line named), 66 rules cannot be read.`,
+		Example: `  # An app (UID 1000) connects to a ClusterIP: Istio sends it to Envoy's 15001.
+  kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt
+  meshcheck iptables explain --rules pod-rules.txt --dst 10.96.0.1:443 --uid 1000 --gid 1000
+
+  # Inbound from another pod, JSON output.
+  meshcheck iptables explain --rules pod-rules.txt --hook prerouting --src 10.244.0.7:40000 --dst 10.244.0.10:9080 -o json
+
+  # DNS over UDP, rules on standard input.
+  nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return o.run(s) },
 	}
-	if fs.NArg() > 0 {
-		return usageError(s, fs, "unexpected argument %q", fs.Arg(0))
-	}
-	if code, bad := badOutput(s, fs, *format); bad {
-		return code
-	}
-	p := iptables.Probe{Hook: iptables.Hook(*hook), Proto: *proto, UID: uid.v, GID: gid.v}
+	f := c.Flags()
+	addRulesFlag(c, &o.rules)
+	f.StringVar(&o.hook, "hook", "output", "where the packet enters: output (sent by the pod) or prerouting (arriving)")
+	f.StringVar(&o.proto, "proto", "tcp", "tcp or udp")
+	f.StringVar(&o.src, "src", "", "source `IP[:PORT]`")
+	f.StringVar(&o.dst, "dst", "", "destination `IP:PORT` (required)")
+	f.StringVar(&o.iface, "iface", "", "output interface (output) or input interface (prerouting)")
+	f.Var(&o.uid, "uid", "UID of the sending socket (output)")
+	f.Var(&o.gid, "gid", "GID of the sending socket (output)")
+	addOutputFlag(c, &o.output)
+	completeFlag(c, "hook", "output", "prerouting")
+	completeFlag(c, "proto", "tcp", "udp")
+	return c
+}
+
+// probe turns the flags into the packet to simulate.
+func (o *explainOptions) probe() (iptables.Probe, error) {
+	p := iptables.Probe{Hook: iptables.Hook(o.hook), Proto: o.proto, UID: o.uid.v, GID: o.gid.v}
 	if p.Hook != iptables.HookOutput && p.Hook != iptables.HookPrerouting {
-		return usageError(s, fs, "--hook %q: want output or prerouting", *hook)
+		return p, usageErr("--hook %q: want output or prerouting", o.hook)
 	}
-	if *proto != "tcp" && *proto != "udp" {
-		return usageError(s, fs, "--proto %q: want tcp or udp", *proto)
+	if o.proto != "tcp" && o.proto != "udp" {
+		return p, usageErr("--proto %q: want tcp or udp", o.proto)
 	}
-	if *dst == "" {
-		return usageError(s, fs, "--dst IP:PORT is required")
+	if o.dst == "" {
+		return p, usageErr("--dst IP:PORT is required")
 	}
-	d, err := netip.ParseAddrPort(*dst)
+	d, err := netip.ParseAddrPort(o.dst)
 	if err != nil {
-		return usageError(s, fs, "--dst %q: %v", *dst, err)
+		return p, usageErr("--dst %q: %w", o.dst, err)
 	}
 	p.Dst = d
-	if *src != "" {
-		if ap, err := netip.ParseAddrPort(*src); err == nil {
+	if o.src != "" {
+		if ap, err := netip.ParseAddrPort(o.src); err == nil {
 			p.Src = ap
-		} else if a, err2 := netip.ParseAddr(*src); err2 == nil {
+		} else if a, err2 := netip.ParseAddr(o.src); err2 == nil {
 			p.Src = netip.AddrPortFrom(a, 0)
 		} else {
-			return usageError(s, fs, "--src %q: want IP or IP:PORT", *src)
+			return p, usageErr("--src %q: want IP or IP:PORT", o.src)
 		}
 	}
-	ifc := *iface
+	ifc := o.iface
 	if ifc == "" {
 		ifc = "eth0"
 		if d.Addr().IsLoopback() {
@@ -164,33 +151,41 @@ func runExplain(ctx context.Context, s streams, args []string) int {
 	}
 	if p.Hook == iptables.HookOutput {
 		p.OutIface = ifc
-	} else {
-		p.InIface = ifc
-		if p.UID != nil || p.GID != nil {
-			return usageError(s, fs, "--uid and --gid apply to the output hook only (arriving packets have no socket yet)")
-		}
+		return p, nil
 	}
-	rs, code := loadRules(s, fs, *rules)
-	if code != 0 {
-		return code
+	p.InIface = ifc
+	if p.UID != nil || p.GID != nil {
+		return p, usageErr("--uid and --gid apply to the output hook only (arriving packets have no socket yet)")
+	}
+	return p, nil
+}
+
+func (o *explainOptions) run(s streams) error {
+	p, err := o.probe()
+	if err != nil {
+		return err
+	}
+	rs, err := loadRules(s, o.rules)
+	if err != nil {
+		return err
 	}
 	res, err := iptables.Simulate(rs, p)
 	if err != nil {
-		return usageError(s, fs, "%v", err)
+		return usageErr("%w", err)
 	}
-	if *format == "json" {
+	if o.output.json() {
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
-			return exitFail
+			return exitWith(exitFail, fmt.Errorf("encoding JSON: %w", err))
 		}
 	} else {
 		writeExplain(s.Out, p, res)
 	}
 	if res.Verdict == iptables.VerdictUnsupported {
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitOK
+	return nil
 }
 
 func writeExplain(w io.Writer, p iptables.Probe, r iptables.Result) {
@@ -242,61 +237,111 @@ type checkOutcome struct {
 	Error    string          `json:"error,omitempty"`
 }
 
-func runCheck(ctx context.Context, s streams, args []string) int {
-	fs := newFlagSet("iptables", command{name: "check", summary: "check the rules behave like Istio's interception", usage: checkUsage}, s)
-	rules := fs.String("rules", "", "rules file, or - for standard input (required)")
-	version := fs.String("istio-version", "1.25.0", "Istio version X.Y[.Z] (the layout changed in 1.25)")
-	dns := fs.Bool("dns-capture", false, "ISTIO_META_DNS_CAPTURE is on")
-	var nameservers, annotations multiFlag
-	fs.Var(&nameservers, "nameserver", "the pod's nameserver IP (repeatable; default 10.96.0.10 when DNS capture is on)")
-	fs.Var(&annotations, "annotation", "pod annotation K=V that changes interception (repeatable)")
-	proxyUID := fs.Uint("proxy-uid", istio.ProxyID, "UID of istio-proxy")
-	proxyGID := fs.Uint("proxy-gid", istio.ProxyID, "GID of istio-proxy")
-	podIP := fs.String("pod-ip", "10.244.0.10", "the pod's IP, for the probes")
-	format := outputFlag(fs)
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// iptablesCheckOptions are the flags of iptables check.
+type iptablesCheckOptions struct {
+	rules, istioVersion, podIP string
+	dns                        bool
+	nameservers, annotations   []string
+	proxyUID, proxyGID         uint
+	output                     outputFormat
+}
+
+func newIptablesCheckCmd(s streams) *cobra.Command {
+	o := &iptablesCheckOptions{}
+	c := &cobra.Command{
+		Use:   "check --rules FILE [flags]",
+		Short: "check the rules behave like Istio's interception",
+		Long: `Checks the behaviours Istio's interception must have for the given version
+and configuration, each a probe with an expected verdict: inbound TCP to an
+app port goes to 15006 (TPROXY or REDIRECT), 15008/15020/15021/15090 are
+untouched, outbound TCP from the app goes to 15001, traffic of UID or GID
+1337 is untouched, 127.0.0.6 on lo returns, DNS to the nameserver goes to
+15053 when DNS capture is on, excluded ports and ranges are untouched.
+
+Exit codes: 0 every behaviour holds, 1 at least one fails, 64 usage, 65 bad
+rules, 66 rules cannot be read.`,
+		Example: `  meshcheck iptables check --rules pod-rules.txt --istio-version 1.30.2 --dns-capture
+  meshcheck iptables check --rules pod-rules-mysql.txt --dns-capture --nameserver 10.96.0.10 \
+      --annotation traffic.sidecar.istio.io/excludeOutboundPorts=3306 -o json`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return o.run(s) },
 	}
-	if fs.NArg() > 0 {
-		return usageError(s, fs, "unexpected argument %q", fs.Arg(0))
-	}
-	if code, bad := badOutput(s, fs, *format); bad {
-		return code
-	}
-	v, err := istio.ParseVersion(*version)
+	f := c.Flags()
+	addRulesFlag(c, &o.rules)
+	f.StringVar(&o.istioVersion, "istio-version", "1.25.0", "Istio version X.Y[.Z] (the layout changed in 1.25)")
+	f.BoolVar(&o.dns, "dns-capture", false, "ISTIO_META_DNS_CAPTURE is on")
+	f.StringArrayVar(&o.nameservers, "nameserver", nil, "the pod's nameserver IP (repeatable; default 10.96.0.10 when DNS capture is on)")
+	f.StringArrayVar(&o.annotations, "annotation", nil, "pod annotation `K=V` that changes interception (repeatable)")
+	f.UintVar(&o.proxyUID, "proxy-uid", istio.ProxyID, "UID of istio-proxy")
+	f.UintVar(&o.proxyGID, "proxy-gid", istio.ProxyID, "GID of istio-proxy")
+	f.StringVar(&o.podIP, "pod-ip", "10.244.0.10", "the pod's IP, for the probes")
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+// options turns the flags into Istio's interception options, the pod's
+// annotations and environment.
+func (o *iptablesCheckOptions) options() (istio.Options, map[string]string, istio.Env, error) {
+	var env istio.Env
+	v, err := istio.ParseVersion(o.istioVersion)
 	if err != nil {
-		return usageError(s, fs, "--istio-version: %v", err)
+		return istio.Options{}, nil, env, usageErr("--istio-version: %w", err)
 	}
-	o := istio.DefaultOptions(v)
-	o.ProxyUID, o.ProxyGID = uint32(*proxyUID), uint32(*proxyGID)
-	o.DNSCapture = *dns
-	for _, n := range nameservers {
+	opts := istio.DefaultOptions(v)
+	opts.ProxyUID, opts.ProxyGID = uint32(o.proxyUID), uint32(o.proxyGID)
+	opts.DNSCapture = o.dns
+	for _, n := range o.nameservers {
 		a, err := netip.ParseAddr(n)
 		if err != nil {
-			return usageError(s, fs, "--nameserver %q: %v", n, err)
+			return opts, nil, env, usageErr("--nameserver %q: %w", n, err)
 		}
-		o.Nameservers = append(o.Nameservers, a)
+		opts.Nameservers = append(opts.Nameservers, a)
 	}
-	if len(nameservers) > 0 && !*dns {
-		return usageError(s, fs, "--nameserver needs --dns-capture")
+	if len(o.nameservers) > 0 && !o.dns {
+		return opts, nil, env, usageErr("--nameserver needs --dns-capture")
 	}
-	ann, err := parseKV(annotations)
+	ann, err := parseKV(o.annotations)
 	if err != nil {
-		return usageError(s, fs, "--annotation: %v", err)
+		return opts, nil, env, usageErr("--annotation: %w", err)
 	}
-	if err := o.ApplyAnnotations(ann); err != nil {
-		return usageError(s, fs, "%v", err)
+	if err := opts.ApplyAnnotations(ann); err != nil {
+		return opts, nil, env, usageErr("%w", err)
 	}
-	env := istio.DefaultEnv()
-	if env.PodIP, err = netip.ParseAddr(*podIP); err != nil {
-		return usageError(s, fs, "--pod-ip %q: %v", *podIP, err)
+	env = istio.DefaultEnv()
+	if env.PodIP, err = netip.ParseAddr(o.podIP); err != nil {
+		return opts, nil, env, usageErr("--pod-ip %q: %w", o.podIP, err)
 	}
-	rs, code := loadRules(s, fs, *rules)
-	if code != 0 {
-		return code
+	return opts, ann, env, nil
+}
+
+func (o *iptablesCheckOptions) run(s streams) error {
+	opts, ann, env, err := o.options()
+	if err != nil {
+		return err
 	}
-	outs := istio.Check(rs, istio.Behaviours(o, env))
-	rep := checkReport{IstioVersion: v.String(), Format: string(rs.Format)}
+	rs, err := loadRules(s, o.rules)
+	if err != nil {
+		return err
+	}
+	rep := newCheckReport(rs, opts, ann, istio.Check(rs, istio.Behaviours(opts, env)))
+	if o.output.json() {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return exitWith(exitFail, fmt.Errorf("encoding JSON: %w", err))
+		}
+	} else {
+		writeCheckReport(s.Out, rep)
+	}
+	if rep.Failed > 0 {
+		return exitCode(exitFail)
+	}
+	return nil
+}
+
+// newCheckReport gathers the outcomes of the behaviours into the report.
+func newCheckReport(rs *iptables.Ruleset, opts istio.Options, ann map[string]string, outs []istio.Outcome) checkReport {
+	rep := checkReport{IstioVersion: opts.Version.String(), Format: string(rs.Format)}
 	for _, k := range sortedKeys(ann) {
 		rep.Annotations = append(rep.Annotations, k+"="+ann[k])
 	}
@@ -317,30 +362,24 @@ func runCheck(ctx context.Context, s streams, args []string) int {
 		}
 		rep.Behaviours = append(rep.Behaviours, co)
 	}
-	if *format == "json" {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
-	} else {
-		fmt.Fprintf(s.Out, "Istio %s interception behaviours (%s rules):\n", rep.IstioVersion, rep.Format)
-		for _, b := range rep.Behaviours {
-			mark := "PASS"
-			if !b.Pass {
-				mark = "FAIL"
-			}
-			fmt.Fprintf(s.Out, "%s  %s\n", mark, b.Expected)
-			if !b.Pass {
-				fmt.Fprintf(s.Out, "      got %s\n", b.Result)
-				fmt.Fprintf(s.Out, "      probe %s\n", b.Probe)
-			}
+	return rep
+}
+
+func writeCheckReport(w io.Writer, rep checkReport) {
+	fmt.Fprintf(w, "Istio %s interception behaviours (%s rules):\n", rep.IstioVersion, rep.Format)
+	for _, b := range rep.Behaviours {
+		mark := "PASS"
+		if !b.Pass {
+			mark = "FAIL"
 		}
-		if len(rep.Unsupported) > 0 {
-			fmt.Fprintf(s.Out, "note: %d rule(s) use matches or targets the simulator does not model:\n  %s\n", len(rep.Unsupported), strings.Join(rep.Unsupported, "\n  "))
+		fmt.Fprintf(w, "%s  %s\n", mark, b.Expected)
+		if !b.Pass {
+			fmt.Fprintf(w, "      got %s\n", b.Result)
+			fmt.Fprintf(w, "      probe %s\n", b.Probe)
 		}
-		fmt.Fprintf(s.Out, "%d passed, %d failed\n", rep.Passed, rep.Failed)
 	}
-	if rep.Failed > 0 {
-		return exitFail
+	if len(rep.Unsupported) > 0 {
+		fmt.Fprintf(w, "note: %d rule(s) use matches or targets the simulator does not model:\n  %s\n", len(rep.Unsupported), strings.Join(rep.Unsupported, "\n  "))
 	}
-	return exitOK
+	fmt.Fprintf(w, "%d passed, %d failed\n", rep.Passed, rep.Failed)
 }

@@ -151,9 +151,9 @@ func TestIptablesCheck(t *testing.T) {
 		}
 	})
 	t.Run("help", func(t *testing.T) {
-		code, _, errs := runCLI("", "iptables", "check", "-h")
-		if code != exitOK || !strings.Contains(errs, "Examples:") {
-			t.Errorf("exit %d\n%s", code, errs)
+		code, out, _ := runCLI("", "iptables", "check", "-h")
+		if code != exitOK || !strings.Contains(out, "Examples:") {
+			t.Errorf("exit %d\n%s", code, out)
 		}
 	})
 }

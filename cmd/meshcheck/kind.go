@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/harness/istioinstall"
@@ -17,20 +18,40 @@ import (
 
 // The kind group holds what runs before and around a kind cluster; the
 // backend itself is harness/kindmesh, run by the suites (make e2e).
-func kindGroup() group {
-	return group{name: "kind", summary: "kind backend: preflight, cluster config, versions, releases, delete, logs, host compatibility", commands: []command{
-		{name: "preflight", summary: "check that a kind run can start: Docker daemon, then the Istio release download", usage: kindPreflightUsage, run: runKindPreflight},
-		{name: "config", summary: "print the kind cluster config a run of an Istio version uses", usage: kindConfigUsage, run: runKindConfig},
-		{name: "versions", summary: "list the supported Istio minors with their kind node images", run: runKindVersions},
-		{name: "release", summary: "download (or take from the cache) an Istio release's istioctl and print what a run uses", usage: kindReleaseUsage, run: runKindRelease},
-		{name: "delete", summary: "delete a kind cluster (one kept with KEEP_CLUSTER=1, or left by a killed run)", usage: kindDeleteUsage, run: runKindDelete},
-		{name: "export-logs", summary: "write a kind cluster's node logs (journal, kubelet, containers) into a directory", usage: kindExportUsage, run: runKindExportLogs},
-		{name: "host-compat", summary: "status|enable|disable: the runc wrapper for hosts without CAP_SYS_RESOURCE", usage: kindHostCompatUsage, run: runKindHostCompat},
-	}}
+func newKindCmd(s streams) *cobra.Command {
+	return newGroupCmd("kind", "kind backend: preflight, cluster config, versions, releases, delete, logs, host compatibility",
+		newKindPreflightCmd(s),
+		newKindConfigCmd(s),
+		newKindVersionsCmd(s),
+		newKindReleaseCmd(s),
+		newKindDeleteCmd(s),
+		newKindExportLogsCmd(s),
+		newKindHostCompatCmd(s),
+	)
 }
 
-const kindPreflightUsage = `
-Checks, in this order, and stops at the first that fails:
+// preflightOptions are the flags of kind preflight.
+type preflightOptions struct {
+	version, dockerHost, mirror string
+	timeout                     time.Duration
+	dockerOnly                  bool
+	output                      outputFormat
+}
+
+// preflightJSON is the JSON output of kind preflight when every check passed.
+type preflightJSON struct {
+	IstioVersion string `json:"istioVersion,omitempty"`
+	DockerHost   string `json:"dockerHost,omitempty"`
+	ReleaseURL   string `json:"releaseURL,omitempty"`
+	Elapsed      string `json:"elapsed"`
+}
+
+func newKindPreflightCmd(s streams) *cobra.Command {
+	o := &preflightOptions{}
+	c := &cobra.Command{
+		Use:   "preflight --istio-version X.Y.Z [flags]",
+		Short: "check that a kind run can start: Docker daemon, then the Istio release download",
+		Long: `Checks, in this order, and stops at the first that fails:
   1. a Docker daemon answers /_ping at --docker-host ($DOCKER_HOST, or
      unix:///var/run/docker.sock);
   2. a HEAD request on the release's istioctl archive succeeds, at
@@ -38,247 +59,316 @@ Checks, in this order, and stops at the first that fails:
 Each failure says which check failed and what to do. make e2e runs this
 first.
 
-Examples:
-  meshcheck kind preflight --istio-version 1.30.4
-  meshcheck kind preflight --istio-version 1.31.1 --mirror https://mirror.example/istio --timeout 2s
 Exit codes: 0 ready, 1 a precondition is missing, 64 usage (including an
-unsupported Istio version).
-`
-
-const kindConfigUsage = `
-Prints the kind cluster config (kind.x-k8s.io/v1alpha4) for an Istio
-version: its node image, the ingress NodePort mapped to the host on
-127.0.0.1, a fresh cluster name unless --name is given.
-
-Example:
-  meshcheck kind config --istio-version 1.30.4 --workers 1
-Exit codes: 0 printed, 64 usage.
-`
-
-func runKindPreflight(ctx context.Context, s streams, args []string) int {
-	c := kindGroup().commands[0]
-	fs := newFlagSet("kind", c, s)
-	version := fs.String("istio-version", "", "Istio release X.Y.Z under test (required)")
-	dockerHost := fs.String("docker-host", os.Getenv("DOCKER_HOST"), "Docker daemon address (default $DOCKER_HOST or "+kindcluster.DefaultDockerHost+")")
-	mirror := fs.String("mirror", os.Getenv("MESHCHECK_ISTIO_MIRROR"), "release download base URL (default $MESHCHECK_ISTIO_MIRROR or "+istiorelease.DefaultBaseURL+")")
-	timeout := fs.Duration("timeout", timeouts.Default().Preflight, "bound of each check")
-	dockerOnly := fs.Bool("docker-only", false, "check the Docker daemon only (air-gapped runs download nothing)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+unsupported Istio version).`,
+		Example: `  meshcheck kind preflight --istio-version 1.30.4
+  meshcheck kind preflight --istio-version 1.31.1 --mirror https://mirror.example/istio --timeout 2s
+  meshcheck kind preflight --docker-only`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), s) },
 	}
-	if fs.NArg() > 0 {
-		return usageError(s, fs, "unexpected arguments %q", fs.Args())
+	f := c.Flags()
+	f.StringVar(&o.version, "istio-version", "", "Istio release X.Y.Z under test (required)")
+	f.StringVar(&o.dockerHost, "docker-host", os.Getenv("DOCKER_HOST"), "Docker daemon address (default $DOCKER_HOST or "+kindcluster.DefaultDockerHost+")")
+	addMirrorFlag(c, &o.mirror)
+	f.DurationVar(&o.timeout, "timeout", timeouts.Default().Preflight, "bound of each check")
+	f.BoolVar(&o.dockerOnly, "docker-only", false, "check the Docker daemon only (air-gapped runs download nothing)")
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func addMirrorFlag(c *cobra.Command, p *string) {
+	c.Flags().StringVar(p, "mirror", os.Getenv("MESHCHECK_ISTIO_MIRROR"), "release download base URL (default $MESHCHECK_ISTIO_MIRROR or "+istiorelease.DefaultBaseURL+")")
+}
+
+func (o *preflightOptions) run(ctx context.Context, s streams) error {
+	if o.timeout <= 0 {
+		return usageErr("--timeout must be positive")
 	}
-	if *dockerOnly {
-		if *version != "" {
-			return usageError(s, fs, "--docker-only checks no release: drop --istio-version")
+	po := kindcluster.PreflightOptions{DockerHost: o.dockerHost, Timeouts: timeouts.Timeouts{Preflight: o.timeout}}
+	if o.dockerOnly {
+		if o.version != "" {
+			return usageErr("--docker-only checks no release: drop --istio-version")
 		}
-		if err := kindcluster.Preflight(ctx, kindcluster.PreflightOptions{DockerHost: *dockerHost, Timeouts: timeouts.Timeouts{Preflight: *timeout}}); err != nil {
-			fmt.Fprintf(s.Err, "meshcheck kind preflight: %v\n", err)
-			return exitFail
+	} else {
+		url, err := o.releaseURL()
+		if err != nil {
+			return err
 		}
+		po.ReleaseURL = url
+	}
+	start := time.Now()
+	if err := kindcluster.Preflight(ctx, po); err != nil {
+		return exitWith(exitFail, err)
+	}
+	res := preflightJSON{IstioVersion: o.version, DockerHost: o.dockerHost, ReleaseURL: po.ReleaseURL, Elapsed: time.Since(start).Round(time.Millisecond).String()}
+	switch {
+	case o.output.json():
+		return writeJSON(s.Out, res)
+	case o.dockerOnly:
 		fmt.Fprintln(s.Out, "preflight ok: Docker daemon answers")
-		return exitOK
+	default:
+		fmt.Fprintf(s.Out, "preflight ok for Istio %s: Docker daemon answers, %s reachable (%s)\n", o.version, res.ReleaseURL, res.Elapsed)
 	}
-	if *version == "" {
-		return usageError(s, fs, "--istio-version is required (supported minors: %s)", istioinstall.SupportedMinors())
+	return nil
+}
+
+// releaseURL checks --istio-version and returns its istioctl archive's URL.
+func (o *preflightOptions) releaseURL() (string, error) {
+	if o.version == "" {
+		return "", usageErr("--istio-version is required (supported minors: %s)", istioinstall.SupportedMinors())
 	}
-	if err := istiorelease.CheckVersion(*version); err != nil {
-		return usageError(s, fs, "%v", err)
+	if err := istiorelease.CheckVersion(o.version); err != nil {
+		return "", usageErr("%w", err)
 	}
-	if _, err := istioinstall.Lookup(*version); err != nil {
-		return usageError(s, fs, "%v", err)
+	if _, err := istioinstall.Lookup(o.version); err != nil {
+		return "", usageErr("%w", err)
 	}
-	if *timeout <= 0 {
-		return usageError(s, fs, "--timeout must be positive")
-	}
-	names, err := istiorelease.ArtifactNames(*version, runtime.GOOS, runtime.GOARCH)
+	names, err := istiorelease.ArtifactNames(o.version, runtime.GOOS, runtime.GOARCH)
 	if err != nil {
-		return usageError(s, fs, "%v", err)
+		return "", usageErr("%w", err)
 	}
-	base := *mirror
+	base := o.mirror
 	if base == "" {
 		base = istiorelease.DefaultBaseURL
 	}
-	url := istiorelease.URL(base, *version, names.Istioctl)
-	start := time.Now()
-	err = kindcluster.Preflight(ctx, kindcluster.PreflightOptions{
-		DockerHost: *dockerHost,
-		ReleaseURL: url,
-		Timeouts:   timeouts.Timeouts{Preflight: *timeout},
-	})
-	if err != nil {
-		fmt.Fprintf(s.Err, "meshcheck kind preflight: %v\n", err)
-		return exitFail
-	}
-	fmt.Fprintf(s.Out, "preflight ok for Istio %s: Docker daemon answers, %s reachable (%v)\n", *version, url, time.Since(start).Round(time.Millisecond))
-	return exitOK
+	return istiorelease.URL(base, o.version, names.Istioctl), nil
 }
 
-// parseVersioned parses a kind command's flags, which take no arguments, and
-// looks up its --istio-version.
-func parseVersioned(s streams, fs *flag.FlagSet, args []string) (istioinstall.Compat, int, bool) {
-	if code, ok := parseFlags(fs, args); !ok {
-		return istioinstall.Compat{}, code, false
-	}
-	if fs.NArg() > 0 {
-		return istioinstall.Compat{}, usageError(s, fs, "unexpected arguments %q", fs.Args()), false
-	}
-	compat, err := istioinstall.Lookup(fs.Lookup("istio-version").Value.String())
+// lookupVersion looks up a kind command's --istio-version.
+func lookupVersion(version string) (istioinstall.Compat, error) {
+	compat, err := istioinstall.Lookup(version)
 	if err != nil {
-		return istioinstall.Compat{}, usageError(s, fs, "%v", err), false
+		return compat, usageErr("%w", err)
 	}
-	return compat, 0, true
+	return compat, nil
 }
 
-func runKindConfig(ctx context.Context, s streams, args []string) int {
-	c := kindGroup().commands[1]
-	fs := newFlagSet("kind", c, s)
-	version := fs.String("istio-version", "", "Istio release X.Y.Z (required)")
-	name := fs.String("name", "", "cluster name (default: a fresh meshcheck-X-Y-<random>)")
-	workers := fs.Int("workers", 0, "worker nodes besides the control plane: 0 or 1")
-	nodePort := fs.Int("ingress-nodeport", istioinstall.DefaultIngressNodePort, "ingress gateway NodePort, mapped to the same host port")
-	image := fs.String("node-image", "", "kind node image (default: the one for the Istio minor)")
-	compat, code, ok := parseVersioned(s, fs, args)
-	if !ok {
-		return code
+// kindConfigOptions are the flags of kind config.
+type kindConfigOptions struct {
+	version, name, image string
+	workers, nodePort    int
+}
+
+func newKindConfigCmd(s streams) *cobra.Command {
+	o := &kindConfigOptions{}
+	c := &cobra.Command{
+		Use:   "config --istio-version X.Y.Z [flags]",
+		Short: "print the kind cluster config a run of an Istio version uses",
+		Long: `Prints the kind cluster config (kind.x-k8s.io/v1alpha4) for an Istio
+version: its node image, the ingress NodePort mapped to the host on
+127.0.0.1, a fresh cluster name unless --name is given. The output is the
+config file itself (YAML), so there is no -o.
+
+Exit codes: 0 printed, 64 usage.`,
+		Example: `  meshcheck kind config --istio-version 1.30.4 --workers 1`,
+		Args:    noArgs,
+		RunE:    func(*cobra.Command, []string) error { return o.run(s) },
 	}
-	if *image == "" {
-		*image = compat.NodeImage
+	f := c.Flags()
+	f.StringVar(&o.version, "istio-version", "", "Istio release X.Y.Z (required)")
+	f.StringVar(&o.name, "name", "", "cluster name (default: a fresh meshcheck-X-Y-<random>)")
+	f.IntVar(&o.workers, "workers", 0, "worker nodes besides the control plane: 0 or 1")
+	f.IntVar(&o.nodePort, "ingress-nodeport", istioinstall.DefaultIngressNodePort, "ingress gateway NodePort, mapped to the same host port")
+	f.StringVar(&o.image, "node-image", "", "kind node image (default: the one for the Istio minor)")
+	return c
+}
+
+func (o *kindConfigOptions) run(s streams) error {
+	compat, err := lookupVersion(o.version)
+	if err != nil {
+		return err
 	}
-	if *name == "" {
-		var err error
-		if *name, err = kindcluster.NewName(*version, nil); err != nil {
-			return usageError(s, fs, "%v", err)
+	image, name := o.image, o.name
+	if image == "" {
+		image = compat.NodeImage
+	}
+	if name == "" {
+		if name, err = kindcluster.NewName(o.version, nil); err != nil {
+			return usageErr("%w", err)
 		}
 	}
-	b, err := kindcluster.Render(kindcluster.Options{Name: *name, NodeImage: *image, Workers: *workers, IngressNodePort: *nodePort})
+	b, err := kindcluster.Render(kindcluster.Options{Name: name, NodeImage: image, Workers: o.workers, IngressNodePort: o.nodePort})
 	if err != nil {
-		return usageError(s, fs, "%v", err)
+		return usageErr("%w", err)
 	}
-	s.Out.Write(b)
-	return exitOK
+	_, err = s.Out.Write(b)
+	return err
 }
 
-func runKindVersions(ctx context.Context, s streams, args []string) int {
-	c := kindGroup().commands[2]
-	fs := newFlagSet("kind", c, s)
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	fmt.Fprintf(s.Out, "%-6s %-8s %-11s %-9s %s\n", "ISTIO", "LATEST", "KUBERNETES", "NODE", "IMAGE")
-	for _, c := range istioinstall.Supported() {
-		fmt.Fprintf(s.Out, "%-6s %-8s %-11s %-9s %s\n", c.Minor, c.LatestPatch, c.K8sMin+"-"+c.K8sMax, c.K8sVersion, c.NodeImage)
-	}
-	return exitOK
+// versionJSON is one row of kind versions -o json.
+type versionJSON struct {
+	Minor       string `json:"minor"`
+	LatestPatch string `json:"latestPatch"`
+	K8sMin      string `json:"kubernetesMin"`
+	K8sMax      string `json:"kubernetesMax"`
+	K8sVersion  string `json:"nodeKubernetes"`
+	NodeImage   string `json:"nodeImage"`
 }
 
-const kindReleaseUsage = `
-Downloads the release's istioctl archive and the full release (for its
+func newKindVersionsCmd(s streams) *cobra.Command {
+	var out outputFormat
+	c := &cobra.Command{
+		Use:     "versions",
+		Short:   "list the supported Istio minors with their kind node images",
+		Example: "  meshcheck kind versions\n  meshcheck kind versions -o json",
+		Args:    noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			var rows []versionJSON
+			for _, c := range istioinstall.Supported() {
+				rows = append(rows, versionJSON{c.Minor, c.LatestPatch, c.K8sMin, c.K8sMax, c.K8sVersion, c.NodeImage})
+			}
+			if out.json() {
+				return writeJSON(s.Out, rows)
+			}
+			fmt.Fprintf(s.Out, "%-6s %-8s %-11s %-9s %s\n", "ISTIO", "LATEST", "KUBERNETES", "NODE", "IMAGE")
+			for _, r := range rows {
+				fmt.Fprintf(s.Out, "%-6s %-8s %-11s %-9s %s\n", r.Minor, r.LatestPatch, r.K8sMin+"-"+r.K8sMax, r.K8sVersion, r.NodeImage)
+			}
+			return nil
+		},
+	}
+	addOutputFlag(c, &out)
+	return c
+}
+
+// releaseOptions are the flags of kind release.
+type releaseOptions struct {
+	version, mirror string
+	samples         bool
+}
+
+func newKindReleaseCmd(s streams) *cobra.Command {
+	o := &releaseOptions{}
+	c := &cobra.Command{
+		Use:   "release --istio-version X.Y.Z [flags]",
+		Short: "download (or take from the cache) an Istio release's istioctl and print what a run uses",
+		Long: `Downloads the release's istioctl archive and the full release (for its
 samples), each with its .sha256 (from --mirror, $MESHCHECK_ISTIO_MIRROR or
 GitHub), verifies and caches them, and prints KEY=VALUE lines a shell can
 eval: ISTIOCTL, NODE_IMAGE (the kind node image of the Istio minor),
 RELEASE_DIR, and BOOKINFO_REGISTRY and BOOKINFO_TAG as the release's
-samples/bookinfo names them.
+samples/bookinfo names them. The output is for eval, so there is no -o.
 
-Example:
-  eval "$(meshcheck kind release --istio-version 1.30.4)"
-Exit codes: 0 printed, 1 download or checksum failed, 64 usage.
-`
-
-const kindDeleteUsage = `
-Deletes the kind cluster's node containers and its kubeconfig entry.
-Deleting a cluster that does not exist is not an error.
-
-Example:
-  meshcheck kind delete --name meshcheck-1-31-a1b2c3
-Exit codes: 0 deleted, 1 failed, 64 usage.
-`
-
-const kindExportUsage = `
-Writes what kind export logs writes: every node's journal, containerd and
-kubelet logs, and every container's log.
-
-Example:
-  meshcheck kind export-logs --name meshcheck-1-31-a1b2c3 --dir reports/kind-logs
-Exit codes: 0 written, 1 failed, 64 usage.
-`
-
-func runKindRelease(ctx context.Context, s streams, args []string) int {
-	c := kindGroup().commands[3]
-	fs := newFlagSet("kind", c, s)
-	version := fs.String("istio-version", "", "Istio release X.Y.Z (required)")
-	mirror := fs.String("mirror", os.Getenv("MESHCHECK_ISTIO_MIRROR"), "release download base URL (default $MESHCHECK_ISTIO_MIRROR or "+istiorelease.DefaultBaseURL+")")
-	samples := fs.Bool("samples", true, "also fetch the full release and take Bookinfo's image registry and tag from its samples (false: the registry from the version table, the fixture's default tag)")
-	compat, code, ok := parseVersioned(s, fs, args)
-	if !ok {
-		return code
+Exit codes: 0 printed, 1 download or checksum failed, 64 usage.`,
+		Example: `  eval "$(meshcheck kind release --istio-version 1.30.4)"`,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), s) },
 	}
-	ro := istiorelease.Options{BaseURL: *mirror, Logf: func(f string, a ...any) { fmt.Fprintf(s.Err, f+"\n", a...) }}
-	bin, err := istiorelease.Istioctl(ctx, *version, ro)
+	f := c.Flags()
+	f.StringVar(&o.version, "istio-version", "", "Istio release X.Y.Z (required)")
+	addMirrorFlag(c, &o.mirror)
+	f.BoolVar(&o.samples, "samples", true, "also fetch the full release and take Bookinfo's image registry and tag from its samples (false: the registry from the version table, the fixture's default tag)")
+	return c
+}
+
+func (o *releaseOptions) run(ctx context.Context, s streams) error {
+	compat, err := lookupVersion(o.version)
 	if err != nil {
-		fmt.Fprintf(s.Err, "meshcheck kind release: %v\n", err)
-		return exitFail
+		return err
+	}
+	ro := istiorelease.Options{BaseURL: o.mirror, Logf: func(f string, a ...any) { fmt.Fprintf(s.Err, f+"\n", a...) }}
+	bin, err := istiorelease.Istioctl(ctx, o.version, ro)
+	if err != nil {
+		return exitWith(exitFail, err)
 	}
 	fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\n", bin, compat.NodeImage)
-	if !*samples {
-		registry, err := fixtures.BookinfoRegistry(*version)
+	if !o.samples {
+		registry, err := fixtures.BookinfoRegistry(o.version)
 		if err != nil {
-			return usageError(s, fs, "%v", err)
+			return usageErr("%w", err)
 		}
 		fmt.Fprintf(s.Out, "BOOKINFO_REGISTRY=%s\n", registry)
-		return exitOK
+		return nil
 	}
-	dir, err := istiorelease.Release(ctx, *version, ro)
-	if err == nil {
-		var registry, tag string
-		if registry, tag, err = istiorelease.BookinfoImage(dir); err == nil {
-			fmt.Fprintf(s.Out, "RELEASE_DIR=%s\nBOOKINFO_REGISTRY=%s\nBOOKINFO_TAG=%s\n", dir, registry, tag)
-			return exitOK
-		}
+	dir, err := istiorelease.Release(ctx, o.version, ro)
+	if err != nil {
+		return exitWith(exitFail, err)
 	}
-	fmt.Fprintf(s.Err, "meshcheck kind release: %v\n", err)
-	return exitFail
+	registry, tag, err := istiorelease.BookinfoImage(dir)
+	if err != nil {
+		return exitWith(exitFail, err)
+	}
+	fmt.Fprintf(s.Out, "RELEASE_DIR=%s\nBOOKINFO_REGISTRY=%s\nBOOKINFO_TAG=%s\n", dir, registry, tag)
+	return nil
 }
 
-func clusterNameFlag(fs *flag.FlagSet) *string {
-	return fs.String("name", os.Getenv("MESHCHECK_KIND_CLUSTER"), "cluster name (default $MESHCHECK_KIND_CLUSTER)")
+// addClusterNameFlag registers --name, defaulting to $MESHCHECK_KIND_CLUSTER.
+func addClusterNameFlag(c *cobra.Command, p *string) {
+	c.Flags().StringVar(p, "name", os.Getenv("MESHCHECK_KIND_CLUSTER"), "cluster name (default $MESHCHECK_KIND_CLUSTER)")
 }
 
-func runKindDelete(ctx context.Context, s streams, args []string) int {
-	c := kindGroup().commands[4]
-	fs := newFlagSet("kind", c, s)
-	name := clusterNameFlag(fs)
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file to remove the cluster's entry from (default: kind's default)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+func newKindDeleteCmd(s streams) *cobra.Command {
+	var name, kubeconfig string
+	var out outputFormat
+	c := &cobra.Command{
+		Use:   "delete --name NAME [flags]",
+		Short: "delete a kind cluster (one kept with KEEP_CLUSTER=1, or left by a killed run)",
+		Long: `Deletes the kind cluster's node containers and its kubeconfig entry.
+Deleting a cluster that does not exist is not an error.
+
+Exit codes: 0 deleted, 1 failed, 64 usage.`,
+		Example: `  meshcheck kind delete --name meshcheck-1-31-a1b2c3
+  meshcheck kind delete --name meshcheck-1-31-a1b2c3 -o json`,
+		Args: clusterArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if name == "" {
+				return usageErr("want --name and no arguments")
+			}
+			if err := kindcluster.Open(name, kubeconfig, s.Err).Delete(); err != nil {
+				return exitWith(exitFail, err)
+			}
+			return writeDone(s, out, map[string]string{"deleted": name}, "deleted cluster %s\n", name)
+		},
 	}
-	if *name == "" || fs.NArg() > 0 {
-		return usageError(s, fs, "want --name and no arguments")
-	}
-	if err := kindcluster.Open(*name, *kubeconfig, s.Err).Delete(); err != nil {
-		fmt.Fprintf(s.Err, "meshcheck kind delete: %v\n", err)
-		return exitFail
-	}
-	fmt.Fprintf(s.Out, "deleted cluster %s\n", *name)
-	return exitOK
+	addClusterNameFlag(c, &name)
+	c.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file to remove the cluster's entry from (default: kind's default)")
+	addOutputFlag(c, &out)
+	return c
 }
 
-func runKindExportLogs(ctx context.Context, s streams, args []string) int {
-	c := kindGroup().commands[5]
-	fs := newFlagSet("kind", c, s)
-	name := clusterNameFlag(fs)
-	dir := fs.String("dir", "", "directory to write into (required)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// writeDone prints what a command did: the JSON object, or the text line.
+func writeDone(s streams, out outputFormat, obj map[string]string, format string, a ...any) error {
+	if out.json() {
+		return writeJSON(s.Out, obj)
 	}
-	if *name == "" || *dir == "" || fs.NArg() > 0 {
-		return usageError(s, fs, "want --name, --dir and no arguments")
+	_, err := fmt.Fprintf(s.Out, format, a...)
+	return err
+}
+
+// clusterArgs rejects arguments of kind delete and export-logs.
+func clusterArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("want --name and no arguments; got %q", args)
 	}
-	if err := kindcluster.Open(*name, "", s.Err).ExportLogs(*dir); err != nil {
-		fmt.Fprintf(s.Err, "meshcheck kind export-logs: %v\n", err)
-		return exitFail
+	return nil
+}
+
+func newKindExportLogsCmd(s streams) *cobra.Command {
+	var name, dir string
+	var out outputFormat
+	c := &cobra.Command{
+		Use:   "export-logs --name NAME --dir DIR",
+		Short: "write a kind cluster's node logs (journal, kubelet, containers) into a directory",
+		Long: `Writes what kind export logs writes: every node's journal, containerd and
+kubelet logs, and every container's log.
+
+Exit codes: 0 written, 1 failed, 64 usage.`,
+		Example: `  meshcheck kind export-logs --name meshcheck-1-31-a1b2c3 --dir reports/kind-logs`,
+		Args:    clusterArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if name == "" || dir == "" {
+				return usageErr("want --name, --dir and no arguments")
+			}
+			if err := kindcluster.Open(name, "", s.Err).ExportLogs(dir); err != nil {
+				return exitWith(exitFail, err)
+			}
+			return writeDone(s, out, map[string]string{"cluster": name, "dir": dir}, "logs of %s in %s\n", name, dir)
+		},
 	}
-	fmt.Fprintf(s.Out, "logs of %s in %s\n", *name, *dir)
-	return exitOK
+	addClusterNameFlag(c, &name)
+	c.Flags().StringVar(&dir, "dir", "", "directory to write into (required)")
+	_ = c.MarkFlagDirname("dir")
+	addOutputFlag(c, &out)
+	return c
 }

@@ -2,81 +2,72 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/meshcheck/meshcheck/harness/accesslog"
 )
 
-func logsGroup() group {
-	return group{name: "logs", summary: "read Envoy/Istio access logs: parse records, join hops into flows", commands: []command{
-		{name: "parse", summary: "parse access-log lines into canonical records", usage: logsParseUsage, run: runLogsParse},
-		{name: "flows", summary: "join records of several proxies into each request's hops", usage: logsFlowsUsage, run: runLogsFlows},
-	}}
+func newLogsCmd(s streams) *cobra.Command {
+	return newGroupCmd("logs", "read Envoy/Istio access logs: parse records, join hops into flows",
+		newLogsParseCmd(s),
+		newLogsFlowsCmd(s),
+	)
 }
 
-const logsParseUsage = `
-Arguments: FILE... or - for standard input.
+// logsOptions are the flags both logs commands take.
+type logsOptions struct {
+	format string
+	output outputFormat
+}
 
---format is auto (detect per line), istio (proxies 1.23+), istio-1.22 (1.9 to
-1.22), istio-1.8 (1.8 and earlier), json (Istio's JSON encoding), or any Envoy
-format string such as '[%START_TIME%] %RESPONSE_CODE% %UPSTREAM_CLUSTER%'.
-Lines of the proxy's own logging are counted and skipped. A line that starts
-like an access-log line but does not parse is bad input (exit 65, naming the
-file and line).
+func (o *logsOptions) addFlags(c *cobra.Command) {
+	c.Flags().StringVar(&o.format, "format", "auto", "auto, istio, istio-1.22, istio-1.8, json, or an Envoy format string")
+	completeFlag(c, "format", "auto", "istio", "istio-1.22", "istio-1.8", "json")
+	addOutputFlag(c, &o.output)
+}
 
-Examples:
-  kubectl logs deploy/productpage-v1 -c istio-proxy | meshcheck logs parse -
-  meshcheck logs parse --format json -o json gateway.log
-`
-
-const logsFlowsUsage = `
-Arguments: FILE..., one per proxy; the proxy is named after the file (up to
-the first dot), e.g. productpage.log is productpage.
-
-Records are grouped by x-request-id and each group is ordered into the
-request's path: a hop follows the hop that caused it (matched by connection
-addresses), so the path reads gateway, productpage inbound, productpage
-outbound to reviews, reviews inbound, ...
-
-Examples:
-  meshcheck logs flows gateway.log productpage.log reviews.log
-  meshcheck logs flows --request-id 6d293d32-af96-9f87-a8e4-6665632f7236 -o json *.log
-Exit codes: 0 ok, 1 no flow with --request-id, 64 usage, 65 bad line, 66 cannot read.
-`
-
-// readLogs parses each file; the code is non-zero on error.
-func readLogs(s streams, format string, files []string, proxyFromName bool) ([]accesslog.Record, int) {
+// read checks --format and parses each file; proxyFromName names each
+// record's proxy after its file.
+func (o *logsOptions) read(s streams, files []string, proxyFromName bool) ([]accesslog.Record, error) {
+	if _, err := accesslog.NewParser(o.format); err != nil {
+		return nil, usageErr("--format: %w", err)
+	}
 	var all []accesslog.Record
 	for _, name := range files {
-		data, err := readInput(s, name)
+		recs, err := readLog(s, o.format, name, proxyFromName)
 		if err != nil {
-			fmt.Fprintf(s.Err, "meshcheck logs: cannot read %s: %v\n", name, err)
-			return nil, exitNoInput
+			return nil, err
 		}
-		src, proxy := name, ""
-		if name == "-" {
-			src = "<stdin>"
-		}
-		if proxyFromName && name != "-" {
-			proxy, _, _ = strings.Cut(filepath.Base(name), ".")
-		}
-		res, err := accesslog.Read(bytes.NewReader(data), accesslog.ReadOptions{Format: format, Source: src, Proxy: proxy})
-		if err != nil {
-			fmt.Fprintf(s.Err, "meshcheck logs: %v\n", err)
-			var le *accesslog.LineError
-			if errors.As(err, &le) {
-				return nil, exitBadInput
-			}
-			return nil, exitUsage
-		}
-		fmt.Fprintf(s.Err, "%s: %d records, %d other lines skipped (format %s)\n", src, len(res.Records), res.Skipped, orDash(res.Profile()))
-		all = append(all, res.Records...)
+		all = append(all, recs...)
 	}
-	return all, 0
+	return all, nil
+}
+
+// readLog parses one file, reporting its counts on stderr.
+func readLog(s streams, format, name string, proxyFromName bool) ([]accesslog.Record, error) {
+	data, err := readInput(s, name)
+	if err != nil {
+		return nil, exitWith(exitNoInput, fmt.Errorf("cannot read %s: %w", name, err))
+	}
+	src, proxy := inputLabel(name), ""
+	if proxyFromName && name != "-" {
+		proxy, _, _ = strings.Cut(filepath.Base(name), ".")
+	}
+	res, err := accesslog.Read(bytes.NewReader(data), accesslog.ReadOptions{Format: format, Source: src, Proxy: proxy})
+	if err != nil {
+		var le *accesslog.LineError
+		if errors.As(err, &le) {
+			return nil, exitWith(exitBadInput, err)
+		}
+		return nil, usageErr("%w", err)
+	}
+	fmt.Fprintf(s.Err, "%s: %d records, %d other lines skipped (format %s)\n", src, len(res.Records), res.Skipped, orDash(res.Profile()))
+	return res.Records, nil
 }
 
 func orDash(s string) string {
@@ -86,34 +77,48 @@ func orDash(s string) string {
 	return s
 }
 
-func runLogsParse(ctx context.Context, s streams, args []string) int {
-	c := logsGroup().commands[0]
-	fs := newFlagSet("logs", c, s)
-	format := fs.String("format", "auto", "auto, istio, istio-1.22, istio-1.8, json, or an Envoy format string")
-	out := outputFlag(fs)
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// needFiles requires at least one input argument.
+func needFiles(what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usageErr("no input: give %s", what)
+		}
+		return nil
 	}
-	if code, bad := badOutput(s, fs, *out); bad {
-		return code
+}
+
+func newLogsParseCmd(s streams) *cobra.Command {
+	o := &logsOptions{}
+	c := &cobra.Command{
+		Use:   "parse FILE... [flags]",
+		Short: "parse access-log lines into canonical records",
+		Long: `Arguments: FILE... or - for standard input.
+
+--format is auto (detect per line), istio (proxies 1.23+), istio-1.22 (1.9 to
+1.22), istio-1.8 (1.8 and earlier), json (Istio's JSON encoding), or any Envoy
+format string such as '[%START_TIME%] %RESPONSE_CODE% %UPSTREAM_CLUSTER%'.
+Lines of the proxy's own logging are counted and skipped. A line that starts
+like an access-log line but does not parse is bad input (exit 65, naming the
+file and line).`,
+		Example: `  kubectl logs deploy/productpage-v1 -c istio-proxy | meshcheck logs parse -
+  meshcheck logs parse gateway.json.log --format json -o json`,
+		Args: needFiles("FILE... or -"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			recs, err := o.read(s, args, false)
+			if err != nil {
+				return err
+			}
+			if o.output.json() {
+				return writeJSON(s.Out, recs)
+			}
+			for _, r := range recs {
+				fmt.Fprintln(s.Out, r.String())
+			}
+			return nil
+		},
 	}
-	if fs.NArg() == 0 {
-		return usageError(s, fs, "no input: give FILE... or -")
-	}
-	if _, err := accesslog.NewParser(*format); err != nil {
-		return usageError(s, fs, "--format: %v", err)
-	}
-	recs, code := readLogs(s, *format, fs.Args(), false)
-	if code != 0 {
-		return code
-	}
-	if *out == "json" {
-		return writeJSON(s, recs)
-	}
-	for _, r := range recs {
-		fmt.Fprintln(s.Out, r.String())
-	}
-	return exitOK
+	o.addFlags(c)
+	return c
 }
 
 // flowJSON is one flow in -o json.
@@ -129,50 +134,62 @@ type hopJSON struct {
 	Record    accesslog.Record `json:"record"`
 }
 
-func runLogsFlows(ctx context.Context, s streams, args []string) int {
-	c := logsGroup().commands[1]
-	fs := newFlagSet("logs", c, s)
-	format := fs.String("format", "auto", "auto, istio, istio-1.22, istio-1.8, json, or an Envoy format string")
-	id := fs.String("request-id", "", "show only this request")
-	out := outputFlag(fs)
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// flowsOptions are the flags of logs flows.
+type flowsOptions struct {
+	logsOptions
+	requestID string
+}
+
+func newLogsFlowsCmd(s streams) *cobra.Command {
+	o := &flowsOptions{}
+	c := &cobra.Command{
+		Use:   "flows FILE... [flags]",
+		Short: "join records of several proxies into each request's hops",
+		Long: `Arguments: FILE..., one per proxy; the proxy is named after the file (up to
+the first dot), e.g. productpage.log is productpage.
+
+Records are grouped by x-request-id and each group is ordered into the
+request's path: a hop follows the hop that caused it (matched by connection
+addresses), so the path reads gateway, productpage inbound, productpage
+outbound to reviews, reviews inbound, ...
+
+Exit codes: 0 ok, 1 no flow with --request-id, 64 usage, 65 bad line, 66 cannot read.`,
+		Example: `  meshcheck logs flows gateway.log productpage.log reviews.log
+  meshcheck logs flows gateway.log productpage.log reviews.log --request-id meshcheck-live-0002 -o json`,
+		Args: needFiles("FILE..."),
+		RunE: func(_ *cobra.Command, args []string) error { return o.run(s, args) },
 	}
-	if code, bad := badOutput(s, fs, *out); bad {
-		return code
-	}
-	if fs.NArg() == 0 {
-		return usageError(s, fs, "no input: give FILE...")
-	}
-	if _, err := accesslog.NewParser(*format); err != nil {
-		return usageError(s, fs, "--format: %v", err)
-	}
-	recs, code := readLogs(s, *format, fs.Args(), true)
-	if code != 0 {
-		return code
+	o.addFlags(c)
+	c.Flags().StringVar(&o.requestID, "request-id", "", "show only this request")
+	return c
+}
+
+func (o *flowsOptions) run(s streams, files []string) error {
+	recs, err := o.read(s, files, true)
+	if err != nil {
+		return err
 	}
 	flows := accesslog.Flows(recs)
-	if *id != "" {
-		f, err := accesslog.FindFlow(flows, *id)
+	if o.requestID != "" {
+		f, err := accesslog.FindFlow(flows, o.requestID)
 		if err != nil {
-			fmt.Fprintf(s.Err, "meshcheck logs flows: %v\n", err)
-			return exitFail
+			return exitWith(exitFail, err)
 		}
 		flows = []accesslog.Flow{f}
 	}
-	if *out == "json" {
-		js := make([]flowJSON, 0, len(flows))
+	if !o.output.json() {
 		for _, f := range flows {
-			fj := flowJSON{RequestID: f.RequestID}
-			for _, h := range f.Hops {
-				fj.Hops = append(fj.Hops, hopJSON{Proxy: h.Proxy, Direction: h.Cluster.Direction.String(), Parent: h.Parent + 1, Record: h.Record})
-			}
-			js = append(js, fj)
+			fmt.Fprintln(s.Out, f.String())
 		}
-		return writeJSON(s, js)
+		return nil
 	}
+	js := make([]flowJSON, 0, len(flows))
 	for _, f := range flows {
-		fmt.Fprintln(s.Out, f.String())
+		fj := flowJSON{RequestID: f.RequestID}
+		for _, h := range f.Hops {
+			fj.Hops = append(fj.Hops, hopJSON{Proxy: h.Proxy, Direction: h.Cluster.Direction.String(), Parent: h.Parent + 1, Record: h.Record})
+		}
+		js = append(js, fj)
 	}
-	return exitOK
+	return writeJSON(s.Out, js)
 }

@@ -122,9 +122,9 @@ func TestSplitDecide(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"logs", "parse", "-h"}, {"logs", "flows", "-h"}, {"split", "decide", "-h"}} {
-		code, _, errs := runCLI("", args...)
-		if code != exitOK || !strings.Contains(errs, "Examples:") {
-			t.Errorf("%v: code %d, help %q", args, code, errs)
+		code, out, _ := runCLI("", args...)
+		if code != exitOK || !strings.Contains(out, "Examples:") {
+			t.Errorf("%v: code %d, help %q", args, code, out)
 		}
 	}
 	code, _, errs := runCLI("", "logs")

@@ -1,87 +1,100 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/meshcheck/meshcheck/harness/split"
 )
 
-// exitNeedMore is split decide's answer when the evidence does not suffice.
-const exitNeedMore = 2
-
-func splitGroup() group {
-	return group{name: "split", summary: "decide weighted traffic splits with a sequential statistical test", commands: []command{
-		{name: "decide", summary: "pass, fail or need-more for observed counts against weights", usage: splitDecideUsage, run: runSplitDecide},
-	}}
+func newSplitCmd(s streams) *cobra.Command {
+	return newGroupCmd("split", "decide weighted traffic splits with a sequential statistical test",
+		newSplitDecideCmd(s),
+	)
 }
 
-const splitDecideUsage = `
-The test is Wald's sequential probability ratio test per version and side:
+// decideOptions are the flags of split decide.
+type decideOptions struct {
+	weights, counts          string
+	falseFail, detect, power float64
+	maxSamples               int
+	output                   outputFormat
+}
+
+func newSplitDecideCmd(s streams) *cobra.Command {
+	o := &decideOptions{}
+	c := &cobra.Command{
+		Use:   "decide --weights V=W,... --counts V=N,... [flags]",
+		Short: "pass, fail or need-more for observed counts against weights",
+		Long: `The test is Wald's sequential probability ratio test per version and side:
 it fails a correct split with probability at most --false-fail, and catches a
 version off by --detect points or more with probability at least --power,
 however often the counts are checked. Keep sampling while the answer is
 need-more. Traffic to a version with weight 0 or not in --weights fails.
 
-Examples:
-  meshcheck split decide --weights v1=90,v2=10 --counts v1=270,v2=30
-  meshcheck split decide --weights v1=50,v2=30,v3=20 --counts v1=300,v2=300,v3=200 -o json
-Exit codes: 0 pass, 1 fail, 2 need more samples, 64 usage.
-`
+Exit codes: 0 pass, 1 fail, 2 need more samples, 64 usage.`,
+		Example: `  meshcheck split decide --weights v1=90,v2=10 --counts v1=270,v2=30
+  meshcheck split decide --weights v1=50,v2=30,v3=20 --counts v1=400,v2=240,v3=160 -o json`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return o.run(s) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.weights, "weights", "", "expected weights, e.g. v1=90,v2=10 (normalized)")
+	f.StringVar(&o.counts, "counts", "", "observed requests per version, e.g. v1=270,v2=30")
+	f.Float64Var(&o.falseFail, "false-fail", 1e-6, "bound on the probability of failing a correct split")
+	f.Float64Var(&o.detect, "detect", 10, "smallest deviation of any version's share to catch, in percentage points")
+	f.Float64Var(&o.power, "power", 0.999, "probability of catching a deviation of --detect or more")
+	f.IntVar(&o.maxSamples, "max-samples", 0, "hard cap on samples (0: automatic, see -o json max_samples)")
+	addOutputFlag(c, &o.output)
+	return c
+}
 
-func runSplitDecide(ctx context.Context, s streams, args []string) int {
-	c := splitGroup().commands[0]
-	fs := newFlagSet("split", c, s)
-	weights := fs.String("weights", "", "expected weights, e.g. v1=90,v2=10 (normalized)")
-	counts := fs.String("counts", "", "observed requests per version, e.g. v1=270,v2=30")
-	falseFail := fs.Float64("false-fail", 1e-6, "bound on the probability of failing a correct split")
-	detect := fs.Float64("detect", 10, "smallest deviation of any version's share to catch, in percentage points")
-	power := fs.Float64("power", 0.999, "probability of catching a deviation of --detect or more")
-	maxSamples := fs.Int("max-samples", 0, "hard cap on samples (0: automatic, see -o json max_samples)")
-	out := outputFlag(fs)
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// test builds the sequential test and the observed counts from the flags.
+func (o *decideOptions) test() (*split.Test, map[string]int, error) {
+	if o.weights == "" || o.counts == "" {
+		return nil, nil, usageErr("--weights and --counts are required")
 	}
-	if fs.NArg() > 0 {
-		return usageError(s, fs, "unexpected arguments %q", fs.Args())
+	if !(o.detect > 0 && o.detect < 100) {
+		return nil, nil, usageErr("--detect %g: want percentage points in (0, 100)", o.detect)
 	}
-	if code, bad := badOutput(s, fs, *out); bad {
-		return code
-	}
-	if *weights == "" || *counts == "" {
-		return usageError(s, fs, "--weights and --counts are required")
-	}
-	if !(*detect > 0 && *detect < 100) {
-		return usageError(s, fs, "--detect %g: want percentage points in (0, 100)", *detect)
-	}
-	ws, err := split.ParseWeights(*weights)
+	ws, err := split.ParseWeights(o.weights)
 	if err != nil {
-		return usageError(s, fs, "--weights: %v", err)
+		return nil, nil, usageErr("--weights: %w", err)
+	}
+	kv, err := parseKV(splitList(o.counts))
+	if err != nil {
+		return nil, nil, usageErr("--counts: %w", err)
 	}
 	cs := map[string]int{}
-	kv, err := parseKV(splitList(*counts))
-	if err != nil {
-		return usageError(s, fs, "--counts: %v", err)
-	}
 	for k, v := range kv {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return usageError(s, fs, "--counts: %s=%q is not a non-negative integer", k, v)
+			return nil, nil, usageErr("--counts: %s=%q is not a non-negative integer", k, v)
 		}
 		cs[k] = n
 	}
-	t, err := split.New(ws, split.Options{FalseFail: *falseFail, Detect: *detect / 100, Power: *power, MaxSamples: *maxSamples})
+	t, err := split.New(ws, split.Options{FalseFail: o.falseFail, Detect: o.detect / 100, Power: o.power, MaxSamples: o.maxSamples})
 	if err != nil {
-		return usageError(s, fs, "%v", err)
+		return nil, nil, usageErr("%w", err)
+	}
+	return t, cs, nil
+}
+
+func (o *decideOptions) run(s streams) error {
+	t, cs, err := o.test()
+	if err != nil {
+		return err
 	}
 	r, err := t.Decide(cs)
 	if err != nil {
-		return usageError(s, fs, "%v", err)
+		return usageErr("%w", err)
 	}
-	if *out == "json" {
-		if code := writeJSON(s, r); code != exitOK {
-			return code
+	if o.output.json() {
+		if err := writeJSON(s.Out, r); err != nil {
+			return err
 		}
 	} else {
 		fmt.Fprintf(s.Out, "%s\n%s\n", r.Decision, r.Reason)
@@ -94,23 +107,19 @@ func runSplitDecide(ctx context.Context, s streams, args []string) int {
 	}
 	switch r.Decision {
 	case split.Pass:
-		return exitOK
+		return nil
 	case split.Fail:
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitNeedMore
+	return exitCode(exitNeedMore)
 }
 
-// splitList splits "a=1,b=2" into pairs.
+// splitList splits "a=1,b=2" into pairs, dropping empty ones.
 func splitList(s string) []string {
 	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
+	for _, p := range strings.Split(s, ",") {
+		if p != "" {
+			out = append(out, p)
 		}
 	}
 	return out

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/meshcheck/meshcheck/harness/workload"
 )
@@ -9,15 +12,26 @@ import (
 // The workload group is meshcheck's own plumbing, not a user command: the
 // embedded backend starts the sample apps with "workload run" inside each
 // pod's network namespace and sends in-mesh requests with "workload
-// fetch". The code is package workload's, shared with cmd/meshcheck-app
-// (the binary in the fixture images).
-func workloadGroup() group {
-	return group{name: "workload", summary: "(internal) run a sample app, or fetch a URL from inside a pod", commands: []command{
-		{name: "run", summary: workload.RunSummary, run: func(ctx context.Context, s streams, args []string) int {
-			return workload.Run(ctx, "meshcheck workload run", args, s.Out, s.Err)
-		}},
-		{name: "fetch", summary: workload.FetchSummary, run: func(ctx context.Context, s streams, args []string) int {
-			return workload.Fetch(ctx, "meshcheck workload fetch", args, s.Out, s.Err)
-		}},
-	}}
+// fetch". The code, its flags and its -h are package workload's, shared
+// with cmd/meshcheck-app (the binary in the fixture images), so cobra hands
+// it the arguments unparsed.
+func newWorkloadCmd(s streams) *cobra.Command {
+	return newGroupCmd("workload", "(internal) run a sample app, or fetch a URL from inside a pod",
+		newWorkloadLeaf(s, "run", workload.RunSummary, workload.Run),
+		newWorkloadLeaf(s, "fetch", workload.FetchSummary, workload.Fetch),
+	)
+}
+
+// workloadFunc is the signature of workload.Run and workload.Fetch.
+type workloadFunc func(ctx context.Context, prog string, args []string, stdout, stderr io.Writer) int
+
+func newWorkloadLeaf(s streams, name, short string, fn workloadFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:                name + " [flags]",
+		Short:              short,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return exitCode(fn(cmd.Context(), cmd.CommandPath(), args, s.Out, s.Err))
+		},
+	}
 }

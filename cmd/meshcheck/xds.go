@@ -1,12 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/meshcheck/meshcheck/harness/xds"
 	"github.com/meshcheck/meshcheck/harness/xds/expect"
@@ -15,47 +16,55 @@ import (
 	"github.com/meshcheck/meshcheck/harness/xds/trace"
 )
 
-func xdsGroup() group {
-	return group{
-		name:    "xds",
-		summary: "read Envoy config dumps: trace a request, lint, check expectations, diff",
-		commands: []command{
-			{name: "trace", summary: "where does this request go, and why", usage: xdsTraceUsage, run: xdsTrace},
-			{name: "lint", summary: "flag broken or suspicious config in a dump", usage: xdsLintUsage, run: xdsLint},
-			{name: "check", summary: "check a dump against an expectation spec", usage: xdsCheckUsage, run: xdsCheck},
-			{name: "diff", summary: "semantic diff of two dumps after normalization", usage: xdsDiffUsage, run: xdsDiff},
-		},
-	}
+func newXDSCmd(s streams) *cobra.Command {
+	return newGroupCmd("xds", "read Envoy config dumps: trace a request, lint, check expectations, diff",
+		newXDSTraceCmd(s),
+		newXDSLintCmd(s),
+		newXDSCheckCmd(s),
+		newXDSDiffCmd(s),
+	)
 }
 
-// loadDump reads a dump from a file or "-" and reports errors to stderr with
-// the exit code to return (0 when it worked).
-func loadDump(s streams, name string) (*xds.Dump, int) { return loadDumpWith(s, name, xds.Options{}) }
-
-// loadDumpWith is loadDump with parse options (Source is set here).
-func loadDumpWith(s streams, name string, opts xds.Options) (*xds.Dump, int) {
+// loadDump reads a dump from a file or "-"; the error carries the exit code.
+func loadDump(s streams, name string, opts xds.Options) (*xds.Dump, error) {
 	data, err := readInput(s, name)
 	if err != nil {
-		fmt.Fprintf(s.Err, "meshcheck: cannot read config dump: %v\n", err)
-		return nil, exitNoInput
+		return nil, exitWith(exitNoInput, fmt.Errorf("cannot read config dump: %w", err))
 	}
-	src := name
-	if name == "-" {
-		src = "<stdin>"
-	}
-	opts.Source = src
+	opts.Source = inputLabel(name)
 	d, err := xds.Parse(data, opts)
 	if err != nil {
-		fmt.Fprintf(s.Err, "meshcheck: %v\n", err)
-		return nil, exitBadInput
+		return nil, exitWith(exitBadInput, err)
 	}
 	for _, w := range d.Warnings {
-		fmt.Fprintf(s.Err, "meshcheck: warning: %s: %s\n", src, w)
+		fmt.Fprintf(s.Err, "meshcheck: warning: %s: %s\n", opts.Source, w)
 	}
-	return d, exitOK
+	return d, nil
 }
 
-const xdsTraceUsage = `
+// addDumpFlag registers --dump, the config dump most xds commands read.
+func addDumpFlag(c *cobra.Command, p *string) {
+	c.Flags().StringVar(p, "dump", "", "config dump `FILE`, or - for stdin (required)")
+	_ = c.MarkFlagFilename("dump", "json")
+}
+
+// traceOptions are the flags of xds trace.
+type traceOptions struct {
+	dump, role, address, source, host, path, method, sni, alpn string
+	port                                                       uint
+	tls                                                        bool
+	headers                                                    []string
+	output                                                     outputFormat
+}
+
+func newXDSTraceCmd(s streams) *cobra.Command {
+	o := &traceOptions{}
+	c := &cobra.Command{
+		Use:   "trace --dump FILE --role ROLE --port PORT [flags]",
+		Short: "where does this request go, and why",
+		Long: `Traces one request through a config dump the way Envoy matches it, and prints
+each step.
+
 Exit codes: 0 a route (or TCP proxy) was found; 3 Envoy would find no listener,
 filter chain, virtual host or route (the reason is printed); 4 the trace met
 something meshcheck cannot decide (named under "unsupported").
@@ -63,137 +72,159 @@ something meshcheck cannot decide (named under "unsupported").
 --port is the port Envoy sees: for a gateway installed by istioctl the
 Service's port 80 arrives on 8080. For a sidecar it is the original
 destination port, and --address the original destination IP (a ClusterIP or
-pod IP).
-
-Examples:
-  meshcheck xds trace --dump gw.json --role gateway --port 8080 --host bookinfo.example.com --path /productpage
-  meshcheck xds trace --dump pp.json --role sidecar-outbound --address 10.96.12.7 --port 9080 --host reviews:9080 -o json
+pod IP).`,
+		Example: `  meshcheck xds trace --dump gateway.json --role gateway --port 8080 --host bookinfo.example.com --path /productpage
+  meshcheck xds trace --dump productpage.json --role sidecar-outbound --address 10.96.12.7 --port 9080 --host reviews:9080 -o json
   kubectl exec deploy/productpage-v1 -c istio-proxy -- pilot-agent request GET 'config_dump?include_eds' |
-    meshcheck xds trace --dump - --role sidecar-inbound --address 10.244.0.12 --port 9080 --host productpage:9080`
+    meshcheck xds trace --dump - --role sidecar-inbound --address 10.244.0.12 --port 9080 --host productpage:9080`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return o.run(s) },
+	}
+	f := c.Flags()
+	addDumpFlag(c, &o.dump)
+	f.StringVar(&o.role, "role", "", "gateway, sidecar-outbound or sidecar-inbound (required)")
+	f.UintVar(&o.port, "port", 0, "destination port Envoy sees (required)")
+	f.StringVar(&o.address, "address", "", "destination IP (original destination)")
+	f.StringVar(&o.source, "source", "", "source `IP[:PORT]`, for chains that match on source")
+	f.StringVar(&o.host, "host", "", "Host (:authority) header")
+	f.StringVar(&o.path, "path", "/", "request path, with an optional query string")
+	f.StringVar(&o.method, "method", "GET", "request method")
+	f.StringVar(&o.sni, "sni", "", "TLS server name (implies a TLS connection)")
+	f.BoolVar(&o.tls, "tls", false, "the connection is TLS (an Istio sidecar's mTLS)")
+	f.StringVar(&o.alpn, "alpn", "", "comma-separated ALPN list the client offers")
+	f.StringArrayVar(&o.headers, "header", nil, "request header `K=V` (repeatable)")
+	addOutputFlag(c, &o.output)
+	completeFlag(c, "role", "gateway", "sidecar-outbound", "sidecar-inbound")
+	return c
+}
 
-const exitUndecided = 4
+// request turns the flags into a trace request.
+func (o *traceOptions) request() (trace.Request, error) {
+	if o.dump == "" || o.role == "" || o.port == 0 {
+		return trace.Request{}, usageErr("--dump, --role and --port are required")
+	}
+	if o.port > 65535 {
+		return trace.Request{}, usageErr("--port %d is not a port", o.port)
+	}
+	r, err := trace.ParseRole(o.role)
+	if err != nil {
+		return trace.Request{}, usageErr("--role: %w", err)
+	}
+	hdrs, err := parseKV(o.headers)
+	if err != nil {
+		return trace.Request{}, usageErr("--header: %w", err)
+	}
+	req := trace.Request{Role: r, Port: uint32(o.port), Address: o.address, Host: o.host, Path: o.path, Method: o.method,
+		ServerName: o.sni, TLS: o.tls, Headers: hdrs}
+	if o.alpn != "" {
+		req.ALPN = strings.Split(o.alpn, ",")
+	}
+	if o.source != "" {
+		if req.SourceAddress, req.SourcePort, err = parseSource(o.source); err != nil {
+			return trace.Request{}, err
+		}
+	}
+	return req, nil
+}
 
-func xdsTrace(_ context.Context, s streams, args []string) int {
-	c := command{name: "trace", summary: "where does this request go, and why", usage: xdsTraceUsage}
-	fs := newFlagSet("xds", c, s)
-	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
-	role := fs.String("role", "", "gateway, sidecar-outbound or sidecar-inbound (required)")
-	port := fs.Uint("port", 0, "destination port Envoy sees (required)")
-	addr := fs.String("address", "", "destination IP (original destination)")
-	source := fs.String("source", "", "source `IP[:PORT]`, for chains that match on source")
-	host := fs.String("host", "", "Host (:authority) header")
-	path := fs.String("path", "/", "request path, with an optional query string")
-	method := fs.String("method", "GET", "request method")
-	sni := fs.String("sni", "", "TLS server name (implies a TLS connection)")
-	tls := fs.Bool("tls", false, "the connection is TLS (an Istio sidecar's mTLS)")
-	alpn := fs.String("alpn", "", "comma-separated ALPN list the client offers")
-	out := outputFlag(fs)
-	var headers multiFlag
-	fs.Var(&headers, "header", "request header `K=V` (repeatable)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// parseSource splits --source IP[:PORT] (an IPv6 address without a port
+// has more than one colon).
+func parseSource(src string) (string, uint32, error) {
+	ip, p, found := strings.Cut(src, ":")
+	if !found || strings.Count(src, ":") > 1 {
+		return src, 0, nil
 	}
-	if fs.NArg() > 0 {
-		return usageError(s, fs, "unexpected arguments %q", fs.Args())
-	}
-	if *dump == "" || *role == "" || *port == 0 {
-		return usageError(s, fs, "--dump, --role and --port are required")
-	}
-	if code, bad := badOutput(s, fs, *out); bad {
-		return code
-	}
-	if *port > 65535 {
-		return usageError(s, fs, "--port %d is not a port", *port)
-	}
-	r, err := trace.ParseRole(*role)
+	n, err := strconv.ParseUint(p, 10, 16)
 	if err != nil {
-		return usageError(s, fs, "--role: %v", err)
+		return "", 0, usageErr("--source port %q: %w", p, err)
 	}
-	hdrs, err := parseKV(headers)
+	return ip, uint32(n), nil
+}
+
+func (o *traceOptions) run(s streams) error {
+	req, err := o.request()
 	if err != nil {
-		return usageError(s, fs, "--header: %v", err)
-	}
-	req := trace.Request{Role: r, Port: uint32(*port), Address: *addr, Host: *host, Path: *path, Method: *method,
-		ServerName: *sni, TLS: *tls, Headers: hdrs}
-	if *alpn != "" {
-		req.ALPN = strings.Split(*alpn, ",")
-	}
-	if *source != "" {
-		ip, p, found := strings.Cut(*source, ":")
-		if strings.Count(*source, ":") > 1 { // IPv6 without a port
-			ip, p, found = *source, "", false
-		}
-		req.SourceAddress = ip
-		if found {
-			n, err := strconv.ParseUint(p, 10, 16)
-			if err != nil {
-				return usageError(s, fs, "--source port %q: %v", p, err)
-			}
-			req.SourcePort = uint32(n)
-		}
+		return err
 	}
 	// A trace touches a handful of resources: decode only those.
-	d, code := loadDumpWith(s, *dump, xds.Options{Lazy: true})
-	if d == nil {
-		return code
+	d, err := loadDump(s, o.dump, xds.Options{Lazy: true})
+	if err != nil {
+		return err
 	}
 	res, err := trace.Trace(d, req)
 	if err != nil {
-		return usageError(s, fs, "%v", err)
+		return usageErr("%w", err)
 	}
 	if errs := d.LoadErrors(); len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintf(s.Err, "meshcheck: %v\n", e)
-		}
-		return exitBadInput
+		return exitWith(exitBadInput, errors.Join(errs...))
 	}
-	if *out == "json" {
-		if code := writeJSON(s, res); code != exitOK {
-			return code
+	if o.output.json() {
+		if err := writeJSON(s.Out, res); err != nil {
+			return err
 		}
 	} else {
 		fmt.Fprint(s.Out, res.Text())
 	}
 	switch {
 	case res.Undecided():
-		if *out == "json" {
-			fmt.Fprintf(s.Err, "meshcheck: undecided: %s\n", strings.Join(res.Unsupported, "; "))
-		}
-		return exitUndecided
+		return o.verdict(exitUndecided, "undecided: %s", strings.Join(res.Unsupported, "; "))
 	case res.NoRoute != "":
-		if *out == "json" {
-			fmt.Fprintf(s.Err, "meshcheck: no route: %s\n", res.NoRoute)
-		}
-		return exitNoRoute
+		return o.verdict(exitNoRoute, "no route: %s", res.NoRoute)
 	}
-	return exitOK
+	return nil
 }
 
-func xdsLint(_ context.Context, s streams, args []string) int {
-	c := command{name: "lint", summary: "flag broken or suspicious config in a dump", usage: xdsLintUsage}
-	fs := newFlagSet("xds", c, s)
-	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
-	out := outputFlag(fs)
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+// verdict ends a trace with code; with -o json, whose output does not
+// say it in words, the reason also goes to stderr.
+func (o *traceOptions) verdict(code int, format string, a ...any) error {
+	if o.output.json() {
+		return exitWith(code, fmt.Errorf(format, a...))
 	}
-	if *dump == "" || fs.NArg() > 0 {
-		return usageError(s, fs, "--dump FILE is required, and nothing else")
+	return exitCode(code)
+}
+
+// lintOptions are the flags of xds lint.
+type lintOptions struct {
+	dump   string
+	output outputFormat
+}
+
+func newXDSLintCmd(s streams) *cobra.Command {
+	o := &lintOptions{}
+	c := &cobra.Command{
+		Use:   "lint --dump FILE [flags]",
+		Short: "flag broken or suspicious config in a dump",
+		Long: `Exit codes: 0 no finding of severity error; 1 at least one.
+
+Errors: a missing route config or cluster, an EDS cluster with no assignment
+(judged only when the dump includes endpoints), a resource Envoy rejected.
+Warnings: an EDS cluster with no healthy endpoint, warming resources,
+duplicate domains. Info: payloads of unknown types.`,
+		Example: `  meshcheck xds lint --dump productpage.json
+  meshcheck xds lint --dump - -o json < gateway.json`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return o.run(s) },
 	}
-	if code, bad := badOutput(s, fs, *out); bad {
-		return code
+	addDumpFlag(c, &o.dump)
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func (o *lintOptions) run(s streams) error {
+	if o.dump == "" {
+		return usageErr("--dump FILE is required")
 	}
-	d, code := loadDump(s, *dump)
-	if d == nil {
-		return code
+	d, err := loadDump(s, o.dump, xds.Options{})
+	if err != nil {
+		return err
 	}
 	findings := lint.Lint(d)
-	if *out == "json" {
+	if o.output.json() {
 		if findings == nil {
 			findings = []lint.Finding{}
 		}
-		if code := writeJSON(s, findings); code != exitOK {
-			return code
+		if err := writeJSON(s.Out, findings); err != nil {
+			return err
 		}
 	} else {
 		for _, f := range findings {
@@ -203,52 +234,72 @@ func xdsLint(_ context.Context, s streams, args []string) int {
 		fmt.Fprintf(s.Out, "%d errors, %d warnings, %d info\n", n[lint.Error], n[lint.Warning], n[lint.Info])
 	}
 	if lint.HasErrors(findings) {
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitOK
+	return nil
 }
-func xdsCheck(_ context.Context, s streams, args []string) int {
-	c := command{name: "check", summary: "check a dump against an expectation spec", usage: xdsCheckUsage}
-	fs := newFlagSet("xds", c, s)
-	dump := fs.String("dump", "", "config dump `FILE`, or - for stdin (required)")
-	specFile := fs.String("expect", "", "expectation spec `SPEC.yaml` (required)")
-	version := fs.String("istio-version", "", "Istio version under test (`X.Y.Z`); items with an istio constraint are skipped without it")
-	out := outputFlag(fs)
-	var vars multiFlag
-	fs.Var(&vars, "var", "spec variable `K=V` (repeatable), e.g. --var namespace=bookinfo")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+
+// checkOptions are the flags of xds check.
+type checkOptions struct {
+	dump, spec, istioVersion string
+	vars                     []string
+	output                   outputFormat
+}
+
+func newXDSCheckCmd(s streams) *cobra.Command {
+	o := &checkOptions{}
+	c := &cobra.Command{
+		Use:   "check --dump FILE --expect SPEC.yaml [flags]",
+		Short: "check a dump against an expectation spec",
+		Long: `Exit codes: 0 every checked expectation holds; 1 one failed (each failure names
+the element, its spec line, the expected and actual values, and the closest
+candidates).
+
+The spec is YAML: listeners, routeConfigs (virtualHosts, routes), clusters
+(type, endpoint counts) and flows (a request and where it must go). Only what
+is written is checked. Items may carry istio: ">=1.23"; strings may use
+${namespace} and ${domain} (defaults: default, cluster.local) and vars.`,
+		Example: `  meshcheck xds check --dump gateway.json --expect bookinfo-gateway.yaml --istio-version 1.30.2
+  meshcheck xds check --dump productpage.json --expect bookinfo-productpage.yaml --var namespace=default -o json`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return o.run(s) },
 	}
-	if *dump == "" || *specFile == "" || fs.NArg() > 0 {
-		return usageError(s, fs, "--dump FILE and --expect SPEC.yaml are required, and nothing else")
+	f := c.Flags()
+	addDumpFlag(c, &o.dump)
+	f.StringVar(&o.spec, "expect", "", "expectation spec `SPEC.yaml` (required)")
+	_ = c.MarkFlagFilename("expect", "yaml", "yml")
+	f.StringVar(&o.istioVersion, "istio-version", "", "Istio version under test (`X.Y.Z`); items with an istio constraint are skipped without it")
+	f.StringArrayVar(&o.vars, "var", nil, "spec variable `K=V` (repeatable), e.g. --var namespace=bookinfo")
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func (o *checkOptions) run(s streams) error {
+	if o.dump == "" || o.spec == "" {
+		return usageErr("--dump FILE and --expect SPEC.yaml are required")
 	}
-	if code, bad := badOutput(s, fs, *out); bad {
-		return code
-	}
-	vm, err := parseKV(vars)
+	vm, err := parseKV(o.vars)
 	if err != nil {
-		return usageError(s, fs, "--var: %v", err)
+		return usageErr("--var: %w", err)
 	}
-	spec, err := expect.LoadFile(*specFile)
+	spec, err := expect.LoadFile(o.spec)
 	if err != nil {
-		fmt.Fprintf(s.Err, "meshcheck: %v\n", err)
 		if errors.Is(err, os.ErrNotExist) {
-			return exitNoInput
+			return exitWith(exitNoInput, err)
 		}
-		return exitBadInput
+		return exitWith(exitBadInput, err)
 	}
-	d, code := loadDump(s, *dump)
-	if d == nil {
-		return code
-	}
-	rep, err := expect.Check(d, spec, expect.Options{IstioVersion: *version, Vars: vm})
+	d, err := loadDump(s, o.dump, xds.Options{})
 	if err != nil {
-		fmt.Fprintf(s.Err, "meshcheck: %v\n", err)
-		return exitBadInput
+		return err
 	}
-	if *out == "json" {
-		if code := writeJSON(s, rep); code != exitOK {
-			return code
+	rep, err := expect.Check(d, spec, expect.Options{IstioVersion: o.istioVersion, Vars: vm})
+	if err != nil {
+		return exitWith(exitBadInput, err)
+	}
+	if o.output.json() {
+		if err := writeJSON(s.Out, rep); err != nil {
+			return err
 		}
 	} else {
 		for _, f := range rep.Failures {
@@ -260,92 +311,71 @@ func xdsCheck(_ context.Context, s streams, args []string) int {
 		fmt.Fprintf(s.Out, "%d checked, %d failed, %d skipped\n", rep.Checked, len(rep.Failures), len(rep.Skipped))
 	}
 	if !rep.Passed() {
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitOK
+	return nil
 }
-func xdsDiff(_ context.Context, s streams, args []string) int {
-	c := command{name: "diff", summary: "semantic diff of two dumps after normalization", usage: xdsDiffUsage}
-	fs := newFlagSet("xds", c, s)
-	out := outputFlag(fs)
-	redact := fs.Bool("redact-ips", false, "ignore endpoint IP addresses")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+
+// diffOptions are the flags of xds diff.
+type diffOptions struct {
+	redact bool
+	output outputFormat
+}
+
+func newXDSDiffCmd(s streams) *cobra.Command {
+	o := &diffOptions{}
+	c := &cobra.Command{
+		Use:   "diff A B [flags]",
+		Short: "semantic diff of two dumps after normalization",
+		Long: `Exit codes: 0 the dumps hold the same config after normalization; 1 they differ.
+
+Normalization drops versions, nonces, timestamps and uids and orders what
+Envoy does not read in order; --redact-ips also ignores endpoint addresses.
+Each line is "+ kind name" (added in B), "- kind name" (removed), or
+"~ kind name: field.path: old -> new".`,
+		Example: `  meshcheck xds diff productpage.json productpage-after.json           # exit 1: they differ
+  meshcheck xds diff productpage.json productpage-after.json --redact-ips -o json   # exit 1`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageErr("want two dumps, A and B; got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(_ *cobra.Command, args []string) error { return o.run(s, args[0], args[1]) },
 	}
-	if fs.NArg() != 2 {
-		return usageError(s, fs, "want two dumps, A and B")
-	}
-	if code, bad := badOutput(s, fs, *out); bad {
-		return code
-	}
-	if fs.Arg(0) == "-" && fs.Arg(1) == "-" {
-		return usageError(s, fs, "only one of A and B can be standard input")
+	c.Flags().BoolVar(&o.redact, "redact-ips", false, "ignore endpoint IP addresses")
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func (o *diffOptions) run(s streams, a, b string) error {
+	if a == "-" && b == "-" {
+		return usageErr("only one of A and B can be standard input")
 	}
 	var docs [2]golden.Doc
-	for i := range docs {
-		d, code := loadDump(s, fs.Arg(i))
-		if d == nil {
-			return code
-		}
-		doc, err := golden.Normalize(d, golden.Options{RedactEndpointIPs: *redact})
+	for i, name := range []string{a, b} {
+		d, err := loadDump(s, name, xds.Options{})
 		if err != nil {
-			fmt.Fprintf(s.Err, "meshcheck: %s: %v\n", fs.Arg(i), err)
-			return exitBadInput
+			return err
 		}
-		docs[i] = doc
+		if docs[i], err = golden.Normalize(d, golden.Options{RedactEndpointIPs: o.redact}); err != nil {
+			return exitWith(exitBadInput, fmt.Errorf("%s: %w", name, err))
+		}
 	}
 	changes := golden.Diff(docs[0], docs[1])
-	if *out == "json" {
+	if o.output.json() {
 		if changes == nil {
 			changes = []golden.Change{}
 		}
-		if code := writeJSON(s, changes); code != exitOK {
-			return code
+		if err := writeJSON(s.Out, changes); err != nil {
+			return err
 		}
 	} else {
 		fmt.Fprint(s.Out, golden.Format(changes))
 		fmt.Fprintf(s.Out, "%d changes\n", len(changes))
 	}
 	if len(changes) > 0 {
-		return exitFail
+		return exitCode(exitFail)
 	}
-	return exitOK
+	return nil
 }
-
-const (
-	xdsLintUsage = `
-Exit codes: 0 no finding of severity error; 1 at least one.
-
-Errors: a missing route config or cluster, an EDS cluster with no assignment
-(judged only when the dump includes endpoints), a resource Envoy rejected.
-Warnings: an EDS cluster with no healthy endpoint, warming resources,
-duplicate domains. Info: payloads of unknown types.
-
-Examples:
-  meshcheck xds lint --dump productpage.json
-  meshcheck xds lint --dump - -o json < gateway.json`
-	xdsCheckUsage = `
-Exit codes: 0 every checked expectation holds; 1 one failed (each failure names
-the element, its spec line, the expected and actual values, and the closest
-candidates).
-
-The spec is YAML: listeners, routeConfigs (virtualHosts, routes), clusters
-(type, endpoint counts) and flows (a request and where it must go). Only what
-is written is checked. Items may carry istio: ">=1.23"; strings may use
-${namespace} and ${domain} (defaults: default, cluster.local) and vars.
-
-Examples:
-  meshcheck xds check --dump gw.json --expect fixtures/bookinfo/expect-gateway.yaml --istio-version 1.30.2
-  meshcheck xds check --dump pp.json --expect spec.yaml --var namespace=bookinfo -o json`
-	xdsDiffUsage = `
-Exit codes: 0 the dumps hold the same config after normalization; 1 they differ.
-
-Normalization drops versions, nonces, timestamps and uids and orders what
-Envoy does not read in order; --redact-ips also ignores endpoint addresses.
-Each line is "+ kind name" (added in B), "- kind name" (removed), or
-"~ kind name: field.path: old -> new".
-
-Examples:
-  meshcheck xds diff before.json after.json
-  meshcheck xds diff --redact-ips -o json golden.json live.json`
-)

@@ -74,8 +74,8 @@ func TestXDSExitCodes(t *testing.T) {
 		{"diff differs", "", []string{"xds", "diff", dump, td + "/samples/gateway-config_dump.minimal.json"}, exitFail, "changes", ""},
 		{"diff one arg", "", []string{"xds", "diff", dump}, exitUsage, "", "want two dumps"},
 		{"unknown subcommand", "", []string{"xds", "frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
-		{"help", "", []string{"xds", "trace", "-h"}, exitOK, "", "Examples:"},
-		{"bad output", "", []string{"xds", "lint", "--dump", dump, "-o", "yaml"}, exitUsage, "", `-o "yaml": want text or json`},
+		{"help", "", []string{"xds", "trace", "-h"}, exitOK, "Examples:", ""},
+		{"bad output", "", []string{"xds", "lint", "--dump", dump, "-o", "yaml"}, exitUsage, "", `invalid argument "yaml" for "-o, --output" flag: want text or json`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
