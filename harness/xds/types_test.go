@@ -75,7 +75,10 @@ func TestLoneSections(t *testing.T) {
 		check func(d *xds.Dump) bool
 	}{
 		{"secret -o json", marshal(secrets, camel), xds.ShapeIstioctlSecrets, []xds.Type{xds.TypeSecrets},
-			func(d *xds.Dump) bool { s, ok := d.Secret("default"); return ok && s.Version == "v1" && len(d.Secrets) == 2 }},
+			func(d *xds.Dump) bool {
+				s, ok := d.Secret("default")
+				return ok && s.Version == "v1" && len(d.Secrets) == 2
+			}},
 		{"bootstrap -o json", marshal(boot, camel), xds.ShapeIstioctlBootstrap, []xds.Type{xds.TypeBootstrap},
 			func(d *xds.Dump) bool { return d.Node.GetId() == boot.GetBootstrap().GetNode().GetId() }},
 		{"one configs element", marshal(mustAny(t, secrets), names), xds.ShapeSection, []xds.Type{xds.TypeSecrets},
