@@ -1,5 +1,10 @@
 package xds
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Type is a kind of resource a dump can hold. A dump holds a type when it has
 // that section, even an empty one: Envoy's /config_dump has every section but
 // the endpoints (only with include_eds), while istioctl's per-type output
@@ -61,4 +66,22 @@ func (d *Dump) holds(t Type) {
 	if t == TypeEndpoints {
 		d.HasEndpoints = true
 	}
+}
+
+// Lacking returns "" when the dump holds type t, else a sentence saying so
+// and what it holds instead, for messages of what was not judged: "the dump
+// lacks CDS (it holds LDS, RDS)".
+func (d *Dump) Lacking(t Type) string {
+	if d.Has(t) {
+		return ""
+	}
+	held := d.Types()
+	names := make([]string, len(held))
+	for i, h := range held {
+		names[i] = h.XDS()
+	}
+	if len(names) == 0 {
+		names = []string{"nothing"}
+	}
+	return fmt.Sprintf("the dump lacks %s (it holds %s)", t.XDS(), strings.Join(names, ", "))
 }

@@ -126,19 +126,11 @@ func (l *linter) notChecked() {
 		}
 		sort.Strings(names)
 		names = slices.Compact(names)
-		l.add(Info, NotChecked, "dump "+l.d.Source, "",
-			"the dump lacks %s (it holds %s): %d references into %s not checked, e.g. %s",
-			t.XDS(), typeList(l.d.Types()), len(names), t, strings.Join(names[:min(3, len(names))], ", "))
+		l.add(Info, NotChecked, "dump "+l.d.Source, "", "%s: %d references into %s not checked, e.g. %s",
+			l.d.Lacking(t), len(names), t, strings.Join(names[:min(3, len(names))], ", "))
 	}
 }
 
-func typeList(ts []xds.Type) string {
-	parts := make([]string, len(ts))
-	for i, t := range ts {
-		parts[i] = t.XDS()
-	}
-	return strings.Join(parts, ", ")
-}
 
 func (l *linter) add(sev Severity, rule Rule, resource, path, format string, a ...any) {
 	l.out = append(l.out, Finding{Severity: sev, Rule: rule, Resource: resource, Path: path, Message: fmt.Sprintf(format, a...)})
