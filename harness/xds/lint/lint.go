@@ -131,7 +131,6 @@ func (l *linter) notChecked() {
 	}
 }
 
-
 func (l *linter) add(sev Severity, rule Rule, resource, path, format string, a ...any) {
 	l.out = append(l.out, Finding{Severity: sev, Rule: rule, Resource: resource, Path: path, Message: fmt.Sprintf(format, a...)})
 }
