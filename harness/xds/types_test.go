@@ -23,6 +23,7 @@ var fullDumps = []string{
 	"samples/gateway-config_dump.json", "samples/gateway-config_dump.minimal.json",
 	"samples/productpage-config_dump.json", "samples/productpage-config_dump.minimal.json",
 	"pilot/gateway-config_dump.json", "pilot/sleep-config_dump.json",
+	"envoy/config_dump.eds.json",
 }
 
 // Every shape made from the committed dumps states the types it holds, and
@@ -97,5 +98,26 @@ func TestLoneSections(t *testing.T) {
 				t.Errorf("warnings: %v", d.Warnings)
 			}
 		})
+	}
+}
+
+// A real Envoy's admin dump (testdata/envoy, Envoy 1.40 fed by file-based
+// xDS) holds every section; without include_eds it lacks only EDS.
+func TestRealEnvoyTypes(t *testing.T) {
+	all := []xds.Type{xds.TypeBootstrap, xds.TypeListeners, xds.TypeRoutes, xds.TypeScopedRoutes, xds.TypeClusters, xds.TypeEndpoints, xds.TypeSecrets}
+	for _, tc := range []struct {
+		file  string
+		types []xds.Type
+	}{
+		{"envoy/config_dump.eds.json", all},
+		{"envoy/config_dump.json", slices.DeleteFunc(slices.Clone(all), func(t xds.Type) bool { return t == xds.TypeEndpoints })},
+	} {
+		d, err := xds.ParseFile(filepath.Join("testdata", tc.file), xds.Options{Strict: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(d.Types(), tc.types) || len(d.Listeners) != 2 || len(d.Clusters) != 4 {
+			t.Errorf("%s: types %v (want %v), %d listeners, %d clusters", tc.file, d.Types(), tc.types, len(d.Listeners), len(d.Clusters))
+		}
 	}
 }

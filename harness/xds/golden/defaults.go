@@ -97,7 +97,9 @@ var defaults = []fieldDefault{
 	{outlier + "failure_percentage_request_volume", u32(50), "defaults to 50"},
 	{outlier + "max_ejection_time", nil, "if not specified, 300s or base_ejection_time, whichever is larger: depends on another field"},
 	{"envoy.config.endpoint.v3.LbEndpoint.load_balancing_weight", u32(1), "if unspecified, treated as 1"},
-	{"envoy.config.endpoint.v3.LocalityLbEndpoints.load_balancing_weight", nil, "with locality weighted balancing, a locality without a weight gets no load"},
+	{"envoy.config.endpoint.v3.LocalityLbEndpoints.load_balancing_weight", u32(0), "at least 1 when configured; with locality weighted balancing a locality " +
+		"without a weight gets no load (a share of 0), otherwise weights are ignored; Envoy's own EDS dump prints an unweighted locality as 0"},
+	{"envoy.config.endpoint.v3.ClusterLoadAssignment.Policy.overprovisioning_factor", u32(140), "the default value 140 (1.4)"},
 	// Listener.
 	{lis + "bind_to_port", boolean(true), "default is true"},
 	{lis + "use_original_dst", boolean(false), "defaults to false"},

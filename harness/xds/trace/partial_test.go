@@ -60,3 +60,40 @@ func TestPartialDumps(t *testing.T) {
 		})
 	}
 }
+
+// The same on a real Envoy's dump (testdata/envoy): with and without
+// include_eds, and as istioctl's routes and listeners output.
+func TestRealEnvoyPartial(t *testing.T) {
+	api := trace.Request{Role: trace.RoleGateway, Port: 10000, Host: "web", Path: "/api/x"}
+	db := trace.Request{Role: trace.RoleGateway, Port: 10001}
+	shapes := map[string][]byte{}
+	for _, s := range xdstest.Shapes(t, filepath.Join("..", "testdata", "envoy", "config_dump.eds.json")) {
+		shapes[s.Name] = s.Doc
+	}
+	cases := []struct {
+		shape string
+		req   trace.Request
+		want  string // a line of the result's text
+	}{
+		{"all -o json", api, "result    api-v1 (weight 90, 1 endpoints), api-v2 (weight 10, 1 endpoints)"},
+		{"admin without include_eds", api, "result    api-v1 (weight 90, 0 endpoints), api-v2 (weight 10, 0 endpoints)"},
+		{"listeners -o json", db, "cluster   db: not checked, the dump lacks CDS (it holds LDS)"},
+		{"listeners -o json", api, "result    UNDECIDED: route config \"web\" (RDS): the dump lacks RDS (it holds LDS)"},
+		{"routes -o json", api, "result    UNDECIDED: the dump lacks LDS (it holds RDS): a trace starts at a listener"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.shape+"/"+tc.req.String(), func(t *testing.T) {
+			d, err := xds.Parse(shapes[tc.shape], xds.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := trace.Trace(d, tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(res.Text(), tc.want+"\n") {
+				t.Errorf("want the line %q in:\n%s", tc.want, res.Text())
+			}
+		})
+	}
+}

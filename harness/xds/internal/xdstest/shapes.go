@@ -2,6 +2,7 @@ package xdstest
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
@@ -30,7 +31,8 @@ func Shapes(t testing.TB, path string) []Shape {
 	t.Helper()
 	doc := Load(t, path)
 	full := doc.Parse(t)
-	all := []xds.Type{xds.TypeListeners, xds.TypeRoutes, xds.TypeClusters, xds.TypeEndpoints}
+	all := full.Types()
+	noEDSTypes := slices.DeleteFunc(slices.Clone(all), func(t xds.Type) bool { return t == xds.TypeEndpoints })
 	noEDS := Load(t, path)
 	noEDS.Drop("EndpointsConfigDump")
 	var ls, rs, cs, es, st []proto.Message
@@ -53,7 +55,7 @@ func Shapes(t testing.TB, path string) []Shape {
 	}
 	return []Shape{
 		{"all -o json", camel(t, doc), all},
-		{"admin without include_eds", noEDS.Bytes(t), all[:3]},
+		{"admin without include_eds", noEDS.Bytes(t), noEDSTypes},
 		{"listeners -o json", Array(t, ls), []xds.Type{xds.TypeListeners}},
 		{"routes -o json", Array(t, rs), []xds.Type{xds.TypeRoutes}},
 		{"clusters -o json", Array(t, cs), []xds.Type{xds.TypeClusters}},
