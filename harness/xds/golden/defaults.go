@@ -66,6 +66,11 @@ var defaults = []fieldDefault{
 	{"envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig.pack_trace_reason", boolean(true), "defaults to true"},
 	{"envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig.use_request_id_for_trace_sampling", boolean(true), "defaults to true"},
 	{"envoy.config.core.v3.ConfigSource.initial_fetch_timeout", dur(15 * time.Second), "the default is 15s; 0 disables it"},
+	{"envoy.extensions.filters.http.grpc_stats.v3.FilterConfig.stats_for_all_methods", boolean(false),
+		"if neither it nor individual_method_stats_allowlist (its oneof) is set, the behaviour is stats_for_all_methods=false"},
+	{"envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.require_client_certificate", nil, "the documentation names no default"},
+	{"envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.initial_read_buffer_size", nil,
+		"if not defined, the inspector reads up to its 16KiB maximum: no initial size is documented"},
 	// Cluster, circuit breakers, outlier detection, endpoints.
 	{cluster + "connect_timeout", dur(5 * time.Second), "if not set, 5s"},
 	{cluster + "per_connection_buffer_limit_bytes", u32(1 << 20), "if unspecified, an implementation default of 1MiB"},
@@ -109,6 +114,7 @@ var defaults = []fieldDefault{
 	{lis + "freebind", nil, "when not set the socket option is not modified; false clears it"},
 	{lis + "max_connections_to_accept_per_socket_event", nil, "if no value is given, Envoy accepts every pending connection"},
 	{"envoy.config.listener.v3.FilterChain.transport_socket_connect_timeout", dur(0), "only present and nonzero sets a timeout"},
+	{"envoy.config.listener.v3.FilterChainMatch.destination_port", nil, "a match criterion: unset matches every port"},
 	// Routes.
 	{route + "RouteAction.timeout", dur(15 * time.Second), "if not specified, 15s; 0 disables it"},
 	{route + "RouteAction.idle_timeout", nil, "if not specified, no per-route idle timeout; 0 disables the HCM's one for the route"},
@@ -116,6 +122,7 @@ var defaults = []fieldDefault{
 	{route + "RouteAction.MaxStreamDuration.max_stream_duration", nil, "if not specified, the HCM's applies; 0 disables it for the route"},
 	{route + "RouteAction.MaxStreamDuration.grpc_timeout_header_max", nil, "if present, grpc-timeout is used (0: unlimited); if absent, it is not"},
 	{route + "RetryPolicy.num_retries", u32(1), "defaults to 1"},
+	{route + "WeightedCluster.ClusterWeight.weight", nil, "relative to the other clusters' weights; no default is documented"},
 	{route + "RouteMatch.case_sensitive", boolean(true), "the default is true"},
 	{route + "RouteConfiguration.max_direct_response_body_size_bytes", u32(4096), "if not specified, 4KB"},
 	{route + "RouteConfiguration.validate_clusters", nil, "defaults to true for an inline route table, false for one from RDS: depends on where it sits"},
