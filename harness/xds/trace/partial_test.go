@@ -78,6 +78,7 @@ func TestRealEnvoyPartial(t *testing.T) {
 		{"all -o json", api, "result    api-v1 (weight 90, 1 endpoints), api-v2 (weight 10, 1 endpoints)"},
 		{"admin without include_eds", api, "result    api-v1 (weight 90, 0 endpoints), api-v2 (weight 10, 0 endpoints)"},
 		{"listeners -o json", db, "cluster   db: not checked, the dump lacks CDS (it holds LDS)"},
+		{"listeners -o json", db, "result    db (weight 1, cluster not checked: the dump has no CDS)"},
 		{"listeners -o json", api, "result    UNDECIDED: route config \"web\" (RDS): the dump lacks RDS (it holds LDS)"},
 		{"routes -o json", api, "result    UNDECIDED: the dump lacks LDS (it holds RDS): a trace starts at a listener"},
 	}
