@@ -47,14 +47,13 @@ func (p *parser) parseArray(start int) error {
 			ErrNotConfigDump, strings.Join(names, ", ")))
 	}
 	p.dump.Shape = shape
+	p.dump.holds(arrayTypes[shape])
 	if shape == ShapeIstioctlEndpoints {
-		p.dump.HasEndpoints = true
 		if _, ok := hasAny(keys, "host_statuses", "added_via_api"); ok {
 			return p.clusterStatuses(elems)
 		}
 	}
-	k := map[Shape]kind{ShapeIstioctlListeners: kindListener, ShapeIstioctlRoutes: kindRoute,
-		ShapeIstioctlClusters: kindCluster, ShapeIstioctlEndpoints: kindEndpoints}[shape]
+	k := arrayKinds[shape]
 	for i, e := range elems {
 		path := fmt.Sprintf("[%d]", i)
 		_, _, isAny := leadingType(p.data[e[0]:e[1]])
@@ -62,6 +61,14 @@ func (p *parser) parseArray(start int) error {
 	}
 	return nil
 }
+
+// arrayTypes and arrayKinds say what each istioctl per-type array holds.
+var (
+	arrayTypes = map[Shape]Type{ShapeIstioctlListeners: TypeListeners, ShapeIstioctlRoutes: TypeRoutes,
+		ShapeIstioctlClusters: TypeClusters, ShapeIstioctlEndpoints: TypeEndpoints}
+	arrayKinds = map[Shape]kind{ShapeIstioctlListeners: kindListener, ShapeIstioctlRoutes: kindRoute,
+		ShapeIstioctlClusters: kindCluster, ShapeIstioctlEndpoints: kindEndpoints}
+)
 
 // clusterStatuses reads admin /clusters host statuses, what istioctl
 // proxy-config endpoints prints.

@@ -2,9 +2,15 @@
 //
 // A dump comes from Envoy's admin /config_dump (with or without include_eds),
 // from pilot-agent's "request GET config_dump", or from istioctl
-// (`proxy-config all -o json`, or the per-type arrays of
-// `proxy-config listeners|routes|clusters|endpoints -o json`). Proto field
-// names (Envoy) and camelCase (istioctl) are both accepted.
+// (`proxy-config all -o json`, the per-type arrays of
+// `proxy-config listeners|routes|clusters|endpoints -o json`, or the single
+// sections of `proxy-config secret|bootstrap -o json`). Proto field names
+// (Envoy) and camelCase (istioctl) are both accepted.
+//
+// A dump knows which resource types it holds (Dump.Has, Types, Lacks): a
+// section it has, even an empty one, is a type it holds. A reference into a
+// type the dump lacks (a route's cluster in istioctl's routes output) is
+// neither dangling nor resolved, and the sub-packages do not judge it.
 //
 // Parse turns the document into a Dump: typed go-control-plane messages for
 // listeners, clusters, route configurations, scoped routes, secrets and

@@ -115,6 +115,9 @@ const (
 	ShapeIstioctlRoutes    Shape = "istioctl-routes"    // a JSON array of RouteConfiguration
 	ShapeIstioctlClusters  Shape = "istioctl-clusters"  // a JSON array of Cluster
 	ShapeIstioctlEndpoints Shape = "istioctl-endpoints" // a JSON array of ClusterStatus or ClusterLoadAssignment
+	ShapeIstioctlSecrets   Shape = "istioctl-secrets"   // istioctl proxy-config secret -o json: one SecretsConfigDump
+	ShapeIstioctlBootstrap Shape = "istioctl-bootstrap" // istioctl proxy-config bootstrap -o json: one BootstrapConfigDump
+	ShapeSection           Shape = "section"            // one element of "configs", with its "@type"
 )
 
 // Dump is a parsed config dump with its indexes.
@@ -134,7 +137,7 @@ type Dump struct {
 	Endpoints    []*Endpoints
 	// HasEndpoints is true when the dump carries endpoint information
 	// (include_eds, or istioctl's endpoint output). Without it, checks on
-	// endpoints are not judged.
+	// endpoints are not judged. It equals Has(TypeEndpoints).
 	HasEndpoints bool
 
 	Unknown []Unknown
@@ -142,8 +145,9 @@ type Dump struct {
 	// fields the binary's go-control-plane does not know (a newer Envoy).
 	Warnings []string
 
-	idx  index
-	lazy *lazyStore
+	idx   index
+	lazy  *lazyStore
+	types map[Type]bool // the sections the document has (see Has)
 }
 
 // Addr formats an Envoy socket address as "ip:port" (or a pipe path).

@@ -148,6 +148,9 @@ func (p *parser) parseAdmin(start int) error {
 		}
 	}
 	if configs == nil {
+		if ok, err := p.loneSection(start, end); ok || err != nil {
+			return err
+		}
 		if len(keys) > 8 {
 			keys = append(keys[:8], "...")
 		}
@@ -290,35 +293,17 @@ func (p *parser) section(s, e int, path string) error {
 	if err != nil {
 		return err
 	}
-	switch registry.MessageName(typeURL) {
-	case "envoy.admin.v3.BootstrapConfigDump":
-		err = p.bootstrapSection(f, path)
-	case "envoy.admin.v3.ListenersConfigDump":
-		err = p.listenerSection(f, path)
-	case "envoy.admin.v3.ClustersConfigDump":
-		err = p.resourceSection(f, path, kindCluster, "cluster",
-			[]listField{{"static_clusters", StateStatic}, {"dynamic_active_clusters", StateActive}, {"dynamic_warming_clusters", StateWarming}})
-	case "envoy.admin.v3.RoutesConfigDump":
-		err = p.resourceSection(f, path, kindRoute, "route_config",
-			[]listField{{"static_route_configs", StateStatic}, {"dynamic_route_configs", StateActive}})
-	case "envoy.admin.v3.EndpointsConfigDump":
-		p.dump.HasEndpoints = true
-		err = p.resourceSection(f, path, kindEndpoints, "endpoint_config",
-			[]listField{{"static_endpoint_configs", StateStatic}, {"dynamic_endpoint_configs", StateActive}})
-	case "envoy.admin.v3.SecretsConfigDump":
-		err = p.resourceSection(f, path, kindSecret, "secret",
-			[]listField{{"static_secrets", StateStatic}, {"dynamic_active_secrets", StateActive}, {"dynamic_warming_secrets", StateWarming}})
-	case "envoy.admin.v3.ScopedRoutesConfigDump":
-		err = p.scopedSection(f, path)
-	default:
-		if registry.Resolves(typeURL) {
-			p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: section %s not read (meshcheck does not model it)", path, typeURL))
-		} else {
-			p.dump.Unknown = append(p.dump.Unknown, Unknown{TypeURL: typeURL, Path: path, Raw: json.RawMessage(bytes.Clone(p.data[s:e]))})
-		}
+	sec, ok := sections[registry.MessageName(typeURL)]
+	switch {
+	case !ok && registry.Resolves(typeURL):
+		p.dump.Warnings = append(p.dump.Warnings, fmt.Sprintf("%s: section %s not read (meshcheck does not model it)", path, typeURL))
+		return nil
+	case !ok:
+		p.dump.Unknown = append(p.dump.Unknown, Unknown{TypeURL: typeURL, Path: path, Raw: json.RawMessage(bytes.Clone(p.data[s:e]))})
 		return nil
 	}
-	if err != nil {
+	p.dump.holds(sec.typ)
+	if err := sec.read(p, f, path); err != nil {
 		return err
 	}
 	if v, ok := f["version_info"]; ok {
@@ -327,6 +312,36 @@ func (p *parser) section(s, e int, path string) error {
 		}
 	}
 	return p.unknownKeys(f, path, typeURL)
+}
+
+// section is how one admin config dump section is read.
+type section struct {
+	typ  Type
+	read func(p *parser, f map[string]member, path string) error
+}
+
+// resources reads a section whose lists hold one resource per entry under
+// field.
+func resources(k kind, field string, lists ...listField) func(*parser, map[string]member, string) error {
+	return func(p *parser, f map[string]member, path string) error {
+		return p.resourceSection(f, path, k, field, lists)
+	}
+}
+
+// sections maps each admin section message to the type it holds and its
+// reader.
+var sections = map[string]section{
+	"envoy.admin.v3.BootstrapConfigDump": {TypeBootstrap, (*parser).bootstrapSection},
+	"envoy.admin.v3.ListenersConfigDump": {TypeListeners, (*parser).listenerSection},
+	"envoy.admin.v3.ClustersConfigDump": {TypeClusters, resources(kindCluster, "cluster",
+		listField{"static_clusters", StateStatic}, listField{"dynamic_active_clusters", StateActive}, listField{"dynamic_warming_clusters", StateWarming})},
+	"envoy.admin.v3.RoutesConfigDump": {TypeRoutes, resources(kindRoute, "route_config",
+		listField{"static_route_configs", StateStatic}, listField{"dynamic_route_configs", StateActive})},
+	"envoy.admin.v3.EndpointsConfigDump": {TypeEndpoints, resources(kindEndpoints, "endpoint_config",
+		listField{"static_endpoint_configs", StateStatic}, listField{"dynamic_endpoint_configs", StateActive})},
+	"envoy.admin.v3.SecretsConfigDump": {TypeSecrets, resources(kindSecret, "secret",
+		listField{"static_secrets", StateStatic}, listField{"dynamic_active_secrets", StateActive}, listField{"dynamic_warming_secrets", StateWarming})},
+	"envoy.admin.v3.ScopedRoutesConfigDump": {TypeScopedRoutes, (*parser).scopedSection},
 }
 
 // unknownKeys reports section fields that the section's message type does
@@ -358,7 +373,7 @@ func (p *parser) entries(f map[string]member, path string, lf listField, each fu
 		return err
 	}
 	for i, el := range els {
-		ep := fmt.Sprintf("%s.%s[%d]", path, lf.key, i)
+		ep := fmt.Sprintf("%s[%d]", joinPath(path, lf.key), i)
 		w, err := p.fields(el[0], ep)
 		if err != nil {
 			return err
@@ -454,7 +469,7 @@ func (p *parser) bootstrapSection(f map[string]member, path string) error {
 	if !ok {
 		return nil
 	}
-	p.jobs = append(p.jobs, &job{kind: kindBootstrap, start: b.start, end: b.end, path: path + ".bootstrap"})
+	p.jobs = append(p.jobs, &job{kind: kindBootstrap, start: b.start, end: b.end, path: joinPath(path, "bootstrap")})
 	return nil
 }
 

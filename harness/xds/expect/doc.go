@@ -5,7 +5,11 @@
 // (with endpoint counts) and flows (a request and where it must go, checked
 // with package trace). Any item may carry an Istio version constraint
 // (istio: ">=1.23") and is skipped, and reported as skipped, when the version
-// under test does not satisfy it. Strings may use ${namespace}, ${domain} and
+// under test does not satisfy it. An item that needs a resource type the dump
+// lacks (istioctl's per-type output holds one; an admin dump without
+// include_eds has no endpoints) is skipped too, with the reason: listeners
+// need LDS, route configurations RDS, clusters CDS, endpoint counts EDS,
+// flows LDS and RDS (and CDS and EDS for their endpoint counts). Strings may use ${namespace}, ${domain} and
 // any other variable from the spec's vars or the caller's. Inside a YAML flow
 // list or mapping ([...] or {...}) quote a value that holds ${...}: a bare
 // "{" there starts a mapping.

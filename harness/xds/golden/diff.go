@@ -28,6 +28,9 @@ type Change struct {
 	// Old and New are JSON values (absent for added and removed fields).
 	Old json.RawMessage `json:"old,omitempty"`
 	New json.RawMessage `json:"new,omitempty"`
+	// Default is, for a field added or removed, the value Envoy documents
+	// for it unset (see the defaults table): what the unset side means.
+	Default json.RawMessage `json:"default,omitempty"`
 }
 
 func (c Change) String() string {
@@ -37,6 +40,10 @@ func (c Change) String() string {
 		return "+ " + res
 	case c.Field == "" && c.Op == Removed:
 		return "- " + res
+	case c.Op == Added && c.Default != nil:
+		return fmt.Sprintf("~ %s: %s: unset (Envoy's default %s) -> %s", res, c.Field, short(c.Default), short(c.New))
+	case c.Op == Removed && c.Default != nil:
+		return fmt.Sprintf("~ %s: %s: %s -> unset (Envoy's default %s)", res, c.Field, short(c.Old), short(c.Default))
 	case c.Op == Added:
 		return fmt.Sprintf("~ %s: %s: added %s", res, c.Field, short(c.New))
 	case c.Op == Removed:
@@ -67,7 +74,7 @@ func Diff(a, b Doc) []Change {
 			case !bok:
 				out = append(out, Change{Op: Removed, Kind: kind, Name: n, Old: raw(av)})
 			default:
-				walk(kind, n, "", av, bv, &out)
+				walk(kind, n, "", resourceSchema(kind), av, bv, &out)
 			}
 		}
 	}
@@ -86,10 +93,11 @@ func join(path, field string) string {
 	return path + "." + field
 }
 
-// walk compares a and b at path; field is the key the value sits under. Lists
-// whose order Envoy ignores are matched by element name; ordered ones (routes,
-// HTTP filters) by index, so a reordering shows.
-func walk(kind, name, path string, a, b any, out *[]Change) {
+// walk compares a and b at path, values of the proto type sc describes;
+// field is the key the value sits under. Lists whose order Envoy ignores are
+// matched by element name; ordered ones (routes, HTTP filters) by index, so a
+// reordering shows.
+func walk(kind, name, path string, sc schema, a, b any, out *[]Change) {
 	field := path
 	if i := strings.LastIndexAny(path, ".]"); i >= 0 {
 		field = path[i+1:]
@@ -100,19 +108,7 @@ func walk(kind, name, path string, a, b any, out *[]Change) {
 		if !ok {
 			break
 		}
-		for _, k := range unionKeys(at, bt) {
-			av, aok := at[k]
-			bv, bok := bt[k]
-			p := join(path, k)
-			switch {
-			case !aok:
-				*out = append(*out, Change{Op: Added, Kind: kind, Name: name, Field: p, New: raw(bv)})
-			case !bok:
-				*out = append(*out, Change{Op: Removed, Kind: kind, Name: name, Field: p, Old: raw(av)})
-			default:
-				walk(kind, name, p, av, bv, out)
-			}
-		}
+		walkMessage(kind, name, path, sc.of(at), at, bt, out)
 		return
 	case []any:
 		bt, ok := b.([]any)
@@ -120,7 +116,7 @@ func walk(kind, name, path string, a, b any, out *[]Change) {
 			break
 		}
 		if (unordered[field] || field == "clusters") && keyed(at) && keyed(bt) {
-			walkKeyed(kind, name, path, at, bt, out)
+			walkKeyed(kind, name, path, sc, at, bt, out)
 			return
 		}
 		n := max(len(at), len(bt))
@@ -132,13 +128,33 @@ func walk(kind, name, path string, a, b any, out *[]Change) {
 			case i >= len(bt):
 				*out = append(*out, Change{Op: Removed, Kind: kind, Name: name, Field: p, Old: raw(at[i])})
 			default:
-				walk(kind, name, p, at[i], bt[i], out)
+				walk(kind, name, p, sc, at[i], bt[i], out)
 			}
 		}
 		return
 	}
 	if string(raw(a)) != string(raw(b)) {
 		*out = append(*out, Change{Op: Changed, Kind: kind, Name: name, Field: path, Old: raw(a), New: raw(b)})
+	}
+}
+
+// walkMessage compares two JSON objects key by key. A key on one side only
+// is no change when its value is the one Envoy documents for it unset.
+func walkMessage(kind, name, path string, sc schema, a, b map[string]any, out *[]Change) {
+	for _, k := range unionKeys(a, b) {
+		av, aok := a[k]
+		bv, bok := b[k]
+		p := join(path, k)
+		def := sc.unsetValue(k)
+		switch {
+		case aok && bok:
+			walk(kind, name, p, sc.child(k), av, bv, out)
+		case def != nil && string(raw(av)) == string(def), def != nil && string(raw(bv)) == string(def):
+		case !aok:
+			*out = append(*out, Change{Op: Added, Kind: kind, Name: name, Field: p, New: raw(bv), Default: def})
+		default:
+			*out = append(*out, Change{Op: Removed, Kind: kind, Name: name, Field: p, Old: raw(av), Default: def})
+		}
 	}
 }
 
@@ -158,22 +174,21 @@ func keyed(l []any) bool {
 	return true
 }
 
-func walkKeyed(kind, name, path string, a, b []any, out *[]Change) {
+func walkKeyed(kind, name, path string, sc schema, a, b []any, out *[]Change) {
 	bi := map[string]any{}
 	for _, v := range b {
 		k, _ := listKey(v)
 		bi[k] = v
 	}
 	ai := map[string]bool{}
-	for i, v := range a {
+	for _, v := range a {
 		k, _ := listKey(v)
 		ai[k] = true
 		p := fmt.Sprintf("%s[%s]", path, k)
 		if bv, ok := bi[k]; ok {
-			walk(kind, name, p, v, bv, out)
+			walk(kind, name, p, sc, v, bv, out)
 			continue
 		}
-		_ = i
 		*out = append(*out, Change{Op: Removed, Kind: kind, Name: name, Field: p, Old: raw(v)})
 	}
 	for _, v := range b {

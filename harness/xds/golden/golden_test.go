@@ -115,7 +115,45 @@ func TestDiff(t *testing.T) {
 					}
 				}
 			},
-			want: []string{`~ cluster outbound|9080||ratings.default.svc.cluster.local: connect_timeout: "10s" -> "5s"`},
+			want: []string{`~ cluster outbound|9080||ratings.default.svc.cluster.local: connect_timeout: "10s" -> unset (Envoy's default "5s")`},
+		},
+		{
+			name: "use_remote_address false made unset: Envoy reads both alike",
+			edit: func(t *testing.T, d xdstest.Doc) {
+				everyObject(d, func(m map[string]any) {
+					if m["use_remote_address"] == false {
+						delete(m, "use_remote_address")
+					}
+				})
+			},
+			want: nil,
+		},
+		{
+			name: "empty healthy panic threshold (0%, panic mode off) made unset (50%)",
+			edit: func(t *testing.T, d xdstest.Doc) {
+				for _, c := range xdstest.List(d.Section(t, "ClustersConfigDump"), "dynamic_active_clusters") {
+					if xdstest.ClusterName(c.(map[string]any)) == "outbound|9080||ratings.default.svc.cluster.local" {
+						delete(xdstest.Get(c, "cluster", "common_lb_config").(map[string]any), "healthy_panic_threshold")
+					}
+				}
+			},
+			want: []string{`~ cluster outbound|9080||ratings.default.svc.cluster.local: common_lb_config.healthy_panic_threshold: {} -> unset (Envoy's default {"value":50})`},
+		},
+		{
+			name: "overall sampling 100% (the default) made an empty Percent (0%)",
+			edit: func(t *testing.T, d xdstest.Doc) {
+				l := xdstest.List(d.Section(t, "ListenersConfigDump"), "dynamic_listeners")
+				for _, x := range l {
+					if xdstest.Get(x, "name") == "0.0.0.0_9080" {
+						everyObject(x, func(m map[string]any) {
+							if _, ok := m["overall_sampling"]; ok {
+								m["overall_sampling"] = map[string]any{}
+							}
+						})
+					}
+				}
+			},
+			want: []string{`~ listener 0.0.0.0_9080: filter_chains[0].filters[0].typed_config.tracing.overall_sampling: unset (Envoy's default {"value":100}) -> {}`},
 		},
 	}
 	for _, tc := range cases {
@@ -190,5 +228,22 @@ func TestDynamicOnly(t *testing.T) {
 		if got := len(doc["clusters"]); got != tc.want {
 			t.Errorf("DynamicOnly=%v: %d clusters, want %d: %v", tc.dynamicOnly, got, tc.want, doc["clusters"])
 		}
+	}
+}
+
+// everyObject calls fn for every JSON object in v.
+func everyObject(v any, fn func(map[string]any)) {
+	switch t := v.(type) {
+	case map[string]any:
+		fn(t)
+		for _, x := range t {
+			everyObject(x, fn)
+		}
+	case []any:
+		for _, x := range t {
+			everyObject(x, fn)
+		}
+	case xdstest.Doc:
+		everyObject(map[string]any(t), fn)
 	}
 }

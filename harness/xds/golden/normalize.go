@@ -92,6 +92,7 @@ func Normalize(d *xds.Dump, opts Options) (Doc, error) {
 			return fmt.Errorf("normalize %s %s: %w", kind, name, err)
 		}
 		v = clean(v, "", opts)
+		dropUnset(v, resourceSchema(kind))
 		key := renameIPs(name, opts.RenameIPs)
 		if state != xds.StateActive && state != xds.StateStatic {
 			key = name + " (" + string(state) + ")"

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -38,6 +39,9 @@ const (
 	Warming            Rule = "warming"
 	DuplicateDomain    Rule = "duplicate-domain"
 	UnknownType        Rule = "unknown-type"
+	// NotChecked says that references into a type the dump lacks (istioctl's
+	// per-type output) were not judged.
+	NotChecked Rule = "not-checked"
 )
 
 // Finding is one problem, with where it is and a sentence a user understands.
@@ -77,7 +81,7 @@ func Count(fs []Finding) map[Severity]int {
 
 // Lint checks the dump and returns its findings, errors first.
 func Lint(d *xds.Dump) []Finding {
-	l := &linter{d: d}
+	l := &linter{d: d, unchecked: map[xds.Type][]string{}}
 	l.resources()
 	l.listeners()
 	for _, r := range d.Routes {
@@ -86,6 +90,7 @@ func Lint(d *xds.Dump) []Finding {
 		}
 	}
 	l.endpoints()
+	l.notChecked()
 	for _, u := range d.Unknown {
 		l.add(Info, UnknownType, "payload "+u.TypeURL, u.Path,
 			"type %s is unknown to meshcheck: kept as JSON, not checked (an Istio or vendor extension without Go definitions?)", u.TypeURL)
@@ -98,6 +103,32 @@ func Lint(d *xds.Dump) []Finding {
 type linter struct {
 	d   *xds.Dump
 	out []Finding
+	// unchecked holds, per type the dump lacks, the names referenced into it.
+	unchecked map[xds.Type][]string
+}
+
+// holds reports whether the dump has type t; when it does not, the
+// reference to name is recorded as not checked.
+func (l *linter) holds(t xds.Type, name string) bool {
+	if l.d.Has(t) {
+		return true
+	}
+	l.unchecked[t] = append(l.unchecked[t], name)
+	return false
+}
+
+// notChecked adds one info finding per lacking type that was referenced.
+func (l *linter) notChecked() {
+	for _, t := range xds.AllTypes {
+		names := l.unchecked[t]
+		if len(names) == 0 {
+			continue
+		}
+		sort.Strings(names)
+		names = slices.Compact(names)
+		l.add(Info, NotChecked, "dump "+l.d.Source, "", "%s: %d references into %s not checked, e.g. %s",
+			l.d.Lacking(t), len(names), t, strings.Join(names[:min(3, len(names))], ", "))
+	}
 }
 
 func (l *linter) add(sev Severity, rule Rule, resource, path, format string, a ...any) {
@@ -168,7 +199,7 @@ func (l *linter) listeners() {
 					if tc.UnmarshalTo(hcm) != nil {
 						continue
 					}
-					if rds := hcm.GetRds(); rds != nil {
+					if rds := hcm.GetRds(); rds != nil && l.holds(xds.TypeRoutes, rds.GetRouteConfigName()) {
 						if _, ok := l.d.RouteConfig(rds.GetRouteConfigName()); !ok {
 							l.add(Error, MissingRouteConfig, resource, ls.Path,
 								"route config %q (RDS) is not in the dump: Envoy answers 404 to requests on this chain; %s",
@@ -197,7 +228,7 @@ func (l *linter) listeners() {
 }
 
 func (l *linter) cluster(name, resource, path string) {
-	if name == "" {
+	if name == "" || !l.holds(xds.TypeClusters, name) {
 		return
 	}
 	if _, ok := l.d.Cluster(name); !ok {
@@ -238,11 +269,9 @@ func (l *linter) routeConfig(resource, path string, rc *routev3.RouteConfigurati
 }
 
 func (l *linter) endpoints() {
-	if !l.d.HasEndpoints {
-		return
-	}
 	for _, c := range l.d.Clusters {
-		if c.Config == nil || c.Config.GetType() != clusterv3.Cluster_EDS || c.State == xds.StateRejected {
+		if c.Config == nil || c.Config.GetType() != clusterv3.Cluster_EDS || c.State == xds.StateRejected ||
+			!l.holds(xds.TypeEndpoints, c.Name) {
 			continue
 		}
 		e, ok := l.d.EndpointsFor(c.Name)

@@ -185,3 +185,79 @@ func TestFindings(t *testing.T) {
 		})
 	}
 }
+
+// Every shape istioctl prints, made from the committed dumps: no error, and
+// a reference into a type the shape lacks is named as not checked, never
+// as missing.
+func TestPartialDumps(t *testing.T) {
+	mustNotCheck := map[string]xds.Type{
+		"admin without include_eds": xds.TypeEndpoints,
+		"listeners -o json":         xds.TypeRoutes,
+		"routes -o json":            xds.TypeClusters,
+		"clusters -o json":          xds.TypeEndpoints,
+	}
+	files := []string{"samples/gateway-config_dump.json", "samples/productpage-config_dump.minimal.json",
+		"pilot/gateway-config_dump.json", "pilot/sleep-config_dump.json", "envoy/config_dump.eds.json"}
+	for _, f := range files {
+		for _, s := range xdstest.Shapes(t, sample(f)) {
+			t.Run(f+"/"+s.Name, func(t *testing.T) {
+				d, err := xds.Parse(s.Doc, xds.Options{Source: s.Name})
+				if err != nil {
+					t.Fatal(err)
+				}
+				notChecked := map[xds.Type]bool{}
+				for _, fd := range lint.Lint(d) {
+					switch {
+					case fd.Rule == lint.NotChecked:
+						typ := notCheckedType(t, d, fd)
+						notChecked[typ] = true
+					case fd.Rule == lint.NoHealthyEndpoint && d.Has(xds.TypeClusters) && d.Has(xds.TypeEndpoints):
+					default:
+						t.Errorf("false alarm on a dump holding %v: %v", d.Types(), fd)
+					}
+				}
+				if want, ok := mustNotCheck[s.Name]; ok && !notChecked[want] {
+					t.Errorf("no %s finding for %s; the dump holds %v", lint.NotChecked, want, d.Types())
+				}
+			})
+		}
+	}
+}
+
+// notCheckedType returns the type a not-checked finding names, which the
+// dump must lack.
+func notCheckedType(t *testing.T, d *xds.Dump, fd lint.Finding) xds.Type {
+	t.Helper()
+	for _, typ := range d.Lacks() {
+		if strings.Contains(fd.Message, "lacks "+typ.XDS()+" ") && strings.Contains(fd.Message, "into "+string(typ)+" ") {
+			if fd.Severity != lint.Info {
+				t.Errorf("severity %s, want info: %v", fd.Severity, fd)
+			}
+			return typ
+		}
+	}
+	t.Errorf("finding names no type the dump lacks (%v): %v", d.Lacks(), fd)
+	return ""
+}
+
+// A real Envoy's dump (testdata/envoy): clean with include_eds; without it,
+// only the note that its three EDS clusters' assignments were not checked.
+func TestRealEnvoy(t *testing.T) {
+	for file, want := range map[string][]string{
+		"envoy/config_dump.eds.json": nil,
+		"envoy/config_dump.json": {"info [not-checked] dump ../testdata/envoy/config_dump.json: the dump lacks EDS " +
+			"(it holds bootstrap, LDS, RDS, SRDS, CDS, SDS): 3 references into endpoints not checked, e.g. api-v1, api-v2, web"},
+	} {
+		d, err := xds.ParseFile(sample(file), xds.Options{Strict: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range lint.Lint(d) {
+			got = append(got, f.String())
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: findings\n%s\nwant\n%s", file, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}

@@ -18,5 +18,8 @@
 // ends at its cluster or weighted clusters.
 //
 // What the tracer cannot decide, it names in Result.Unsupported and stops; it
-// never guesses.
+// never guesses. That includes a dump that lacks what the trace needs
+// (istioctl's per-type output): without listeners, or without the route
+// configurations an RDS reference needs, the trace is undecided; without
+// clusters, the clusters a route names are "not checked", never Missing.
 package trace

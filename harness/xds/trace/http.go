@@ -24,6 +24,11 @@ func (t *tracer) http(hcm *hcmv3.HttpConnectionManager) {
 	case hcm.GetRds() != nil:
 		name := hcm.GetRds().GetRouteConfigName()
 		r, ok := t.d.RouteConfig(name)
+		if why := t.d.Lacking(xds.TypeRoutes); why != "" {
+			t.res.RouteConfig = name
+			t.res.unsupported("http", "route config %q (RDS): %s", name, why)
+			return
+		}
 		if !ok {
 			t.res.RouteConfig = name
 			t.res.noRoute("http", "route config %q (RDS) is not in the dump: Envoy answers 404 (NR); %s",

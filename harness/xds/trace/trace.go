@@ -44,6 +44,10 @@ func Trace(d *xds.Dump, req Request) (*Result, error) {
 		}
 	}
 	t := &tracer{d: d, req: req, res: &Result{Request: req.String(), Clusters: []WeightedCluster{}, Endpoints: map[string][]Endpoint{}, Unsupported: []string{}}}
+	if why := d.Lacking(xds.TypeListeners); why != "" {
+		t.res.unsupported("listener", "%s: a trace starts at a listener", why)
+		return t.res, nil
+	}
 	l := t.listener()
 	if l == nil {
 		return t.res, nil
@@ -231,6 +235,10 @@ func (t *tracer) addClusters(wcs []WeightedCluster) {
 	for i := range wcs {
 		name := wcs[i].Name
 		c, ok := t.d.Cluster(name)
+		if why := t.d.Lacking(xds.TypeClusters); why != "" {
+			t.res.step("cluster", "%s: not checked, %s", name, why)
+			continue
+		}
 		if !ok {
 			wcs[i].Missing = true
 			t.res.step("cluster", "%s is NOT in CDS: Envoy answers 503 (NC); %s", name,

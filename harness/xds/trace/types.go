@@ -223,6 +223,9 @@ func (r *Result) Text() string {
 		parts := make([]string, 0, len(r.Clusters))
 		for _, c := range r.Clusters {
 			p := fmt.Sprintf("%s (weight %d, %d endpoints)", c.Name, c.Weight, len(r.Endpoints[c.Name]))
+			if _, known := r.Endpoints[c.Name]; !known {
+				p = fmt.Sprintf("%s (weight %d, cluster not checked: the dump has no CDS)", c.Name, c.Weight)
+			}
 			if c.Missing {
 				p = c.Name + " (MISSING from CDS: 503 NC)"
 			}

@@ -9,6 +9,8 @@
 //	Expect(dump).To(BeLintClean())
 //
 // The actual value must be a *xds.Dump; anything else is an error (misuse),
-// not a mismatch. Failure messages carry the evidence: what the dump holds
+// not a mismatch; so is a dump that lacks the type a matcher asks about
+// (HaveCluster on istioctl's routes output, HaveHealthyEndpoints without
+// include_eds), which cannot show presence or absence. Failure messages carry the evidence: what the dump holds
 // instead, the closest names, and for requests the whole trace.
 package xdsmatchers

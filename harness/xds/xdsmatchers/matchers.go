@@ -32,6 +32,7 @@ func dumpName(d *xds.Dump) string {
 // namedMatcher checks that the dump has a resource of a kind.
 type namedMatcher struct {
 	kind  string
+	typ   xds.Type // the dump must hold it for a miss to mean "absent"
 	name  string
 	has   func(d *xds.Dump, name string) bool
 	names func(d *xds.Dump) []string
@@ -41,6 +42,9 @@ func (m *namedMatcher) Match(actual any) (bool, error) {
 	d, err := toDump(actual)
 	if err != nil {
 		return false, err
+	}
+	if why := d.Lacking(m.typ); why != "" {
+		return false, fmt.Errorf("%s: %s: it cannot show whether there is %s %q", dumpName(d), why, m.kind, m.name)
 	}
 	return m.has(d, m.name), nil
 }
@@ -72,21 +76,21 @@ func orNone(s []string) []string {
 
 // HaveListener matches a dump holding a listener with this name.
 func HaveListener(name string) types.GomegaMatcher {
-	return &namedMatcher{kind: "listener", name: name,
+	return &namedMatcher{kind: "listener", typ: xds.TypeListeners, name: name,
 		has:   func(d *xds.Dump, n string) bool { _, ok := d.Listener(n); return ok },
 		names: (*xds.Dump).ListenerNames}
 }
 
 // HaveRouteConfig matches a dump holding a route configuration with this name.
 func HaveRouteConfig(name string) types.GomegaMatcher {
-	return &namedMatcher{kind: "route config", name: name,
+	return &namedMatcher{kind: "route config", typ: xds.TypeRoutes, name: name,
 		has:   func(d *xds.Dump, n string) bool { _, ok := d.RouteConfig(n); return ok },
 		names: (*xds.Dump).RouteConfigNames}
 }
 
 // HaveCluster matches a dump holding a cluster with this name.
 func HaveCluster(name string) types.GomegaMatcher {
-	return &namedMatcher{kind: "cluster", name: name,
+	return &namedMatcher{kind: "cluster", typ: xds.TypeClusters, name: name,
 		has:   func(d *xds.Dump, n string) bool { _, ok := d.Cluster(n); return ok },
 		names: (*xds.Dump).ClusterNames}
 }
@@ -128,8 +132,8 @@ func (m *endpointsMatcher) Match(actual any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !d.HasEndpoints {
-		return false, fmt.Errorf("%s has no endpoints: take it with config_dump?include_eds", dumpName(d))
+	if why := d.Lacking(xds.TypeEndpoints); why != "" {
+		return false, fmt.Errorf("%s: %s: take it with config_dump?include_eds", dumpName(d), why)
 	}
 	n, _, _ := m.count(d)
 	if m.want < 0 {

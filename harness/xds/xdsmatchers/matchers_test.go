@@ -115,3 +115,30 @@ func TestMisuse(t *testing.T) {
 		t.Errorf("unfinished RouteRequest: %v", err)
 	}
 }
+
+// On a dump that lacks the type, a presence matcher errs (it cannot tell)
+// instead of failing or passing.
+func TestPartialDumpIsMisuse(t *testing.T) {
+	shapes := map[string][]byte{}
+	for _, s := range xdstest.Shapes(t, filepath.Join("..", "testdata", "pilot/gateway-config_dump.json")) {
+		shapes[s.Name] = s.Doc
+	}
+	for _, tc := range []struct {
+		shape string
+		m     interface{ Match(any) (bool, error) }
+		want  string
+	}{
+		{"routes -o json", HaveCluster(v1), `the dump lacks CDS (it holds RDS): it cannot show whether there is cluster "` + v1 + `"`},
+		{"clusters -o json", HaveListener("0.0.0.0_8080"), "the dump lacks LDS (it holds CDS)"},
+		{"listeners -o json", HaveRouteConfig("http.8080"), "the dump lacks RDS (it holds LDS)"},
+		{"admin without include_eds", HaveHealthyEndpoints(v1), "the dump lacks EDS (it holds LDS, RDS, CDS): take it with config_dump?include_eds"},
+	} {
+		d, err := xds.Parse(shapes[tc.shape], xds.Options{Source: tc.shape})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := tc.m.Match(d); ok || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Match = %v, %v; want an error with %q", tc.shape, ok, err, tc.want)
+		}
+	}
+}
