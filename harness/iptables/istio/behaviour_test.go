@@ -7,35 +7,53 @@ import (
 	"github.com/meshcheck/meshcheck/harness/iptables"
 )
 
-func parseVariant(t *testing.T, v Variant) *iptables.Ruleset {
+func parseRules(t *testing.T, name, text string, nft bool) *iptables.Ruleset {
 	t.Helper()
-	text, nft, err := v.Rules()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rs *iptables.Ruleset
+	var err error
 	if nft {
 		rs, err = iptables.ParseNft([]byte(text))
 	} else {
 		rs, err = iptables.ParseSave([]byte(text))
 	}
 	if err != nil {
-		t.Fatalf("%s: %v\n%s", v.Name, err, text)
+		t.Fatalf("%s: %v\n%s", name, err, text)
 	}
 	return rs
 }
 
-// The generated rules of every layout have every behaviour of their options.
-func TestGeneratedRulesHaveTheirBehaviours(t *testing.T) {
+// Istio's own generator's rules have every behaviour of their options, for
+// each family: the behaviour model is checked against the real rules.
+func TestIstioRulesHaveTheirBehaviours(t *testing.T) {
 	for _, v := range Matrix() {
 		t.Run(v.Name, func(t *testing.T) {
-			rs := parseVariant(t, v)
-			if u := rs.Unsupported(); len(u) != 0 {
-				t.Errorf("generated rules use unsupported matches: %v", u)
+			text, nft, err := v.Rules()
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, o := range Check(rs, Behaviours(v.Options, DefaultEnv())) {
-				if !o.Pass() {
-					t.Errorf("%v", o.Err)
+			families := []struct {
+				env  Env
+				text string
+				nft  bool
+			}{{DefaultEnv(), text, nft}}
+			if text6, nft6, ok, err := v.Rules6(); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				families = append(families, struct {
+					env  Env
+					text string
+					nft  bool
+				}{DefaultEnv6(), text6, nft6})
+			}
+			for _, f := range families {
+				rs := parseRules(t, v.Name, f.text, f.nft)
+				if u := rs.Unsupported(); len(u) != 0 {
+					t.Errorf("Istio's rules use matches the simulator does not know: %v", u)
+				}
+				for _, o := range Check(rs, Behaviours(v.Options, f.env)) {
+					if !o.Pass() {
+						t.Errorf("%v\nrules:\n%s", o.Err, f.text)
+					}
 				}
 			}
 		})

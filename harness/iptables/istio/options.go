@@ -79,6 +79,28 @@ type Options struct {
 	IncludeInboundPorts []uint16
 	// ExcludeInboundPorts adds to DefaultExcludedInboundPorts.
 	ExcludeInboundPorts []uint16
+	// IncludeOutboundPorts are captured whatever their destination
+	// (traffic.sidecar.istio.io/includeOutboundPorts, istio-iptables -q).
+	IncludeOutboundPorts []uint16
+	// ExcludeInterfaces are neither captured inbound nor outbound
+	// (traffic.sidecar.istio.io/excludeInterfaces, -c).
+	ExcludeInterfaces []string
+	// RerouteInterfaces are virtual interfaces whose inbound traffic is
+	// treated as outbound (traffic.sidecar.istio.io/kubevirtInterfaces, -k).
+	RerouteInterfaces []string
+	// MoreProxyUIDs and MoreProxyGIDs are further IDs treated as the
+	// proxy's (istio-iptables -u and -g take lists).
+	MoreProxyUIDs []uint32
+	MoreProxyGIDs []uint32
+	// OwnerGroupsInclude: nil means every group's outbound traffic is
+	// captured (ISTIO_OUTBOUND_OWNER_GROUPS "*"); otherwise only these GIDs'.
+	// OwnerGroupsExclude are GIDs whose outbound traffic is not captured
+	// (ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE). Istio takes one or the other.
+	OwnerGroupsInclude []uint32
+	OwnerGroupsExclude []uint32
+	// IPv6 is a pod with an IPv6 address: istio-iptables then writes
+	// ip6tables rules too (and ip6 rules in the nft tables).
+	IPv6 bool
 }
 
 // DefaultOptions returns the defaults of an injected pod for version v.
@@ -156,15 +178,8 @@ func (o Options) Validate() error {
 	if o.NativeNftables && !o.Version.AtLeast(1, 27) {
 		return fmt.Errorf("native nftables needs Istio 1.27 or later, have %s", o.Version)
 	}
-	for _, p := range append(append([]netip.Prefix{}, o.IncludeOutboundIPRanges...), o.ExcludeOutboundIPRanges...) {
-		if !p.Addr().Is4() {
-			return fmt.Errorf("IP range %s: only IPv4 is generated", p)
-		}
-	}
-	for _, n := range o.Nameservers {
-		if !n.Is4() {
-			return fmt.Errorf("nameserver %s: only IPv4 is generated", n)
-		}
+	if o.OwnerGroupsInclude != nil && len(o.OwnerGroupsExclude) > 0 {
+		return fmt.Errorf("owner groups: include %v and exclude %v are exclusive", o.OwnerGroupsInclude, o.OwnerGroupsExclude)
 	}
 	return nil
 }
@@ -220,6 +235,18 @@ func (o Options) captureAllOutbound() bool {
 		}
 	}
 	return false
+}
+
+// injectorExcludedInbound is the injector's -d list: 15090, 15021, the
+// annotation's ports, then the status port 15020.
+func (o Options) injectorExcludedInbound() []uint16 {
+	out := []uint16{15090, 15021}
+	for _, p := range append(append([]uint16{}, o.ExcludeInboundPorts...), 15020) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // excludedInbound is 15008 followed by the injector's and the annotation's
