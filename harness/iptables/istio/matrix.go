@@ -128,7 +128,9 @@ var matrixCases = []struct {
 		o.IncludeInboundPorts = []uint16{}
 	}},
 	{"include-loopback-dns", both(dns, func(o *Options) { o.IncludeOutboundIPRanges = pfxs("127.1.2.3/32", "10.96.0.0/16") })},
-	{"interfaces", func(o *Options) { o.ExcludeInterfaces, o.RerouteInterfaces = []string{"eth1"}, []string{"eth2", "eth3"} }},
+	{"interfaces", func(o *Options) {
+		o.ExcludeInterfaces, o.RerouteInterfaces = []string{"eth1"}, []string{"eth2", "eth3"}
+	}},
 	{"interfaces-include", func(o *Options) {
 		o.RerouteInterfaces = []string{"eth2"}
 		o.IncludeOutboundIPRanges = pfxs("10.96.0.0/16")
