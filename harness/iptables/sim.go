@@ -164,38 +164,13 @@ func Simulate(rs *Ruleset, p Probe) (Result, error) {
 	if !p.Dst.Addr().Unmap().Is4() {
 		fam = FamilyIPv6
 	}
-	var bases []baseChain
-	for _, t := range rs.Tables {
-		if t.Family != fam && t.Family != FamilyInet {
-			continue
-		}
-		for _, c := range t.Chains {
-			if c.Hook == p.Hook {
-				bases = append(bases, baseChain{t, c, len(bases)})
-			}
-		}
-	}
-	slices.SortStableFunc(bases, func(a, b baseChain) int { return a.c.Priority - b.c.Priority })
 	s := &simState{rs: rs, p: p, fam: fam, mark: p.Mark, nft: rs.Format == FormatNft || rs.Format == FormatNftJSON}
 	res := Result{Trail: []Step{}}
-	for _, b := range bases {
-		if b.c.Type == "nat" && s.natDone {
-			continue
-		}
-		out := s.evalChain(b.t, b.c, b.c, 0)
-		switch out {
-		case outUnsupported:
-			res.Verdict, res.Unsupported = VerdictUnsupported, s.unsupported
-			res.Trail = s.trail
-			return res, nil
-		case outDrop, outReject:
-			res.Verdict = VerdictDrop
-			if out == outReject {
-				res.Verdict = VerdictReject
-			}
-			res.Trail, res.Mark, res.CTZone = s.trail, s.mark, s.zone
-			return res, nil
-		}
+	if r, done := s.runHook(); done {
+		return r, nil
+	}
+	if r, done := s.loopbackPass(); done {
+		return r, nil
 	}
 	res.Trail, res.Mark, res.CTZone = s.trail, s.mark, s.zone
 	switch {
@@ -225,6 +200,61 @@ func Simulate(rs *Ruleset, p Probe) (Result, error) {
 	return res, nil
 }
 
+// runHook evaluates the base chains of s.p.Hook in priority order (nat
+// chains only while no NAT binding exists); done is true when the packet
+// ended there (dropped, rejected, or undecidable), with its result.
+func (s *simState) runHook() (Result, bool) {
+	var bases []baseChain
+	for _, t := range s.rs.Tables {
+		if t.Family != s.fam && t.Family != FamilyInet {
+			continue
+		}
+		for _, c := range t.Chains {
+			if c.Hook == s.p.Hook {
+				bases = append(bases, baseChain{t, c, len(bases)})
+			}
+		}
+	}
+	slices.SortStableFunc(bases, func(a, b baseChain) int { return a.c.Priority - b.c.Priority })
+	for _, b := range bases {
+		if b.c.Type == "nat" && s.natDone {
+			continue
+		}
+		switch s.evalChain(b.t, b.c, b.c, 0) {
+		case outUnsupported:
+			return Result{Verdict: VerdictUnsupported, Unsupported: s.unsupported, Trail: s.trail}, true
+		case outDrop:
+			return Result{Verdict: VerdictDrop, Trail: s.trail, Mark: s.mark, CTZone: s.zone}, true
+		case outReject:
+			return Result{Verdict: VerdictReject, Trail: s.trail, Mark: s.mark, CTZone: s.zone}, true
+		}
+	}
+	return Result{}, false
+}
+
+// loopbackPass follows a locally sent packet whose route is lo back in:
+// the kernel runs prerouting for it on lo, with the mark and conntrack entry
+// it left with and without nat (the connection's NAT was bound at output).
+// Istio's TPROXY rules depend on this (the proxy's mark 1338). The steps of
+// this pass follow a note in the trail.
+func (s *simState) loopbackPass() (Result, bool) {
+	if s.p.Hook != HookOutput || s.p.OutIface != "lo" {
+		return Result{}, false
+	}
+	before := len(s.trail)
+	s.p.Hook, s.p.InIface, s.p.OutIface, s.p.UID, s.p.GID = HookPrerouting, "lo", "", nil, nil
+	s.natDone, s.looped = true, true
+	r, done := s.runHook()
+	if len(s.trail) > before {
+		note := Step{Table: "kernel", Chain: "loopback", Text: "the packet comes back in on lo: prerouting, without nat (bound at output)"}
+		s.trail = slices.Insert(s.trail, before, note)
+		if done {
+			r.Trail = s.trail
+		}
+	}
+	return r, done
+}
+
 type outcome int
 
 const (
@@ -244,6 +274,7 @@ type simState struct {
 	ctmark      uint32
 	zone        uint16
 	untracked   bool
+	looped      bool // in the loopback pass (see loopbackPass)
 	natDone     bool
 	natKind     ActionKind
 	tproxy      bool
@@ -330,6 +361,9 @@ func (s *simState) runActions(t *Table, c, base *Chain, r *Rule, depth int) (out
 				s.ctmark = (s.ctmark &^ a.Mask) ^ a.Value
 			}
 		case ActionCT:
+			if s.looped {
+				continue // the packet already has its conntrack entry: CT does nothing
+			}
 			if a.NoTrack {
 				s.untracked = true
 			} else {

@@ -202,9 +202,15 @@ func (m *model) loopback() {
 	own := netip.AddrPortFrom(e.PodIP, e.AppPort)
 	m.out("inbound-passthrough-"+e.passthrough().String(), fmt.Sprintf("TCP from %s over lo to the pod's %s (Envoy's inbound passthrough)", e.passthrough(), own), "tcp",
 		netip.AddrPortFrom(e.passthrough(), 40000), own, "lo", m.o.ProxyUID, m.o.ProxyGID, untouched)
+	// An excluded outbound port leaves nat alone; in TPROXY mode mangle
+	// OUTPUT has marked the proxy's packet 1338, so when it comes back in on
+	// lo mangle ISTIO_INBOUND sends it to 15006 by TPROXY all the same.
 	proxyWant := toInboundOverLo
 	if slices.Contains(m.o.ExcludeOutboundPorts, e.AppPort) {
 		proxyWant = untouched
+		if m.o.Mode == ModeTPROXY {
+			proxyWant = m.inboundWant(e.AppPort)
+		}
 	}
 	m.out("proxy-to-own-pod-ip", fmt.Sprintf("TCP from the proxy over lo to its own pod IP %s", own), "tcp",
 		m.appSrc(), own, "lo", m.o.ProxyUID, m.o.ProxyGID, proxyWant)
