@@ -65,19 +65,21 @@ func Matrix() []Variant {
 }
 
 var (
-	ns4  = netip.MustParseAddr("10.96.0.10")
-	ns6  = netip.MustParseAddr("fd00:10:96::a")
-	pfxs = func(s ...string) []netip.Prefix {
-		out := make([]netip.Prefix, len(s))
-		for i, p := range s {
-			out[i] = netip.MustParsePrefix(p)
-		}
-		return out
-	}
+	ns4    = netip.MustParseAddr("10.96.0.10")
+	ns6    = netip.MustParseAddr("fd00:10:96::a")
 	tproxy = func(o *Options) { o.Mode = ModeTPROXY }
 	dns    = func(o *Options) { o.DNSCapture, o.Nameservers = true, []netip.Addr{ns4} }
 	ipv6   = func(o *Options) { o.IPv6 = true }
 )
+
+// pfxs parses prefixes written in the code.
+func pfxs(s ...string) []netip.Prefix {
+	out := make([]netip.Prefix, len(s))
+	for i, p := range s {
+		out[i] = netip.MustParsePrefix(p)
+	}
+	return out
+}
 
 // both applies several setters.
 func both(fs ...func(*Options)) func(*Options) {

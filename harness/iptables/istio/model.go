@@ -64,7 +64,12 @@ func (m *model) out(name, says, proto string, src, dst netip.AddrPort, iface str
 
 // app is a connection of the app's UID and GID leaving through the pod's
 // interface.
+// Loopback destinations leave through lo.
 func (m *model) app(name, says, proto string, dst netip.AddrPort) {
+	if dst.Addr().IsLoopback() {
+		m.out(name, says, proto, netip.AddrPortFrom(m.env.loopback(), 40000), dst, "lo", m.env.AppUID, m.env.AppGID, m.loWant(proto, dst))
+		return
+	}
 	m.out(name, says, proto, m.appSrc(), dst, m.env.Iface, m.env.AppUID, m.env.AppGID, m.outWant(proto, dst, m.env.AppGID))
 }
 
@@ -97,18 +102,51 @@ func (m *model) inboundWant(port uint16) Expect {
 	return untouched
 }
 
+// onIface is the fate of inbound TCP to dst arriving on iface when the
+// interface decides it: excluded interfaces are returned first, virtual
+// ones (REDIRECT mode) go to the outbound listener for the included ranges
+// and are returned otherwise. stated is false for a virtual interface in
+// TPROXY mode (not modelled) or one that is also excluded.
+func (m *model) onIface(iface string, dst netip.AddrPort) (want Expect, decided, stated bool) {
+	excluded, virt := slices.Contains(m.o.ExcludeInterfaces, iface), slices.Contains(m.o.RerouteInterfaces, iface)
+	switch {
+	case virt && (excluded || m.o.Mode != ModeRedirect):
+		return Expect{}, true, false
+	case excluded:
+		return untouched, true, true
+	case virt && m.rangeCaptured(dst.Addr()):
+		return toOutbound, true, true
+	case virt:
+		return untouched, true, true
+	}
+	return Expect{}, false, true
+}
+
+// pod is inbound TCP to the pod's port on the pod's interface.
+func (m *model) pod(name, says string, port uint16) {
+	dst := netip.AddrPortFrom(m.env.PodIP, port)
+	want, decided, stated := m.onIface(m.env.Iface, dst)
+	if !stated {
+		return
+	}
+	if !decided {
+		want = m.inboundWant(port)
+	}
+	m.in(name, says, m.env.Iface, dst, want)
+}
+
 func (m *model) inbound() {
 	ports := append([]uint16{m.env.AppPort}, m.o.IncludeInboundPorts...)
 	for _, p := range ports {
-		m.in(fmt.Sprintf("inbound-tcp-%d", p), fmt.Sprintf("inbound TCP to app port %d", p), m.env.Iface, netip.AddrPortFrom(m.env.PodIP, p), m.inboundWant(p))
+		m.pod(fmt.Sprintf("inbound-tcp-%d", p), fmt.Sprintf("inbound TCP to app port %d", p), p)
 	}
 	hbone := "inbound TCP to HBONE port 15008"
 	if m.o.Mode == ModeTPROXY {
 		hbone += " (in TPROXY mode only the unused nat chain returns it)"
 	}
-	m.in("inbound-tcp-15008", hbone, m.env.Iface, netip.AddrPortFrom(m.env.PodIP, HBONEPort), m.inboundWant(HBONEPort))
+	m.pod("inbound-tcp-15008", hbone, HBONEPort)
 	for _, p := range m.o.injectorExcludedInbound() {
-		m.in(fmt.Sprintf("inbound-tcp-%d-excluded", p), fmt.Sprintf("inbound TCP to excluded port %d", p), m.env.Iface, netip.AddrPortFrom(m.env.PodIP, p), m.inboundWant(p))
+		m.pod(fmt.Sprintf("inbound-tcp-%d-excluded", p), fmt.Sprintf("inbound TCP to excluded port %d", p), p)
 	}
 }
 
@@ -121,25 +159,23 @@ func (m *model) interfaces() {
 	app := netip.AddrPortFrom(m.env.PodIP, m.env.AppPort)
 	cip := netip.AddrPortFrom(m.env.ClusterIP, 80)
 	for _, ifc := range m.o.ExcludeInterfaces {
-		m.in("inbound-tcp-excluded-iface-"+ifc, fmt.Sprintf("inbound TCP on excluded interface %s to %s", ifc, app), ifc, app, untouched)
 		m.out("outbound-tcp-excluded-iface-"+ifc, fmt.Sprintf("outbound TCP from UID %d via excluded interface %s to %s", m.env.AppUID, ifc, cip),
 			"tcp", m.appSrc(), cip, ifc, m.env.AppUID, m.env.AppGID, untouched)
 	}
-	if m.o.Mode != ModeRedirect {
-		return
-	}
-	for _, ifc := range m.o.RerouteInterfaces {
-		if slices.Contains(m.o.ExcludeInterfaces, ifc) {
-			continue
-		}
+	for _, ifc := range append(append([]string{}, m.o.ExcludeInterfaces...), m.o.RerouteInterfaces...) {
 		for _, d := range []netip.AddrPort{cip, app} {
-			want := untouched
-			if m.rangeCaptured(d.Addr()) {
-				want = toOutbound
+			if want, _, stated := m.onIface(ifc, d); stated && ifc != m.env.Iface {
+				m.in(fmt.Sprintf("iface-%s-tcp-%s", ifc, d), fmt.Sprintf("TCP arriving on %s for %s", m.ifaceKind(ifc), d), ifc, d, want)
 			}
-			m.in(fmt.Sprintf("virt-iface-%s-tcp-%s", ifc, d), fmt.Sprintf("TCP arriving on virtual interface %s for %s (treated as outbound)", ifc, d), ifc, d, want)
 		}
 	}
+}
+
+func (m *model) ifaceKind(ifc string) string {
+	if slices.Contains(m.o.ExcludeInterfaces, ifc) {
+		return "excluded interface " + ifc
+	}
+	return "virtual interface " + ifc + " (treated as outbound)"
 }
 
 // outWant is the fate of a new connection of a UID that is not the proxy's
@@ -147,6 +183,8 @@ func (m *model) interfaces() {
 func (m *model) outWant(proto string, dst netip.AddrPort, gid uint32) Expect {
 	port := dst.Port()
 	switch {
+	case slices.Contains(m.o.ExcludeInterfaces, m.env.Iface):
+		return untouched
 	case slices.Contains(m.o.ExcludeOutboundPorts, port), !m.groupCaptured(gid):
 		return untouched
 	case port == 53 && m.dnsCaptured(dst.Addr()):
@@ -159,17 +197,30 @@ func (m *model) outWant(proto string, dst netip.AddrPort, gid uint32) Expect {
 	return untouched
 }
 
-// loWant is the fate of the app's TCP over lo: the rule that returns the
-// non-proxy UIDs' lo traffic is left out when an included range is a
-// loopback range, and spares TCP port 53 when DNS is captured.
-func (m *model) loWant(dst netip.AddrPort) Expect {
+// loWant is the fate of the app's connection over lo: the rule that returns
+// the non-proxy UIDs' lo traffic is left out when an included range is a
+// loopback range, and spares all but TCP to ports other than 53 when DNS is
+// captured.
+func (m *model) loWant(proto string, dst netip.AddrPort) Expect {
 	if slices.Contains(m.o.ExcludeOutboundPorts, dst.Port()) {
 		return untouched
 	}
-	if !m.loopbackIncluded() && !(m.o.DNSCapture && dst.Port() == 53) {
+	if !m.loopbackIncluded() && (!m.o.DNSCapture || (proto == "tcp" && dst.Port() != 53)) {
 		return untouched
 	}
-	return m.outWant("tcp", dst, m.env.AppGID)
+	if !m.groupCaptured(m.env.AppGID) {
+		return untouched
+	}
+	if dst.Port() == 53 && m.dnsCaptured(dst.Addr()) {
+		return toDNS
+	}
+	if proto != "tcp" || dst.Addr() == m.env.loopback() || m.rangeExcluded(dst.Addr()) {
+		return untouched
+	}
+	if slices.Contains(m.o.IncludeOutboundPorts, dst.Port()) || m.rangeCaptured(dst.Addr()) {
+		return toOutbound
+	}
+	return untouched
 }
 
 func (m *model) outbound() {
@@ -216,13 +267,13 @@ func (m *model) loopback() {
 		m.appSrc(), own, "lo", m.o.ProxyUID, m.o.ProxyGID, proxyWant)
 	local := netip.AddrPortFrom(e.loopback(), e.AppPort)
 	m.out("app-to-localhost", fmt.Sprintf("TCP from UID %d to %s", e.AppUID, local), "tcp",
-		netip.AddrPortFrom(e.loopback(), 40000), local, "lo", e.AppUID, e.AppGID, m.loWant(local))
+		netip.AddrPortFrom(e.loopback(), 40000), local, "lo", e.AppUID, e.AppGID, m.loWant("tcp", local))
 	m.out("app-to-own-pod-ip", fmt.Sprintf("TCP from UID %d over lo to its own pod IP", e.AppUID), "tcp",
-		m.appSrc(), own, "lo", e.AppUID, e.AppGID, m.loWant(own))
+		m.appSrc(), own, "lo", e.AppUID, e.AppGID, m.loWant("tcp", own))
 	for _, pf := range m.o.IncludeOutboundIPRanges {
 		if d := netip.AddrPortFrom(pf.Addr(), e.AppPort); m.sameFamily(pf.Addr()) && pf.Addr().IsLoopback() && d.Addr() != e.loopback() {
 			m.out("app-to-included-loopback-"+pf.String(), fmt.Sprintf("TCP from UID %d over lo to %s in included range %s", e.AppUID, d, pf), "tcp",
-				netip.AddrPortFrom(e.loopback(), 40000), d, "lo", e.AppUID, e.AppGID, m.loWant(d))
+				netip.AddrPortFrom(e.loopback(), 40000), d, "lo", e.AppUID, e.AppGID, m.loWant("tcp", d))
 		}
 	}
 }
@@ -271,8 +322,12 @@ func (m *model) dns() {
 		m.app("dns-udp-"+ns.String(), fmt.Sprintf("DNS over UDP from UID %d to nameserver %s%s", m.env.AppUID, d, off), "udp", d)
 		m.app("dns-tcp-"+ns.String(), fmt.Sprintf("DNS over TCP from UID %d to nameserver %s%s", m.env.AppUID, d, off), "tcp", d)
 		if m.o.DNSCapture {
+			src, ifc := m.appSrc(), m.env.Iface
+			if ns.IsLoopback() {
+				src, ifc = netip.AddrPortFrom(m.env.loopback(), 40000), "lo"
+			}
 			m.out("dns-udp-proxy-"+ns.String(), fmt.Sprintf("DNS over UDP from the proxy's UID %d to nameserver %s", m.o.ProxyUID, d), "udp",
-				m.appSrc(), d, m.env.Iface, m.o.ProxyUID, m.o.ProxyGID, untouched)
+				src, d, ifc, m.o.ProxyUID, m.o.ProxyGID, untouched)
 		}
 	}
 }

@@ -19,7 +19,8 @@ const (
 )
 
 // DefaultExcludedInboundPorts are excluded by the injector (-d): Envoy's
-// Prometheus port, the health port and pilot-agent's status port.
+// Prometheus port, the health port and pilot-agent's status port (which the
+// template puts after the annotation's ports).
 var DefaultExcludedInboundPorts = []uint16{15090, 15021, 15020}
 
 // Mode is the inbound interception mode.
@@ -77,8 +78,11 @@ type Options struct {
 	ExcludeOutboundPorts    []uint16
 	// IncludeInboundPorts: nil means "*"; an empty non-nil slice means none.
 	IncludeInboundPorts []uint16
-	// ExcludeInboundPorts adds to DefaultExcludedInboundPorts.
-	ExcludeInboundPorts []uint16
+	// ExcludeInboundPorts are the annotation's; the injector adds
+	// InjectorExcludedInboundPorts (DefaultOptions: DefaultExcludedInboundPorts,
+	// nil for istio-iptables run without the injector).
+	ExcludeInboundPorts          []uint16
+	InjectorExcludedInboundPorts []uint16
 	// IncludeOutboundPorts are captured whatever their destination
 	// (traffic.sidecar.istio.io/includeOutboundPorts, istio-iptables -q).
 	IncludeOutboundPorts []uint16
@@ -105,7 +109,8 @@ type Options struct {
 
 // DefaultOptions returns the defaults of an injected pod for version v.
 func DefaultOptions(v Version) Options {
-	return Options{Version: v, Mode: ModeRedirect, ProxyUID: ProxyID, ProxyGID: ProxyID}
+	return Options{Version: v, Mode: ModeRedirect, ProxyUID: ProxyID, ProxyGID: ProxyID,
+		InjectorExcludedInboundPorts: slices.Clone(DefaultExcludedInboundPorts)}
 }
 
 // The pod annotations that change the rules.
@@ -237,23 +242,19 @@ func (o Options) captureAllOutbound() bool {
 	return false
 }
 
-// injectorExcludedInbound is the injector's -d list: 15090, 15021, the
-// annotation's ports, then the status port 15020.
+// injectorExcludedInbound is the injector's -d list: its own ports but the
+// last, the annotation's ports, then its last (the status port), without
+// duplicates.
 func (o Options) injectorExcludedInbound() []uint16 {
-	out := []uint16{15090, 15021}
-	for _, p := range append(append([]uint16{}, o.ExcludeInboundPorts...), 15020) {
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
+	own := o.InjectorExcludedInboundPorts
+	var all []uint16
+	if n := len(own); n > 0 {
+		all = append(append(append(all, own[:n-1]...), o.ExcludeInboundPorts...), own[n-1])
+	} else {
+		all = o.ExcludeInboundPorts
 	}
-	return out
-}
-
-// excludedInbound is 15008 followed by the injector's and the annotation's
-// excluded ports, without duplicates.
-func (o Options) excludedInbound() []uint16 {
-	out := []uint16{HBONEPort}
-	for _, p := range append(append([]uint16{}, DefaultExcludedInboundPorts...), o.ExcludeInboundPorts...) {
+	var out []uint16
+	for _, p := range all {
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
