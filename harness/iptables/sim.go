@@ -24,6 +24,13 @@ type Probe struct {
 	UID, GID *uint32
 	// Mark is the packet mark before the first table (normally 0).
 	Mark uint32
+	// IfaceAddr is the address of the interface a locally sent packet
+	// leaves through (the pod IP). When Src is not given at output,
+	// Simulate picks the source as the kernel would: 127.0.0.1 (::1) toward
+	// a loopback destination, the destination itself toward IfaceAddr, and
+	// IfaceAddr otherwise; without IfaceAddr a rule that tests the source of
+	// a non-loopback destination is UNSUPPORTED.
+	IfaceAddr netip.Addr
 }
 
 func (p Probe) String() string {
@@ -165,6 +172,9 @@ func Simulate(rs *Ruleset, p Probe) (Result, error) {
 		fam = FamilyIPv6
 	}
 	s := &simState{rs: rs, p: p, fam: fam, mark: p.Mark, nft: rs.Format == FormatNft || rs.Format == FormatNftJSON}
+	if note := chooseSource(&s.p); note != "" {
+		s.trail = append(s.trail, Step{Table: "kernel", Chain: "source address", Text: note})
+	}
 	res := Result{Trail: []Step{}}
 	if r, done := s.runHook(); done {
 		return r, nil
@@ -198,6 +208,36 @@ func Simulate(rs *Ruleset, p Probe) (Result, error) {
 		res.Verdict = VerdictAccept
 	}
 	return res, nil
+}
+
+// chooseSource fills in the missing source address of a locally sent
+// packet the way the kernel's source address selection does, and says so;
+// it leaves the source empty when the probe does not know the outgoing
+// interface's address. The source port stays unknown (0).
+func chooseSource(p *Probe) string {
+	if p.Hook != HookOutput || p.Src.IsValid() {
+		return ""
+	}
+	d := p.Dst.Addr().Unmap()
+	var src netip.Addr
+	var why string
+	switch {
+	case d.IsLoopback() && d.Is4():
+		src, why = netip.MustParseAddr("127.0.0.1"), "destination is loopback"
+	case d.IsLoopback():
+		src, why = netip.IPv6Loopback(), "destination is loopback"
+	case !p.IfaceAddr.IsValid() || p.IfaceAddr.Unmap().Is4() != d.Is4():
+		return ""
+	case p.IfaceAddr.Unmap() == d:
+		src, why = d, "destination is the interface's own address"
+	default:
+		src, why = p.IfaceAddr.Unmap(), "the address of the output interface"
+		if p.OutIface != "" {
+			why += " " + p.OutIface
+		}
+	}
+	p.Src = netip.AddrPortFrom(src, 0)
+	return fmt.Sprintf("source %s chosen as the kernel would: %s", src, why)
 }
 
 // runHook evaluates the base chains of s.p.Hook in priority order (nat
@@ -493,6 +533,9 @@ func (s *simState) match(m *Match) (bool, string) {
 			return false, fmt.Sprintf("match %q after REDIRECT at prerouting (the new destination is the input interface's primary address)", m.Raw)
 		}
 		if m.Kind == MatchSrc {
+			if !p.Src.IsValid() && p.Hook == HookOutput {
+				return false, fmt.Sprintf("match %q needs the source address (not given; the kernel would pick the output interface's address, which the probe does not name)", m.Raw)
+			}
 			if !p.Src.IsValid() {
 				return false, fmt.Sprintf("match %q needs the source address", m.Raw)
 			}
