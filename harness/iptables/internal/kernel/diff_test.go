@@ -293,3 +293,47 @@ func TestLabCleansUp(t *testing.T) {
 		t.Errorf("bad name %q", pod)
 	}
 }
+
+// The kernel picks the source of a probe sent without one; the simulator's
+// choice (Probe.IfaceAddr, 127.0.0.1 toward loopback) must select the same
+// rules. Each rule below matches one source only.
+func TestDifferentialSourceSelection(t *testing.T) {
+	requireKernel(t)
+	rules := `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A OUTPUT -s 127.0.0.1/32 -p tcp --dport 8080 -j REDIRECT --to-ports 15006
+-A OUTPUT -s 10.244.0.10/32 -p tcp --dport 8080 -j REDIRECT --to-ports 15001
+-A OUTPUT -s 127.0.0.1/32 -p udp --dport 53 -j REDIRECT --to-ports 15053
+COMMIT
+`
+	rs, err := iptables.ParseSave([]byte(rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsts := []struct {
+		proto string
+		dst   string
+		iface string
+	}{
+		{"tcp", "127.0.0.1:8080", "lo"}, {"tcp", "127.0.0.6:8080", "lo"}, {"tcp", "10.244.0.10:8080", "lo"},
+		{"tcp", "10.96.0.100:8080", PodIface}, {"udp", "127.0.0.1:53", "lo"}, {"udp", "10.96.0.100:53", PodIface},
+	}
+	var ps []probe
+	for i, d := range dsts {
+		p := iptables.Probe{Hook: iptables.HookOutput, Proto: d.proto, Dst: netip.MustParseAddrPort(d.dst), OutIface: d.iface,
+			IfaceAddr: PodIP, UID: iptables.ID(1000), GID: iptables.ID(1000)}
+		res, err := iptables.Simulate(rs, p)
+		if err != nil || len(res.Trail) == 0 || !strings.HasPrefix(res.Trail[0].Text, "source ") {
+			t.Fatalf("%s: no source chosen: %v %v", p, res, err)
+		}
+		ps = append(ps, probe{p: p, token: tokenFor("src", i)})
+	}
+	l := lab(t, portsOf(ps), false)
+	if err := l.LoadIPTables(context.Background(), "legacy", rules); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "source selection", rules, rs, nil, ps, runProbes(t, l, ps), "")
+}

@@ -145,7 +145,11 @@ func sendOne(s Send, timeout time.Duration) Outcome {
 		o.ReplyFrom, _ = netip.ParseAddrPort(c.RemoteAddr().String())
 	case "udp":
 		lc := net.ListenConfig{Control: reuse}
-		pc, err := lc.ListenPacket(context.Background(), "udp4", s.Src.String())
+		laddr := s.Src.String()
+		if !s.Src.IsValid() {
+			laddr = "0.0.0.0:0" // the kernel picks the source per packet
+		}
+		pc, err := lc.ListenPacket(context.Background(), "udp4", laddr)
 		if err != nil {
 			o.Err = classify(err)
 			return o
