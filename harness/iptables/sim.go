@@ -27,9 +27,9 @@ type Probe struct {
 	// IfaceAddr is the address of the interface a locally sent packet
 	// leaves through (the pod IP). When Src is not given at output,
 	// Simulate picks the source as the kernel would: 127.0.0.1 (::1) toward
-	// a loopback destination, the destination itself toward IfaceAddr, and
-	// IfaceAddr otherwise; without IfaceAddr a rule that tests the source of
-	// a non-loopback destination is UNSUPPORTED.
+	// a loopback destination, the destination itself toward a local address
+	// (out lo, or IfaceAddr), and IfaceAddr otherwise; without IfaceAddr a
+	// rule that tests the source of a remote destination is UNSUPPORTED.
 	IfaceAddr netip.Addr
 }
 
@@ -226,10 +226,12 @@ func chooseSource(p *Probe) string {
 		src, why = netip.MustParseAddr("127.0.0.1"), "destination is loopback"
 	case d.IsLoopback():
 		src, why = netip.IPv6Loopback(), "destination is loopback"
+	case p.OutIface == "lo" || p.IfaceAddr.Unmap() == d:
+		// Only local addresses are routed over lo: the local route's
+		// preferred source is the address itself.
+		src, why = d, "destination is a local address (routed over lo)"
 	case !p.IfaceAddr.IsValid() || p.IfaceAddr.Unmap().Is4() != d.Is4():
 		return ""
-	case p.IfaceAddr.Unmap() == d:
-		src, why = d, "destination is the interface's own address"
 	default:
 		src, why = p.IfaceAddr.Unmap(), "the address of the output interface"
 		if p.OutIface != "" {

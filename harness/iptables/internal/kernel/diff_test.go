@@ -324,7 +324,10 @@ COMMIT
 	var ps []probe
 	for i, d := range dsts {
 		p := iptables.Probe{Hook: iptables.HookOutput, Proto: d.proto, Dst: netip.MustParseAddrPort(d.dst), OutIface: d.iface,
-			IfaceAddr: PodIP, UID: iptables.ID(1000), GID: iptables.ID(1000)}
+			UID: iptables.ID(1000), GID: iptables.ID(1000)}
+		if d.iface != "lo" {
+			p.IfaceAddr = PodIP // over lo the simulator needs no interface address
+		}
 		res, err := iptables.Simulate(rs, p)
 		if err != nil || len(res.Trail) == 0 || !strings.HasPrefix(res.Trail[0].Text, "source ") {
 			t.Fatalf("%s: no source chosen: %v %v", p, res, err)
