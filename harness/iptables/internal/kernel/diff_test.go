@@ -136,19 +136,17 @@ func compare(t *testing.T, name, rules string, rs, saved *iptables.Ruleset, ps [
 // tokenFor names a probe uniquely within a lab.
 func tokenFor(prefix string, i int) string { return prefix + "-" + strconv.Itoa(i) }
 
-// behaviourProbes turns Istio behaviours into probes with fresh source ports.
-// The lab has one interface besides lo: behaviours on other interfaces
-// (excluded and virtual ones) are returned as skipped, by name.
-func behaviourProbes(o istio.Options) (ps []probe, skipped []string) {
-	env := istio.DefaultEnv()
-	env.PodIP, env.PeerIP, env.Iface = PodIP, PeerIP, PodIface
+// behaviourProbes turns Istio behaviours in env into probes with fresh
+// source ports. The lab has one interface besides lo: behaviours on other
+// interfaces (excluded and virtual ones) are returned as skipped, by name.
+func behaviourProbes(o istio.Options, env istio.Env) (ps []probe, skipped []string) {
 	for i, b := range istio.Behaviours(o, env) {
 		if ifc := b.Probe.InIface + b.Probe.OutIface; ifc != PodIface && ifc != "lo" {
 			skipped = append(skipped, b.Name)
 			continue
 		}
 		b.Probe.Src = netip.AddrPortFrom(b.Probe.Src.Addr(), nextSrcPort())
-		ps = append(ps, probe{p: b.Probe, token: tokenFor(b.Name, i), b: &b})
+		ps = append(ps, probe{p: b.Probe, token: tokenFor(b.Name+"-"+env.PodIP.String(), i), b: &b})
 	}
 	return ps, skipped
 }
@@ -163,57 +161,113 @@ func portsOf(ps []probe) []uint16 {
 	return ports
 }
 
-// TestDifferentialIstioLayouts loads Istio's rules for every layout of the
-// matrix through iptables-legacy, iptables-nft (and nft -f for native
-// nftables), sends every behaviour's probe, and compares the kernel with the
-// simulator and with the behaviour.
+// familyRules are a variant's rules of one family, as loaded and as parsed,
+// and the env its behaviours are addressed in.
+type familyRules struct {
+	name string // "IPv4" or "IPv6"
+	text string
+	nft  bool
+	rs   *iptables.Ruleset
+	env  istio.Env
+}
+
+// variantRules returns the IPv4 rules and, with IPv6 on, the IPv6 rules of v.
+func variantRules(t *testing.T, v istio.Variant) []familyRules {
+	t.Helper()
+	env4, env6 := istio.DefaultEnv(), istio.DefaultEnv6()
+	env4.PodIP, env4.PeerIP, env4.Iface = PodIP, PeerIP, PodIface
+	env6.PodIP, env6.PeerIP, env6.Iface = PodIP6, PeerIP6, PodIface
+	text, nft, err := v.Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []familyRules{{name: "IPv4", text: text, nft: nft, env: env4}}
+	if text6, nft6, ok, err := v.Rules6(); err != nil {
+		t.Fatal(err)
+	} else if ok {
+		out = append(out, familyRules{name: "IPv6", text: text6, nft: nft6, env: env6})
+	}
+	for i := range out {
+		if out[i].nft {
+			out[i].rs, err = iptables.ParseNft([]byte(out[i].text))
+		} else {
+			out[i].rs, err = iptables.ParseSave([]byte(out[i].text))
+		}
+		if err != nil {
+			t.Fatalf("%s %s: %v", v.Name, out[i].name, err)
+		}
+	}
+	return out
+}
+
+// loadFamily loads one family's rules (the nft script once, for both) and
+// parses what the kernel gives back.
+func loadFamily(t *testing.T, l *Lab, be string, f familyRules, first bool) *iptables.Ruleset {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	switch {
+	case be == "nftables" && first:
+		err = l.LoadNft(ctx, f.text)
+	case be == "nftables":
+	case f.name == "IPv6":
+		err = l.LoadIP6Tables(ctx, be, f.text)
+	default:
+		err = l.LoadIPTables(ctx, be, f.text)
+	}
+	if err != nil {
+		t.Fatalf("load %s: %v\n%s", f.name, err, f.text)
+	}
+	save := l.Save
+	if f.name == "IPv6" {
+		save = l.Save6
+	}
+	savedText, err := save(ctx, be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := iptables.Parse([]byte(savedText))
+	if err != nil {
+		t.Fatalf("parse the rules saved back: %v\n%s", err, savedText)
+	}
+	return saved
+}
+
+// TestDifferentialIstioLayouts loads Istio's rules for every configuration
+// of the matrix through iptables-legacy and iptables-nft (ip6tables too for
+// IPv6), or nft -f for native nftables, sends every behaviour's probe of each
+// family, and compares the kernel with the simulator and with the behaviour.
 func TestDifferentialIstioLayouts(t *testing.T) {
 	requireKernel(t)
 	start := time.Now()
 	total, loads := 0, 0
 	for _, v := range istio.Matrix() {
-		text, nft, err := v.Rules()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rs *iptables.Ruleset
+		fams := variantRules(t, v)
 		backends := []string{"legacy", "nft"}
-		if nft {
-			rs, err = iptables.ParseNft([]byte(text))
+		if fams[0].nft {
 			backends = []string{"nftables"}
-		} else {
-			rs, err = iptables.ParseSave([]byte(text))
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", v.Name, err)
 		}
 		for _, be := range backends {
 			t.Run(v.Name+"/"+be, func(t *testing.T) {
-				ps, skipped := behaviourProbes(v.Options)
-				if len(skipped) > 0 {
-					t.Logf("not judged by the kernel (the lab has no such interface): %s", strings.Join(skipped, ", "))
+				probes := make([][]probe, len(fams))
+				var all []probe
+				for i, f := range fams {
+					ps, skipped := behaviourProbes(v.Options, f.env)
+					if len(skipped) > 0 {
+						t.Logf("%s: not judged by the kernel (the lab has no such interface): %s", f.name, strings.Join(skipped, ", "))
+					}
+					probes[i], all = ps, append(all, ps...)
 				}
-				l := lab(t, portsOf(ps), v.Options.Mode == istio.ModeTPROXY)
-				ctx := context.Background()
-				if be == "nftables" {
-					err = l.LoadNft(ctx, text)
-				} else {
-					err = l.LoadIPTables(ctx, be, text)
+				l := lab(t, portsOf(all), v.Options.Mode == istio.ModeTPROXY)
+				saved := make([]*iptables.Ruleset, len(fams))
+				for i, f := range fams {
+					saved[i] = loadFamily(t, l, be, f, i == 0)
+					loads++
 				}
-				if err != nil {
-					t.Fatalf("load: %v\n%s", err, text)
+				land := runProbes(t, l, all)
+				for i, f := range fams {
+					total += compare(t, v.Name+"/"+be+" "+f.name, f.text, f.rs, saved[i], probes[i], land, "")
 				}
-				loads++
-				savedText, err := l.Save(ctx, be)
-				if err != nil {
-					t.Fatal(err)
-				}
-				saved, err := iptables.Parse([]byte(savedText))
-				if err != nil {
-					t.Fatalf("parse the rules saved back: %v\n%s", err, savedText)
-				}
-				land := runProbes(t, l, ps)
-				total += compare(t, v.Name+"/"+be, text, rs, saved, ps, land, "")
 			})
 		}
 	}

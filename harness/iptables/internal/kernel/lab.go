@@ -122,6 +122,9 @@ func NewLab(ctx context.Context, ports []uint16, tproxy bool) (_ *Lab, err error
 		{"-n", l.Pod, "route", "add", "default", "via", PeerIP.String()},
 		{"-n", l.Peer, "route", "add", "local", "10.96.0.0/12", "dev", "lo"},
 		{"-n", l.Pod, "-6", "route", "add", "default", "via", PeerIP6.String()},
+		// Envoy's IPv6 inbound passthrough source: 127.0.0.6 is in 127/8,
+		// ::6 must be given to lo for a probe to bind it.
+		{"-n", l.Pod, "addr", "add", "::6/128", "dev", "lo", "nodad"},
 		{"-n", l.Peer, "-6", "route", "add", "local", "fd00:10:96::/48", "dev", "lo"},
 	}
 	if tproxy {
