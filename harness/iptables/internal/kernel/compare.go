@@ -37,8 +37,13 @@ func loopback(a netip.Addr) netip.Addr {
 	return netip.IPv6Loopback()
 }
 
-func podIP(a netip.Addr) netip.Addr {
-	if a.Unmap().Is4() {
+// inAddr is the primary address of the pod's input interface of p, where
+// REDIRECT at prerouting sends it: the pod IP on eth0, ExtraAddr on ethN.
+func inAddr(p iptables.Probe) netip.Addr {
+	if n := ExtraIface(p.InIface); n > 0 {
+		return ExtraAddr(n, SidePod)
+	}
+	if p.Dst.Addr().Unmap().Is4() {
 		return PodIP
 	}
 	return PodIP6
@@ -63,7 +68,7 @@ func Predict(p iptables.Probe, r iptables.Result) (Landing, bool) {
 	case iptables.VerdictRedirect:
 		to := netip.AddrPortFrom(loopback(dst.Addr()), r.ToPort)
 		if p.Hook == iptables.HookPrerouting {
-			to = netip.AddrPortFrom(podIP(dst.Addr()), r.ToPort)
+			to = netip.AddrPortFrom(inAddr(p), r.ToPort)
 		}
 		return Landing{Delivered: true, Side: SidePod, ListenerPort: r.ToPort, Local: to, OrigDst: dst}, true
 	case iptables.VerdictDNAT:
@@ -102,7 +107,7 @@ func KernelVerdict(p iptables.Probe, l Landing) (iptables.Verdict, uint16) {
 	case l.Local == p.Dst:
 		return iptables.VerdictAccept, 0
 	case l.Local.Addr() == loopback(p.Dst.Addr()) && p.Hook == iptables.HookOutput,
-		l.Local.Addr() == podIP(p.Dst.Addr()) && p.Hook == iptables.HookPrerouting:
+		l.Local.Addr() == inAddr(p) && p.Hook == iptables.HookPrerouting:
 		return iptables.VerdictRedirect, l.Local.Port()
 	}
 	return iptables.VerdictDNAT, l.Local.Port()

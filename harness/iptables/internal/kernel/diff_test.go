@@ -35,7 +35,12 @@ func nextSrcPort() uint16 {
 
 func lab(t *testing.T, ports []uint16, tproxy bool) *Lab {
 	t.Helper()
-	l, err := NewLab(context.Background(), ports, tproxy)
+	return labIfaces(t, ports, tproxy, 0)
+}
+
+func labIfaces(t *testing.T, ports []uint16, tproxy bool, n int) *Lab {
+	t.Helper()
+	l, err := NewLabIfaces(context.Background(), ports, tproxy, n)
 	if err != nil {
 		t.Fatalf("lab: %v", err)
 	}
@@ -137,18 +142,57 @@ func compare(t *testing.T, name, rules string, rs, saved *iptables.Ruleset, ps [
 func tokenFor(prefix string, i int) string { return prefix + "-" + strconv.Itoa(i) }
 
 // behaviourProbes turns Istio behaviours in env into probes with fresh
-// source ports. The lab has one interface besides lo: behaviours on other
-// interfaces (excluded and virtual ones) are returned as skipped, by name.
-func behaviourProbes(o istio.Options, env istio.Env) (ps []probe, skipped []string) {
+// source ports. A behaviour on another interface than eth0 and lo (excluded
+// and virtual ones) is sent over the lab's extra interface of that name, from
+// its address (ExtraAddr); one the lab cannot judge is returned as skipped,
+// by name: an IPv6 one there, or one the simulator says is forwarded (the
+// pod does not forward).
+func behaviourProbes(o istio.Options, env istio.Env) (ps []probe, skipped []string, ifaces int) {
 	for i, b := range istio.Behaviours(o, env) {
-		if ifc := b.Probe.InIface + b.Probe.OutIface; ifc != PodIface && ifc != "lo" {
+		ifc := b.Probe.InIface + b.Probe.OutIface
+		port := nextSrcPort()
+		b.Probe.Src = netip.AddrPortFrom(b.Probe.Src.Addr(), port)
+		if n := ExtraIface(ifc); n > 0 {
+			side := SidePod
+			if b.Probe.Hook == iptables.HookPrerouting {
+				side = SidePeer
+			}
+			b.Probe.Src = netip.AddrPortFrom(ExtraAddr(n, side), port)
+			if !env.PodIP.Is4() || forwarded(o, env, b.Probe) {
+				skipped = append(skipped, b.Name)
+				continue
+			}
+			ifaces = max(ifaces, n)
+		} else if ifc != PodIface && ifc != "lo" {
 			skipped = append(skipped, b.Name)
 			continue
 		}
-		b.Probe.Src = netip.AddrPortFrom(b.Probe.Src.Addr(), nextSrcPort())
 		ps = append(ps, probe{p: b.Probe, token: tokenFor(b.Name+"-"+env.PodIP.String(), i), b: &b})
 	}
-	return ps, skipped
+	return ps, skipped, ifaces
+}
+
+// forwarded reports whether Istio's rules leave an arriving packet for an
+// address that is not the pod's untouched: the kernel would forward it.
+func forwarded(o istio.Options, env istio.Env, p iptables.Probe) bool {
+	if p.Hook != iptables.HookPrerouting || p.Dst.Addr() == env.PodIP {
+		return false
+	}
+	text, nft, err := istio.Variant{Options: o}.Rules()
+	if err != nil {
+		return true
+	}
+	var rs *iptables.Ruleset
+	if nft {
+		rs, err = iptables.ParseNft([]byte(text))
+	} else {
+		rs, err = iptables.ParseSave([]byte(text))
+	}
+	if err != nil {
+		return true
+	}
+	res, err := iptables.Simulate(rs, p)
+	return err != nil || res.Verdict == iptables.VerdictAccept
 }
 
 func portsOf(ps []probe) []uint16 {
@@ -251,14 +295,16 @@ func TestDifferentialIstioLayouts(t *testing.T) {
 			t.Run(v.Name+"/"+be, func(t *testing.T) {
 				probes := make([][]probe, len(fams))
 				var all []probe
+				ifaces := 0
 				for i, f := range fams {
-					ps, skipped := behaviourProbes(v.Options, f.env)
+					ps, skipped, n := behaviourProbes(v.Options, f.env)
+					ifaces = max(ifaces, n)
 					if len(skipped) > 0 {
-						t.Logf("%s: not judged by the kernel (the lab has no such interface): %s", f.name, strings.Join(skipped, ", "))
+						t.Logf("%s: not judged by the kernel (left untouched for an address not the pod's, so forwarded, which the pod does not do): %s", f.name, strings.Join(skipped, ", "))
 					}
 					probes[i], all = ps, append(all, ps...)
 				}
-				l := lab(t, portsOf(all), v.Options.Mode == istio.ModeTPROXY)
+				l := labIfaces(t, portsOf(all), v.Options.Mode == istio.ModeTPROXY, ifaces)
 				saved := make([]*iptables.Ruleset, len(fams))
 				for i, f := range fams {
 					saved[i] = loadFamily(t, l, be, f, i == 0)

@@ -88,7 +88,13 @@ func run(ctx context.Context, stdin string, name string, args ...string) error {
 // NewLab creates the namespaces, addresses, routes and listeners on ports
 // (TCP and UDP, both sides). tproxy adds Istio's policy routing for TPROXY
 // (fwmark 1337 to a local route table). Close removes everything.
-func NewLab(ctx context.Context, ports []uint16, tproxy bool) (_ *Lab, err error) {
+func NewLab(ctx context.Context, ports []uint16, tproxy bool) (*Lab, error) {
+	return NewLabIfaces(ctx, ports, tproxy, 0)
+}
+
+// NewLabIfaces is NewLab with n more veth pairs, eth1 to ethN on both sides
+// (see ExtraAddr), for behaviours on excluded and virtual interfaces.
+func NewLabIfaces(ctx context.Context, ports []uint16, tproxy bool, n int) (_ *Lab, err error) {
 	id := fmt.Sprintf("%d-%d", os.Getpid(), labSeq.Add(1))
 	l := &Lab{Pod: "mck-pod-" + id, Peer: "mck-peer-" + id, seen: map[string]Observation{}, ports: ports}
 	defer func() {
@@ -134,6 +140,9 @@ func NewLab(ctx context.Context, ports []uint16, tproxy bool) (_ *Lab, err error
 			[]string{"-n", l.Pod, "-6", "rule", "add", "fwmark", "1337", "lookup", "133"},
 			[]string{"-n", l.Pod, "-6", "route", "add", "local", "::/0", "dev", "lo", "table", "133"})
 	}
+	for i := 1; i <= n; i++ {
+		steps = append(steps, extraIfaceSteps(l, id, i)...)
+	}
 	for _, s := range steps {
 		if err := run(ctx, "", "ip", s...); err != nil {
 			return nil, err
@@ -149,6 +158,58 @@ func NewLab(ctx context.Context, ports []uint16, tproxy bool) (_ *Lab, err error
 		}
 	}
 	return l, nil
+}
+
+// ExtraAddr is the address of the pod's (or the peer's) end of extra
+// interface ethN: 10.245.N.1 (10.245.N.2). Policy routing sends what the pod
+// sends from it out ethN, and what the peer sends from its own end to the
+// pod IP or a ClusterIP into the pod's ethN.
+func ExtraAddr(n int, side Side) netip.Addr {
+	host := byte(1)
+	if side == SidePeer {
+		host = 2
+	}
+	return netip.AddrFrom4([4]byte{10, 245, byte(n), host})
+}
+
+// ExtraIface returns n for "ethN" (N >= 1), 0 otherwise.
+func ExtraIface(name string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "eth"))
+	if err != nil || !strings.HasPrefix(name, "eth") || n < 1 {
+		return 0
+	}
+	return n
+}
+
+func extraIfaceSteps(l *Lab, id string, i int) [][]string {
+	a, b := fmt.Sprintf("mc%da%s", i, id), fmt.Sprintf("mc%db%s", i, id)
+	if len(a) > 15 {
+		a, b = a[:15], b[:15]
+	}
+	ifc, pod, peer, table := fmt.Sprintf("eth%d", i), ExtraAddr(i, SidePod), ExtraAddr(i, SidePeer), strconv.Itoa(100+i)
+	steps := [][]string{
+		{"link", "add", a, "netns", l.Pod, "type", "veth", "peer", "name", b, "netns", l.Peer},
+		{"-n", l.Pod, "link", "set", a, "name", ifc},
+		{"-n", l.Peer, "link", "set", b, "name", ifc},
+		{"-n", l.Pod, "addr", "add", pod.String() + "/24", "dev", ifc},
+		{"-n", l.Peer, "addr", "add", peer.String() + "/24", "dev", ifc},
+		{"-n", l.Pod, "link", "set", ifc, "up"},
+		{"-n", l.Peer, "link", "set", ifc, "up"},
+		{"-n", l.Pod, "rule", "add", "pref", "10", "from", pod.String(), "lookup", table},
+		{"-n", l.Pod, "route", "add", "default", "via", peer.String(), "dev", ifc, "table", table},
+		{"-n", l.Peer, "rule", "add", "pref", "10", "from", peer.String(), "lookup", table},
+		{"-n", l.Peer, "route", "add", PodIP.String() + "/32", "via", pod.String(), "dev", ifc, "table", table},
+		{"-n", l.Peer, "route", "add", "10.96.0.0/12", "via", pod.String(), "dev", ifc, "table", table},
+	}
+	if i == 1 {
+		// The peer's own ClusterIPs are in its local table, consulted first
+		// (pref 0): move it after the source rules.
+		steps = append([][]string{
+			{"-n", l.Peer, "rule", "add", "pref", "100", "lookup", "local"},
+			{"-n", l.Peer, "rule", "del", "pref", "0"},
+		}, steps...)
+	}
+	return steps
 }
 
 // InNetns runs f on an OS thread that has joined the named network
