@@ -1,6 +1,7 @@
 package istio
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,6 +106,11 @@ func TestAnnotations(t *testing.T) {
 		{"bad cidr", map[string]string{AnnotationExcludeOutboundIPRanges: "10.0.0.0/33"}, "excludeOutboundIPRanges", nil},
 		{"bad port", map[string]string{AnnotationExcludeInboundPorts: "http"}, `bad port "http"`, nil},
 		{"typo", map[string]string{"traffic.sidecar.istio.io/excludeOutboundPort": "1"}, "not one that changes interception", nil},
+		{"include outbound ports", map[string]string{AnnotationIncludeOutboundPorts: "3306,5432"}, "", func(o Options) bool { return len(o.IncludeOutboundPorts) == 2 }},
+		{"exclude interfaces", map[string]string{AnnotationExcludeInterfaces: "eth1, eth2"}, "", func(o Options) bool { return slices.Equal(o.ExcludeInterfaces, []string{"eth1", "eth2"}) }},
+		{"kubevirt interfaces", map[string]string{AnnotationKubevirtInterfaces: "net1"}, "", func(o Options) bool { return slices.Equal(o.RerouteInterfaces, []string{"net1"}) }},
+		{"both reroute annotations", map[string]string{AnnotationKubevirtInterfaces: "a", AnnotationRerouteInterfaces: "b"}, "give one", nil},
+		{"bad mode", map[string]string{AnnotationInterceptionMode: "NONE"}, "want REDIRECT or TPROXY", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

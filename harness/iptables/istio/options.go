@@ -117,11 +117,68 @@ func DefaultOptions(v Version) Options {
 const (
 	AnnotationIncludeOutboundIPRanges = "traffic.sidecar.istio.io/includeOutboundIPRanges"
 	AnnotationExcludeOutboundIPRanges = "traffic.sidecar.istio.io/excludeOutboundIPRanges"
+	AnnotationIncludeOutboundPorts    = "traffic.sidecar.istio.io/includeOutboundPorts"
 	AnnotationExcludeOutboundPorts    = "traffic.sidecar.istio.io/excludeOutboundPorts"
 	AnnotationIncludeInboundPorts     = "traffic.sidecar.istio.io/includeInboundPorts"
 	AnnotationExcludeInboundPorts     = "traffic.sidecar.istio.io/excludeInboundPorts"
+	AnnotationExcludeInterfaces       = "traffic.sidecar.istio.io/excludeInterfaces"
+	AnnotationKubevirtInterfaces      = "traffic.sidecar.istio.io/kubevirtInterfaces"
+	AnnotationRerouteInterfaces       = "istio.io/reroute-virtual-interfaces"
 	AnnotationInterceptionMode        = "sidecar.istio.io/interceptionMode"
 )
+
+// annotationSetters set o from one annotation's trimmed value, as the
+// injection template passes it to istio-iptables.
+var annotationSetters = map[string]func(o *Options, v string) error{
+	AnnotationIncludeOutboundIPRanges: func(o *Options, v string) (err error) {
+		if v == "*" {
+			o.IncludeOutboundIPRanges = nil
+			return nil
+		}
+		if o.IncludeOutboundIPRanges, err = parsePrefixes(v); err == nil && o.IncludeOutboundIPRanges == nil {
+			o.IncludeOutboundIPRanges = []netip.Prefix{}
+		}
+		return err
+	},
+	AnnotationExcludeOutboundIPRanges: func(o *Options, v string) (err error) {
+		o.ExcludeOutboundIPRanges, err = parsePrefixes(v)
+		return err
+	},
+	AnnotationIncludeOutboundPorts: func(o *Options, v string) (err error) {
+		o.IncludeOutboundPorts, err = parsePorts(v)
+		return err
+	},
+	AnnotationExcludeOutboundPorts: func(o *Options, v string) (err error) {
+		o.ExcludeOutboundPorts, err = parsePorts(v)
+		return err
+	},
+	AnnotationIncludeInboundPorts: func(o *Options, v string) (err error) {
+		if v == "*" {
+			o.IncludeInboundPorts = nil
+			return nil
+		}
+		if o.IncludeInboundPorts, err = parsePorts(v); err == nil && o.IncludeInboundPorts == nil {
+			o.IncludeInboundPorts = []uint16{}
+		}
+		return err
+	},
+	AnnotationExcludeInboundPorts: func(o *Options, v string) (err error) {
+		o.ExcludeInboundPorts, err = parsePorts(v)
+		return err
+	},
+	AnnotationExcludeInterfaces: func(o *Options, v string) error { o.ExcludeInterfaces = parseNames(v); return nil },
+	// The two names of the same setting: ApplyAnnotations refuses both at
+	// once rather than pick one.
+	AnnotationKubevirtInterfaces: func(o *Options, v string) error { o.RerouteInterfaces = parseNames(v); return nil },
+	AnnotationRerouteInterfaces:  func(o *Options, v string) error { o.RerouteInterfaces = parseNames(v); return nil },
+	AnnotationInterceptionMode: func(o *Options, v string) error {
+		if Mode(v) != ModeRedirect && Mode(v) != ModeTPROXY {
+			return fmt.Errorf("want REDIRECT or TPROXY")
+		}
+		o.Mode = Mode(v)
+		return nil
+	},
+}
 
 // ApplyAnnotations sets o's fields from pod annotations; unknown keys are an
 // error so a typo does not silently check the defaults.
@@ -131,48 +188,37 @@ func (o *Options) ApplyAnnotations(ann map[string]string) error {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(ann[k])
-		var err error
-		switch k {
-		case AnnotationIncludeOutboundIPRanges:
-			if v == "*" {
-				o.IncludeOutboundIPRanges = nil
-			} else {
-				o.IncludeOutboundIPRanges, err = parsePrefixes(v)
-				if err == nil && o.IncludeOutboundIPRanges == nil {
-					o.IncludeOutboundIPRanges = []netip.Prefix{}
-				}
-			}
-		case AnnotationExcludeOutboundIPRanges:
-			o.ExcludeOutboundIPRanges, err = parsePrefixes(v)
-		case AnnotationExcludeOutboundPorts:
-			o.ExcludeOutboundPorts, err = parsePorts(v)
-		case AnnotationIncludeInboundPorts:
-			if v == "*" {
-				o.IncludeInboundPorts = nil
-			} else if o.IncludeInboundPorts, err = parsePorts(v); err == nil && o.IncludeInboundPorts == nil {
-				o.IncludeInboundPorts = []uint16{}
-			}
-		case AnnotationExcludeInboundPorts:
-			o.ExcludeInboundPorts, err = parsePorts(v)
-		case AnnotationInterceptionMode:
-			switch Mode(v) {
-			case ModeRedirect, ModeTPROXY:
-				o.Mode = Mode(v)
-			default:
-				err = fmt.Errorf("want REDIRECT or TPROXY")
-			}
-		default:
-			return fmt.Errorf("annotation %q: not one that changes interception (known: %s)", k, strings.Join([]string{
-				AnnotationIncludeOutboundIPRanges, AnnotationExcludeOutboundIPRanges, AnnotationExcludeOutboundPorts,
-				AnnotationIncludeInboundPorts, AnnotationExcludeInboundPorts, AnnotationInterceptionMode}, ", "))
+	if _, a := ann[AnnotationKubevirtInterfaces]; a {
+		if _, b := ann[AnnotationRerouteInterfaces]; b {
+			return fmt.Errorf("annotations %s and %s: give one (the injector takes the second)", AnnotationKubevirtInterfaces, AnnotationRerouteInterfaces)
 		}
-		if err != nil {
+	}
+	for _, k := range keys {
+		set, ok := annotationSetters[k]
+		if !ok {
+			known := make([]string, 0, len(annotationSetters))
+			for n := range annotationSetters {
+				known = append(known, n)
+			}
+			slices.Sort(known)
+			return fmt.Errorf("annotation %q: not one that changes interception (known: %s)", k, strings.Join(known, ", "))
+		}
+		v := strings.TrimSpace(ann[k])
+		if err := set(o, v); err != nil {
 			return fmt.Errorf("annotation %s=%q: %w", k, v, err)
 		}
 	}
 	return nil
+}
+
+func parseNames(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Validate reports options the generator cannot express.
