@@ -49,15 +49,26 @@ func DefaultEnv6() Env {
 // Is6 reports whether the env is IPv6.
 func (e Env) Is6() bool { return !e.PodIP.Unmap().Is4() }
 
-// nameserver is e.Nameserver, or the default of e's family.
-func (e Env) nameserver() netip.Addr {
-	switch {
-	case e.Nameserver.IsValid():
-		return e.Nameserver
-	case e.Is6():
-		return DefaultEnv6().Nameserver
+// complete fills what e leaves out, or gives in the other family than its
+// pod IP, from DefaultEnv or DefaultEnv6: a caller that knows only the pod IP
+// (an IPv6 one, say) gets probes of one family.
+func (e Env) complete() Env {
+	d := DefaultEnv()
+	if e.Is6() {
+		d = DefaultEnv6()
 	}
-	return DefaultEnv().Nameserver
+	for _, f := range []struct{ a, def *netip.Addr }{{&e.PeerIP, &d.PeerIP}, {&e.ClusterIP, &d.ClusterIP}, {&e.Nameserver, &d.Nameserver}} {
+		if !f.a.IsValid() || f.a.Unmap().Is4() != f.def.Is4() {
+			*f.a = *f.def
+		}
+	}
+	if e.Iface == "" {
+		e.Iface = d.Iface
+	}
+	if e.AppPort == 0 {
+		e.AppPort = d.AppPort
+	}
+	return e
 }
 
 // loopback is 127.0.0.1 or ::1; passthrough is Envoy's inbound passthrough

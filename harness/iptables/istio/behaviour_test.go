@@ -1,6 +1,7 @@
 package istio
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -142,6 +143,31 @@ func TestParseVersion(t *testing.T) {
 	for _, bad := range []string{"", "1", "one.two", "1.x"} {
 		if _, err := ParseVersion(bad); err == nil {
 			t.Errorf("ParseVersion(%q): want an error", bad)
+		}
+	}
+}
+
+// An env that gives only an IPv6 pod IP gets IPv6 probes throughout, and
+// they hold on Istio's ip6tables rules.
+func TestBehavioursOfAnIPv6PodIP(t *testing.T) {
+	o := DefaultOptions(GeneratorVersion)
+	o.IPv6, o.DNSCapture = true, true
+	env := DefaultEnv()
+	env.PodIP = netip.MustParseAddr("fd00:10:244::7")
+	text, err := IP6TablesSave(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := parseRules(t, "ip6tables", text, false)
+	bs := Behaviours(o, env)
+	for _, b := range bs {
+		if b.Probe.Dst.Addr().Is4() || (b.Probe.Src.IsValid() && b.Probe.Src.Addr().Is4()) {
+			t.Errorf("%s: IPv4 address in an IPv6 probe: %s", b.Name, b.Probe)
+		}
+	}
+	for _, out := range Check(rs, bs) {
+		if !out.Pass() {
+			t.Errorf("%v", out.Err)
 		}
 	}
 }

@@ -14,9 +14,10 @@ import (
 // 127.0.0.6, the proxy's UIDs then GIDs, owner groups, DNS, 127.0.0.1,
 // excluded ranges, included ports, included ranges; inbound: nat
 // ISTIO_INBOUND in REDIRECT mode, mangle ISTIO_INBOUND in TPROXY mode). The
-// probes are of env's family (DefaultEnv or DefaultEnv6).
+// probes are of the family of env's pod IP; what env leaves out comes from
+// DefaultEnv or DefaultEnv6.
 func Behaviours(o Options, env Env) []Behaviour {
-	m := &model{o: o, env: env, seen: map[string]bool{}}
+	m := &model{o: o, env: env.complete(), seen: map[string]bool{}}
 	m.inbound()
 	m.interfaces()
 	m.outbound()
@@ -311,7 +312,7 @@ func (m *model) dns() {
 		}
 	}
 	if len(nss) == 0 {
-		nss = []netip.Addr{m.env.nameserver()}
+		nss = []netip.Addr{m.env.Nameserver}
 	}
 	off := ""
 	if !m.o.DNSCapture {
