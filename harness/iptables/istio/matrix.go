@@ -144,6 +144,24 @@ var matrixCases = []struct {
 	})},
 	{"owner-groups-include", func(o *Options) { o.OwnerGroupsInclude = []uint32{2000, 202} }},
 	{"owner-groups-exclude-dns", both(dns, func(o *Options) { o.OwnerGroupsExclude = []uint32{888, 1000} })},
+	// Three configurations of Istio's own golden tests (ip-range,
+	// loopback-outbound-iprange, tproxy), with the injector's ports and
+	// ranges the kernel lab's peer owns.
+	{"ip-range-loopback-dns", func(o *Options) {
+		o.ExcludeOutboundIPRanges, o.IncludeOutboundIPRanges = pfxs("10.97.0.0/16"), pfxs("10.98.0.0/16")
+		o.DNSCapture, o.Nameservers = true, []netip.Addr{netip.MustParseAddr("127.0.0.53")}
+		o.ProxyUID, o.MoreProxyUIDs, o.ProxyGID, o.MoreProxyGIDs = 3, []uint32{4}, 1, []uint32{2}
+	}},
+	{"loopback-range-uids-dns", func(o *Options) {
+		o.IncludeOutboundIPRanges = pfxs("127.1.2.3/32")
+		o.DNSCapture, o.Nameservers = true, []netip.Addr{netip.MustParseAddr("127.0.0.53")}
+		o.ProxyUID, o.MoreProxyUIDs, o.ProxyGID, o.MoreProxyGIDs = 3, []uint32{4}, 1, []uint32{2}
+	}},
+	{"tproxy-ranges-dns-ipv6-nic", both(tproxy, ipv6, func(o *Options) {
+		o.ExcludeOutboundIPRanges, o.IncludeOutboundIPRanges = pfxs("10.97.0.0/16"), pfxs("10.98.0.0/16")
+		o.DNSCapture, o.Nameservers = true, []netip.Addr{netip.MustParseAddr("127.0.0.53")}
+		o.ExcludeInterfaces = []string{"eth1"}
+	})},
 }
 
 // String names the variant and its options.

@@ -35,12 +35,12 @@ func nextSrcPort() uint16 {
 
 func lab(t *testing.T, ports []uint16, tproxy bool) *Lab {
 	t.Helper()
-	return labIfaces(t, ports, tproxy, 0)
+	return labConfig(t, LabConfig{Ports: ports, TPROXY: tproxy})
 }
 
-func labIfaces(t *testing.T, ports []uint16, tproxy bool, n int) *Lab {
+func labConfig(t *testing.T, cfg LabConfig) *Lab {
 	t.Helper()
-	l, err := NewLabIfaces(context.Background(), ports, tproxy, n)
+	l, err := NewLabConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("lab: %v", err)
 	}
@@ -304,7 +304,8 @@ func TestDifferentialIstioLayouts(t *testing.T) {
 					}
 					probes[i], all = ps, append(all, ps...)
 				}
-				l := labIfaces(t, portsOf(all), v.Options.Mode == istio.ModeTPROXY, ifaces)
+				l := labConfig(t, LabConfig{Ports: portsOf(all), TPROXY: v.Options.Mode == istio.ModeTPROXY, ExtraIfaces: ifaces,
+					ProxyUID: v.Options.ProxyUID, ProxyGID: v.Options.ProxyGID})
 				saved := make([]*iptables.Ruleset, len(fams))
 				for i, f := range fams {
 					saved[i] = loadFamily(t, l, be, f, i == 0)

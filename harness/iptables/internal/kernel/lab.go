@@ -68,6 +68,8 @@ type Lab struct {
 	closers   []func()
 	wg        sync.WaitGroup
 	closed    bool
+	// proxyUID and proxyGID own the DNS proxy listeners.
+	proxyUID, proxyGID uint32
 }
 
 var labSeq atomic.Int64
@@ -89,14 +91,31 @@ func run(ctx context.Context, stdin string, name string, args ...string) error {
 // (TCP and UDP, both sides). tproxy adds Istio's policy routing for TPROXY
 // (fwmark 1337 to a local route table). Close removes everything.
 func NewLab(ctx context.Context, ports []uint16, tproxy bool) (*Lab, error) {
-	return NewLabIfaces(ctx, ports, tproxy, 0)
+	return NewLabConfig(ctx, LabConfig{Ports: ports, TPROXY: tproxy})
 }
 
-// NewLabIfaces is NewLab with n more veth pairs, eth1 to ethN on both sides
-// (see ExtraAddr), for behaviours on excluded and virtual interfaces.
-func NewLabIfaces(ctx context.Context, ports []uint16, tproxy bool, n int) (_ *Lab, err error) {
+// LabConfig is what a lab has beyond NewLab's defaults.
+type LabConfig struct {
+	Ports  []uint16
+	TPROXY bool
+	// ExtraIfaces adds veth pairs eth1 to ethN on both sides (see
+	// ExtraAddr), for behaviours on excluded and virtual interfaces.
+	ExtraIfaces int
+	// ProxyUID and ProxyGID own the pod's DNS proxy listeners (0: ProxyID).
+	ProxyUID, ProxyGID uint32
+}
+
+// NewLabConfig is NewLab with a LabConfig.
+func NewLabConfig(ctx context.Context, cfg LabConfig) (_ *Lab, err error) {
+	ports, tproxy, n := cfg.Ports, cfg.TPROXY, cfg.ExtraIfaces
 	id := fmt.Sprintf("%d-%d", os.Getpid(), labSeq.Add(1))
-	l := &Lab{Pod: "mck-pod-" + id, Peer: "mck-peer-" + id, seen: map[string]Observation{}, ports: ports}
+	l := &Lab{Pod: "mck-pod-" + id, Peer: "mck-peer-" + id, seen: map[string]Observation{}, ports: ports, proxyUID: ProxyID, proxyGID: ProxyID}
+	if cfg.ProxyUID != 0 {
+		l.proxyUID = cfg.ProxyUID
+	}
+	if cfg.ProxyGID != 0 {
+		l.proxyGID = cfg.ProxyGID
+	}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -289,21 +308,21 @@ func (l *Lab) listenPort(lc net.ListenConfig, side Side, p uint16) error {
 	return nil
 }
 
-// DNSProxyPort is pilot-agent's DNS port, ProxyID its UID and GID.
+// DNSProxyPort is pilot-agent's DNS port, ProxyID its default UID and GID.
 const (
 	DNSProxyPort = 15053
 	ProxyID      = 1337
 )
 
-// listenAsProxy opens the pod's 15053 listeners with file credentials of
-// UID/GID 1337, as pilot-agent's: Istio's raw-table rules put the proxy's
-// DNS answers (UDP source port 15053, owner 1337) in conntrack zone 2, the
+// listenAsProxy opens the pod's 15053 listeners with file credentials of the
+// proxy's UID/GID, as pilot-agent's: Istio's raw-table rules put the proxy's
+// DNS answers (UDP source port 15053, owner the proxy) in conntrack zone 2, the
 // zone of the application's query, so the answer is matched to the query and
 // its source translated back. The caller runs on a throwaway thread, so the
 // per-thread setfsuid/setfsgid do not leak.
 func (l *Lab) listenAsProxy(lc net.ListenConfig) error {
-	unix.Setfsgid(ProxyID)
-	unix.Setfsuid(ProxyID)
+	unix.Setfsgid(int(l.proxyGID))
+	unix.Setfsuid(int(l.proxyUID))
 	defer func() {
 		unix.Setfsuid(0)
 		unix.Setfsgid(0)
