@@ -436,6 +436,10 @@ func (s *simState) runActions(t *Table, c, base *Chain, r *Rule, depth int) (out
 				s.unsupported = fmt.Sprintf("%s outside a nat chain (%s)", a.Kind, a.Raw)
 				return outUnsupported, false
 			}
+			if s.tproxy {
+				s.unsupported = fmt.Sprintf("%s after TPROXY (%s): the kernel gives the connection to TPROXY's socket with the destination nat rewrote, which a verdict cannot say", a.Kind, a.Raw)
+				return outUnsupported, false
+			}
 			s.natDone, s.natKind = true, a.Kind
 			s.toPort = s.p.Dst.Port()
 			if a.Ports.Lo != 0 {
@@ -447,6 +451,10 @@ func (s *simState) runActions(t *Table, c, base *Chain, r *Rule, depth int) (out
 		case ActionTPROXY:
 			if s.p.Hook != HookPrerouting {
 				s.unsupported = fmt.Sprintf("TPROXY at %s (only prerouting)", s.p.Hook)
+				return outUnsupported, false
+			}
+			if s.natKind != 0 {
+				s.unsupported = fmt.Sprintf("TPROXY of a packet nat translated (%s): not modelled", a.Raw)
 				return outUnsupported, false
 			}
 			s.tproxy = true

@@ -66,3 +66,31 @@ COMMIT
 		})
 	}
 }
+
+// TPROXY then nat at the same hook: the connection goes to TPROXY's socket
+// with nat's destination (the kernel differential test shows it); one
+// verdict cannot say both, so the simulator says UNSUPPORTED.
+func TestNATAfterTPROXYIsUnsupported(t *testing.T) {
+	rs, err := ParseSave([]byte(`*mangle
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp -j TPROXY --on-port 15006 --tproxy-mark 0x539/0xffffffff
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -i eth1 -p tcp -j REDIRECT --to-ports 15001
+COMMIT
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		iface   string
+		verdict Verdict
+	}{{"eth1", VerdictUnsupported}, {"eth0", VerdictTPROXY}} {
+		res, err := Simulate(rs, Probe{Hook: HookPrerouting, Proto: "tcp", Src: netip.MustParseAddrPort("10.0.0.2:4000"),
+			Dst: netip.MustParseAddrPort("10.0.0.1:9080"), InIface: c.iface})
+		if err != nil || res.Verdict != c.verdict {
+			t.Errorf("in %s: got %s (%v), want %s", c.iface, res, err, c.verdict)
+		}
+	}
+}

@@ -441,3 +441,37 @@ COMMIT
 	}
 	compare(t, "source selection", rules, rs, nil, ps, runProbes(t, l, ps), "")
 }
+
+// Istio's TPROXY rules with a virtual interface (kubevirtInterfaces): mangle
+// TPROXY takes the connection, then nat REDIRECTs it to 15001. The kernel
+// gives it to TPROXY's listener (15006) with the destination nat rewrote;
+// the simulator cannot say both in one verdict and says UNSUPPORTED.
+func TestDifferentialNATAfterTPROXY(t *testing.T) {
+	requireKernel(t)
+	o := istio.DefaultOptions(istio.GeneratorVersion)
+	o.Mode, o.RerouteInterfaces = istio.ModeTPROXY, []string{"eth1"}
+	text, err := istio.IPTablesSave(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := iptables.ParseSave([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := iptables.Probe{Hook: iptables.HookPrerouting, Proto: "tcp", Src: netip.AddrPortFrom(ExtraAddr(1, SidePeer), nextSrcPort()),
+		Dst: netip.AddrPortFrom(PodIP, 9080), InIface: "eth1"}
+	res, err := iptables.Simulate(rs, p)
+	if err != nil || res.Verdict != iptables.VerdictUnsupported || !strings.Contains(res.Unsupported, "after TPROXY") {
+		t.Errorf("simulator: want UNSUPPORTED naming REDIRECT after TPROXY, got %s (%v)", res, err)
+	}
+	ps := []probe{{p: p, token: "nat-after-tproxy"}}
+	l := labConfig(t, LabConfig{Ports: portsOf(ps), TPROXY: true, ExtraIfaces: 1})
+	if err := l.LoadIPTables(context.Background(), "legacy", text); err != nil {
+		t.Fatal(err)
+	}
+	got := runProbes(t, l, ps)["nat-after-tproxy"]
+	want := Landing{Delivered: true, Side: SidePod, ListenerPort: 15006, Local: netip.AddrPortFrom(ExtraAddr(1, SidePod), 15001), OrigDst: p.Dst}
+	if got != want {
+		t.Errorf("kernel: want %s, got %s", want, got)
+	}
+}
