@@ -14,7 +14,10 @@
 // Simulate walks the hook's base chains in priority order (raw, mangle, nat,
 // filter for iptables; the chains' own priorities for nftables) and returns a
 // Result: the verdict, the port or address the packet is sent to, and the
-// trail of rules that matched. A rule whose known matches all match but that
+// trail of rules that matched. A locally sent packet routed over lo is
+// followed back in through prerouting, and one without a source gets the
+// source the kernel would choose; both are noted in the trail. A rule whose
+// known matches all match but that
 // also carries an unknown match makes the result Unsupported, naming the
 // match: the simulator never guesses.
 package iptables

@@ -24,6 +24,13 @@ type Probe struct {
 	UID, GID *uint32
 	// Mark is the packet mark before the first table (normally 0).
 	Mark uint32
+	// IfaceAddr is the address of the interface a locally sent packet
+	// leaves through (the pod IP). When Src is not given at output,
+	// Simulate picks the source as the kernel would: 127.0.0.1 (::1) toward
+	// a loopback destination, the destination itself toward a local address
+	// (out lo, or IfaceAddr), and IfaceAddr otherwise; without IfaceAddr a
+	// rule that tests the source of a remote destination is UNSUPPORTED.
+	IfaceAddr netip.Addr
 }
 
 func (p Probe) String() string {
@@ -164,38 +171,16 @@ func Simulate(rs *Ruleset, p Probe) (Result, error) {
 	if !p.Dst.Addr().Unmap().Is4() {
 		fam = FamilyIPv6
 	}
-	var bases []baseChain
-	for _, t := range rs.Tables {
-		if t.Family != fam && t.Family != FamilyInet {
-			continue
-		}
-		for _, c := range t.Chains {
-			if c.Hook == p.Hook {
-				bases = append(bases, baseChain{t, c, len(bases)})
-			}
-		}
-	}
-	slices.SortStableFunc(bases, func(a, b baseChain) int { return a.c.Priority - b.c.Priority })
 	s := &simState{rs: rs, p: p, fam: fam, mark: p.Mark, nft: rs.Format == FormatNft || rs.Format == FormatNftJSON}
+	if note := chooseSource(&s.p); note != "" {
+		s.trail = append(s.trail, Step{Table: "kernel", Chain: "source address", Text: note})
+	}
 	res := Result{Trail: []Step{}}
-	for _, b := range bases {
-		if b.c.Type == "nat" && s.natDone {
-			continue
-		}
-		out := s.evalChain(b.t, b.c, b.c, 0)
-		switch out {
-		case outUnsupported:
-			res.Verdict, res.Unsupported = VerdictUnsupported, s.unsupported
-			res.Trail = s.trail
-			return res, nil
-		case outDrop, outReject:
-			res.Verdict = VerdictDrop
-			if out == outReject {
-				res.Verdict = VerdictReject
-			}
-			res.Trail, res.Mark, res.CTZone = s.trail, s.mark, s.zone
-			return res, nil
-		}
+	if r, done := s.runHook(); done {
+		return r, nil
+	}
+	if r, done := s.loopbackPass(); done {
+		return r, nil
 	}
 	res.Trail, res.Mark, res.CTZone = s.trail, s.mark, s.zone
 	switch {
@@ -225,6 +210,93 @@ func Simulate(rs *Ruleset, p Probe) (Result, error) {
 	return res, nil
 }
 
+// chooseSource fills in the missing source address of a locally sent
+// packet the way the kernel's source address selection does, and says so;
+// it leaves the source empty when the probe does not know the outgoing
+// interface's address. The source port stays unknown (0).
+func chooseSource(p *Probe) string {
+	if p.Hook != HookOutput || p.Src.IsValid() {
+		return ""
+	}
+	d := p.Dst.Addr().Unmap()
+	var src netip.Addr
+	var why string
+	switch {
+	case d.IsLoopback() && d.Is4():
+		src, why = netip.MustParseAddr("127.0.0.1"), "destination is loopback"
+	case d.IsLoopback():
+		src, why = netip.IPv6Loopback(), "destination is loopback"
+	case p.OutIface == "lo" || p.IfaceAddr.Unmap() == d:
+		// Only local addresses are routed over lo: the local route's
+		// preferred source is the address itself.
+		src, why = d, "destination is a local address (routed over lo)"
+	case !p.IfaceAddr.IsValid() || p.IfaceAddr.Unmap().Is4() != d.Is4():
+		return ""
+	default:
+		src, why = p.IfaceAddr.Unmap(), "the address of the output interface"
+		if p.OutIface != "" {
+			why += " " + p.OutIface
+		}
+	}
+	p.Src = netip.AddrPortFrom(src, 0)
+	return fmt.Sprintf("source %s chosen as the kernel would: %s", src, why)
+}
+
+// runHook evaluates the base chains of s.p.Hook in priority order (nat
+// chains only while no NAT binding exists); done is true when the packet
+// ended there (dropped, rejected, or undecidable), with its result.
+func (s *simState) runHook() (Result, bool) {
+	var bases []baseChain
+	for _, t := range s.rs.Tables {
+		if t.Family != s.fam && t.Family != FamilyInet {
+			continue
+		}
+		for _, c := range t.Chains {
+			if c.Hook == s.p.Hook {
+				bases = append(bases, baseChain{t, c, len(bases)})
+			}
+		}
+	}
+	slices.SortStableFunc(bases, func(a, b baseChain) int { return a.c.Priority - b.c.Priority })
+	for _, b := range bases {
+		if b.c.Type == "nat" && s.natDone {
+			continue
+		}
+		switch s.evalChain(b.t, b.c, b.c, 0) {
+		case outUnsupported:
+			return Result{Verdict: VerdictUnsupported, Unsupported: s.unsupported, Trail: s.trail}, true
+		case outDrop:
+			return Result{Verdict: VerdictDrop, Trail: s.trail, Mark: s.mark, CTZone: s.zone}, true
+		case outReject:
+			return Result{Verdict: VerdictReject, Trail: s.trail, Mark: s.mark, CTZone: s.zone}, true
+		}
+	}
+	return Result{}, false
+}
+
+// loopbackPass follows a locally sent packet whose route is lo back in:
+// the kernel runs prerouting for it on lo, with the mark and conntrack entry
+// it left with and without nat (the connection's NAT was bound at output).
+// Istio's TPROXY rules depend on this (the proxy's mark 1338). The steps of
+// this pass follow a note in the trail.
+func (s *simState) loopbackPass() (Result, bool) {
+	if s.p.Hook != HookOutput || s.p.OutIface != "lo" {
+		return Result{}, false
+	}
+	before := len(s.trail)
+	s.p.Hook, s.p.InIface, s.p.OutIface, s.p.UID, s.p.GID = HookPrerouting, "lo", "", nil, nil
+	s.natDone, s.looped = true, true
+	r, done := s.runHook()
+	if len(s.trail) > before {
+		note := Step{Table: "kernel", Chain: "loopback", Text: "the packet comes back in on lo: prerouting, without nat (bound at output)"}
+		s.trail = slices.Insert(s.trail, before, note)
+		if done {
+			r.Trail = s.trail
+		}
+	}
+	return r, done
+}
+
 type outcome int
 
 const (
@@ -244,6 +316,7 @@ type simState struct {
 	ctmark      uint32
 	zone        uint16
 	untracked   bool
+	looped      bool // in the loopback pass (see loopbackPass)
 	natDone     bool
 	natKind     ActionKind
 	tproxy      bool
@@ -330,6 +403,9 @@ func (s *simState) runActions(t *Table, c, base *Chain, r *Rule, depth int) (out
 				s.ctmark = (s.ctmark &^ a.Mask) ^ a.Value
 			}
 		case ActionCT:
+			if s.looped {
+				continue // the packet already has its conntrack entry: CT does nothing
+			}
 			if a.NoTrack {
 				s.untracked = true
 			} else {
@@ -360,6 +436,10 @@ func (s *simState) runActions(t *Table, c, base *Chain, r *Rule, depth int) (out
 				s.unsupported = fmt.Sprintf("%s outside a nat chain (%s)", a.Kind, a.Raw)
 				return outUnsupported, false
 			}
+			if s.tproxy {
+				s.unsupported = fmt.Sprintf("%s after TPROXY (%s): the kernel gives the connection to TPROXY's socket with the destination nat rewrote, which a verdict cannot say", a.Kind, a.Raw)
+				return outUnsupported, false
+			}
 			s.natDone, s.natKind = true, a.Kind
 			s.toPort = s.p.Dst.Port()
 			if a.Ports.Lo != 0 {
@@ -371,6 +451,10 @@ func (s *simState) runActions(t *Table, c, base *Chain, r *Rule, depth int) (out
 		case ActionTPROXY:
 			if s.p.Hook != HookPrerouting {
 				s.unsupported = fmt.Sprintf("TPROXY at %s (only prerouting)", s.p.Hook)
+				return outUnsupported, false
+			}
+			if s.natKind != 0 {
+				s.unsupported = fmt.Sprintf("TPROXY of a packet nat translated (%s): not modelled", a.Raw)
 				return outUnsupported, false
 			}
 			s.tproxy = true
@@ -459,6 +543,9 @@ func (s *simState) match(m *Match) (bool, string) {
 			return false, fmt.Sprintf("match %q after REDIRECT at prerouting (the new destination is the input interface's primary address)", m.Raw)
 		}
 		if m.Kind == MatchSrc {
+			if !p.Src.IsValid() && p.Hook == HookOutput {
+				return false, fmt.Sprintf("match %q needs the source address (not given; the kernel would pick the output interface's address, which the probe does not name)", m.Raw)
+			}
 			if !p.Src.IsValid() {
 				return false, fmt.Sprintf("match %q needs the source address", m.Raw)
 			}

@@ -1,41 +1,61 @@
 package istio
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/meshcheck/meshcheck/harness/iptables"
 )
 
-func parseVariant(t *testing.T, v Variant) *iptables.Ruleset {
+func parseRules(t *testing.T, name, text string, nft bool) *iptables.Ruleset {
 	t.Helper()
-	text, nft, err := v.Rules()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rs *iptables.Ruleset
+	var err error
 	if nft {
 		rs, err = iptables.ParseNft([]byte(text))
 	} else {
 		rs, err = iptables.ParseSave([]byte(text))
 	}
 	if err != nil {
-		t.Fatalf("%s: %v\n%s", v.Name, err, text)
+		t.Fatalf("%s: %v\n%s", name, err, text)
 	}
 	return rs
 }
 
-// The generated rules of every layout have every behaviour of their options.
-func TestGeneratedRulesHaveTheirBehaviours(t *testing.T) {
+// Istio's own generator's rules have every behaviour of their options, for
+// each family: the behaviour model is checked against the real rules.
+func TestIstioRulesHaveTheirBehaviours(t *testing.T) {
 	for _, v := range Matrix() {
 		t.Run(v.Name, func(t *testing.T) {
-			rs := parseVariant(t, v)
-			if u := rs.Unsupported(); len(u) != 0 {
-				t.Errorf("generated rules use unsupported matches: %v", u)
+			text, nft, err := v.Rules()
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, o := range Check(rs, Behaviours(v.Options, DefaultEnv())) {
-				if !o.Pass() {
-					t.Errorf("%v", o.Err)
+			families := []struct {
+				env  Env
+				text string
+				nft  bool
+			}{{DefaultEnv(), text, nft}}
+			if text6, nft6, ok, err := v.Rules6(); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				families = append(families, struct {
+					env  Env
+					text string
+					nft  bool
+				}{DefaultEnv6(), text6, nft6})
+			}
+			for _, f := range families {
+				rs := parseRules(t, v.Name, f.text, f.nft)
+				if u := rs.Unsupported(); len(u) != 0 {
+					t.Errorf("Istio's rules use matches the simulator does not know: %v", u)
+				}
+				for _, o := range Check(rs, Behaviours(v.Options, f.env)) {
+					if !o.Pass() {
+						t.Errorf("%v\nrules:\n%s", o.Err, f.text)
+					}
 				}
 			}
 		})
@@ -87,6 +107,11 @@ func TestAnnotations(t *testing.T) {
 		{"bad cidr", map[string]string{AnnotationExcludeOutboundIPRanges: "10.0.0.0/33"}, "excludeOutboundIPRanges", nil},
 		{"bad port", map[string]string{AnnotationExcludeInboundPorts: "http"}, `bad port "http"`, nil},
 		{"typo", map[string]string{"traffic.sidecar.istio.io/excludeOutboundPort": "1"}, "not one that changes interception", nil},
+		{"include outbound ports", map[string]string{AnnotationIncludeOutboundPorts: "3306,5432"}, "", func(o Options) bool { return len(o.IncludeOutboundPorts) == 2 }},
+		{"exclude interfaces", map[string]string{AnnotationExcludeInterfaces: "eth1, eth2"}, "", func(o Options) bool { return slices.Equal(o.ExcludeInterfaces, []string{"eth1", "eth2"}) }},
+		{"kubevirt interfaces", map[string]string{AnnotationKubevirtInterfaces: "net1"}, "", func(o Options) bool { return slices.Equal(o.RerouteInterfaces, []string{"net1"}) }},
+		{"both reroute annotations", map[string]string{AnnotationKubevirtInterfaces: "a", AnnotationRerouteInterfaces: "b"}, "give one", nil},
+		{"bad mode", map[string]string{AnnotationInterceptionMode: "NONE"}, "want REDIRECT or TPROXY", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,6 +143,31 @@ func TestParseVersion(t *testing.T) {
 	for _, bad := range []string{"", "1", "one.two", "1.x"} {
 		if _, err := ParseVersion(bad); err == nil {
 			t.Errorf("ParseVersion(%q): want an error", bad)
+		}
+	}
+}
+
+// An env that gives only an IPv6 pod IP gets IPv6 probes throughout, and
+// they hold on Istio's ip6tables rules.
+func TestBehavioursOfAnIPv6PodIP(t *testing.T) {
+	o := DefaultOptions(GeneratorVersion)
+	o.IPv6, o.DNSCapture = true, true
+	env := DefaultEnv()
+	env.PodIP = netip.MustParseAddr("fd00:10:244::7")
+	text, err := IP6TablesSave(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := parseRules(t, "ip6tables", text, false)
+	bs := Behaviours(o, env)
+	for _, b := range bs {
+		if b.Probe.Dst.Addr().Is4() || (b.Probe.Src.IsValid() && b.Probe.Src.Addr().Is4()) {
+			t.Errorf("%s: IPv4 address in an IPv6 probe: %s", b.Name, b.Probe)
+		}
+	}
+	for _, out := range Check(rs, bs) {
+		if !out.Pass() {
+			t.Errorf("%v", out.Err)
 		}
 	}
 }

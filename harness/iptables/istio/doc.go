@@ -1,20 +1,17 @@
-// Package istio states how Istio's sidecar interception must treat traffic,
-// as behaviours (a probe and the expected verdict), and generates the rules
-// istio-iptables writes for a version and configuration.
+// Package istio states how Istio's sidecar interception treats traffic, as
+// behaviours (a probe and the expected verdict), and produces the rules
+// Istio writes for a configuration by running Istio's own generator.
 //
-// The same behaviour list checks a real pod's rules (through the simulator
-// of package iptables) and the kernel (the differential test loads the
-// generated rules into a network namespace and sends each probe).
+// The generator is not meshcheck's: IPTablesSave, IP6TablesSave and
+// NftRuleset map Options onto istio-iptables' configuration (as the
+// injector's istio-init arguments set it) and run
+// istio.io/istio/tools/istio-iptables/pkg/capture, with a recorder in place
+// of the iptables binaries, or tools/istio-nftables/pkg/capture with
+// knftables' fake, in-process, from the istio.io/istio module in go.mod.
 //
-// Layouts (from the facts in the project brief):
-//
-//   - 1.25 and later: OUTPUT jumps to ISTIO_OUTPUT for every protocol; DNS
-//     capture lives in the ISTIO_OUTPUT_DNS chains of nat and raw.
-//   - 1.24 and earlier: OUTPUT jumps to ISTIO_OUTPUT for TCP only; UDP DNS
-//     rules sit in nat OUTPUT, TCP DNS in ISTIO_OUTPUT, CT zones in raw OUTPUT
-//     and PREROUTING.
-//   - TPROXY mode: inbound is captured in mangle (ISTIO_INBOUND, ISTIO_TPROXY,
-//     ISTIO_DIVERT) instead of nat.
-//   - Native nftables (1.27 and later, opt-in): table inet istio-proxy-nat
-//     (and istio-proxy-raw for DNS, istio-proxy-mangle for TPROXY).
+// Behaviours are stated from the order of those rules and checked against
+// them for every configuration of Matrix and against Istio's own goldens
+// (tests); the same behaviour list checks a real pod's rules through the
+// simulator of package iptables, and the kernel differential test loads the
+// rules into a network namespace and sends each probe.
 package istio

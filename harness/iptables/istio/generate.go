@@ -1,210 +1,220 @@
 package istio
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"net/netip"
+	"strconv"
 	"strings"
+	"sync"
+
+	"sigs.k8s.io/knftables"
+
+	istiolog "istio.io/istio/pkg/log"
+	"istio.io/istio/tools/common/config"
+	iptcapture "istio.io/istio/tools/istio-iptables/pkg/capture"
+	iptconstants "istio.io/istio/tools/istio-iptables/pkg/constants"
+	dep "istio.io/istio/tools/istio-iptables/pkg/dependencies"
+	nftbuilder "istio.io/istio/tools/istio-nftables/pkg/builder"
+	nftcapture "istio.io/istio/tools/istio-nftables/pkg/capture"
 )
 
-// table collects one iptables table in iptables-save form.
-type table struct {
-	name   string
-	chains []string
-	rules  []string
-}
+// The rules are not meshcheck's: they are what Istio's own generator, the
+// code `pilot-agent istio-iptables` runs (tools/istio-iptables and
+// tools/istio-nftables of the istio.io/istio module in go.mod), would apply
+// for the options. It runs in-process with a recorder in place of the
+// iptables binaries (iptables) or with knftables' fake (nftables), and the
+// input it would hand to iptables-restore or nft is returned.
 
-func (t *table) chain(names ...string) { t.chains = append(t.chains, names...) }
-func (t *table) add(chain, spec string) {
-	t.rules = append(t.rules, "-A "+chain+" "+spec)
-}
-
-func (t *table) write(b *strings.Builder) {
-	if len(t.rules) == 0 {
-		return
-	}
-	fmt.Fprintf(b, "*%s\n", t.name)
-	for _, c := range builtin[t.name] {
-		fmt.Fprintf(b, ":%s ACCEPT [0:0]\n", c)
-	}
-	for _, c := range t.chains {
-		fmt.Fprintf(b, ":%s - [0:0]\n", c)
-	}
-	for _, r := range t.rules {
-		b.WriteString(r + "\n")
-	}
-	b.WriteString("COMMIT\n")
-}
-
-var builtin = map[string][]string{
-	"raw":    {"PREROUTING", "OUTPUT"},
-	"mangle": {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"},
-	"nat":    {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"},
-}
-
-// dnsTargets are the "-d NS/32 " prefixes of the DNS rules ("" captures all).
-func (o Options) dnsTargets() []string {
-	if len(o.Nameservers) == 0 {
-		return []string{""}
-	}
-	out := make([]string, len(o.Nameservers))
-	for i, n := range o.Nameservers {
-		out[i] = "-d " + netip.PrefixFrom(n, n.BitLen()).String() + " "
-	}
-	return out
-}
-
-// owners returns "--uid-owner N" and "--gid-owner N" owner options.
-func (o Options) owners() []string {
-	return []string{fmt.Sprintf("--uid-owner %d", o.ProxyUID), fmt.Sprintf("--gid-owner %d", o.ProxyGID)}
-}
-
-// IPTablesSave returns the IPv4 rules istio-iptables writes for o, in
-// iptables-save form (loadable with iptables-restore).
-func IPTablesSave(o Options) (string, error) {
+// Config maps o onto istio-iptables' configuration, the way the sidecar
+// injector's istio-init arguments set it (-p 15001 -z 15006 -u -m -i -x -b
+// -d -q -o -k -c, DNS capture from ISTIO_META_DNS_CAPTURE and the pod's
+// resolv.conf).
+func Config(o Options) (*config.Config, error) {
 	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	c := config.DefaultConfig()
+	c.ProxyPort = strconv.Itoa(OutboundPort)
+	c.InboundCapturePort = strconv.Itoa(InboundPort)
+	c.InboundTunnelPort = strconv.Itoa(HBONEPort)
+	c.ProxyUID = joinIDs(append([]uint32{o.ProxyUID}, o.MoreProxyUIDs...))
+	c.ProxyGID = joinIDs(append([]uint32{o.ProxyGID}, o.MoreProxyGIDs...))
+	c.InboundInterceptionMode = string(o.Mode)
+	c.InboundPortsInclude = "*"
+	if o.IncludeInboundPorts != nil {
+		c.InboundPortsInclude = joinPorts(o.IncludeInboundPorts)
+	}
+	c.InboundPortsExclude = joinPorts(o.injectorExcludedInbound())
+	c.OutboundIPRangesInclude = "*"
+	if !o.captureAllOutbound() {
+		c.OutboundIPRangesInclude = joinPrefixes(o.IncludeOutboundIPRanges)
+	}
+	c.OutboundIPRangesExclude = joinPrefixes(o.ExcludeOutboundIPRanges)
+	c.OutboundPortsInclude = joinPorts(o.IncludeOutboundPorts)
+	c.OutboundPortsExclude = joinPorts(o.ExcludeOutboundPorts)
+	c.RerouteVirtualInterfaces = strings.Join(o.RerouteInterfaces, ",")
+	c.ExcludeInterfaces = strings.Join(o.ExcludeInterfaces, ",")
+	c.OwnerGroupsInclude = "*"
+	if o.OwnerGroupsInclude != nil {
+		c.OwnerGroupsInclude = joinIDs(o.OwnerGroupsInclude)
+	}
+	c.OwnerGroupsExclude = joinIDs(o.OwnerGroupsExclude)
+	c.RedirectDNS = o.DNSCapture
+	c.CaptureAllDNS = o.DNSCapture && len(o.Nameservers) == 0
+	for _, n := range o.Nameservers {
+		if n.Is4() {
+			c.DNSServersV4 = append(c.DNSServersV4, n.String())
+		} else {
+			c.DNSServersV6 = append(c.DNSServersV6, n.String())
+		}
+	}
+	c.EnableIPv6 = o.IPv6
+	c.NativeNftables = o.NativeNftables
+	c.ForceApply = true
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("istio-iptables configuration: %w", err)
+	}
+	return c, nil
+}
+
+// IPTablesSave returns the IPv4 rules Istio's generator writes for o, the
+// input it hands to iptables-restore (loadable with iptables-restore,
+// readable by iptables.ParseSave).
+func IPTablesSave(o Options) (string, error) {
+	v4, _, err := iptablesRestoreInputs(o)
+	return v4, err
+}
+
+// IP6TablesSave returns the IPv6 rules (ip6tables-restore input); o.IPv6
+// must be set.
+func IP6TablesSave(o Options) (string, error) {
+	if !o.IPv6 {
+		return "", fmt.Errorf("IPv6 is off in the options: istio-iptables writes no ip6tables rules")
+	}
+	_, v6, err := iptablesRestoreInputs(o)
+	return v6, err
+}
+
+// NftRuleset returns the nft script Istio's native nftables mode (1.27 and
+// later) applies for o: add/insert commands for tables inet istio-proxy-nat,
+// istio-proxy-mangle and istio-proxy-raw, loadable with nft -f and readable by
+// iptables.ParseNft. IPv4 and IPv6 rules share the inet tables.
+func NftRuleset(o Options) (string, error) {
+	if !o.NativeNftables {
+		return "", fmt.Errorf("native nftables is off: use IPTablesSave")
+	}
+	c, err := Config(o)
+	if err != nil {
 		return "", err
 	}
+	fake := nftbuilder.NewMockNftables("", "")
+	provider := func(knftables.Family, string) (nftbuilder.NftablesAPI, error) { return fake, nil }
+	conf, err := nftcapture.NewNftablesConfigurator(c, provider)
+	if err != nil {
+		return "", fmt.Errorf("istio-nftables: %w", err)
+	}
+	var tx *knftables.Transaction
+	quietly(func() { tx, err = conf.Run() })
+	if err != nil {
+		return "", fmt.Errorf("istio-nftables: %w", err)
+	}
+	return tx.String(), nil
+}
+
+func iptablesRestoreInputs(o Options) (v4, v6 string, err error) {
 	if o.NativeNftables {
-		return "", fmt.Errorf("native nftables is on: use NftRuleset")
+		return "", "", fmt.Errorf("native nftables is on: use NftRuleset")
 	}
-	nat := &table{name: "nat"}
-	raw := &table{name: "raw"}
-	mangle := &table{name: "mangle"}
-	new125 := o.Version.AtLeast(1, 25)
+	c, err := Config(o)
+	if err != nil {
+		return "", "", err
+	}
+	rec := &recorder{}
+	conf, err := iptcapture.NewIptablesConfigurator(c, rec)
+	if err != nil {
+		return "", "", fmt.Errorf("istio-iptables: %w", err)
+	}
+	quietly(func() { err = conf.Run() })
+	if err != nil {
+		return "", "", fmt.Errorf("istio-iptables: %w", err)
+	}
+	return rec.restore["iptables-restore"], rec.restore["ip6tables-restore"], nil
+}
 
-	nat.chain("ISTIO_INBOUND", "ISTIO_IN_REDIRECT", "ISTIO_OUTPUT", "ISTIO_REDIRECT")
-	if o.DNSCapture && new125 {
-		nat.chain("ISTIO_OUTPUT_DNS")
-	}
+// recorder stands in for the iptables binaries: it keeps the input of each
+// restore and answers every other command (iptables-save, the -C checks of
+// the state verification) with empty output, as on a fresh pod.
+type recorder struct {
+	restore map[string]string
+}
 
-	// Inbound.
-	inboundAll := o.IncludeInboundPorts == nil
-	if o.Mode == ModeRedirect {
-		if inboundAll || len(o.IncludeInboundPorts) > 0 {
-			nat.add("PREROUTING", "-p tcp -j ISTIO_INBOUND")
-		}
-		if inboundAll {
-			for _, p := range o.excludedInbound() {
-				nat.add("ISTIO_INBOUND", fmt.Sprintf("-p tcp -m tcp --dport %d -j RETURN", p))
-			}
-			nat.add("ISTIO_INBOUND", "-p tcp -j ISTIO_IN_REDIRECT")
-		} else {
-			nat.add("ISTIO_INBOUND", fmt.Sprintf("-p tcp -m tcp --dport %d -j RETURN", HBONEPort))
-			for _, p := range o.IncludeInboundPorts {
-				nat.add("ISTIO_INBOUND", fmt.Sprintf("-p tcp -m tcp --dport %d -j ISTIO_IN_REDIRECT", p))
-			}
-		}
-	} else {
-		nat.add("ISTIO_INBOUND", fmt.Sprintf("-p tcp -m tcp --dport %d -j RETURN", HBONEPort))
-		mangle.chain("ISTIO_DIVERT", "ISTIO_INBOUND", "ISTIO_TPROXY")
-		mangle.add("ISTIO_DIVERT", fmt.Sprintf("-j MARK --set-xmark 0x%x/0xffffffff", ProxyID))
-		mangle.add("ISTIO_DIVERT", "-j ACCEPT")
-		mangle.add("ISTIO_TPROXY", fmt.Sprintf("! -d 127.0.0.1/32 -p tcp -j TPROXY --on-port %d --on-ip 0.0.0.0 --tproxy-mark 0x%x/0xffffffff", InboundPort, ProxyID))
-		if inboundAll || len(o.IncludeInboundPorts) > 0 {
-			mangle.add("PREROUTING", "-p tcp -j ISTIO_INBOUND")
-		}
-		mangle.add("ISTIO_INBOUND", fmt.Sprintf("-p tcp -m mark --mark 0x%x -j RETURN", ProxyID))
-		mangle.add("ISTIO_INBOUND", "-s 127.0.0.6/32 -i lo -p tcp -j RETURN")
-		mangle.add("ISTIO_INBOUND", fmt.Sprintf("-i lo -p tcp -m mark ! --mark 0x%x -j RETURN", ProxyID+1))
-		if inboundAll {
-			for _, p := range o.excludedInbound() {
-				mangle.add("ISTIO_INBOUND", fmt.Sprintf("-p tcp -m tcp --dport %d -j RETURN", p))
-			}
-			mangle.add("ISTIO_INBOUND", "-p tcp -m conntrack --ctstate RELATED,ESTABLISHED -j ISTIO_DIVERT")
-			mangle.add("ISTIO_INBOUND", "-p tcp -j ISTIO_TPROXY")
-		} else {
-			for _, p := range o.IncludeInboundPorts {
-				mangle.add("ISTIO_INBOUND", fmt.Sprintf("-p tcp -m tcp --dport %d -m conntrack --ctstate RELATED,ESTABLISHED -j ISTIO_DIVERT", p))
-				mangle.add("ISTIO_INBOUND", fmt.Sprintf("-p tcp -m tcp --dport %d -j ISTIO_TPROXY", p))
-			}
-		}
-		mangle.add("PREROUTING", fmt.Sprintf("-p tcp -m mark --mark 0x%x -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff", ProxyID))
-		mangle.add("OUTPUT", fmt.Sprintf("-o lo -p tcp -m mark --mark 0x%x -j RETURN", ProxyID))
-		for _, own := range o.owners() {
-			mangle.add("OUTPUT", fmt.Sprintf("! -d 127.0.0.1/32 -o lo -p tcp -m owner %s -j MARK --set-xmark 0x%x/0xffffffff", own, ProxyID+1))
-		}
-		mangle.add("OUTPUT", fmt.Sprintf("-p tcp -m connmark --mark 0x%x -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff", ProxyID))
-	}
-	nat.add("ISTIO_IN_REDIRECT", fmt.Sprintf("-p tcp -j REDIRECT --to-ports %d", InboundPort))
-	nat.add("ISTIO_REDIRECT", fmt.Sprintf("-p tcp -j REDIRECT --to-ports %d", OutboundPort))
+var _ dep.Dependencies = (*recorder)(nil)
 
-	// Outbound.
-	if new125 {
-		nat.add("OUTPUT", "-j ISTIO_OUTPUT")
-	} else {
-		nat.add("OUTPUT", "-p tcp -j ISTIO_OUTPUT")
-		if o.DNSCapture {
-			for _, own := range o.owners() {
-				nat.add("OUTPUT", "-p udp -m udp --dport 53 -m owner "+own+" -j RETURN")
-			}
-			for _, d := range o.dnsTargets() {
-				nat.add("OUTPUT", d+fmt.Sprintf("-p udp -m udp --dport 53 -j REDIRECT --to-ports %d", DNSPort))
-			}
-		}
-	}
-	nat.add("ISTIO_OUTPUT", "-s 127.0.0.6/32 -o lo -j RETURN")
-	for i, own := range o.owners() {
-		// The uid rule keeps DNS on lo out of 15006 when DNS is captured.
-		switch {
-		case o.DNSCapture && i == 0:
-			nat.add("ISTIO_OUTPUT", fmt.Sprintf("! -d 127.0.0.1/32 -o lo -p tcp -m multiport ! --dports 53,%d -m owner %s -j ISTIO_IN_REDIRECT", HBONEPort, own))
-		default:
-			nat.add("ISTIO_OUTPUT", fmt.Sprintf("! -d 127.0.0.1/32 -o lo -p tcp -m tcp ! --dport %d -m owner %s -j ISTIO_IN_REDIRECT", HBONEPort, own))
-		}
-		if o.DNSCapture {
-			nat.add("ISTIO_OUTPUT", "-o lo -p tcp -m tcp ! --dport 53 -m owner ! "+own+" -j RETURN")
-		} else {
-			nat.add("ISTIO_OUTPUT", "-o lo -m owner ! "+own+" -j RETURN")
-		}
-		nat.add("ISTIO_OUTPUT", "-m owner "+own+" -j RETURN")
-	}
-	if o.DNSCapture {
-		if new125 {
-			nat.add("ISTIO_OUTPUT", "-j ISTIO_OUTPUT_DNS")
-			for _, d := range o.dnsTargets() {
-				nat.add("ISTIO_OUTPUT_DNS", d+fmt.Sprintf("-p tcp -m tcp --dport 53 -j REDIRECT --to-ports %d", DNSPort))
-				nat.add("ISTIO_OUTPUT_DNS", d+fmt.Sprintf("-p udp -m udp --dport 53 -j REDIRECT --to-ports %d", DNSPort))
-			}
-		} else {
-			for _, d := range o.dnsTargets() {
-				nat.add("ISTIO_OUTPUT", d+fmt.Sprintf("-p tcp -m tcp --dport 53 -j REDIRECT --to-ports %d", DNSPort))
-			}
-		}
-		// Conntrack zones keep the proxy's and the app's DNS flows apart.
-		outChain, inChain := "OUTPUT", "PREROUTING"
-		if new125 {
-			outChain, inChain = "ISTIO_OUTPUT_DNS", "ISTIO_INBOUND"
-			raw.chain("ISTIO_OUTPUT_DNS", "ISTIO_INBOUND")
-			raw.add("OUTPUT", "-j ISTIO_OUTPUT_DNS")
-			raw.add("PREROUTING", "-j ISTIO_INBOUND")
-		}
-		for _, own := range o.owners() {
-			raw.add(outChain, "-p udp -m udp --dport 53 -m owner "+own+" -j CT --zone 1")
-			raw.add(outChain, fmt.Sprintf("-p udp -m udp --sport %d -m owner %s -j CT --zone 2", DNSPort, own))
-		}
-		for _, d := range o.dnsTargets() {
-			raw.add(outChain, d+"-p udp -m udp --dport 53 -j CT --zone 2")
-			raw.add(inChain, strings.Replace(d, "-d ", "-s ", 1)+"-p udp -m udp --sport 53 -j CT --zone 1")
-		}
-	}
-	nat.add("ISTIO_OUTPUT", "-d 127.0.0.1/32 -j RETURN")
-	for _, p := range o.ExcludeOutboundPorts {
-		nat.add("ISTIO_OUTPUT", fmt.Sprintf("-p tcp -m tcp --dport %d -j RETURN", p))
-	}
-	for _, p := range o.ExcludeOutboundIPRanges {
-		nat.add("ISTIO_OUTPUT", "-d "+p.String()+" -j RETURN")
-	}
-	if o.captureAllOutbound() {
-		nat.add("ISTIO_OUTPUT", "-j ISTIO_REDIRECT")
-	} else {
-		for _, p := range o.IncludeOutboundIPRanges {
-			nat.add("ISTIO_OUTPUT", "-d "+p.String()+" -j ISTIO_REDIRECT")
-		}
+func (r *recorder) Run(_ *istiolog.Scope, _ bool, cmd iptconstants.IptablesCmd, v *dep.IptablesVersion, stdin io.ReadSeeker, _ ...string) (*bytes.Buffer, error) {
+	if cmd != iptconstants.IPTablesRestore || stdin == nil {
+		return &bytes.Buffer{}, nil
 	}
 	var b strings.Builder
-	b.WriteString("# Generated by meshcheck for istio " + o.Version.String() + "\n")
-	for _, t := range []*table{raw, mangle, nat} {
-		t.write(&b)
+	sc := bufio.NewScanner(stdin)
+	for sc.Scan() {
+		b.WriteString(sc.Text())
+		b.WriteString("\n")
 	}
-	return b.String(), nil
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if r.restore == nil {
+		r.restore = map[string]string{}
+	}
+	r.restore[v.DetectedRestoreBinary] += b.String()
+	return &bytes.Buffer{}, nil
+}
+
+func (r *recorder) DetectIptablesVersion(ipv6 bool) (dep.IptablesVersion, error) {
+	p := "iptables"
+	if ipv6 {
+		p = "ip6tables"
+	}
+	return dep.IptablesVersion{DetectedBinary: p, DetectedSaveBinary: p + "-save", DetectedRestoreBinary: p + "-restore"}, nil
+}
+
+// quietMu serialises the generator runs that silence Istio's default log
+// scope (the generators log their whole configuration at info level).
+var quietMu sync.Mutex
+
+func quietly(f func()) {
+	quietMu.Lock()
+	defer quietMu.Unlock()
+	s := istiolog.RegisterScope(istiolog.DefaultScopeName, "")
+	lvl := s.GetOutputLevel()
+	s.SetOutputLevel(istiolog.ErrorLevel)
+	defer s.SetOutputLevel(lvl)
+	f()
+}
+
+func joinPorts(ps []uint16) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ",")
+}
+
+func joinIDs(ids []uint32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return strings.Join(s, ",")
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
 }

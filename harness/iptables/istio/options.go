@@ -19,7 +19,8 @@ const (
 )
 
 // DefaultExcludedInboundPorts are excluded by the injector (-d): Envoy's
-// Prometheus port, the health port and pilot-agent's status port.
+// Prometheus port, the health port and pilot-agent's status port (which the
+// template puts after the annotation's ports).
 var DefaultExcludedInboundPorts = []uint16{15090, 15021, 15020}
 
 // Mode is the inbound interception mode.
@@ -77,24 +78,107 @@ type Options struct {
 	ExcludeOutboundPorts    []uint16
 	// IncludeInboundPorts: nil means "*"; an empty non-nil slice means none.
 	IncludeInboundPorts []uint16
-	// ExcludeInboundPorts adds to DefaultExcludedInboundPorts.
-	ExcludeInboundPorts []uint16
+	// ExcludeInboundPorts are the annotation's; the injector adds
+	// InjectorExcludedInboundPorts (DefaultOptions: DefaultExcludedInboundPorts,
+	// nil for istio-iptables run without the injector).
+	ExcludeInboundPorts          []uint16
+	InjectorExcludedInboundPorts []uint16
+	// IncludeOutboundPorts are captured whatever their destination
+	// (traffic.sidecar.istio.io/includeOutboundPorts, istio-iptables -q).
+	IncludeOutboundPorts []uint16
+	// ExcludeInterfaces are neither captured inbound nor outbound
+	// (traffic.sidecar.istio.io/excludeInterfaces, -c).
+	ExcludeInterfaces []string
+	// RerouteInterfaces are virtual interfaces whose inbound traffic is
+	// treated as outbound (traffic.sidecar.istio.io/kubevirtInterfaces, -k).
+	RerouteInterfaces []string
+	// MoreProxyUIDs and MoreProxyGIDs are further IDs treated as the
+	// proxy's (istio-iptables -u and -g take lists).
+	MoreProxyUIDs []uint32
+	MoreProxyGIDs []uint32
+	// OwnerGroupsInclude: nil means every group's outbound traffic is
+	// captured (ISTIO_OUTBOUND_OWNER_GROUPS "*"); otherwise only these GIDs'.
+	// OwnerGroupsExclude are GIDs whose outbound traffic is not captured
+	// (ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE). Istio takes one or the other.
+	OwnerGroupsInclude []uint32
+	OwnerGroupsExclude []uint32
+	// IPv6 is a pod with an IPv6 address: istio-iptables then writes
+	// ip6tables rules too (and ip6 rules in the nft tables).
+	IPv6 bool
 }
 
 // DefaultOptions returns the defaults of an injected pod for version v.
 func DefaultOptions(v Version) Options {
-	return Options{Version: v, Mode: ModeRedirect, ProxyUID: ProxyID, ProxyGID: ProxyID}
+	return Options{Version: v, Mode: ModeRedirect, ProxyUID: ProxyID, ProxyGID: ProxyID,
+		InjectorExcludedInboundPorts: slices.Clone(DefaultExcludedInboundPorts)}
 }
 
 // The pod annotations that change the rules.
 const (
 	AnnotationIncludeOutboundIPRanges = "traffic.sidecar.istio.io/includeOutboundIPRanges"
 	AnnotationExcludeOutboundIPRanges = "traffic.sidecar.istio.io/excludeOutboundIPRanges"
+	AnnotationIncludeOutboundPorts    = "traffic.sidecar.istio.io/includeOutboundPorts"
 	AnnotationExcludeOutboundPorts    = "traffic.sidecar.istio.io/excludeOutboundPorts"
 	AnnotationIncludeInboundPorts     = "traffic.sidecar.istio.io/includeInboundPorts"
 	AnnotationExcludeInboundPorts     = "traffic.sidecar.istio.io/excludeInboundPorts"
+	AnnotationExcludeInterfaces       = "traffic.sidecar.istio.io/excludeInterfaces"
+	AnnotationKubevirtInterfaces      = "traffic.sidecar.istio.io/kubevirtInterfaces"
+	AnnotationRerouteInterfaces       = "istio.io/reroute-virtual-interfaces"
 	AnnotationInterceptionMode        = "sidecar.istio.io/interceptionMode"
 )
+
+// annotationSetters set o from one annotation's trimmed value, as the
+// injection template passes it to istio-iptables.
+var annotationSetters = map[string]func(o *Options, v string) error{
+	AnnotationIncludeOutboundIPRanges: func(o *Options, v string) (err error) {
+		if v == "*" {
+			o.IncludeOutboundIPRanges = nil
+			return nil
+		}
+		if o.IncludeOutboundIPRanges, err = parsePrefixes(v); err == nil && o.IncludeOutboundIPRanges == nil {
+			o.IncludeOutboundIPRanges = []netip.Prefix{}
+		}
+		return err
+	},
+	AnnotationExcludeOutboundIPRanges: func(o *Options, v string) (err error) {
+		o.ExcludeOutboundIPRanges, err = parsePrefixes(v)
+		return err
+	},
+	AnnotationIncludeOutboundPorts: func(o *Options, v string) (err error) {
+		o.IncludeOutboundPorts, err = parsePorts(v)
+		return err
+	},
+	AnnotationExcludeOutboundPorts: func(o *Options, v string) (err error) {
+		o.ExcludeOutboundPorts, err = parsePorts(v)
+		return err
+	},
+	AnnotationIncludeInboundPorts: func(o *Options, v string) (err error) {
+		if v == "*" {
+			o.IncludeInboundPorts = nil
+			return nil
+		}
+		if o.IncludeInboundPorts, err = parsePorts(v); err == nil && o.IncludeInboundPorts == nil {
+			o.IncludeInboundPorts = []uint16{}
+		}
+		return err
+	},
+	AnnotationExcludeInboundPorts: func(o *Options, v string) (err error) {
+		o.ExcludeInboundPorts, err = parsePorts(v)
+		return err
+	},
+	AnnotationExcludeInterfaces: func(o *Options, v string) error { o.ExcludeInterfaces = parseNames(v); return nil },
+	// The two names of the same setting: ApplyAnnotations refuses both at
+	// once rather than pick one.
+	AnnotationKubevirtInterfaces: func(o *Options, v string) error { o.RerouteInterfaces = parseNames(v); return nil },
+	AnnotationRerouteInterfaces:  func(o *Options, v string) error { o.RerouteInterfaces = parseNames(v); return nil },
+	AnnotationInterceptionMode: func(o *Options, v string) error {
+		if Mode(v) != ModeRedirect && Mode(v) != ModeTPROXY {
+			return fmt.Errorf("want REDIRECT or TPROXY")
+		}
+		o.Mode = Mode(v)
+		return nil
+	},
+}
 
 // ApplyAnnotations sets o's fields from pod annotations; unknown keys are an
 // error so a typo does not silently check the defaults.
@@ -104,48 +188,37 @@ func (o *Options) ApplyAnnotations(ann map[string]string) error {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(ann[k])
-		var err error
-		switch k {
-		case AnnotationIncludeOutboundIPRanges:
-			if v == "*" {
-				o.IncludeOutboundIPRanges = nil
-			} else {
-				o.IncludeOutboundIPRanges, err = parsePrefixes(v)
-				if err == nil && o.IncludeOutboundIPRanges == nil {
-					o.IncludeOutboundIPRanges = []netip.Prefix{}
-				}
-			}
-		case AnnotationExcludeOutboundIPRanges:
-			o.ExcludeOutboundIPRanges, err = parsePrefixes(v)
-		case AnnotationExcludeOutboundPorts:
-			o.ExcludeOutboundPorts, err = parsePorts(v)
-		case AnnotationIncludeInboundPorts:
-			if v == "*" {
-				o.IncludeInboundPorts = nil
-			} else if o.IncludeInboundPorts, err = parsePorts(v); err == nil && o.IncludeInboundPorts == nil {
-				o.IncludeInboundPorts = []uint16{}
-			}
-		case AnnotationExcludeInboundPorts:
-			o.ExcludeInboundPorts, err = parsePorts(v)
-		case AnnotationInterceptionMode:
-			switch Mode(v) {
-			case ModeRedirect, ModeTPROXY:
-				o.Mode = Mode(v)
-			default:
-				err = fmt.Errorf("want REDIRECT or TPROXY")
-			}
-		default:
-			return fmt.Errorf("annotation %q: not one that changes interception (known: %s)", k, strings.Join([]string{
-				AnnotationIncludeOutboundIPRanges, AnnotationExcludeOutboundIPRanges, AnnotationExcludeOutboundPorts,
-				AnnotationIncludeInboundPorts, AnnotationExcludeInboundPorts, AnnotationInterceptionMode}, ", "))
+	if _, a := ann[AnnotationKubevirtInterfaces]; a {
+		if _, b := ann[AnnotationRerouteInterfaces]; b {
+			return fmt.Errorf("annotations %s and %s: give one (the injector takes the second)", AnnotationKubevirtInterfaces, AnnotationRerouteInterfaces)
 		}
-		if err != nil {
+	}
+	for _, k := range keys {
+		set, ok := annotationSetters[k]
+		if !ok {
+			known := make([]string, 0, len(annotationSetters))
+			for n := range annotationSetters {
+				known = append(known, n)
+			}
+			slices.Sort(known)
+			return fmt.Errorf("annotation %q: not one that changes interception (known: %s)", k, strings.Join(known, ", "))
+		}
+		v := strings.TrimSpace(ann[k])
+		if err := set(o, v); err != nil {
 			return fmt.Errorf("annotation %s=%q: %w", k, v, err)
 		}
 	}
 	return nil
+}
+
+func parseNames(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Validate reports options the generator cannot express.
@@ -156,15 +229,8 @@ func (o Options) Validate() error {
 	if o.NativeNftables && !o.Version.AtLeast(1, 27) {
 		return fmt.Errorf("native nftables needs Istio 1.27 or later, have %s", o.Version)
 	}
-	for _, p := range append(append([]netip.Prefix{}, o.IncludeOutboundIPRanges...), o.ExcludeOutboundIPRanges...) {
-		if !p.Addr().Is4() {
-			return fmt.Errorf("IP range %s: only IPv4 is generated", p)
-		}
-	}
-	for _, n := range o.Nameservers {
-		if !n.Is4() {
-			return fmt.Errorf("nameserver %s: only IPv4 is generated", n)
-		}
+	if o.OwnerGroupsInclude != nil && len(o.OwnerGroupsExclude) > 0 {
+		return fmt.Errorf("owner groups: include %v and exclude %v are exclusive", o.OwnerGroupsInclude, o.OwnerGroupsExclude)
 	}
 	return nil
 }
@@ -222,11 +288,19 @@ func (o Options) captureAllOutbound() bool {
 	return false
 }
 
-// excludedInbound is 15008 followed by the injector's and the annotation's
-// excluded ports, without duplicates.
-func (o Options) excludedInbound() []uint16 {
-	out := []uint16{HBONEPort}
-	for _, p := range append(append([]uint16{}, DefaultExcludedInboundPorts...), o.ExcludeInboundPorts...) {
+// injectorExcludedInbound is the injector's -d list: its own ports but the
+// last, the annotation's ports, then its last (the status port), without
+// duplicates.
+func (o Options) injectorExcludedInbound() []uint16 {
+	own := o.InjectorExcludedInboundPorts
+	var all []uint16
+	if n := len(own); n > 0 {
+		all = append(append(append(all, own[:n-1]...), o.ExcludeInboundPorts...), own[n-1])
+	} else {
+		all = o.ExcludeInboundPorts
+	}
+	var out []uint16
+	for _, p := range all {
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}

@@ -24,9 +24,29 @@ func (l Landing) String() string {
 	return fmt.Sprintf("delivered in %s to listener %d as %s (original destination %s)", l.Side, l.ListenerPort, l.Local, l.OrigDst)
 }
 
-// localToPod reports whether the pod owns a (its IP or loopback).
+// localToPod reports whether the pod owns a (its IPs or loopback).
 func localToPod(a netip.Addr) bool {
-	return a == PodIP || a.IsLoopback()
+	return a == PodIP || a == PodIP6 || a.IsLoopback()
+}
+
+// loopback and podIP are the pod's addresses of a's family.
+func loopback(a netip.Addr) netip.Addr {
+	if a.Unmap().Is4() {
+		return netip.MustParseAddr("127.0.0.1")
+	}
+	return netip.IPv6Loopback()
+}
+
+// inAddr is the primary address of the pod's input interface of p, where
+// REDIRECT at prerouting sends it: the pod IP on eth0, ExtraAddr on ethN.
+func inAddr(p iptables.Probe) netip.Addr {
+	if n := ExtraIface(p.InIface); n > 0 {
+		return ExtraAddr(n, SidePod)
+	}
+	if p.Dst.Addr().Unmap().Is4() {
+		return PodIP
+	}
+	return PodIP6
 }
 
 func sideOf(a netip.Addr) Side {
@@ -46,9 +66,9 @@ func Predict(p iptables.Probe, r iptables.Result) (Landing, bool) {
 	case iptables.VerdictAccept:
 		return Landing{Delivered: true, Side: sideOf(dst.Addr()), ListenerPort: dst.Port(), Local: dst, OrigDst: dst}, true
 	case iptables.VerdictRedirect:
-		to := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), r.ToPort)
+		to := netip.AddrPortFrom(loopback(dst.Addr()), r.ToPort)
 		if p.Hook == iptables.HookPrerouting {
-			to = netip.AddrPortFrom(PodIP, r.ToPort)
+			to = netip.AddrPortFrom(inAddr(p), r.ToPort)
 		}
 		return Landing{Delivered: true, Side: SidePod, ListenerPort: r.ToPort, Local: to, OrigDst: dst}, true
 	case iptables.VerdictDNAT:
@@ -86,8 +106,8 @@ func KernelVerdict(p iptables.Probe, l Landing) (iptables.Verdict, uint16) {
 		return iptables.VerdictTPROXY, l.ListenerPort
 	case l.Local == p.Dst:
 		return iptables.VerdictAccept, 0
-	case l.Local.Addr() == netip.MustParseAddr("127.0.0.1") && p.Hook == iptables.HookOutput,
-		l.Local.Addr() == PodIP && p.Hook == iptables.HookPrerouting:
+	case l.Local.Addr() == loopback(p.Dst.Addr()) && p.Hook == iptables.HookOutput,
+		l.Local.Addr() == inAddr(p) && p.Hook == iptables.HookPrerouting:
 		return iptables.VerdictRedirect, l.Local.Port()
 	}
 	return iptables.VerdictDNAT, l.Local.Port()

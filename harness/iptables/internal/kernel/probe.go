@@ -121,13 +121,24 @@ func classify(err error) string {
 	return err.Error()
 }
 
+// family is "4" or "6", for the network names of package net.
+func family(a netip.AddrPort) string {
+	if a.Addr().Unmap().Is4() {
+		return "4"
+	}
+	return "6"
+}
+
 func sendOne(s Send, timeout time.Duration) Outcome {
 	o := Outcome{Token: s.Token}
 	deadline := time.Now().Add(timeout)
 	switch s.Proto {
 	case "tcp":
 		d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(s.Src), Deadline: deadline, Control: reuse}
-		c, err := d.Dial("tcp4", s.Dst.String())
+		if !s.Src.IsValid() {
+			d.LocalAddr = nil
+		}
+		c, err := d.Dial("tcp"+family(s.Dst), s.Dst.String())
 		if err != nil {
 			o.Err = classify(err)
 			return o
@@ -145,7 +156,14 @@ func sendOne(s Send, timeout time.Duration) Outcome {
 		o.ReplyFrom, _ = netip.ParseAddrPort(c.RemoteAddr().String())
 	case "udp":
 		lc := net.ListenConfig{Control: reuse}
-		pc, err := lc.ListenPacket(context.Background(), "udp4", s.Src.String())
+		laddr := s.Src.String()
+		if !s.Src.IsValid() {
+			laddr = "[::]:0" // the kernel picks the source per packet
+			if family(s.Dst) == "4" {
+				laddr = "0.0.0.0:0"
+			}
+		}
+		pc, err := lc.ListenPacket(context.Background(), "udp"+family(s.Dst), laddr)
 		if err != nil {
 			o.Err = classify(err)
 			return o
