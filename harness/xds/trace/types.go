@@ -56,7 +56,10 @@ type Request struct {
 	ALPN []string
 
 	// Host is the :authority; Path (default "/") may carry a query string;
-	// Method defaults to GET; Scheme to http.
+	// Method defaults to GET. Scheme is the request's :scheme, "http" or
+	// "https"; empty means "https" when the connection is TLS, else "http"
+	// (what Envoy's codec sets). An x-forwarded-proto in Headers is honoured
+	// where Envoy trusts it (see the package doc).
 	Host    string
 	Path    string
 	Method  string
@@ -171,6 +174,12 @@ type Result struct {
 	Redirect       *Redirect             `json:"redirect,omitempty"`
 	DirectResponse *DirectResponse       `json:"directResponse,omitempty"`
 	Endpoints      map[string][]Endpoint `json:"endpoints"`
+	// UpstreamRequest is what the upstream receives, set when the request
+	// is forwarded to a cluster.
+	UpstreamRequest *UpstreamRequest `json:"upstreamRequest,omitempty"`
+	// Policy is the matched route's policy (timeouts, retries, mirrors,
+	// hashing, fault injection, header changes), set when a route matched.
+	Policy *RoutePolicy `json:"policy,omitempty"`
 
 	// Unsupported names what the tracer met and cannot decide; the trace
 	// stopped there.
@@ -220,6 +229,9 @@ func (r *Result) Text() string {
 	case r.DirectResponse != nil:
 		fmt.Fprintf(&b, "result    direct response %d\n", r.DirectResponse.Status)
 	default:
+		if u := r.UpstreamRequest; u != nil {
+			fmt.Fprintf(&b, "upstream  %s://%s%s\n", u.Scheme, u.Host, u.Path)
+		}
 		parts := make([]string, 0, len(r.Clusters))
 		for _, c := range r.Clusters {
 			p := fmt.Sprintf("%s (weight %d, %d endpoints)", c.Name, c.Weight, len(r.Endpoints[c.Name]))
