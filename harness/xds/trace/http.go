@@ -197,9 +197,9 @@ func (t *tracer) route(vh *routev3.VirtualHost) {
 		if name == "" {
 			name = fmt.Sprintf("routes[%d]", i)
 		}
-		if !t.auditMatch(r.GetMatch(), fmt.Sprintf("route %s of %q", name, vh.GetName())) {
-			return
-		}
+		// The conditions of a match all must hold: one the tracer models
+		// that fails rules the route out whatever the others say; only a
+		// route whose modelled conditions hold is audited.
 		ok, why, unsup := t.routeMatches(r.GetMatch(), path, query)
 		if unsup != "" {
 			t.res.unsupported("route", "route %s of %q matches on %s", name, vh.GetName(), unsup)
@@ -207,6 +207,9 @@ func (t *tracer) route(vh *routev3.VirtualHost) {
 		}
 		if !ok {
 			continue
+		}
+		if !t.auditMatch(r.GetMatch(), fmt.Sprintf("route %s of %q", name, vh.GetName())) {
+			return
 		}
 		t.res.Route = name
 		if name != fmt.Sprintf("routes[%d]", i) {
@@ -312,12 +315,6 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Valu
 	default:
 		return false, "", fmt.Sprintf("path specifier %T", ps)
 	}
-	if rf := m.GetRuntimeFraction(); rf != nil {
-		dp := rf.GetDefaultValue()
-		if !(dp.GetDenominator() == typev3.FractionalPercent_HUNDRED && dp.GetNumerator() >= 100) {
-			return false, "", "runtime_fraction (a random share of requests)"
-		}
-	}
 	if m.GetGrpc() != nil {
 		if !strings.HasPrefix(t.header("content-type"), "application/grpc") {
 			return false, "", ""
@@ -360,6 +357,12 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Valu
 			return false, "", "a query parameter matcher of unknown kind"
 		}
 		why += fmt.Sprintf(", query %s matches", q.GetName())
+	}
+	if rf := m.GetRuntimeFraction(); rf != nil {
+		dp := rf.GetDefaultValue()
+		if !(dp.GetDenominator() == typev3.FractionalPercent_HUNDRED && dp.GetNumerator() >= 100) {
+			return false, "", "runtime_fraction (a random share of requests)"
+		}
 	}
 	return true, why, ""
 }
