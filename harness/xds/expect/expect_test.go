@@ -124,6 +124,24 @@ func TestFailures(t *testing.T) {
 			want: []string{"virtual host *:80 not found in route config http.8080", `domain "bookinfo.example.com" missing`},
 		},
 		{
+			name: "upstream, redirect and policy differ",
+			spec: `flows:
+  - name: whoami
+    request: {role: gateway, port: 8080, host: whoami.example.com, path: "/a?b=1"}
+    upstream: https://whoami.example.com/a?b=1
+    redirect: https://whoami.example.com/a?b=1
+    policy: {timeout: 15s, retry.numRetries: "3", fault.abortPercent: "100"}
+`,
+			dump: "pilot/gateway-config_dump.json",
+			want: []string{
+				"flows[0](whoami).upstream: the upstream receives another request (expected https://whoami.example.com/a?b=1, actual http://whoami.example.com/a?b=1)",
+				"flows[0](whoami).redirect: the redirect differs (expected https://whoami.example.com/a?b=1, actual (no redirect: outbound|80|v1|whoami.default.svc.cluster.local=90, outbound|80|v2|whoami.default.svc.cluster.local=10))",
+				"flows[0](whoami).policy.fault.abortPercent: the route's policy differs (expected 100, actual (unset))",
+				"flows[0](whoami).policy.retry.numRetries: the route's policy differs (expected 3, actual 2)",
+				"flows[0](whoami).policy.timeout: the route's policy differs (expected 15s, actual 0s)",
+			},
+		},
+		{
 			name: "route expected but no route",
 			spec: `flows:
   - request: {role: gateway, port: 8080, host: x, path: /nope}
