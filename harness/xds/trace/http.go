@@ -132,12 +132,21 @@ func needsNormalizing(p string) bool {
 }
 
 // internalOnlyHeaders: Envoy removes the route configuration's
-// internal_only_headers from external requests before routing.
+// internal_only_headers from requests it does not mark internal, before
+// routing.
 func (t *tracer) internalOnlyHeaders() bool {
 	for _, h := range t.rc.GetInternalOnlyHeaders() {
-		if _, ok := t.clientHeader(h); ok {
-			t.res.unsupported("http", "the request carries %s, an internal_only_header Envoy removes from external requests", h)
+		if _, ok := t.clientHeader(h); !ok {
+			continue
+		}
+		internal, undecided := t.internalRequest()
+		if undecided != "" {
+			t.res.unsupported("http", "the request carries %s, an internal_only_header Envoy removes from external requests: %s", h, undecided)
 			return false
+		}
+		if !internal {
+			t.res.step("http", "%s removed: an internal_only_header, and the request is external", h)
+			t.dropped[strings.ToLower(h)] = true
 		}
 	}
 	return true
@@ -386,12 +395,7 @@ func (t *tracer) headerValue(name string) (string, bool) {
 	case "x-forwarded-proto":
 		return t.xfp, true
 	}
-	for k, v := range t.req.Headers {
-		if strings.EqualFold(k, name) {
-			return v, true
-		}
-	}
-	return "", false
+	return t.clientHeader(name)
 }
 
 // headerMatches follows Envoy's HeaderMatcher, including a missing header
@@ -507,6 +511,9 @@ func (t *tracer) action(r *routev3.Route, name string) {
 			if dr.Body == "" {
 				dr.Body = string(b.GetInlineBytes())
 			}
+		}
+		if dr.Status == 201 || (dr.Status >= 300 && dr.Status < 400) {
+			dr.Location, _ = t.redirectLocation(&routev3.RedirectAction{})
 		}
 		t.res.DirectResponse = dr
 		t.res.step("action", "direct response %d", dr.Status)

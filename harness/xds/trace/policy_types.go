@@ -65,7 +65,8 @@ type RoutePolicy struct {
 	ResponseHeadersToAdd    []HeaderChange `json:"responseHeadersToAdd,omitempty"`
 	ResponseHeadersToRemove []string       `json:"responseHeadersToRemove,omitempty"`
 	// VirtualCluster is the name of the virtual host's virtual cluster the
-	// request matches (stats only), empty when none.
+	// request matches (stats only): "other" when the virtual host has
+	// virtual clusters and none matches, empty when it has none.
 	VirtualCluster string `json:"virtualCluster,omitempty"`
 }
 

@@ -43,13 +43,15 @@ type routeCase struct {
 		Headers map[string]string `yaml:"headers"`
 	} `yaml:"request"`
 	Expect struct {
-		Cluster     string            `yaml:"cluster"`
-		Clusters    map[string]uint32 `yaml:"clusters"`
-		Upstream    string            `yaml:"upstream"`
-		Redirect    string            `yaml:"redirect"`
-		Status      int               `yaml:"status"`
-		NoRoute     bool              `yaml:"noRoute"`
-		Unsupported string            `yaml:"unsupported"`
+		Cluster  string            `yaml:"cluster"`
+		Clusters map[string]uint32 `yaml:"clusters"`
+		Upstream string            `yaml:"upstream"`
+		Redirect string            `yaml:"redirect"`
+		// Location is a direct response's Location header.
+		Location    string `yaml:"location"`
+		Status      int    `yaml:"status"`
+		NoRoute     bool   `yaml:"noRoute"`
+		Unsupported string `yaml:"unsupported"`
 		// Policy is a subset of the JSON policy: each key given must equal.
 		Policy map[string]any `yaml:"policy"`
 	} `yaml:"expect"`
@@ -190,6 +192,9 @@ func checkOutcome(fail func(string, ...any), res *trace.Result, c routeCase) {
 	}
 	if d := res.DirectResponse; d != nil {
 		gotStatus = d.Status
+		if d.Location != e.Location {
+			fail("direct response location = %q, want %q", d.Location, e.Location)
+		}
 	}
 	if e.Redirect != gotLoc {
 		fail("redirect = %q, want %q", gotLoc, e.Redirect)
