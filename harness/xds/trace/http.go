@@ -625,8 +625,7 @@ func (t *tracer) upstream(ra *routev3.RouteAction, wcs []*routev3.WeightedCluste
 			how = append(how, h)
 		}
 	}
-	if len(how) == 0 {
-		how = append(how, "unchanged")
+	if len(how) > 0 {
+		t.res.step("rewrite", "%s: the upstream receives %s://%s%s", strings.Join(how, "; "), u.Scheme, u.Host, u.Path)
 	}
-	t.res.step("rewrite", "the upstream receives %s://%s%s (%s)", u.Scheme, u.Host, u.Path, strings.Join(how, "; "))
 }
