@@ -27,6 +27,10 @@ func (t *tracer) http(hcm *hcmv3.HttpConnectionManager) {
 	if !t.audit("http", fmt.Sprintf("route config %q", rc.GetName()), rc) {
 		return
 	}
+	if len(hcm.GetEarlyHeaderMutationExtensions()) > 0 {
+		t.res.unsupported("http", "early_header_mutation_extensions change the request's headers before routing")
+		return
+	}
 	t.requestHeaders(hcm)
 	if !t.normalizePath(hcm) || !t.internalOnlyHeaders() {
 		return
@@ -106,7 +110,7 @@ func (t *tracer) vhostKey() string {
 func (t *tracer) normalizePath(hcm *hcmv3.HttpConnectionManager) bool {
 	t.path = t.req.path()
 	p, _ := splitQuery(t.path)
-	on := hcm.GetNormalizePath().GetValue() || hcm.GetMergeSlashes() ||
+	on := hcm.GetNormalizePath().GetValue() || hcm.GetMergeSlashes() || hcm.GetPathNormalizationOptions() != nil ||
 		hcm.GetPathWithEscapedSlashesAction() > hcmv3.HttpConnectionManager_KEEP_UNCHANGED
 	if on && needsNormalizing(p) {
 		t.res.unsupported("http", "path %q would be normalized (normalize_path/merge_slashes/path_with_escaped_slashes_action), which meshcheck does not model", p)
@@ -283,6 +287,7 @@ func describeMatch(m *routev3.RouteMatch) string {
 
 // routeMatches evaluates a RouteMatch; unsup names what it cannot decide.
 func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Values) (ok bool, why, unsup string) {
+	t.matched = ""
 	cs := m.GetCaseSensitive() == nil || m.GetCaseSensitive().GetValue()
 	eq := func(a, b string) bool { return a == b || (!cs && strings.EqualFold(a, b)) }
 	hasPrefix := func(s, p string) bool { return len(s) >= len(p) && eq(s[:len(p)], p) }
@@ -529,20 +534,23 @@ var redirectCodes = map[routev3.RedirectAction_RedirectResponseCode]int{
 }
 
 // perFilterLevels are the typed_per_filter_config levels, most specific
-// first. A weighted cluster's config counts only when it is the only
-// cluster (otherwise it depends on the pick, which perFilterConfigs cannot
-// know, so it is named as a level of its own and handled the same).
+// first. A weighted cluster's config applies when its cluster is picked: with
+// several clusters that is a draw, so the levels are then undecided.
 func (t *tracer) perFilterLevels(r *routev3.Route, wcs []*routev3.WeightedCluster_ClusterWeight) []perFilterLevel {
 	var levels []perFilterLevel
 	for _, c := range wcs {
 		if len(c.GetTypedPerFilterConfig()) > 0 {
-			levels = append(levels, perFilterLevel{"weighted cluster " + c.GetName(), c.GetTypedPerFilterConfig()})
+			levels = append(levels, perFilterLevel{level: "weighted cluster " + c.GetName(), cfgs: c.GetTypedPerFilterConfig()})
 		}
 	}
+	if len(levels) > 0 && len(wcs) > 1 {
+		// Which cluster's config applies depends on the cluster picked.
+		return []perFilterLevel{{level: "weighted clusters", undecided: true}}
+	}
 	return append(levels,
-		perFilterLevel{"route", r.GetTypedPerFilterConfig()},
-		perFilterLevel{"virtual host", t.vh.GetTypedPerFilterConfig()},
-		perFilterLevel{"route config", t.rc.GetTypedPerFilterConfig()})
+		perFilterLevel{level: "route", cfgs: r.GetTypedPerFilterConfig()},
+		perFilterLevel{level: "virtual host", cfgs: t.vh.GetTypedPerFilterConfig()},
+		perFilterLevel{level: "route config", cfgs: t.rc.GetTypedPerFilterConfig()})
 }
 
 // forward follows a RouteAction to its clusters and computes what the

@@ -45,6 +45,13 @@ func (t *tracer) requestHeaders(hcm *hcmv3.HttpConnectionManager) {
 	}
 	t.scheme, t.xfp = scheme, xfp
 	t.host = t.req.Host
+	if hcm.GetStripTrailingHostDot() {
+		if h, p, ok := splitHostPort(t.host); ok && strings.HasSuffix(h, ".") {
+			t.host = strings.TrimSuffix(h, ".") + ":" + p
+		} else {
+			t.host = strings.TrimSuffix(t.host, ".")
+		}
+	}
 	if h, p, ok := splitHostPort(t.host); ok {
 		if hcm.GetStripAnyHostPort() || (hcm.GetStripMatchingHostPort() && p == itoa(t.req.Port)) {
 			t.res.step("http", "the connection manager strips the port from host %q", t.host)
