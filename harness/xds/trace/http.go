@@ -326,6 +326,8 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Valu
 			return false, "", ""
 		}
 		why = "connect_matcher matches a CONNECT request"
+	case *routev3.RouteMatch_PathMatchPolicy:
+		return false, "", "path_match_policy " + ps.PathMatchPolicy.GetName() + " (URI template matching)"
 	default:
 		return false, "", fmt.Sprintf("path specifier %T", ps)
 	}
