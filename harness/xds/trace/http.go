@@ -4,7 +4,6 @@ package trace
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -200,7 +199,7 @@ func selectVirtualHost(vhs []*routev3.VirtualHost, host string) (*routev3.Virtua
 
 func (t *tracer) route(vh *routev3.VirtualHost) {
 	_, rawQuery := splitQueryOnly(t.path)
-	query, _ := url.ParseQuery(strings.TrimPrefix(rawQuery, "?"))
+	query := parseQuery(rawQuery)
 	path, _ := splitQuery(t.path)
 	if t.rc.GetIgnorePathParametersInPathMatching() {
 		path, _, _ = strings.Cut(path, ";")
@@ -236,6 +235,21 @@ func (t *tracer) route(vh *routev3.VirtualHost) {
 	}
 	t.res.noRoute("route", "no route of virtual host %q matches %s %s: Envoy answers 404 (NR); it has %d routes: %s",
 		vh.GetName(), t.req.method(), t.path, len(vh.GetRoutes()), describeRoutes(vh.GetRoutes(), 5))
+}
+
+// parseQuery splits a query string ("?a=1&b") the way Envoy's
+// parseQueryString does: on "&", at the first "=", values left
+// percent-encoded, a key without "=" has an empty value.
+func parseQuery(raw string) map[string][]string {
+	out := map[string][]string{}
+	for _, kv := range strings.Split(strings.TrimPrefix(raw, "?"), "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = append(out[k], v)
+	}
+	return out
 }
 
 // auditMatch audits a RouteMatch and its header and query matchers.
@@ -286,7 +300,7 @@ func describeMatch(m *routev3.RouteMatch) string {
 }
 
 // routeMatches evaluates a RouteMatch; unsup names what it cannot decide.
-func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Values) (ok bool, why, unsup string) {
+func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[string][]string) (ok bool, why, unsup string) {
 	t.matched = ""
 	cs := m.GetCaseSensitive() == nil || m.GetCaseSensitive().GetValue()
 	eq := func(a, b string) bool { return a == b || (!cs && strings.EqualFold(a, b)) }
