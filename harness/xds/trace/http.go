@@ -611,6 +611,9 @@ func (t *tracer) clusters(ra *routev3.RouteAction) []WeightedCluster {
 			wcs = append(wcs, WeightedCluster{Name: c.GetName(), Weight: c.GetWeight().GetValue()})
 		}
 		t.res.step("action", "weighted clusters %s", describeWeights(wcs))
+		if p := cs.WeightedClusters.GetRuntimeKeyPrefix(); p != "" {
+			t.res.step("action", "the weights are the configured ones: runtime keys %s.<cluster> would override them, and runtime is not in the dump", p)
+		}
 		return wcs
 	case *routev3.RouteAction_ClusterHeader:
 		v, ok := t.headerValue(cs.ClusterHeader)
