@@ -346,7 +346,7 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[stri
 		return false, "", fmt.Sprintf("path specifier %T", ps)
 	}
 	if m.GetGrpc() != nil {
-		if !strings.HasPrefix(t.header("content-type"), "application/grpc") {
+		if !isGrpc(t.header("content-type")) {
 			return false, "", ""
 		}
 		why += ", gRPC content-type"
@@ -395,6 +395,13 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[stri
 		}
 	}
 	return true, why, ""
+}
+
+// isGrpc is Envoy's gRPC content-type test: application/grpc, alone or
+// followed by "+" or ";" (not application/grpc-web).
+func isGrpc(ct string) bool {
+	rest, ok := strings.CutPrefix(ct, "application/grpc")
+	return ok && (rest == "" || rest[0] == '+' || rest[0] == ';')
 }
 
 // header returns a request header, with pseudo-headers from the request line.
