@@ -513,7 +513,8 @@ func (t *tracer) action(r *routev3.Route, name string) {
 		wcs = wc.GetClusters()
 	}
 	p := t.policy(r, wcs)
-	if !t.perFilterConfigs(t.perFilterLevels(r, wcs), p) {
+	levels := t.perFilterLevels(r, wcs)
+	if !t.perFilterConfigs(levels, p) || !t.httpFilters(levels) {
 		return
 	}
 	t.res.Policy = p
