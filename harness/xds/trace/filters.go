@@ -67,6 +67,12 @@ var httpFilterRules = map[string]httpFilterRule{
 	"envoy.extensions.filters.http.health_check.v3.HealthCheck":                {rerouting, "answers health checks itself"},
 }
 
+// istioWasm are the names older Istio versions give their Wasm (or
+// Wasm-typed native) telemetry filters.
+var istioWasm = map[string]bool{
+	"istio.stats": true, "istio.metadata_exchange": true, "envoy.wasm.stats": true, "envoy.wasm.metadata_exchange": true,
+}
+
 // httpFilters checks the connection manager's HTTP filters that run for the
 // matched route: a filter that may re-route makes the trace undecided; a
 // gate is noted. It reports whether the trace can go on.
@@ -78,6 +84,9 @@ func (t *tracer) httpFilters(levels []perFilterLevel) bool {
 		}
 		typ := filterType(f)
 		r, ok := httpFilterRules[typ]
+		if istioWasm[f.GetName()] {
+			r, ok = httpFilterRule{passive, observes}, true
+		}
 		switch {
 		case !ok:
 			t.res.unsupported("http", "HTTP filter %s (%s): meshcheck does not know whether it changes the request's route", f.GetName(), orUnknown(typ))
