@@ -31,6 +31,11 @@
 // rewrites; every matched route gets Result.Policy (policy.go,
 // perfilter.go).
 //
+// The connection manager's HTTP filters that run for the matched route
+// (filters.go) are classified by their config type: passive ones pass, a
+// gate that may reject is noted, one that may re-route, or an unknown one,
+// makes the trace undecided.
+//
 // Every field of the route configuration messages is in fieldRules
 // (fields.go): modelled, irrelevant to routing with the reason, or
 // undecidable. The tracer audits each message it uses, so a set field that
