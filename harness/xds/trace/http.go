@@ -626,8 +626,10 @@ func (t *tracer) clusters(ra *routev3.RouteAction) []WeightedCluster {
 	case *routev3.RouteAction_ClusterHeader:
 		v, ok := t.headerValue(cs.ClusterHeader)
 		if !ok || v == "" {
-			t.res.noRoute("action", "the route takes its cluster from header %s, which the request lacks: Envoy answers 404 (NR)", cs.ClusterHeader)
-			return nil
+			// Envoy looks up the empty cluster name, finds none and answers
+			// cluster_not_found_response_code (503 unless set).
+			t.res.step("action", "the route takes its cluster from header %s, which the request lacks: no cluster (%s)", cs.ClusterHeader, notFoundStatus(ra.GetClusterNotFoundResponseCode()))
+			return []WeightedCluster{{Name: "", Weight: 1}}
 		}
 		t.res.step("action", "to cluster %s, from header %s", v, cs.ClusterHeader)
 		return []WeightedCluster{{Name: v, Weight: 1}}

@@ -174,6 +174,15 @@ func checkCase(t *testing.T, res *trace.Result, c routeCase) {
 	if want != nil && !reflect.DeepEqual(got, want) {
 		fail("clusters = %v, want %v", got, want)
 	}
+	missing := []string{}
+	for _, cl := range res.Clusters {
+		if cl.Missing {
+			missing = append(missing, cl.Name)
+		}
+	}
+	if len(e.Missing) > 0 && !reflect.DeepEqual(missing, e.Missing) {
+		fail("missing clusters = %q, want %q", missing, e.Missing)
+	}
 	checkOutcome(fail, res, c)
 }
 
