@@ -45,8 +45,11 @@ type routeCase struct {
 	Expect struct {
 		Cluster  string            `yaml:"cluster"`
 		Clusters map[string]uint32 `yaml:"clusters"`
-		Upstream string            `yaml:"upstream"`
-		Redirect string            `yaml:"redirect"`
+		// Missing are clusters Envoy does not find (it answers 503 or the
+		// route's cluster_not_found_response_code).
+		Missing  []string `yaml:"missing"`
+		Upstream string   `yaml:"upstream"`
+		Redirect string   `yaml:"redirect"`
 		// Location is a direct response's Location header.
 		Location    string `yaml:"location"`
 		Status      int    `yaml:"status"`
