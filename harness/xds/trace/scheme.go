@@ -83,6 +83,13 @@ func (t *tracer) requireTLS(vh *routev3.VirtualHost) bool {
 	if req == routev3.VirtualHost_NONE || strings.EqualFold(t.xfp, "https") {
 		return false
 	}
+	if strings.EqualFold(t.req.Scheme, "https") && !t.connTLS {
+		// Envoy decides on x-forwarded-proto, which a plaintext connection
+		// makes http whatever :scheme says: the request as given is
+		// contradictory (an https request is usually a TLS connection).
+		t.res.unsupported("vhost", "virtual host %q requires TLS; the request's scheme is https but its connection is not TLS, so Envoy's x-forwarded-proto is %q (give --tls for a TLS connection, or an x-forwarded-proto header Envoy trusts)", vh.GetName(), t.xfp)
+		return true
+	}
 	if req == routev3.VirtualHost_EXTERNAL_ONLY {
 		internal, undecided := t.internalRequest()
 		if undecided != "" {
