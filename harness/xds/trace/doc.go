@@ -12,7 +12,8 @@
 // manager with its RDS or inline route configuration, the virtual host by
 // Envoy's domain order (exact, longest suffix wildcard, longest prefix
 // wildcard, "*"), the first route whose match holds (prefix, path, safe_regex,
-// path_separated_prefix, headers, query parameters, case sensitivity), its
+// path_separated_prefix, URI templates, headers, query parameters, case
+// sensitivity), its
 // action (cluster, weighted clusters, cluster header, redirect, direct
 // response), and the clusters' endpoints with their health. A TCP proxy chain
 // ends at its cluster or weighted clusters.

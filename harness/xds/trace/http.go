@@ -341,7 +341,12 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[stri
 		}
 		why = "connect_matcher matches a CONNECT request"
 	case *routev3.RouteMatch_PathMatchPolicy:
-		return false, "", "path_match_policy " + ps.PathMatchPolicy.GetName() + " (URI template matching)"
+		ok, tpl, u := templateMatch(ps, path)
+		if u != "" || !ok {
+			return false, "", u
+		}
+		t.matched = tpl
+		why = fmt.Sprintf("URI template %q matches path %q", tpl, path)
 	default:
 		return false, "", fmt.Sprintf("path specifier %T", ps)
 	}

@@ -97,6 +97,10 @@ func literalFormat(s string) (string, bool) {
 // upstreamPath is the :path the upstream receives after the route's path
 // rewrite; undecided names what cannot be computed.
 func (t *tracer) upstreamPath(ra *routev3.RouteAction) (path, how, undecided string) {
+	if ra.GetPathRewritePolicy() != nil {
+		np, u := templateRewrite(ra, t.matched, t.path)
+		return np, "URI template rewrite", u
+	}
 	if f := ra.GetPathRewrite(); f != "" {
 		lit, ok := literalFormat(f)
 		if !ok {
