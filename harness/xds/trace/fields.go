@@ -49,7 +49,7 @@ const (
 	upstreamRsp = "follows redirects the upstream answers with: depends on the upstream's response"
 	specifiers  = "route specifier extensions may replace or drop the route"
 	subsets     = "metadata_match picks a subset of the cluster's endpoints"
-	formatter   = "a substitution-format string: modelled when it holds no %COMMAND%, else undecided"
+	formatter   = "a substitution-format string: literals and %REQ(header)% are evaluated, any other command is undecided"
 )
 
 // fieldRules is every field of the audited messages (auditedMessages in the
