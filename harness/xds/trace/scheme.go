@@ -128,12 +128,15 @@ func (t *tracer) internalRequest() (bool, string) {
 	if _, ok := t.clientHeader("x-forwarded-for"); ok {
 		return false, ""
 	}
-	if t.req.SourceAddress == "" {
-		return false, "whether it is internal depends on the source address (give --source)"
-	}
 	cfg := hcm.GetInternalAddressConfig()
 	if len(cfg.GetCidrRanges()) == 0 {
-		return false, "the connection manager sets no internal_address_config cidr_ranges, and Envoy's default for them depends on its version and runtime"
+		// Since Envoy 1.36 no address is internal unless configured (older
+		// versions trusted RFC 1918 and loopback addresses).
+		t.res.step("http", "no internal_address_config: Envoy (1.36 and later) marks no request internal")
+		return false, ""
+	}
+	if t.req.SourceAddress == "" {
+		return false, "whether it is internal depends on the source address (give --source)"
 	}
 	src, _ := netip.ParseAddr(t.req.SourceAddress)
 	return cidrRank(cfg.GetCidrRanges(), src) >= 0, ""
