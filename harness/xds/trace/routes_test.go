@@ -55,6 +55,8 @@ type routeCase struct {
 		Status      int    `yaml:"status"`
 		NoRoute     bool   `yaml:"noRoute"`
 		Unsupported string `yaml:"unsupported"`
+		// Text is a line the text output must hold.
+		Text string `yaml:"text"`
 		// Policy is a subset of the JSON policy: each key given must equal.
 		Policy map[string]any `yaml:"policy"`
 	} `yaml:"expect"`
@@ -152,6 +154,9 @@ func checkCase(t *testing.T, res *trace.Result, c routeCase) {
 	fail := func(format string, a ...any) {
 		t.Helper()
 		t.Errorf(format+"\ntrace:\n%s", append(a, res.Text())...)
+	}
+	if e.Text != "" && !strings.Contains(res.Text(), e.Text+"\n") {
+		fail("the text output lacks the line %q", e.Text)
 	}
 	if e.Unsupported != "" {
 		if !strings.Contains(strings.Join(res.Unsupported, "; "), e.Unsupported) {

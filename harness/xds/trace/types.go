@@ -226,6 +226,9 @@ func (r *Result) Text() string {
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "%-9s %s\n", s.Stage, s.Detail)
 	}
+	if sum := r.Policy.Summary(); sum != "" && !r.Undecided() {
+		fmt.Fprintf(&b, "policy    %s\n", sum)
+	}
 	switch {
 	case r.Undecided():
 		fmt.Fprintf(&b, "result    UNDECIDED: %s\n", strings.Join(r.Unsupported, "; "))
