@@ -112,6 +112,9 @@ func (r Request) String() string {
 	if r.Host != "" || r.Path != "" {
 		s += fmt.Sprintf(" %s %s%s", r.method(), r.Host, r.path())
 	}
+	if r.Scheme != "" {
+		s += " scheme=" + r.Scheme
+	}
 	if len(r.Headers) > 0 {
 		keys := make([]string, 0, len(r.Headers))
 		for k := range r.Headers {
