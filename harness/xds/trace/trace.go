@@ -9,6 +9,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 
@@ -43,7 +44,7 @@ func Trace(d *xds.Dump, req Request) (*Result, error) {
 			return nil, fmt.Errorf("trace: source address %q is not an IP: %w", req.SourceAddress, err)
 		}
 	}
-	t := &tracer{d: d, req: req, res: &Result{Request: req.String(), Clusters: []WeightedCluster{}, Endpoints: map[string][]Endpoint{}, Unsupported: []string{}}}
+	t := &tracer{d: d, req: req, dropped: map[string]bool{}, res: &Result{Request: req.String(), Clusters: []WeightedCluster{}, Endpoints: map[string][]Endpoint{}, Unsupported: []string{}}}
 	if why := d.Lacking(xds.TypeListeners); why != "" {
 		t.res.unsupported("listener", "%s: a trace starts at a listener", why)
 		return t.res, nil
@@ -60,6 +61,22 @@ type tracer struct {
 	d   *xds.Dump
 	req Request
 	res *Result
+
+	// Set by the HTTP connection manager, virtual host and route stages.
+	hcm *hcmv3.HttpConnectionManager
+	rc  *routev3.RouteConfiguration
+	vh  *routev3.VirtualHost
+	// connTLS: the filter chain terminates TLS.
+	connTLS bool
+	// scheme and xfp are the :scheme and x-forwarded-proto Envoy routes
+	// with; host and path the :authority and :path (after the connection
+	// manager's port stripping and path normalization).
+	scheme, xfp, host, path string
+	// matched is the part of the path the route's path specifier matched,
+	// which a prefix_rewrite replaces.
+	matched string
+	// dropped are the client's headers the connection manager removed.
+	dropped map[string]bool
 }
 
 func (t *tracer) dstIP() string {
@@ -161,8 +178,18 @@ func (t *tracer) chain(l *listenerv3.Listener) {
 		name = fmt.Sprintf("filter_chains[%d]", indexOf(l.GetFilterChains(), fc))
 	}
 	t.res.FilterChain = name
+	t.connTLS = t.req.transport() == "tls"
+	if t.connTLS != terminatesTLS(fc) {
+		t.res.step("chain", "note: the request's connection is %s but the chain's transport socket says otherwise; the request's is used", t.req.transport())
+	}
 	t.res.step("chain", "%s: %s", name, why)
 	t.filters(l.GetName(), fc)
+}
+
+// terminatesTLS reports whether the chain's transport socket is TLS.
+func terminatesTLS(fc *listenerv3.FilterChain) bool {
+	ts := fc.GetTransportSocket()
+	return ts != nil && (strings.Contains(ts.GetName(), "tls") || strings.Contains(ts.GetTypedConfig().GetTypeUrl(), "TlsContext"))
 }
 
 func (t *tracer) connString() string {
@@ -217,31 +244,46 @@ func (t *tracer) tcp(tp *tcpv3.TcpProxy) {
 	switch {
 	case tp.GetCluster() != "":
 		t.res.step("tcp", "tcp_proxy to cluster %s", tp.GetCluster())
-		t.addClusters([]WeightedCluster{{Name: tp.GetCluster(), Weight: 1}})
+		t.addClusters([]WeightedCluster{{Name: tp.GetCluster(), Weight: 1}}, nil)
 	case tp.GetWeightedClusters() != nil:
 		var wcs []WeightedCluster
 		for _, c := range tp.GetWeightedClusters().GetClusters() {
 			wcs = append(wcs, WeightedCluster{Name: c.GetName(), Weight: c.GetWeight()})
 		}
 		t.res.step("tcp", "tcp_proxy to weighted clusters %s", describeWeights(wcs))
-		t.addClusters(wcs)
+		t.addClusters(wcs, nil)
 	default:
 		t.res.unsupported("tcp", "tcp_proxy without a cluster or weighted_clusters")
 	}
 }
 
-// addClusters records the clusters and their endpoints.
-func (t *tracer) addClusters(wcs []WeightedCluster) {
+// notFoundStatus is what Envoy answers for a missing cluster: the route's
+// cluster_not_found_response_code (nil: 503).
+func notFoundStatus(code fmt.Stringer) string {
+	if code == nil || code.String() == routev3.RouteAction_SERVICE_UNAVAILABLE.String() {
+		return "503 (NC)"
+	}
+	return code.String() + " (NC, cluster_not_found_response_code)"
+}
+
+// addClusters records the clusters and their endpoints. notFound is the
+// route's cluster_not_found_response_code (nil: 503).
+func (t *tracer) addClusters(wcs []WeightedCluster, notFound fmt.Stringer) {
+	status := notFoundStatus(notFound)
 	for i := range wcs {
 		name := wcs[i].Name
 		c, ok := t.d.Cluster(name)
+		if !ok && name == "" {
+			wcs[i].Missing = true // no cluster named: explained by the action
+			continue
+		}
 		if why := t.d.Lacking(xds.TypeClusters); why != "" {
 			t.res.step("cluster", "%s: not checked, %s", name, why)
 			continue
 		}
 		if !ok {
 			wcs[i].Missing = true
-			t.res.step("cluster", "%s is NOT in CDS: Envoy answers 503 (NC); %s", name,
+			t.res.step("cluster", "%s is NOT in CDS: Envoy answers %s; %s", name, status,
 				xds.HaveList(xds.Closest(name, t.d.ClusterNames(), 3)))
 			continue
 		}

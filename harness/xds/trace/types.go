@@ -56,7 +56,14 @@ type Request struct {
 	ALPN []string
 
 	// Host is the :authority; Path (default "/") may carry a query string;
-	// Method defaults to GET; Scheme to http.
+	// Method defaults to GET. Scheme is the request's :scheme, "http" or
+	// "https"; empty means "https" when the connection is TLS, else "http"
+	// (what Envoy's codec sets). It is what :scheme header matchers and a
+	// redirect's scheme see. require_tls and a redirect's port rules follow
+	// x-forwarded-proto instead, which is the connection's (TLS: https)
+	// unless an x-forwarded-proto in Headers is one Envoy trusts (see the
+	// package doc); scheme https over a connection that is not TLS makes
+	// require_tls undecided.
 	Host    string
 	Path    string
 	Method  string
@@ -105,6 +112,9 @@ func (r Request) String() string {
 	if r.Host != "" || r.Path != "" {
 		s += fmt.Sprintf(" %s %s%s", r.method(), r.Host, r.path())
 	}
+	if r.Scheme != "" {
+		s += " scheme=" + r.Scheme
+	}
 	if len(r.Headers) > 0 {
 		keys := make([]string, 0, len(r.Headers))
 		for k := range r.Headers {
@@ -145,6 +155,9 @@ type Redirect struct {
 type DirectResponse struct {
 	Status int    `json:"status"`
 	Body   string `json:"body,omitempty"`
+	// Location is the Location header Envoy adds to a 3xx or 201 direct
+	// response: the request's own URL.
+	Location string `json:"location,omitempty"`
 }
 
 // Step is one decision of the trace, in words.
@@ -171,6 +184,12 @@ type Result struct {
 	Redirect       *Redirect             `json:"redirect,omitempty"`
 	DirectResponse *DirectResponse       `json:"directResponse,omitempty"`
 	Endpoints      map[string][]Endpoint `json:"endpoints"`
+	// UpstreamRequest is what the upstream receives, set when the request
+	// is forwarded to a cluster.
+	UpstreamRequest *UpstreamRequest `json:"upstreamRequest,omitempty"`
+	// Policy is the matched route's policy (timeouts, retries, mirrors,
+	// hashing, fault injection, header changes), set when a route matched.
+	Policy *RoutePolicy `json:"policy,omitempty"`
 
 	// Unsupported names what the tracer met and cannot decide; the trace
 	// stopped there.
@@ -210,6 +229,9 @@ func (r *Result) Text() string {
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "%-9s %s\n", s.Stage, s.Detail)
 	}
+	if sum := r.Policy.Summary(); sum != "" && !r.Undecided() {
+		fmt.Fprintf(&b, "policy    %s\n", sum)
+	}
 	switch {
 	case r.Undecided():
 		fmt.Fprintf(&b, "result    UNDECIDED: %s\n", strings.Join(r.Unsupported, "; "))
@@ -220,6 +242,9 @@ func (r *Result) Text() string {
 	case r.DirectResponse != nil:
 		fmt.Fprintf(&b, "result    direct response %d\n", r.DirectResponse.Status)
 	default:
+		if u := r.UpstreamRequest; u != nil {
+			fmt.Fprintf(&b, "upstream  %s://%s%s\n", u.Scheme, u.Host, u.Path)
+		}
 		parts := make([]string, 0, len(r.Clusters))
 		for _, c := range r.Clusters {
 			p := fmt.Sprintf("%s (weight %d, %d endpoints)", c.Name, c.Weight, len(r.Endpoints[c.Name]))
