@@ -50,7 +50,7 @@ func addDumpFlag(c *cobra.Command, p *string) {
 
 // traceOptions are the flags of xds trace.
 type traceOptions struct {
-	dump, role, address, source, host, path, method, sni, alpn string
+	dump, role, address, source, host, path, method, sni, alpn, scheme string
 	port                                                       uint
 	tls                                                        bool
 	headers                                                    []string
@@ -89,12 +89,14 @@ pod IP).`,
 	f.StringVar(&o.host, "host", "", "Host (:authority) header")
 	f.StringVar(&o.path, "path", "/", "request path, with an optional query string")
 	f.StringVar(&o.method, "method", "GET", "request method")
+	f.StringVar(&o.scheme, "scheme", "", "the request's :scheme, http or https (default: https over TLS, else http); require_tls and redirects follow x-forwarded-proto (a --header) where Envoy trusts it")
 	f.StringVar(&o.sni, "sni", "", "TLS server name (implies a TLS connection)")
 	f.BoolVar(&o.tls, "tls", false, "the connection is TLS (an Istio sidecar's mTLS)")
 	f.StringVar(&o.alpn, "alpn", "", "comma-separated ALPN list the client offers")
 	f.StringArrayVar(&o.headers, "header", nil, "request header `K=V` (repeatable)")
 	addOutputFlag(c, &o.output)
 	completeFlag(c, "role", "gateway", "sidecar-outbound", "sidecar-inbound")
+	completeFlag(c, "scheme", "http", "https")
 	return c
 }
 
@@ -114,8 +116,11 @@ func (o *traceOptions) request() (trace.Request, error) {
 	if err != nil {
 		return trace.Request{}, usageErr("--header: %w", err)
 	}
+	if o.scheme != "" && o.scheme != "http" && o.scheme != "https" {
+		return trace.Request{}, usageErr("--scheme %q: want http or https", o.scheme)
+	}
 	req := trace.Request{Role: r, Port: uint32(o.port), Address: o.address, Host: o.host, Path: o.path, Method: o.method,
-		ServerName: o.sni, TLS: o.tls, Headers: hdrs}
+		Scheme: o.scheme, ServerName: o.sni, TLS: o.tls, Headers: hdrs}
 	if o.alpn != "" {
 		req.ALPN = strings.Split(o.alpn, ",")
 	}

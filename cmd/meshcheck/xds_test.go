@@ -100,3 +100,28 @@ func mustRead(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// --scheme reaches the tracer: the upstream request carries it, and a value
+// that is not a scheme is a usage error.
+func TestXDSTraceScheme(t *testing.T) {
+	dump := td + "/pilot/gateway-config_dump.json"
+	base := []string{"xds", "trace", "--dump", dump, "--role", "gateway", "--port", "8080", "--host", "whoami.example.com", "-o", "json"}
+	for _, tc := range []struct {
+		scheme string
+		code   int
+		want   string
+	}{
+		{"https", exitOK, `"scheme": "https"`},
+		{"http", exitOK, `"scheme": "http"`},
+		{"ftp", exitUsage, ""},
+	} {
+		code, out, stderr := runCLI("", append(base, "--scheme", tc.scheme)...)
+		if code != tc.code {
+			t.Errorf("--scheme %s: exit %d, want %d; stderr %s", tc.scheme, code, tc.code, stderr)
+			continue
+		}
+		if tc.want != "" && (!strings.Contains(out, `"upstreamRequest"`) || !strings.Contains(out, tc.want)) {
+			t.Errorf("--scheme %s: no upstream request with %s in\n%s", tc.scheme, tc.want, out)
+		}
+	}
+}
