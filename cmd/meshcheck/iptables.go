@@ -68,7 +68,7 @@ func (o *optionalID) Set(s string) error {
 
 // explainOptions are the flags of iptables explain.
 type explainOptions struct {
-	rules, hook, proto, src, dst, iface string
+	rules, hook, proto, src, dst, iface, podIP string
 	uid, gid                            optionalID
 	output                              outputFormat
 }
@@ -85,7 +85,10 @@ the format is detected. "-" reads standard input.
 The verdict is ACCEPT (untouched), REDIRECT, DNAT, TPROXY, DROP, REJECT, or
 UNSUPPORTED when a rule the packet reaches uses a match the simulator does
 not model (it is named; nothing is guessed). --iface defaults to lo for a
-loopback destination and eth0 otherwise.
+loopback destination or the pod's own address (--pod-ip), eth0 otherwise. Without --src, the source of a
+packet the pod sends is chosen as the kernel would: 127.0.0.1 (::1) toward
+loopback, the destination itself toward the pod's own address, --pod-ip
+otherwise (the trail says which it chose).
 
 Exit codes: 0 predicted, 1 UNSUPPORTED, 64 usage, 65 bad rules (file and
 line named), 66 rules cannot be read.`,
@@ -108,6 +111,7 @@ line named), 66 rules cannot be read.`,
 	f.StringVar(&o.src, "src", "", "source `IP[:PORT]`")
 	f.StringVar(&o.dst, "dst", "", "destination `IP:PORT` (required)")
 	f.StringVar(&o.iface, "iface", "", "output interface (output) or input interface (prerouting)")
+	f.StringVar(&o.podIP, "pod-ip", "", "the pod's `IP` (its eth0 address): without --src, a packet the pod sends to a remote address leaves from it, as the kernel would choose")
 	f.Var(&o.uid, "uid", "UID of the sending socket (output)")
 	f.Var(&o.gid, "gid", "GID of the sending socket (output)")
 	addOutputFlag(c, &o.output)
@@ -142,10 +146,15 @@ func (o *explainOptions) probe() (iptables.Probe, error) {
 			return p, usageErr("--src %q: want IP or IP:PORT", o.src)
 		}
 	}
+	if o.podIP != "" {
+		if p.IfaceAddr, err = netip.ParseAddr(o.podIP); err != nil {
+			return p, usageErr("--pod-ip %q: %w", o.podIP, err)
+		}
+	}
 	ifc := o.iface
 	if ifc == "" {
 		ifc = "eth0"
-		if d.Addr().IsLoopback() {
+		if d.Addr().IsLoopback() || d.Addr() == p.IfaceAddr {
 			ifc = "lo"
 		}
 	}
