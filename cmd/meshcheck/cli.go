@@ -198,6 +198,18 @@ func noArgs(_ *cobra.Command, args []string) error {
 	return nil
 }
 
+// argsAfterDash takes positional arguments only after --: they are passed
+// on verbatim (another program's command line).
+func argsAfterDash(c *cobra.Command, args []string) error {
+	if n := c.ArgsLenAtDash(); n != 0 && len(args) > 0 {
+		if n < 0 {
+			n = len(args)
+		}
+		return usageErr("unexpected arguments %q (another program's command line goes after --)", args[:n])
+	}
+	return nil
+}
+
 // readInput reads a named file, or standard input for "-".
 func readInput(s streams, name string) ([]byte, error) {
 	if name == "-" {

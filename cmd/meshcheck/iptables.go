@@ -249,6 +249,8 @@ type checkOutcome struct {
 // iptablesCheckOptions are the flags of iptables check.
 type iptablesCheckOptions struct {
 	rules, istioVersion, podIP string
+	// istioArgs is istio-iptables' command line, given after --.
+	istioArgs []string
 	dns                        bool
 	nameservers, annotations   []string
 	proxyUID, proxyGID         uint
@@ -267,13 +269,27 @@ untouched, outbound TCP from the app goes to 15001, traffic of UID or GID
 1337 is untouched, 127.0.0.6 on lo returns, DNS to the nameserver goes to
 15053 when DNS capture is on, excluded ports and ranges are untouched.
 
+The configuration comes from the flags (an injected pod: the injector's
+excluded inbound ports 15090, 15021, 15020, and its annotations), or, after
+--, from istio-iptables' own command line (the istio-init container's args, or
+"pilot-agent istio-iptables ..."), which then says everything: --annotation
+and --dns-capture are refused beside it; --nameserver gives the pod's
+resolv.conf servers for --redirect-dns without --capture-all-dns (default
+10.96.0.10).
+
 Exit codes: 0 every behaviour holds, 1 at least one fails, 64 usage, 65 bad
 rules, 66 rules cannot be read.`,
 		Example: `  meshcheck iptables check --rules pod-rules.txt --istio-version 1.30.2 --dns-capture
+  meshcheck iptables check --rules pod-rules.txt -- istio-iptables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x '' -b '*' -d 15090,15021,15020 --redirect-dns
   meshcheck iptables check --rules pod-rules-mysql.txt --dns-capture --nameserver 10.96.0.10 \
       --annotation traffic.sidecar.istio.io/excludeOutboundPorts=3306 -o json`,
-		Args: noArgs,
-		RunE: func(*cobra.Command, []string) error { return o.run(s) },
+		Args: argsAfterDash,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				o.istioArgs = args
+			}
+			return o.run(s)
+		},
 	}
 	f := c.Flags()
 	addRulesFlag(c, &o.rules)
@@ -296,31 +312,76 @@ func (o *iptablesCheckOptions) options() (istio.Options, map[string]string, isti
 	if err != nil {
 		return istio.Options{}, nil, env, usageErr("--istio-version: %w", err)
 	}
-	opts := istio.DefaultOptions(v)
-	opts.ProxyUID, opts.ProxyGID = uint32(o.proxyUID), uint32(o.proxyGID)
-	opts.DNSCapture = o.dns
-	for _, n := range o.nameservers {
-		a, err := netip.ParseAddr(n)
-		if err != nil {
-			return opts, nil, env, usageErr("--nameserver %q: %w", n, err)
-		}
-		opts.Nameservers = append(opts.Nameservers, a)
-	}
-	if len(o.nameservers) > 0 && !o.dns {
-		return opts, nil, env, usageErr("--nameserver needs --dns-capture")
-	}
-	ann, err := parseKV(o.annotations)
+	nameservers, err := parseNameservers(o.nameservers)
 	if err != nil {
-		return opts, nil, env, usageErr("--annotation: %w", err)
+		return istio.Options{}, nil, env, err
 	}
-	if err := opts.ApplyAnnotations(ann); err != nil {
-		return opts, nil, env, usageErr("%w", err)
+	var opts istio.Options
+	var ann map[string]string
+	if o.istioArgs != nil {
+		opts, err = o.optionsFromIstioArgs(v, nameservers)
+	} else {
+		opts, ann, err = o.optionsFromFlags(v, nameservers)
+	}
+	if err != nil {
+		return opts, nil, env, err
 	}
 	env = istio.DefaultEnv()
 	if env.PodIP, err = netip.ParseAddr(o.podIP); err != nil {
 		return opts, nil, env, usageErr("--pod-ip %q: %w", o.podIP, err)
 	}
 	return opts, ann, env, nil
+}
+
+func parseNameservers(list []string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, n := range list {
+		a, err := netip.ParseAddr(n)
+		if err != nil {
+			return nil, usageErr("--nameserver %q: %w", n, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// optionsFromFlags: an injected pod, its annotations and the flags.
+func (o *iptablesCheckOptions) optionsFromFlags(v istio.Version, nameservers []netip.Addr) (istio.Options, map[string]string, error) {
+	opts := istio.DefaultOptions(v)
+	opts.ProxyUID, opts.ProxyGID = uint32(o.proxyUID), uint32(o.proxyGID)
+	opts.DNSCapture, opts.Nameservers = o.dns, nameservers
+	if len(nameservers) > 0 && !o.dns {
+		return opts, nil, usageErr("--nameserver needs --dns-capture")
+	}
+	ann, err := parseKV(o.annotations)
+	if err != nil {
+		return opts, nil, usageErr("--annotation: %w", err)
+	}
+	if err := opts.ApplyAnnotations(ann); err != nil {
+		return opts, nil, usageErr("%w", err)
+	}
+	return opts, ann, nil
+}
+
+// optionsFromIstioArgs: istio-iptables' own command line says it all.
+func (o *iptablesCheckOptions) optionsFromIstioArgs(v istio.Version, nameservers []netip.Addr) (istio.Options, error) {
+	if len(o.annotations) > 0 || o.dns || o.proxyUID != istio.ProxyID || o.proxyGID != istio.ProxyID {
+		return istio.Options{}, usageErr("--annotation, --dns-capture, --proxy-uid and --proxy-gid are istio-iptables' to say when its command line is given after --")
+	}
+	a, err := istio.ParseArgs(v, o.istioArgs)
+	if err != nil {
+		return istio.Options{}, usageErr("%w", err)
+	}
+	switch {
+	case len(nameservers) > 0 && (!a.Options.DNSCapture || a.CaptureAllDNS):
+		return a.Options, usageErr("--nameserver: the command line does not capture DNS per nameserver (needs --redirect-dns without --capture-all-dns)")
+	case a.Options.DNSCapture && !a.CaptureAllDNS:
+		a.Options.Nameservers = nameservers
+		if len(nameservers) == 0 {
+			a.Options.Nameservers = []netip.Addr{istio.DefaultEnv().Nameserver}
+		}
+	}
+	return a.Options, nil
 }
 
 func (o *iptablesCheckOptions) run(s streams) error {

@@ -162,3 +162,39 @@ func TestIptablesCheck(t *testing.T) {
 		}
 	})
 }
+
+// istio-iptables' own command line, after --, configures the check: rules
+// Istio wrote for TPROXY pass with -m TPROXY and fail with -m REDIRECT.
+func TestIptablesCheckIstioArgs(t *testing.T) {
+	o := istio.DefaultOptions(istio.Version{Major: 1, Minor: 31})
+	o.Mode, o.DNSCapture = istio.ModeTPROXY, true
+	tproxy := writeRules(t, istioRules(t, o))
+	istioArgs := []string{"pilot-agent", "istio-iptables", "-p", "15001", "-z", "15006",
+		"-u", "1337", "-i", "*", "-x", "", "-b", "*", "-d", "15090,15021,15020", "--redirect-dns"}
+	cmd := func(flags []string, extra ...string) []string {
+		a := append([]string{"iptables", "check", "--rules", tproxy}, flags...)
+		return append(append(append(a, "--"), istioArgs...), extra...)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"the rules' own configuration", cmd(nil, "-m", "TPROXY"), exitOK, "0 failed"},
+		{"another mode", cmd(nil, "-m", "REDIRECT"), exitFail, "FAIL  inbound TCP to app port"},
+		{"a nameserver of resolv.conf", cmd([]string{"--nameserver", "10.96.0.10"}, "-m", "TPROXY"), exitOK, "0 failed"},
+		{"flags that are the command line's to say", cmd([]string{"--dns-capture"}, "-m", "TPROXY"), exitUsage, "istio-iptables' to say"},
+		{"a flag istio-iptables does not have", cmd(nil, "--bogus"), exitUsage, "unknown flag: --bogus"},
+		{"arguments without --", []string{"iptables", "check", "--rules", tproxy, "-m"}, exitUsage, ""},
+		{"words without --", []string{"iptables", "check", "--rules", tproxy, "istio-iptables"}, exitUsage, "goes after --"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI("", tc.args...)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Fatalf("exit %d, want %d and %q\nstdout: %s\nstderr: %s", code, tc.code, tc.want, out, errs)
+			}
+		})
+	}
+}
