@@ -69,8 +69,8 @@ func (o *optionalID) Set(s string) error {
 // explainOptions are the flags of iptables explain.
 type explainOptions struct {
 	rules, hook, proto, src, dst, iface, podIP string
-	uid, gid                            optionalID
-	output                              outputFormat
+	uid, gid                                   optionalID
+	output                                     outputFormat
 }
 
 func newExplainCmd(s streams) *cobra.Command {
@@ -250,11 +250,11 @@ type checkOutcome struct {
 type iptablesCheckOptions struct {
 	rules, istioVersion, podIP string
 	// istioArgs is istio-iptables' command line, given after --.
-	istioArgs []string
-	dns                        bool
-	nameservers, annotations   []string
-	proxyUID, proxyGID         uint
-	output                     outputFormat
+	istioArgs                []string
+	dns                      bool
+	nameservers, annotations []string
+	proxyUID, proxyGID       uint
+	output                   outputFormat
 }
 
 func newIptablesCheckCmd(s streams) *cobra.Command {

@@ -51,10 +51,10 @@ func addDumpFlag(c *cobra.Command, p *string) {
 // traceOptions are the flags of xds trace.
 type traceOptions struct {
 	dump, role, address, source, host, path, method, sni, alpn, scheme string
-	port                                                       uint
-	tls                                                        bool
-	headers                                                    []string
-	output                                                     outputFormat
+	port                                                               uint
+	tls                                                                bool
+	headers                                                            []string
+	output                                                             outputFormat
 }
 
 func newXDSTraceCmd(s streams) *cobra.Command {
