@@ -37,14 +37,7 @@ func TestPartialDumps(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.shape+"/"+tc.req.String(), func(t *testing.T) {
-			d, err := xds.Parse(shapes[tc.shape], xds.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := trace.Trace(d, tc.req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := traceDoc(t, shapes[tc.shape], tc.req)
 			if tc.undecided != "" {
 				if !res.Undecided() || !strings.Contains(strings.Join(res.Unsupported, "; "), tc.undecided) {
 					t.Errorf("want undecided (%s), got:\n%s", tc.undecided, res.Text())
@@ -84,17 +77,24 @@ func TestRealEnvoyPartial(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.shape+"/"+tc.req.String(), func(t *testing.T) {
-			d, err := xds.Parse(shapes[tc.shape], xds.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := trace.Trace(d, tc.req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := traceDoc(t, shapes[tc.shape], tc.req)
 			if !strings.Contains(res.Text(), tc.want+"\n") {
 				t.Errorf("want the line %q in:\n%s", tc.want, res.Text())
 			}
 		})
 	}
+}
+
+// traceDoc parses a dump and traces one request through it.
+func traceDoc(t *testing.T, doc []byte, req trace.Request) *trace.Result {
+	t.Helper()
+	d, err := xds.Parse(doc, xds.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := trace.Trace(d, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
