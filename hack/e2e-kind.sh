@@ -62,7 +62,7 @@ airgap)
 	# the end unless the cluster is kept or it was on before.
 	# A host that had it on before keeps it on after.
 	was_on=0
-	"$mc" kind host-compat status 2>/dev/null | grep -q '^daemon.json: default-runtime meshcheck-runc' && was_on=1
+	grep -q '^daemon.json: default-runtime meshcheck-runc' <<<"$("$mc" kind host-compat status 2>/dev/null)" && was_on=1
 	make --no-print-directory host-compat
 	if [[ ${KEEP_CLUSTER:-0} != 1 && $was_on == 0 ]]; then
 		trap '"$mc" kind host-compat disable || true' EXIT

@@ -134,7 +134,7 @@ step_k8s() { # OUTDIR
 	for k in "${k8s_binaries[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$k"); done
 	mkdir -p "$out.tmp"
 	(cd "$mod" && go mod download k8s.io/kubernetes && nice -n 5 go build -mod=mod -trimpath -ldflags "-s -w$ld" -o "$out.tmp/" "${pkgs[@]}")
-	"$out.tmp/kubeadm" version -o short | grep -qx "$v" || die "kubeadm reports $("$out.tmp/kubeadm" version -o short), want $v"
+	grep -qx "$v" <<<"$("$out.tmp/kubeadm" version -o short)" || die "kubeadm reports $("$out.tmp/kubeadm" version -o short), want $v"
 	"$out.tmp/kubeadm" config images list --kubernetes-version "$v" >"$out.tmp/images.txt"
 	rm -rf "$out"
 	mv "$out.tmp" "$out"
@@ -147,7 +147,9 @@ step_etcd() { # OUTDIR VERSION
 		"go.etcd.io/etcd/client/pkg/v3 $v" "go.etcd.io/etcd/client/v3 $v" "go.etcd.io/etcd/pkg/v3 $v"
 	mkdir -p "$out"
 	(cd "$mod" && go mod download go.etcd.io/etcd/server/v3 && gobuild "$out/etcd" go.etcd.io/etcd/server/v3 "-X go.etcd.io/etcd/api/v3/version.GitSHA=meshcheck" -mod=mod)
-	"$out/etcd" --version | grep -q "etcd Version: $2" || die "etcd --version: $("$out/etcd" --version)"
+	# The output is read whole before grep: with pipefail, grep -q leaving
+	# early kills the writer with SIGPIPE and fails a version that matched.
+	grep -q "etcd Version: $2" <<<"$("$out/etcd" --version)" || die "etcd --version: $("$out/etcd" --version)"
 }
 
 step_coredns() { # OUTDIR VERSION
@@ -155,7 +157,7 @@ step_coredns() { # OUTDIR VERSION
 	wrapper_module "$mod" meshcheck.local/coredns-build "github.com/coredns/coredns $v"
 	mkdir -p "$out"
 	(cd "$mod" && go mod download github.com/coredns/coredns && gobuild "$out/coredns" github.com/coredns/coredns "" -mod=mod)
-	"$out/coredns" -version | grep -q "CoreDNS-${v#v}" || die "coredns -version: $("$out/coredns" -version)"
+	grep -q "CoreDNS-${v#v}" <<<"$("$out/coredns" -version)" || die "coredns -version: $("$out/coredns" -version)"
 }
 
 step_crictl() { # OUTDIR VERSION
@@ -171,7 +173,7 @@ step_crictl() { # OUTDIR VERSION
 	mkdir -p "$out"
 	(cd "$mod" && export GONOSUMDB=sigs.k8s.io/cri-tools &&
 		gobuild "$out/crictl" sigs.k8s.io/cri-tools/cmd/crictl "-X sigs.k8s.io/cri-tools/pkg/version.Version=$v" -mod=mod)
-	"$out/crictl" --version | grep -q "${v#v}" || die "crictl --version: $("$out/crictl" --version)"
+	grep -q "${v#v}" <<<"$("$out/crictl" --version)" || die "crictl --version: $("$out/crictl" --version)"
 }
 
 step_pause() { # OUTDIR
