@@ -131,7 +131,8 @@ func (b *Backend) waitNodesReady(ctx context.Context) error {
 	return waitFor(ctx, "nodes not Ready", b.tmo.ClusterReady, b.tmo.ConvergenceInterval*4, cond, nodesState{&nodes, want})
 }
 
-// nodesState describes a node list as last listed.
+// nodesState describes a node list as last listed. ResourceListMatchN
+// ignores a failed List, which leaves the previous list in place.
 type nodesState struct {
 	list *corev1.NodeList
 	want int
