@@ -17,10 +17,11 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/e2e-framework/klient/decoder"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
 
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/harness/backend"
@@ -230,11 +231,11 @@ func (b *Backend) Apply(ctx context.Context, set *fixtures.Set) error {
 	if b.kube == nil {
 		return errors.New("kindmesh: Apply before Up")
 	}
-	var mutate func(*unstructured.Unstructured) error
+	var mutate []decoder.MutateFunc
 	if b.opts.Cluster.Workers > 0 {
-		mutate = spreadOverNodes
+		mutate = append(mutate, spreadOverNodes)
 	}
-	if err := b.kube.apply(ctx, set.Documents, mutate); err != nil {
+	if err := b.kube.apply(ctx, set.Documents, mutate...); err != nil {
 		return fmt.Errorf("kindmesh: fixture %s: %w", set.Fixture.Name, err)
 	}
 	b.mu.Lock()
@@ -290,31 +291,12 @@ func (b *Backend) WaitReady(ctx context.Context) error {
 			return err
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.tmo.ProxySync)
-	defer cancel()
-	interval := b.tmo.PilotEvent / 2
-	streak := 0
-	var last error
-	for {
-		err := b.syncedOnce(ctx)
+	var st lastState
+	cond := st.streak(3, b.syncedOnce, func(err error) bool {
 		var nack *nackError
-		if errors.As(err, &nack) {
-			return err
-		}
-		if err == nil {
-			streak++
-			if streak >= 3 {
-				return nil
-			}
-		} else {
-			streak, last = 0, err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("kindmesh: proxies not synced within %v: %w (last state: %v)", b.tmo.ProxySync, ctx.Err(), last)
-		case <-time.After(interval):
-		}
-	}
+		return errors.As(err, &nack)
+	})
+	return waitFor(ctx, "proxies not synced", b.tmo.ProxySync, b.tmo.PilotEvent/2, cond, &st)
 }
 
 type nackError struct{ proxy, typeURL, text string }
@@ -359,65 +341,6 @@ func (b *Backend) syncedOnce(ctx context.Context) error {
 		return fmt.Errorf("%d of %d proxies not synced: %s", len(behind), len(proxies), strings.Join(behind, "; "))
 	}
 	return nil
-}
-
-// waitDeployments waits until every Deployment in namespace is available
-// at its current generation. On timeout the error lists each one that is
-// not, with its pods' waiting reasons.
-func (b *Backend) waitDeployments(ctx context.Context, namespace string) error {
-	last, err := b.pollUntil(ctx, b.tmo.Rollout, func(ctx context.Context) (string, error) {
-		list, err := b.kube.cs.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return "", err
-		}
-		var pending []string
-		for i := range list.Items {
-			if why := notAvailable(&list.Items[i]); why != "" {
-				pending = append(pending, why)
-			}
-		}
-		return strings.Join(pending, "; "), nil
-	})
-	if err != nil {
-		return fmt.Errorf("kindmesh: Deployments in %s not available within %v: %s; pods: %s", namespace, b.tmo.Rollout, last, b.podStates(namespace))
-	}
-	return nil
-}
-
-// pollUntil calls check every 4 ConvergenceIntervals until it reports
-// nothing pending, or timeout passes; then it returns what was pending last
-// (or check's last error) and the context's error.
-func (b *Backend) pollUntil(ctx context.Context, timeout time.Duration, check func(context.Context) (pending string, err error)) (last string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		pending, err := check(ctx)
-		switch {
-		case err != nil:
-			last = err.Error()
-		case pending == "":
-			return "", nil
-		default:
-			last = pending
-		}
-		select {
-		case <-ctx.Done():
-			return last, ctx.Err()
-		case <-time.After(b.tmo.ConvergenceInterval * 4):
-		}
-	}
-}
-
-func notAvailable(d *appsv1.Deployment) string {
-	want := int32(1)
-	if d.Spec.Replicas != nil {
-		want = *d.Spec.Replicas
-	}
-	s := d.Status
-	if s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want {
-		return ""
-	}
-	return fmt.Sprintf("%s: %d/%d available, %d updated, generation %d observed %d", d.Name, s.AvailableReplicas, want, s.UpdatedReplicas, d.Generation, s.ObservedGeneration)
 }
 
 // podStates describes the pods of a namespace that are not ready.
@@ -827,7 +750,11 @@ const SpreadLabel = "meshcheck.io/spread"
 // other pods of its namespace (at most one more on any node): Bookinfo's
 // six Deployments land three and three on two nodes, so its calls cross
 // nodes.
-func spreadOverNodes(obj *unstructured.Unstructured) error {
+func spreadOverNodes(o k8s.Object) error {
+	obj, ok := o.(*unstructured.Unstructured)
+	if !ok {
+		return fmt.Errorf("spreading %s over the nodes: a %T, not an unstructured object", o.GetName(), o)
+	}
 	if obj.GetKind() != "Deployment" {
 		return nil
 	}
@@ -843,37 +770,6 @@ func spreadOverNodes(obj *unstructured.Unstructured) error {
 	}
 	if err := unstructured.SetNestedSlice(obj.Object, []any{constraint}, "spec", "template", "spec", "topologySpreadConstraints"); err != nil {
 		return fmt.Errorf("deployment %s/%s: %w", ns, obj.GetName(), err)
-	}
-	return nil
-}
-
-// waitNodesReady waits until every node of the cluster reports Ready.
-func (b *Backend) waitNodesReady(ctx context.Context) error {
-	want := b.opts.Cluster.Workers + 1
-	last, err := b.pollUntil(ctx, b.tmo.ClusterReady, func(ctx context.Context) (string, error) {
-		nodes, err := b.kube.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return "", err
-		}
-		var notReady []string
-		for _, n := range nodes.Items {
-			ready := false
-			for _, c := range n.Status.Conditions {
-				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-					ready = true
-				}
-			}
-			if !ready {
-				notReady = append(notReady, n.Name)
-			}
-		}
-		if len(nodes.Items) >= want && len(notReady) == 0 {
-			return "", nil
-		}
-		return fmt.Sprintf("%d of %d nodes registered, not Ready: %v", len(nodes.Items), want, notReady), nil
-	})
-	if err != nil {
-		return fmt.Errorf("kindmesh: nodes not Ready within %v: %s", b.tmo.ClusterReady, last)
 	}
 	return nil
 }

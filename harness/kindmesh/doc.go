@@ -4,8 +4,10 @@
 //
 // The cluster is created through kind's Go API (harness/kindcluster), Istio
 // by the istioctl binary with the arguments harness/istioinstall builds.
-// Fixtures are server-side applied with client-go's dynamic client. The
-// mesh's state is read the way an operator would read it:
+// Fixtures are decoded and server-side applied, and every wait polled,
+// with sigs.k8s.io/e2e-framework's klient (decoder, resources, wait and
+// conditions); exec, port-forward and logs use client-go. The mesh's
+// state is read the way an operator would read it:
 //
 //   - readiness: Deployment rollouts, then istiod's /debug/syncz through a
 //     port-forward to istiod's localhost-only debug port;

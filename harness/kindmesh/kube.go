@@ -13,18 +13,17 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/client-go/transport/spdy"
-	"sigs.k8s.io/yaml"
+	"sigs.k8s.io/e2e-framework/klient/decoder"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
 	"github.com/meshcheck/meshcheck/fixtures"
 )
@@ -32,12 +31,14 @@ import (
 // fieldManager owns every field meshcheck applies.
 const fieldManager = "meshcheck"
 
-// kube is the cluster's API through client-go.
+// kube is the cluster's API: e2e-framework's klient resources client
+// (controller-runtime underneath) for server-side apply, delete and the
+// waits' lists; client-go's clientset for exec, port-forward, logs and the
+// other typed reads.
 type kube struct {
-	cfg    *rest.Config
-	cs     kubernetes.Interface
-	dyn    dynamic.Interface
-	mapper *restmapper.DeferredDiscoveryRESTMapper
+	cfg *rest.Config
+	cs  kubernetes.Interface
+	res *resources.Resources
 }
 
 func newKube(kubeconfig string) (*kube, error) {
@@ -50,39 +51,31 @@ func newKube(kubeconfig string) (*kube, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kindmesh: %w", err)
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	res, err := resources.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kindmesh: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kindmesh: %w", err)
-	}
-	return &kube{cfg: cfg, cs: cs, dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, nil
+	return &kube{cfg: cfg, cs: cs, res: res}, nil
 }
 
-// resource maps a document to its API resource; a kind the server does not
-// serve (an Istio CRD before install) is reported with the document's
-// source, and the discovery cache is refreshed once in case the CRD is new.
-func (k *kube) resource(d fixtures.Document, obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
-	gvk := obj.GroupVersionKind()
-	m, err := k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil && meta.IsNoMatchError(err) {
-		k.mapper.Reset()
-		m, err = k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s %s/%s: the cluster does not serve this kind: %w", d.Source, d.APIVersion, d.Kind, d.Name, err)
-	}
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		return k.dyn.Resource(m.Resource).Namespace(obj.GetNamespace()), nil
-	}
-	return k.dyn.Resource(m.Resource), nil
+// inNamespace is a resources client whose List is limited to namespace.
+// klient's WithNamespace sets the namespace on its receiver, so it is
+// called on a copy: the shared client stays unscoped and free of races.
+func (k *kube) inNamespace(namespace string) *resources.Resources {
+	r := *k.res
+	return r.WithNamespace(namespace)
 }
 
-func decodeDocument(d fixtures.Document) (*unstructured.Unstructured, error) {
+// decodeDocument decodes one fixture document with e2e-framework's decoder
+// into an unstructured object (so that apply sends exactly the fields the
+// document sets), then runs mutate.
+func decodeDocument(d fixtures.Document, mutate ...decoder.MutateFunc) (*unstructured.Unstructured, error) {
 	obj := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(d.YAML, &obj.Object); err != nil {
+	opts := make([]decoder.DecodeOption, 0, len(mutate))
+	for _, m := range mutate {
+		opts = append(opts, decoder.MutateOption(m))
+	}
+	if err := decoder.Decode(bytes.NewReader(d.YAML), obj, opts...); err != nil {
 		return nil, fmt.Errorf("%s: %s/%s: %w", d.Source, d.Kind, d.Name, err)
 	}
 	if obj.GetName() == "" || obj.GetKind() == "" {
@@ -94,43 +87,56 @@ func decodeDocument(d fixtures.Document) (*unstructured.Unstructured, error) {
 // apply server-side applies every document in order (namespaces first, as
 // the fixture lists them), forcing ownership of the fields it sets; mutate,
 // when set, may change each object first.
-func (k *kube) apply(ctx context.Context, docs []fixtures.Document, mutate func(*unstructured.Unstructured) error) error {
+func (k *kube) apply(ctx context.Context, docs []fixtures.Document, mutate ...decoder.MutateFunc) error {
 	for _, d := range docs {
-		obj, err := decodeDocument(d)
+		obj, err := decodeDocument(d, mutate...)
 		if err != nil {
 			return err
 		}
-		if mutate != nil {
-			if err := mutate(obj); err != nil {
-				return fmt.Errorf("%s: %w", d.Source, err)
-			}
-		}
-		ri, err := k.resource(d, obj)
-		if err != nil {
-			return err
-		}
-		if _, err := ri.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
-			return fmt.Errorf("%s: applying %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, err)
+		if err := k.serverSideApply(ctx, obj); err != nil {
+			return fmt.Errorf("%s: applying %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, notServed(err))
 		}
 	}
 	return nil
 }
 
-// deleteDocs deletes the documents in reverse order; a document that is
-// already gone is not an error.
+// serverSideApply sends obj as an apply patch with field manager meshcheck,
+// forced. klient has no apply helper (decoder's handlers create, update or
+// delete), so this is its Patch with the apply patch type.
+func (k *kube) serverSideApply(ctx context.Context, obj *unstructured.Unstructured) error {
+	data, err := obj.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	force := true
+	return k.res.Patch(ctx, obj, k8s.Patch{PatchType: types.ApplyPatchType, Data: data}, func(o *metav1.PatchOptions) {
+		o.FieldManager, o.Force = fieldManager, &force
+	})
+}
+
+// notServed says so when the cluster does not serve a document's kind (an
+// Istio CRD before install); the client's REST mapper has already
+// rediscovered the group once.
+func notServed(err error) error {
+	if meta.IsNoMatchError(err) {
+		return fmt.Errorf("the cluster does not serve this kind: %w", err)
+	}
+	return err
+}
+
+// deleteDocs deletes the documents in reverse order with decoder's
+// DeleteIgnoreNotFound handler: a document that is already gone is not an
+// error.
 func (k *kube) deleteDocs(ctx context.Context, docs []fixtures.Document) error {
+	del := decoder.DeleteIgnoreNotFound(k.res)
 	for i := len(docs) - 1; i >= 0; i-- {
 		d := docs[i]
 		obj, err := decodeDocument(d)
 		if err != nil {
 			return err
 		}
-		ri, err := k.resource(d, obj)
-		if err != nil {
-			return err
-		}
-		if err := ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !isNotFound(err) {
-			return fmt.Errorf("%s: deleting %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, err)
+		if err := del(ctx, obj); err != nil {
+			return fmt.Errorf("%s: deleting %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, notServed(err))
 		}
 	}
 	return nil

@@ -1,8 +1,6 @@
 package kindmesh
 
 import (
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshcheck/meshcheck/harness/backend"
-	"github.com/meshcheck/meshcheck/harness/timeouts"
 )
 
 const (
@@ -257,35 +254,5 @@ func TestSpreadOverNodes(t *testing.T) {
 	svc := &unstructured.Unstructured{Object: map[string]any{"kind": "Service", "metadata": map[string]any{"name": "x"}}}
 	if err := spreadOverNodes(svc); err != nil || len(svc.Object) != 2 {
 		t.Errorf("a Service changed: %v %v", svc.Object, err)
-	}
-}
-
-func TestPollUntil(t *testing.T) {
-	b := &Backend{tmo: timeouts.Timeouts{ConvergenceInterval: time.Millisecond}}
-	n := 0
-	last, err := b.pollUntil(context.Background(), time.Second, func(context.Context) (string, error) {
-		n++
-		switch n {
-		case 1:
-			return "", errors.New("apiserver not up")
-		case 2:
-			return "reviews-v1: 0/1 available", nil
-		}
-		return "", nil
-	})
-	if err != nil || last != "" || n != 3 {
-		t.Errorf("done after %d checks: last %q, err %v; want 3 checks and no error", n, last, err)
-	}
-	last, err = b.pollUntil(context.Background(), 20*time.Millisecond, func(context.Context) (string, error) {
-		return "reviews-v1: 0/1 available", nil
-	})
-	if !errors.Is(err, context.DeadlineExceeded) || last != "reviews-v1: 0/1 available" {
-		t.Errorf("timeout: last %q, err %v; want the pending state and the deadline", last, err)
-	}
-	last, _ = b.pollUntil(context.Background(), 20*time.Millisecond, func(context.Context) (string, error) {
-		return "", errors.New("connection refused")
-	})
-	if last != "connection refused" {
-		t.Errorf("last %q, want the last error", last)
 	}
 }
