@@ -1,0 +1,95 @@
+package trace_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/meshcheck/meshcheck/harness/envoybin"
+	"github.com/meshcheck/meshcheck/harness/xds"
+	"github.com/meshcheck/meshcheck/harness/xds/trace"
+	"github.com/meshcheck/meshcheck/harness/xds/trace/internal/envoylab"
+)
+
+// TestEnvoyDifferential sends every request of every case in
+// testdata/envoy through a real Envoy holding the case's routes, traces the
+// same request through Envoy's own config dump, and fails when the tracer
+// answers something else than Envoy did (being undecided is allowed).
+func TestEnvoyDifferential(t *testing.T) {
+	envoy, err := envoybin.Find()
+	if err != nil {
+		t.Skipf("skipped: the differential test needs a real Envoy: %v", err)
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "envoy", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no cases in testdata/envoy (%v)", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			t.Parallel()
+			runEnvoyCase(t, envoy, f)
+		})
+	}
+}
+
+func runEnvoyCase(t *testing.T, envoy, file string) {
+	c, err := envoylab.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	lab, err := envoylab.Start(ctx, envoy, c, t.TempDir(), envoylab.DefaultTimeouts)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	defer lab.Close()
+	raw, err := lab.ConfigDump(ctx)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	dump, err := xds.Parse(raw, xds.Options{Source: "config dump of the Envoy running " + file})
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	for i, r := range c.Requests {
+		judgeRequest(t, lab, dump, fmt.Sprintf("%s requests[%d]", file, i), r)
+	}
+}
+
+// judgeRequest sends one request to Envoy, traces it, and compares.
+func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string, r envoylab.Request) {
+	t.Helper()
+	host := r.HostFor(lab.Port)
+	o, err := lab.Do(context.Background(), r)
+	if err != nil {
+		t.Errorf("%s: %v\nenvoy output:\n%s", where, err, lab.Output())
+		return
+	}
+	req := trace.Request{Role: trace.RoleGateway, Port: uint32(lab.Port), Address: "127.0.0.1",
+		Host: host, Path: r.Path, Method: r.Method, Scheme: r.Scheme, Headers: r.Headers}
+	res, err := trace.Trace(dump, req)
+	if err != nil {
+		t.Errorf("%s: trace: %v", where, err)
+		return
+	}
+	path := r.Path
+	if path == "" {
+		path = "/"
+	}
+	cmp := envoylab.Compare(res, o, host, path)
+	line := fmt.Sprintf("%s: %s %s%s %v", where, r.Method, host, path, r.Headers)
+	t.Logf("%s\n  %s", line, strings.ReplaceAll(cmp.String(), "\n", "\n  "))
+	if r.Want != "" && !o.Wanted(r.Want) {
+		t.Errorf("%s: the case wants Envoy to answer %q, Envoy answered %s", line, r.Want, o)
+	}
+	switch {
+	case r.Gap != "" && cmp.Verdict == envoylab.Disagree:
+		t.Logf("known gap (%s)", r.Gap)
+	case r.Gap != "":
+		t.Errorf("%s is marked as a known gap (%s), but the tracer is now %s: remove the gap\n%s", line, r.Gap, cmp.Verdict, cmp)
+	case cmp.Verdict == envoylab.Disagree:
+		t.Errorf("%s: the tracer disagrees with Envoy\n%s\ntrace:\n%s", line, cmp, res.Text())
+	}
+}

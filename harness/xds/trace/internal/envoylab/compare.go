@@ -1,0 +1,125 @@
+package envoylab
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/meshcheck/meshcheck/harness/xds/trace"
+)
+
+// Verdict is how the tracer's answer relates to Envoy's.
+type Verdict string
+
+// The verdicts.
+const (
+	// Agree: the tracer predicted what Envoy did.
+	Agree Verdict = "agree"
+	// Undecided: the tracer named what it cannot decide (allowed).
+	Undecided Verdict = "undecided"
+	// Disagree: the tracer predicted something else: a silent wrong answer.
+	Disagree Verdict = "DISAGREE"
+)
+
+// Comparison is the judgement of one request, with both answers.
+type Comparison struct {
+	Verdict Verdict
+	// Tracer is the tracer's answer in Outcome.Summary's words; several
+	// acceptable answers (weighted clusters) are joined by " | ".
+	Tracer string
+	// Envoy is what Envoy did, with its evidence.
+	Envoy string
+	// Why names the difference, for a disagreement.
+	Why string
+}
+
+func (c Comparison) String() string {
+	s := fmt.Sprintf("%s\n  tracer: %s\n  envoy:  %s", c.Verdict, c.Tracer, c.Envoy)
+	if c.Why != "" {
+		s += "\n  why:    " + c.Why
+	}
+	return s
+}
+
+// Compare judges the tracer's result for req against Envoy's outcome.
+// host and path are the request's Host header and path as sent.
+func Compare(res *trace.Result, o Outcome, host, path string) Comparison {
+	c := Comparison{Envoy: o.String()}
+	if res.Undecided() {
+		c.Verdict, c.Tracer = Undecided, "undecided: "+strings.Join(res.Unsupported, "; ")
+		return c
+	}
+	answers := expected(res, host, path)
+	c.Tracer = strings.Join(answers, " | ")
+	got := o.Summary()
+	matched := false
+	for _, a := range answers {
+		matched = matched || got == a
+	}
+	if !matched {
+		c.Verdict, c.Why = Disagree, fmt.Sprintf("Envoy answered %q", got)
+		return c
+	}
+	if o.Route != "" && res.Route != "" && o.Route != res.Route {
+		c.Verdict, c.Why = Disagree, fmt.Sprintf("Envoy matched route %q, the tracer route %q", o.Route, res.Route)
+		return c
+	}
+	c.Verdict = Agree
+	return c
+}
+
+// expected turns a trace result into the outcomes it allows, in
+// Outcome.Summary's words.
+func expected(res *trace.Result, host, path string) []string {
+	switch {
+	case res.NoRoute != "":
+		return []string{"404 route_not_found"}
+	case res.Redirect != nil:
+		return []string{fmt.Sprintf("redirect %d %s", res.Redirect.ResponseCode, res.Redirect.Location)}
+	case res.DirectResponse != nil:
+		return []string{strings.TrimSpace(fmt.Sprintf("direct %d %s", res.DirectResponse.Status, res.DirectResponse.Body))}
+	}
+	up := trace.UpstreamRequest{Host: host, Path: path}
+	if res.UpstreamRequest != nil {
+		up = *res.UpstreamRequest
+	}
+	var out []string
+	for _, wc := range forwarded(res.Clusters) {
+		out = append(out, clusterAnswer(res, wc, up))
+	}
+	if len(out) == 0 {
+		return []string{"no cluster"}
+	}
+	return out
+}
+
+// forwarded are the clusters a request can go to: those with weight, or
+// all when none has.
+func forwarded(wcs []trace.WeightedCluster) []trace.WeightedCluster {
+	var out []trace.WeightedCluster
+	for _, wc := range wcs {
+		if wc.Weight > 0 {
+			out = append(out, wc)
+		}
+	}
+	if len(out) == 0 {
+		return wcs
+	}
+	return out
+}
+
+// clusterAnswer is what Envoy answers when it sends the request to wc.
+func clusterAnswer(res *trace.Result, wc trace.WeightedCluster, up trace.UpstreamRequest) string {
+	if wc.Missing {
+		return "503 cluster_not_found"
+	}
+	healthy := 0
+	for _, e := range res.Endpoints[wc.Name] {
+		if e.Health == "UNKNOWN" || e.Health == "HEALTHY" || e.Health == "ORIGINAL_DST" {
+			healthy++
+		}
+	}
+	if healthy == 0 {
+		return "503 no_healthy_upstream"
+	}
+	return fmt.Sprintf("cluster %s %s%s", wc.Name, up.Host, up.Path)
+}
