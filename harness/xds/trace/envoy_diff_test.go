@@ -78,11 +78,11 @@ func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string,
 	if path == "" {
 		path = "/"
 	}
-	cmp := envoylab.Compare(res, o, host, path)
+	cmp := envoylab.Compare(res, o, envoylab.Sent{Method: r.Method, Host: host, Path: path})
 	line := fmt.Sprintf("%s: %s %s%s %v", where, r.Method, host, path, r.Headers)
 	t.Logf("%s\n  %s", line, strings.ReplaceAll(cmp.String(), "\n", "\n  "))
-	if r.Want != "" && !o.Wanted(r.Want) {
-		t.Errorf("%s: the case wants Envoy to answer %q, Envoy answered %s", line, r.Want, o)
+	if want := r.WantFor(lab.Port); want != "" && !o.Wanted(want) {
+		t.Errorf("%s: the case wants Envoy to answer %q, Envoy answered %s", line, want, o)
 	}
 	switch {
 	case r.Gap != "" && cmp.Verdict == envoylab.Disagree:

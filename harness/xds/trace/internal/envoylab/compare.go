@@ -40,15 +40,20 @@ func (c Comparison) String() string {
 	return s
 }
 
-// Compare judges the tracer's result for req against Envoy's outcome.
-// host and path are the request's Host header and path as sent.
-func Compare(res *trace.Result, o Outcome, host, path string) Comparison {
+// Sent is the request as the client sent it.
+type Sent struct {
+	Method, Host, Path string
+}
+
+// Compare judges the tracer's result for the request sent against Envoy's
+// outcome.
+func Compare(res *trace.Result, o Outcome, sent Sent) Comparison {
 	c := Comparison{Envoy: o.String()}
 	if res.Undecided() {
 		c.Verdict, c.Tracer = Undecided, "undecided: "+strings.Join(res.Unsupported, "; ")
 		return c
 	}
-	answers := expected(res, host, path)
+	answers := expected(res, sent)
 	c.Tracer = strings.Join(answers, " | ")
 	got := o.Summary()
 	matched := false
@@ -68,17 +73,21 @@ func Compare(res *trace.Result, o Outcome, host, path string) Comparison {
 }
 
 // expected turns a trace result into the outcomes it allows, in
-// Outcome.Summary's words.
-func expected(res *trace.Result, host, path string) []string {
+// Outcome.Summary's words. The answer to a HEAD request has no body.
+func expected(res *trace.Result, sent Sent) []string {
 	switch {
 	case res.NoRoute != "":
 		return []string{"404 route_not_found"}
 	case res.Redirect != nil:
 		return []string{fmt.Sprintf("redirect %d %s", res.Redirect.ResponseCode, res.Redirect.Location)}
 	case res.DirectResponse != nil:
-		return []string{strings.TrimSpace(fmt.Sprintf("direct %d %s", res.DirectResponse.Status, res.DirectResponse.Body))}
+		body := res.DirectResponse.Body
+		if strings.EqualFold(sent.Method, "HEAD") {
+			body = ""
+		}
+		return []string{strings.TrimSpace(fmt.Sprintf("direct %d %s", res.DirectResponse.Status, body))}
 	}
-	up := trace.UpstreamRequest{Host: host, Path: path}
+	up := trace.UpstreamRequest{Host: sent.Host, Path: sent.Path}
 	if res.UpstreamRequest != nil {
 		up = *res.UpstreamRequest
 	}

@@ -61,6 +61,11 @@ func (o Outcome) Wanted(want string) bool {
 	return s == want || strings.HasPrefix(s, want+" ")
 }
 
+// WantFor is Want with "${port}" replaced by the lab's port.
+func (r Request) WantFor(port int) string {
+	return strings.ReplaceAll(r.Want, "${port}", strconv.Itoa(port))
+}
+
 // HostFor is the request's Host header for a lab listening on port: Host
 // with "${port}" replaced, or 127.0.0.1:port when Host is empty.
 func (r Request) HostFor(port int) string {
