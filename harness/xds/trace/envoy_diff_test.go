@@ -79,7 +79,11 @@ func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string,
 		path = "/"
 	}
 	cmp := envoylab.Compare(res, o, envoylab.Sent{Method: r.Method, Host: host, Path: path})
-	line := fmt.Sprintf("%s: %s %s%s %v", where, r.Method, host, path, r.Headers)
+	method := r.Method
+	if method == "" {
+		method = "GET"
+	}
+	line := fmt.Sprintf("%s: %s %s%s %v", where, method, host, path, r.Headers)
 	t.Logf("%s\n  %s", line, strings.ReplaceAll(cmp.String(), "\n", "\n  "))
 	if want := r.WantFor(lab.Port); want != "" && !o.Wanted(want) {
 		t.Errorf("%s: the case wants Envoy to answer %q, Envoy answered %s", line, want, o)
