@@ -67,6 +67,17 @@ func bootstrap(c *Case, listenPort int, logPath string, echoes map[string]*echoS
 	}
 }
 
+// localResolver is c-ares reading /etc/hosts, with a name server on
+// 127.0.0.1 port 9 (discard, nothing listens): no DNS query leaves the
+// machine.
+var localResolver = map[string]any{
+	"name": "envoy.network.dns_resolver.cares",
+	"typed_config": map[string]any{
+		"@type":     "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
+		"resolvers": []any{sockAddr("127.0.0.1", 9)},
+	},
+}
+
 // clusterConfig is one cluster: STATIC on its echo server, STRICT_DNS on
 // localhost, or without endpoints.
 func clusterConfig(cs ClusterSpec, e *echoServer) map[string]any {
@@ -76,6 +87,7 @@ func clusterConfig(cs ClusterSpec, e *echoServer) map[string]any {
 		host := "127.0.0.1"
 		if cs.Kind == KindDNS {
 			c["type"], c["dns_lookup_family"] = "STRICT_DNS", "V4_ONLY"
+			c["typed_dns_resolver_config"] = localResolver
 			host = "localhost"
 		}
 		ep := map[string]any{"address": sockAddr(host, e.port)}

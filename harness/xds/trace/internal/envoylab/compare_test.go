@@ -1,0 +1,87 @@
+package envoylab
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/meshcheck/meshcheck/harness/xds/trace"
+)
+
+func routed(clusters ...trace.WeightedCluster) *trace.Result {
+	res := &trace.Result{Route: "r", Clusters: clusters, Endpoints: map[string][]trace.Endpoint{}}
+	for _, c := range clusters {
+		if !c.Missing && c.Name != "empty" {
+			res.Endpoints[c.Name] = []trace.Endpoint{{Address: "127.0.0.1:1", Health: "UNKNOWN"}}
+		}
+	}
+	return res
+}
+
+func echoed(cluster, host, path string) Outcome {
+	return Outcome{Status: 200, Details: "via_upstream", Route: "r", Received: &Received{Cluster: cluster, Host: host, Path: path}}
+}
+
+func TestCompare(t *testing.T) {
+	get := Sent{Method: "GET", Host: "h", Path: "/p?q=1"}
+	cases := []struct {
+		name   string
+		res    *trace.Result
+		o      Outcome
+		sent   Sent
+		want   Verdict
+		tracer string // substring of Comparison.Tracer
+	}{
+		{"same cluster", routed(trace.WeightedCluster{Name: "a", Weight: 1}), echoed("a", "h", "/p?q=1"), get, Agree, "cluster a h/p?q=1"},
+		{"other cluster", routed(trace.WeightedCluster{Name: "a", Weight: 1}), echoed("b", "h", "/p?q=1"), get, Disagree, "cluster a"},
+		{"path rewritten by Envoy, not by the tracer", routed(trace.WeightedCluster{Name: "a", Weight: 1}), echoed("a", "h", "/new"), get, Disagree, "h/p?q=1"},
+		{"tracer's upstream request", func() *trace.Result {
+			r := routed(trace.WeightedCluster{Name: "a", Weight: 1})
+			r.UpstreamRequest = &trace.UpstreamRequest{Host: "x", Path: "/new"}
+			return r
+		}(), echoed("a", "x", "/new"), get, Agree, "cluster a x/new"},
+		{"weighted set", routed(trace.WeightedCluster{Name: "a", Weight: 90}, trace.WeightedCluster{Name: "b", Weight: 10}), echoed("b", "h", "/p?q=1"), get, Agree, " | "},
+		{"zero weight never chosen", routed(trace.WeightedCluster{Name: "a", Weight: 100}, trace.WeightedCluster{Name: "b", Weight: 0}), echoed("b", "h", "/p?q=1"), get, Disagree, "cluster a"},
+		{"missing cluster", routed(trace.WeightedCluster{Name: "g", Weight: 1, Missing: true}), Outcome{Status: 503, Details: "cluster_not_found"}, get, Agree, "503 cluster_not_found"},
+		{"no endpoints", routed(trace.WeightedCluster{Name: "empty", Weight: 1}), Outcome{Status: 503, Details: "no_healthy_upstream"}, get, Agree, "503 no_healthy_upstream"},
+		{"no route", &trace.Result{NoRoute: "no route"}, Outcome{Status: 404, Details: "route_not_found"}, get, Agree, "404 route_not_found"},
+		{"no route, Envoy 503", &trace.Result{NoRoute: "no route"}, Outcome{Status: 503, Details: "cluster_not_found"}, get, Disagree, "404"},
+		{"redirect", &trace.Result{Redirect: &trace.Redirect{Location: "https://h/p", ResponseCode: 301}}, Outcome{Status: 301, Location: "https://h/p", Details: "direct_response"}, get, Agree, "redirect 301 https://h/p"},
+		{"redirect elsewhere", &trace.Result{Redirect: &trace.Redirect{Location: "https://h:80/p", ResponseCode: 301}}, Outcome{Status: 301, Location: "https://h/p", Details: "direct_response"}, get, Disagree, "https://h:80/p"},
+		{"direct response", &trace.Result{DirectResponse: &trace.DirectResponse{Status: 200, Body: "ok"}}, Outcome{Status: 200, Body: "ok", Details: "direct_response"}, get, Agree, "direct 200 ok"},
+		{"direct response to HEAD has no body", &trace.Result{DirectResponse: &trace.DirectResponse{Status: 200, Body: "ok"}}, Outcome{Status: 200, Details: "direct_response"}, Sent{Method: "HEAD", Host: "h", Path: "/"}, Agree, "direct 200"},
+		{"undecided", &trace.Result{Unsupported: []string{"path_match_policy"}}, echoed("a", "h", "/"), get, Undecided, "undecided: path_match_policy"},
+		{"other route name", routed(trace.WeightedCluster{Name: "a", Weight: 1}), func() Outcome { o := echoed("a", "h", "/p?q=1"); o.Route = "s"; return o }(), get, Disagree, "cluster a"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Compare(tc.res, tc.o, tc.sent)
+			if c.Verdict != tc.want || !strings.Contains(c.Tracer, tc.tracer) {
+				t.Errorf("Compare = %s\nwant verdict %s, tracer containing %q", c, tc.want, tc.tracer)
+			}
+			if c.Verdict == Disagree && (c.Why == "" || !strings.Contains(c.String(), c.Envoy)) {
+				t.Errorf("a disagreement must say why and carry both answers: %s", c)
+			}
+		})
+	}
+}
+
+func TestOutcomeSummary(t *testing.T) {
+	cases := []struct {
+		o    Outcome
+		want string
+	}{
+		{echoed("a", "h", "/x?y"), "cluster a h/x?y"},
+		{Outcome{Status: 302, Location: "http://h/", Details: "direct_response"}, "redirect 302 http://h/"},
+		{Outcome{Status: 403, Details: "direct_response"}, "direct 403"},
+		{Outcome{Status: 200, Body: "ok", Details: "direct_response"}, "direct 200 ok"},
+		{Outcome{Status: 404, Details: "route_not_found", Flags: "NR"}, "404 route_not_found"},
+	}
+	for _, tc := range cases {
+		if got := tc.o.Summary(); got != tc.want {
+			t.Errorf("Summary() = %q, want %q", got, tc.want)
+		}
+		if !tc.o.Wanted(strings.Fields(tc.want)[0]) || tc.o.Wanted(tc.want+"x") {
+			t.Errorf("Wanted: %q should match its first word and not %q", tc.want, tc.want+"x")
+		}
+	}
+}
