@@ -4,7 +4,6 @@ package trace
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -19,40 +18,20 @@ import (
 )
 
 func (t *tracer) http(hcm *hcmv3.HttpConnectionManager) {
-	var rc *routev3.RouteConfiguration
-	switch {
-	case hcm.GetRds() != nil:
-		name := hcm.GetRds().GetRouteConfigName()
-		r, ok := t.d.RouteConfig(name)
-		if !ok {
-			t.res.RouteConfig = name
-			t.res.noRoute("http", "route config %q (RDS) is not in the dump: Envoy answers 404 (NR); %s",
-				name, xds.HaveList(xds.Closest(name, t.d.RouteConfigNames(), 5)))
-			return
-		}
-		rc = r.Config
-		t.res.RouteConfig = name
-		t.res.step("http", "HTTP connection manager, route config %q from RDS", name)
-	case hcm.GetRouteConfig() != nil:
-		rc = hcm.GetRouteConfig()
-		t.res.RouteConfig = rc.GetName()
-		t.res.step("http", "HTTP connection manager, inline route config %q", rc.GetName())
-	case hcm.GetScopedRoutes() != nil:
-		t.res.unsupported("http", "scoped routes (SRDS)")
-		return
-	default:
-		t.res.unsupported("http", "HTTP connection manager without a route specifier")
+	t.hcm = hcm
+	rc := t.routeConfig(hcm)
+	if rc == nil {
 		return
 	}
-	host := strings.ToLower(t.req.Host)
-	if h, p, err := net.SplitHostPort(host); err == nil {
-		strip := hcm.GetStripAnyHostPort() || rc.GetIgnorePortInHostMatching() ||
-			(hcm.GetStripMatchingHostPort() && p == strconv.Itoa(int(t.req.Port)))
-		if strip {
-			t.res.step("vhost", "port stripped from host %q before matching", host)
-			host = h
-		}
+	t.rc = rc
+	if !t.audit("http", fmt.Sprintf("route config %q", rc.GetName()), rc) {
+		return
 	}
+	t.requestHeaders(hcm)
+	if !t.normalizePath(hcm) || !t.internalOnlyHeaders() {
+		return
+	}
+	host := t.vhostKey()
 	vh, why := selectVirtualHost(rc.GetVirtualHosts(), host)
 	if vh == nil {
 		names := make([]string, 0, len(rc.GetVirtualHosts()))
@@ -63,9 +42,105 @@ func (t *tracer) http(hcm *hcmv3.HttpConnectionManager) {
 			rc.GetName(), host, xds.HaveList(xds.Closest(host, names, 5)))
 		return
 	}
+	t.vh = vh
 	t.res.VirtualHost = vh.GetName()
 	t.res.step("vhost", "%q: %s", vh.GetName(), why)
+	if !t.audit("vhost", fmt.Sprintf("virtual host %q", vh.GetName()), vh) || t.requireTLS(vh) {
+		return
+	}
+	if vh.GetCors() != nil && t.isPreflight() {
+		t.res.unsupported("vhost", "virtual host %q has a CORS policy: the CORS filter answers this preflight request itself, depending on the origin", vh.GetName())
+		return
+	}
 	t.route(vh)
+}
+
+// routeConfig finds the connection manager's route configuration.
+func (t *tracer) routeConfig(hcm *hcmv3.HttpConnectionManager) *routev3.RouteConfiguration {
+	switch {
+	case hcm.GetRds() != nil:
+		name := hcm.GetRds().GetRouteConfigName()
+		t.res.RouteConfig = name
+		r, ok := t.d.RouteConfig(name)
+		if !ok {
+			t.res.noRoute("http", "route config %q (RDS) is not in the dump: Envoy answers 404 (NR); %s",
+				name, xds.HaveList(xds.Closest(name, t.d.RouteConfigNames(), 5)))
+			return nil
+		}
+		t.res.step("http", "HTTP connection manager, route config %q from RDS", name)
+		return r.Config
+	case hcm.GetRouteConfig() != nil:
+		rc := hcm.GetRouteConfig()
+		t.res.RouteConfig = rc.GetName()
+		t.res.step("http", "HTTP connection manager, inline route config %q", rc.GetName())
+		return rc
+	case hcm.GetScopedRoutes() != nil:
+		t.res.unsupported("http", "scoped routes (SRDS)")
+	default:
+		t.res.unsupported("http", "HTTP connection manager without a route specifier")
+	}
+	return nil
+}
+
+// vhostKey is what virtual hosts are matched on: the host (or the route
+// configuration's vhost_header), lower case, without its port when
+// ignore_port_in_host_matching is set.
+func (t *tracer) vhostKey() string {
+	host := t.host
+	if hdr := t.rc.GetVhostHeader(); hdr != "" {
+		host, _ = t.headerValue(hdr)
+		t.res.step("vhost", "virtual hosts are matched on header %s (vhost_header): %q", hdr, host)
+	}
+	host = strings.ToLower(host)
+	if h, _, ok := splitHostPort(host); ok && t.rc.GetIgnorePortInHostMatching() {
+		t.res.step("vhost", "port ignored in host %q for matching (ignore_port_in_host_matching)", host)
+		host = h
+	}
+	return host
+}
+
+// normalizePath sets the :path Envoy routes on. Envoy's normalization
+// (normalize_path, merge_slashes, escaped slashes) changes only paths with
+// dot segments, repeated slashes, backslashes or percent-encoding; for
+// those, when it is on, the trace is undecided rather than guessed.
+func (t *tracer) normalizePath(hcm *hcmv3.HttpConnectionManager) bool {
+	t.path = t.req.path()
+	p, _ := splitQuery(t.path)
+	on := hcm.GetNormalizePath().GetValue() || hcm.GetMergeSlashes() ||
+		hcm.GetPathWithEscapedSlashesAction() > hcmv3.HttpConnectionManager_KEEP_UNCHANGED
+	if on && needsNormalizing(p) {
+		t.res.unsupported("http", "path %q would be normalized (normalize_path/merge_slashes/path_with_escaped_slashes_action), which meshcheck does not model", p)
+		return false
+	}
+	return true
+}
+
+// needsNormalizing reports whether Envoy's path normalization could change
+// p: a "." or ".." segment, an empty segment, a percent-encoding or a
+// backslash.
+func needsNormalizing(p string) bool {
+	if strings.ContainsAny(p, "%\\") {
+		return true
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if s == "." || s == ".." || (s == "" && i > 0 && i < len(segs)-1) {
+			return true
+		}
+	}
+	return false
+}
+
+// internalOnlyHeaders: Envoy removes the route configuration's
+// internal_only_headers from external requests before routing.
+func (t *tracer) internalOnlyHeaders() bool {
+	for _, h := range t.rc.GetInternalOnlyHeaders() {
+		if _, ok := t.clientHeader(h); ok {
+			t.res.unsupported("http", "the request carries %s, an internal_only_header Envoy removes from external requests", h)
+			return false
+		}
+	}
+	return true
 }
 
 // selectVirtualHost follows Envoy's domain order: exact, then the longest
@@ -111,14 +186,21 @@ func selectVirtualHost(vhs []*routev3.VirtualHost, host string) (*routev3.Virtua
 }
 
 func (t *tracer) route(vh *routev3.VirtualHost) {
-	path, rawQuery, _ := strings.Cut(t.req.path(), "?")
-	query, _ := url.ParseQuery(rawQuery)
+	_, rawQuery := splitQueryOnly(t.path)
+	query, _ := url.ParseQuery(strings.TrimPrefix(rawQuery, "?"))
+	path, _ := splitQuery(t.path)
+	if t.rc.GetIgnorePathParametersInPathMatching() {
+		path, _, _ = strings.Cut(path, ";")
+	}
 	for i, r := range vh.GetRoutes() {
-		ok, why, unsup := t.routeMatches(r.GetMatch(), path, query)
 		name := r.GetName()
 		if name == "" {
 			name = fmt.Sprintf("routes[%d]", i)
 		}
+		if !t.auditMatch(r.GetMatch(), fmt.Sprintf("route %s of %q", name, vh.GetName())) {
+			return
+		}
+		ok, why, unsup := t.routeMatches(r.GetMatch(), path, query)
 		if unsup != "" {
 			t.res.unsupported("route", "route %s of %q matches on %s", name, vh.GetName(), unsup)
 			return
@@ -131,11 +213,25 @@ func (t *tracer) route(vh *routev3.VirtualHost) {
 			name = fmt.Sprintf("%s (routes[%d])", name, i)
 		}
 		t.res.step("route", "%s: %s", name, why)
-		t.action(r)
+		if t.audit("route", "route "+name, r) {
+			t.action(r, name)
+		}
 		return
 	}
 	t.res.noRoute("route", "no route of virtual host %q matches %s %s: Envoy answers 404 (NR); it has %d routes: %s",
-		vh.GetName(), t.req.method(), t.req.path(), len(vh.GetRoutes()), describeRoutes(vh.GetRoutes(), 5))
+		vh.GetName(), t.req.method(), t.path, len(vh.GetRoutes()), describeRoutes(vh.GetRoutes(), 5))
+}
+
+// auditMatch audits a RouteMatch and its header and query matchers.
+func (t *tracer) auditMatch(m *routev3.RouteMatch, where string) bool {
+	ok := t.audit("route", where+" match", m)
+	for _, h := range m.GetHeaders() {
+		ok = ok && t.audit("route", where+" header matcher "+h.GetName(), h)
+	}
+	for _, q := range m.GetQueryParameters() {
+		ok = ok && t.audit("route", where+" query matcher "+q.GetName(), q)
+	}
+	return ok
 }
 
 func describeRoutes(rs []*routev3.Route, n int) string {
@@ -183,11 +279,13 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Valu
 		if !hasPrefix(path, ps.Prefix) {
 			return false, "", ""
 		}
+		t.matched = ps.Prefix
 		why = fmt.Sprintf("prefix %q matches path %q", ps.Prefix, path)
 	case *routev3.RouteMatch_Path:
 		if !eq(path, ps.Path) {
 			return false, "", ""
 		}
+		t.matched = ps.Path
 		why = fmt.Sprintf("path %q equals %q", ps.Path, path)
 	case *routev3.RouteMatch_SafeRegex:
 		re, err := regexp.Compile("^(?:" + ps.SafeRegex.GetRegex() + ")$")
@@ -197,20 +295,20 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Valu
 		if !re.MatchString(path) {
 			return false, "", ""
 		}
+		t.matched = path
 		why = fmt.Sprintf("regex %q matches path %q", ps.SafeRegex.GetRegex(), path)
 	case *routev3.RouteMatch_PathSeparatedPrefix:
 		p := ps.PathSeparatedPrefix
 		if !(eq(path, p) || (hasPrefix(path, p) && len(path) > len(p) && path[len(p)] == '/')) {
 			return false, "", ""
 		}
+		t.matched = p
 		why = fmt.Sprintf("path_separated_prefix %q matches path %q", p, path)
 	case *routev3.RouteMatch_ConnectMatcher_:
 		if t.req.method() != "CONNECT" {
 			return false, "", ""
 		}
 		why = "connect_matcher matches a CONNECT request"
-	case *routev3.RouteMatch_PathMatchPolicy:
-		return false, "", "path_match_policy " + ps.PathMatchPolicy.GetName()
 	default:
 		return false, "", fmt.Sprintf("path specifier %T", ps)
 	}
@@ -219,16 +317,6 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Valu
 		if !(dp.GetDenominator() == typev3.FractionalPercent_HUNDRED && dp.GetNumerator() >= 100) {
 			return false, "", "runtime_fraction (a random share of requests)"
 		}
-	}
-	switch {
-	case m.GetTlsContext() != nil:
-		return false, "", "tls_context"
-	case len(m.GetDynamicMetadata()) > 0:
-		return false, "", "dynamic_metadata"
-	case len(m.GetFilterState()) > 0:
-		return false, "", "filter_state"
-	case len(m.GetCookies()) > 0:
-		return false, "", "cookies"
 	}
 	if m.GetGrpc() != nil {
 		if !strings.HasPrefix(t.header("content-type"), "application/grpc") {
@@ -285,16 +373,15 @@ func (t *tracer) header(name string) string {
 func (t *tracer) headerValue(name string) (string, bool) {
 	switch strings.ToLower(name) {
 	case ":authority", "host":
-		return t.req.Host, true
+		return t.host, true
 	case ":path":
-		return t.req.path(), true
+		return t.path, true
 	case ":method":
 		return t.req.method(), true
 	case ":scheme":
-		if t.req.Scheme == "" {
-			return "http", true
-		}
-		return t.req.Scheme, true
+		return t.scheme, true
+	case "x-forwarded-proto":
+		return t.xfp, true
 	}
 	for k, v := range t.req.Headers {
 		if strings.EqualFold(k, name) {
@@ -383,38 +470,31 @@ func stringMatches(m *matcherv3.StringMatcher, v string) (bool, string) {
 	return false, fmt.Sprintf("string matcher %T", m.GetMatchPattern())
 }
 
-func (t *tracer) action(r *routev3.Route) {
+// action follows the matched route's action and reports its policy.
+func (t *tracer) action(r *routev3.Route, name string) {
+	var wcs []*routev3.WeightedCluster_ClusterWeight
+	ra := r.GetRoute()
+	if wc := ra.GetWeightedClusters(); wc != nil {
+		wcs = wc.GetClusters()
+	}
+	p := t.policy(r, wcs)
+	if !t.perFilterConfigs(t.perFilterLevels(r, wcs), p) {
+		return
+	}
+	t.res.Policy = p
 	switch a := r.GetAction().(type) {
 	case *routev3.Route_Route:
-		ra := a.Route
-		switch cs := ra.GetClusterSpecifier().(type) {
-		case *routev3.RouteAction_Cluster:
-			t.res.step("action", "to cluster %s", cs.Cluster)
-			t.addClusters([]WeightedCluster{{Name: cs.Cluster, Weight: 1}})
-		case *routev3.RouteAction_WeightedClusters:
-			var wcs []WeightedCluster
-			for _, c := range cs.WeightedClusters.GetClusters() {
-				if c.GetClusterHeader() != "" {
-					t.res.unsupported("action", "weighted cluster taken from header %s", c.GetClusterHeader())
-					return
-				}
-				wcs = append(wcs, WeightedCluster{Name: c.GetName(), Weight: c.GetWeight().GetValue()})
-			}
-			t.res.step("action", "weighted clusters %s", describeWeights(wcs))
-			t.addClusters(wcs)
-		case *routev3.RouteAction_ClusterHeader:
-			v, ok := t.headerValue(cs.ClusterHeader)
-			if !ok || v == "" {
-				t.res.noRoute("action", "the route takes its cluster from header %s, which the request lacks: Envoy answers 404 (NR)", cs.ClusterHeader)
-				return
-			}
-			t.res.step("action", "to cluster %s, from header %s", v, cs.ClusterHeader)
-			t.addClusters([]WeightedCluster{{Name: v, Weight: 1}})
-		default:
-			t.res.unsupported("action", "cluster specifier %T", cs)
-		}
+		t.forward(a.Route, wcs, name)
 	case *routev3.Route_Redirect:
-		rd := t.redirect(a.Redirect)
+		if !t.audit("action", "route "+name+" redirect", a.Redirect) {
+			return
+		}
+		loc, undecided := t.redirectLocation(a.Redirect)
+		if undecided != "" {
+			t.res.unsupported("action", "%s", undecided)
+			return
+		}
+		rd := &Redirect{Location: loc, ResponseCode: redirectCodes[a.Redirect.GetResponseCode()]}
 		t.res.Redirect = rd
 		t.res.step("action", "redirect %d to %s", rd.ResponseCode, rd.Location)
 	case *routev3.Route_DirectResponse:
@@ -432,36 +512,111 @@ func (t *tracer) action(r *routev3.Route) {
 	}
 }
 
-func (t *tracer) redirect(r *routev3.RedirectAction) *Redirect {
-	scheme := t.req.Scheme
-	if scheme == "" {
-		scheme = "http"
-	}
-	if r.GetHttpsRedirect() {
-		scheme = "https"
-	}
-	if s := r.GetSchemeRedirect(); s != "" {
-		scheme = s
-	}
-	host := t.req.Host
-	if h := r.GetHostRedirect(); h != "" {
-		host = h
-	}
-	if p := r.GetPortRedirect(); p != 0 {
-		h, _, err := net.SplitHostPort(host)
-		if err != nil {
-			h = host
+var redirectCodes = map[routev3.RedirectAction_RedirectResponseCode]int{
+	routev3.RedirectAction_MOVED_PERMANENTLY: 301, routev3.RedirectAction_FOUND: 302,
+	routev3.RedirectAction_SEE_OTHER: 303, routev3.RedirectAction_TEMPORARY_REDIRECT: 307,
+	routev3.RedirectAction_PERMANENT_REDIRECT: 308,
+}
+
+// perFilterLevels are the typed_per_filter_config levels, most specific
+// first. A weighted cluster's config counts only when it is the only
+// cluster (otherwise it depends on the pick, which perFilterConfigs cannot
+// know, so it is named as a level of its own and handled the same).
+func (t *tracer) perFilterLevels(r *routev3.Route, wcs []*routev3.WeightedCluster_ClusterWeight) []perFilterLevel {
+	var levels []perFilterLevel
+	for _, c := range wcs {
+		if len(c.GetTypedPerFilterConfig()) > 0 {
+			levels = append(levels, perFilterLevel{"weighted cluster " + c.GetName(), c.GetTypedPerFilterConfig()})
 		}
-		host = net.JoinHostPort(h, strconv.Itoa(int(p)))
 	}
-	path := t.req.path()
-	if p := r.GetPathRedirect(); p != "" {
-		path = p
+	return append(levels,
+		perFilterLevel{"route", r.GetTypedPerFilterConfig()},
+		perFilterLevel{"virtual host", t.vh.GetTypedPerFilterConfig()},
+		perFilterLevel{"route config", t.rc.GetTypedPerFilterConfig()})
+}
+
+// forward follows a RouteAction to its clusters and computes what the
+// upstream receives.
+func (t *tracer) forward(ra *routev3.RouteAction, wcs []*routev3.WeightedCluster_ClusterWeight, name string) {
+	if !t.audit("action", "route "+name+" action", ra) {
+		return
 	}
-	codes := map[routev3.RedirectAction_RedirectResponseCode]int{
-		routev3.RedirectAction_MOVED_PERMANENTLY: 301, routev3.RedirectAction_FOUND: 302,
-		routev3.RedirectAction_SEE_OTHER: 303, routev3.RedirectAction_TEMPORARY_REDIRECT: 307,
-		routev3.RedirectAction_PERMANENT_REDIRECT: 308,
+	if wc := ra.GetWeightedClusters(); wc != nil && !t.audit("action", "route "+name+" weighted_clusters", wc) {
+		return
 	}
-	return &Redirect{Location: scheme + "://" + host + path, ResponseCode: codes[r.GetResponseCode()]}
+	for _, c := range wcs {
+		if !t.audit("action", "route "+name+" weighted cluster "+c.GetName(), c) {
+			return
+		}
+	}
+	if ra.GetCors() != nil && t.isPreflight() {
+		t.res.unsupported("action", "route %s has a CORS policy: the CORS filter answers this preflight request itself, depending on the origin", name)
+		return
+	}
+	if _, up := t.clientHeader("upgrade"); up && len(ra.GetUpgradeConfigs()) > 0 {
+		t.res.unsupported("action", "route %s has upgrade_configs and the request asks for an upgrade", name)
+		return
+	}
+	clusters := t.clusters(ra)
+	if clusters == nil {
+		return
+	}
+	t.addClusters(clusters, ra.GetClusterNotFoundResponseCode())
+	t.upstream(ra, wcs, clusters)
+}
+
+// clusters picks the route's clusters; nil when the trace stopped.
+func (t *tracer) clusters(ra *routev3.RouteAction) []WeightedCluster {
+	switch cs := ra.GetClusterSpecifier().(type) {
+	case *routev3.RouteAction_Cluster:
+		t.res.step("action", "to cluster %s", cs.Cluster)
+		return []WeightedCluster{{Name: cs.Cluster, Weight: 1}}
+	case *routev3.RouteAction_WeightedClusters:
+		var wcs []WeightedCluster
+		for _, c := range cs.WeightedClusters.GetClusters() {
+			wcs = append(wcs, WeightedCluster{Name: c.GetName(), Weight: c.GetWeight().GetValue()})
+		}
+		t.res.step("action", "weighted clusters %s", describeWeights(wcs))
+		return wcs
+	case *routev3.RouteAction_ClusterHeader:
+		v, ok := t.headerValue(cs.ClusterHeader)
+		if !ok || v == "" {
+			t.res.noRoute("action", "the route takes its cluster from header %s, which the request lacks: Envoy answers 404 (NR)", cs.ClusterHeader)
+			return nil
+		}
+		t.res.step("action", "to cluster %s, from header %s", v, cs.ClusterHeader)
+		return []WeightedCluster{{Name: v, Weight: 1}}
+	}
+	t.res.unsupported("action", "cluster specifier %T", ra.GetClusterSpecifier())
+	return nil
+}
+
+// upstream computes the request the upstream receives.
+func (t *tracer) upstream(ra *routev3.RouteAction, wcs []*routev3.WeightedCluster_ClusterWeight, clusters []WeightedCluster) {
+	if t.hcm.GetSchemeHeaderTransformation().GetMatchUpstream() {
+		t.res.unsupported("upstream", "scheme_header_transformation match_upstream: the upstream :scheme follows each cluster's transport")
+		return
+	}
+	host, hostHow, undecided := t.upstreamHost(ra, wcs, clusters)
+	if undecided != "" {
+		t.res.unsupported("upstream", "%s", undecided)
+		return
+	}
+	path, pathHow, undecided := t.upstreamPath(ra)
+	if undecided != "" {
+		t.res.unsupported("upstream", "%s", undecided)
+		return
+	}
+	u := &UpstreamRequest{Scheme: t.scheme, Host: host, Path: path, HostRewrite: hostHow}
+	t.res.UpstreamRequest = u
+	how := []string{}
+	for _, h := range []string{hostHow, pathHow} {
+		if h != "" {
+			how = append(how, h)
+		}
+	}
+	if len(how) == 0 {
+		how = append(how, "unchanged")
+	}
+	t.res.step("rewrite", "the upstream receives %s://%s%s (%s)", u.Scheme, u.Host, u.Path, strings.Join(how, "; "))
 }

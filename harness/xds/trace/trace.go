@@ -9,6 +9,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 
@@ -56,6 +57,20 @@ type tracer struct {
 	d   *xds.Dump
 	req Request
 	res *Result
+
+	// Set by the HTTP connection manager, virtual host and route stages.
+	hcm *hcmv3.HttpConnectionManager
+	rc  *routev3.RouteConfiguration
+	vh  *routev3.VirtualHost
+	// connTLS: the filter chain terminates TLS.
+	connTLS bool
+	// scheme and xfp are the :scheme and x-forwarded-proto Envoy routes
+	// with; host and path the :authority and :path (after the connection
+	// manager's port stripping and path normalization).
+	scheme, xfp, host, path string
+	// matched is the part of the path the route's path specifier matched,
+	// which a prefix_rewrite replaces.
+	matched string
 }
 
 func (t *tracer) dstIP() string {
@@ -157,8 +172,15 @@ func (t *tracer) chain(l *listenerv3.Listener) {
 		name = fmt.Sprintf("filter_chains[%d]", indexOf(l.GetFilterChains(), fc))
 	}
 	t.res.FilterChain = name
+	t.connTLS = terminatesTLS(fc)
 	t.res.step("chain", "%s: %s", name, why)
 	t.filters(l.GetName(), fc)
+}
+
+// terminatesTLS reports whether the chain's transport socket is TLS.
+func terminatesTLS(fc *listenerv3.FilterChain) bool {
+	ts := fc.GetTransportSocket()
+	return ts != nil && (strings.Contains(ts.GetName(), "tls") || strings.Contains(ts.GetTypedConfig().GetTypeUrl(), "TlsContext"))
 }
 
 func (t *tracer) connString() string {
@@ -213,27 +235,32 @@ func (t *tracer) tcp(tp *tcpv3.TcpProxy) {
 	switch {
 	case tp.GetCluster() != "":
 		t.res.step("tcp", "tcp_proxy to cluster %s", tp.GetCluster())
-		t.addClusters([]WeightedCluster{{Name: tp.GetCluster(), Weight: 1}})
+		t.addClusters([]WeightedCluster{{Name: tp.GetCluster(), Weight: 1}}, nil)
 	case tp.GetWeightedClusters() != nil:
 		var wcs []WeightedCluster
 		for _, c := range tp.GetWeightedClusters().GetClusters() {
 			wcs = append(wcs, WeightedCluster{Name: c.GetName(), Weight: c.GetWeight()})
 		}
 		t.res.step("tcp", "tcp_proxy to weighted clusters %s", describeWeights(wcs))
-		t.addClusters(wcs)
+		t.addClusters(wcs, nil)
 	default:
 		t.res.unsupported("tcp", "tcp_proxy without a cluster or weighted_clusters")
 	}
 }
 
-// addClusters records the clusters and their endpoints.
-func (t *tracer) addClusters(wcs []WeightedCluster) {
+// addClusters records the clusters and their endpoints. notFound is the
+// route's cluster_not_found_response_code (nil: 503).
+func (t *tracer) addClusters(wcs []WeightedCluster, notFound fmt.Stringer) {
+	status := "503 (NC)"
+	if notFound != nil && notFound.String() != routev3.RouteAction_SERVICE_UNAVAILABLE.String() {
+		status = notFound.String() + " (NC, cluster_not_found_response_code)"
+	}
 	for i := range wcs {
 		name := wcs[i].Name
 		c, ok := t.d.Cluster(name)
 		if !ok {
 			wcs[i].Missing = true
-			t.res.step("cluster", "%s is NOT in CDS: Envoy answers 503 (NC); %s", name,
+			t.res.step("cluster", "%s is NOT in CDS: Envoy answers %s; %s", name, status,
 				xds.HaveList(xds.Closest(name, t.d.ClusterNames(), 3)))
 			continue
 		}

@@ -1,0 +1,119 @@
+package trace
+
+import (
+	"net/netip"
+	"strings"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+)
+
+// connScheme is the scheme of the downstream connection: https when the
+// filter chain terminates TLS.
+func (t *tracer) connScheme() string {
+	if t.connTLS {
+		return "https"
+	}
+	return "http"
+}
+
+// requestHeaders computes what the HTTP connection manager makes of the
+// request before routing, as Envoy's ConnectionManagerUtility does:
+// x-forwarded-proto (trusted from the client only when use_remote_address
+// is off or xff_num_trusted_hops > 0, else the connection's scheme), the
+// :scheme (the client's if it sent one, else x-forwarded-proto when that is
+// http or https, else the connection's), scheme_header_transformation, and
+// the host port stripping.
+func (t *tracer) requestHeaders(hcm *hcmv3.HttpConnectionManager) {
+	xfp, has := t.clientHeader("x-forwarded-proto")
+	if !has || (hcm.GetUseRemoteAddress().GetValue() && hcm.GetXffNumTrustedHops() == 0) {
+		if has && xfp != t.connScheme() {
+			t.res.step("http", "x-forwarded-proto %q from the client is not trusted (use_remote_address, no trusted hops): Envoy sets %q", xfp, t.connScheme())
+		}
+		xfp = t.connScheme()
+	}
+	scheme := t.req.Scheme
+	if scheme == "" {
+		scheme = t.connScheme()
+		if l := strings.ToLower(xfp); l == "http" || l == "https" {
+			scheme = xfp
+		}
+	}
+	if s := hcm.GetSchemeHeaderTransformation().GetSchemeToOverwrite(); s != "" {
+		t.res.step("http", "scheme_header_transformation sets :scheme and x-forwarded-proto to %q", s)
+		scheme, xfp = s, s
+	}
+	t.scheme, t.xfp = scheme, xfp
+	t.host = t.req.Host
+	if h, p, ok := splitHostPort(t.host); ok {
+		if hcm.GetStripAnyHostPort() || (hcm.GetStripMatchingHostPort() && p == itoa(t.req.Port)) {
+			t.res.step("http", "the connection manager strips the port from host %q", t.host)
+			t.host = h
+		}
+	}
+}
+
+// clientHeader is a header as the client sent it.
+func (t *tracer) clientHeader(name string) (string, bool) {
+	for k, v := range t.req.Headers {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// requireTLS applies the virtual host's require_tls: Envoy answers a
+// request whose x-forwarded-proto is not https with a 301 to
+// https://<host><path>. It reports whether the request was redirected or
+// the trace is undecided.
+func (t *tracer) requireTLS(vh *routev3.VirtualHost) bool {
+	req := vh.GetRequireTls()
+	if req == routev3.VirtualHost_NONE || strings.EqualFold(t.xfp, "https") {
+		return false
+	}
+	if req == routev3.VirtualHost_EXTERNAL_ONLY {
+		internal, undecided := t.internalRequest()
+		if undecided != "" {
+			t.res.unsupported("vhost", "virtual host %q requires TLS for external requests (EXTERNAL_ONLY) and x-forwarded-proto is %q: %s", vh.GetName(), t.xfp, undecided)
+			return true
+		}
+		if internal {
+			t.res.step("vhost", "require_tls EXTERNAL_ONLY: the request is internal, no redirect")
+			return false
+		}
+	}
+	loc := "https://" + t.host + t.path
+	t.res.Redirect = &Redirect{Location: loc, ResponseCode: 301}
+	t.res.step("vhost", "require_tls %s and x-forwarded-proto is %q: Envoy redirects 301 to %s", req, t.xfp, loc)
+	return true
+}
+
+// internalRequest decides whether Envoy marks the request internal
+// (x-envoy-internal: true), as ConnectionManagerUtility does: only with
+// use_remote_address, no x-forwarded-for from the client, and a source
+// address inside internal_address_config's ranges.
+func (t *tracer) internalRequest() (bool, string) {
+	hcm := t.hcm
+	if _, ok := t.clientHeader("x-envoy-internal"); ok {
+		return false, "the request carries x-envoy-internal, which Envoy may keep or replace"
+	}
+	if !hcm.GetUseRemoteAddress().GetValue() {
+		if len(hcm.GetOriginalIpDetectionExtensions()) > 0 {
+			return false, "original_ip_detection_extensions decide whether the request is internal"
+		}
+		return false, ""
+	}
+	if _, ok := t.clientHeader("x-forwarded-for"); ok {
+		return false, ""
+	}
+	if t.req.SourceAddress == "" {
+		return false, "whether it is internal depends on the source address (give --source)"
+	}
+	cfg := hcm.GetInternalAddressConfig()
+	if len(cfg.GetCidrRanges()) == 0 {
+		return false, "the connection manager sets no internal_address_config cidr_ranges, and Envoy's default for them depends on its version and runtime"
+	}
+	src, _ := netip.ParseAddr(t.req.SourceAddress)
+	return cidrRank(cfg.GetCidrRanges(), src) >= 0, ""
+}
