@@ -68,7 +68,7 @@ func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string,
 		return
 	}
 	req := trace.Request{Role: trace.RoleGateway, Port: uint32(lab.Port), Address: "127.0.0.1",
-		Host: host, Path: r.Path, Method: r.Method, Scheme: r.Scheme, Headers: r.Headers}
+		Host: host, Path: r.Path, Method: r.Method, Headers: r.Headers}
 	res, err := trace.Trace(dump, req)
 	if err != nil {
 		t.Errorf("%s: trace: %v", where, err)

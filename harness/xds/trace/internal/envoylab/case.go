@@ -73,9 +73,9 @@ type Request struct {
 	Host string `json:"host"`
 	// Path is sent as is, query string included.
 	Path string `json:"path"`
-	// Scheme "https" is sent as x-forwarded-proto: https (the listener is
-	// plaintext; Envoy trusts the header without use_remote_address).
-	Scheme  string            `json:"scheme"`
+	// Headers are sent as they are; x-forwarded-proto: https stands for a
+	// request that reached a TLS front (the listener is plaintext; Envoy
+	// trusts the header without use_remote_address).
 	Headers map[string]string `json:"headers"`
 	// Want, when set, is what Envoy must answer, in Outcome's words
 	// ("cluster a", "redirect 301 https://x/", "404", ...): it guards the
@@ -133,9 +133,6 @@ func (c *Case) validate() error {
 	for i, r := range c.Requests {
 		if r.Path != "" && !strings.HasPrefix(r.Path, "/") {
 			return fmt.Errorf("requests[%d].path: %q does not start with /", i, r.Path)
-		}
-		if r.Scheme != "" && r.Scheme != "http" && r.Scheme != "https" {
-			return fmt.Errorf("requests[%d].scheme: %q is not http or https", i, r.Scheme)
 		}
 	}
 	return nil

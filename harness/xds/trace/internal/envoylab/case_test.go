@@ -16,7 +16,6 @@ func TestLoadErrors(t *testing.T) {
 		{"no requests", "name: x\nroute_config: {}", "requests: none"},
 		{"bad kind", "name: x\nroute_config: {}\nclusters: [{name: a, kind: dynamic}]\nrequests: [{path: /}]", `clusters[0].kind: "dynamic"`},
 		{"relative path", "name: x\nroute_config: {}\nrequests: [{path: x}]", `requests[0].path: "x"`},
-		{"bad scheme", "name: x\nroute_config: {}\nrequests: [{path: /, scheme: ftp}]", `requests[0].scheme: "ftp"`},
 		{"unknown field", "name: x\nroute_config: {}\nrequests: [{path: /, hdrs: {}}]", "hdrs"},
 		{"missing dump", "name: x\nroute_config_from: {dump: nope.json, route: r}\nrequests: [{path: /}]", "route_config_from: parse dump"},
 	}

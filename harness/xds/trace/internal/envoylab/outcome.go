@@ -134,9 +134,6 @@ func (l *Lab) httpRequest(ctx context.Context, r Request, id string) (*http.Requ
 	for k, v := range r.Headers {
 		req.Header.Set(k, v)
 	}
-	if r.Scheme != "" {
-		req.Header.Set("X-Forwarded-Proto", r.Scheme)
-	}
 	req.Header.Set(idHeader, id)
 	return req, nil
 }
