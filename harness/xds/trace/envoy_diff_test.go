@@ -78,7 +78,7 @@ func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string,
 	if path == "" {
 		path = "/"
 	}
-	cmp := envoylab.Compare(res, o, envoylab.Sent{Method: r.Method, Host: host, Path: path})
+	cmp := envoylab.Compare(res, o, envoylab.Sent{Method: r.Method, Host: host, Path: path, Headers: r.Headers})
 	method := r.Method
 	if method == "" {
 		method = "GET"

@@ -2,6 +2,8 @@ package envoylab
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/meshcheck/meshcheck/harness/xds/trace"
@@ -43,6 +45,7 @@ func (c Comparison) String() string {
 // Sent is the request as the client sent it.
 type Sent struct {
 	Method, Host, Path string
+	Headers            map[string]string
 }
 
 // Compare judges the tracer's result for the request sent against Envoy's
@@ -68,8 +71,77 @@ func Compare(res *trace.Result, o Outcome, sent Sent) Comparison {
 		c.Verdict, c.Why = Disagree, fmt.Sprintf("Envoy matched route %q, the tracer route %q", o.Route, res.Route)
 		return c
 	}
+	if o.Received != nil {
+		if why := headerCheck(res.Policy, sent.Headers, o.Received); why != "" {
+			c.Verdict, c.Why = Disagree, why
+			return c
+		}
+	}
 	c.Verdict = Agree
 	return c
+}
+
+// headerCheck compares the request headers the tracer's route policy
+// predicts with those the upstream received, for the headers the policy
+// adds or removes. Each level removes before it adds; the policy lists the
+// removals apart, so they are applied first. A weighted cluster's changes
+// count only for the cluster Envoy picked; a value with a %FORMAT% operator
+// is not judged.
+func headerCheck(p *trace.RoutePolicy, sent map[string]string, got *Received) string {
+	if p == nil {
+		return ""
+	}
+	want := map[string][]string{}
+	for k, v := range sent {
+		want[strings.ToLower(k)] = []string{v}
+	}
+	judged, formatted := map[string]bool{}, map[string]bool{}
+	for _, n := range p.RequestHeadersToRemove {
+		delete(want, strings.ToLower(n))
+		judged[strings.ToLower(n)] = true
+	}
+	for _, h := range p.RequestHeadersToAdd {
+		if c, ok := strings.CutPrefix(h.Level, "weightedCluster:"); ok && c != got.Cluster {
+			continue
+		}
+		n := strings.ToLower(h.Name)
+		if strings.Contains(h.Value, "%") {
+			formatted[n] = true
+			continue
+		}
+		judged[n] = true
+		applyHeader(want, n, h)
+	}
+	names := make([]string, 0, len(judged))
+	for n := range judged {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if !formatted[n] && !slices.Equal(want[n], got.Headers[n]) {
+			return fmt.Sprintf("header %s: the tracer's route policy gives %q, the upstream received %q", n, want[n], got.Headers[n])
+		}
+	}
+	return ""
+}
+
+// applyHeader applies one header change with Envoy's append action.
+func applyHeader(h map[string][]string, name string, c trace.HeaderChange) {
+	_, present := h[name]
+	switch c.Action {
+	case "ADD_IF_ABSENT":
+		if !present {
+			h[name] = []string{c.Value}
+		}
+	case "OVERWRITE_IF_EXISTS_OR_ADD":
+		h[name] = []string{c.Value}
+	case "OVERWRITE_IF_EXISTS":
+		if present {
+			h[name] = []string{c.Value}
+		}
+	default: // APPEND_IF_EXISTS_OR_ADD
+		h[name] = append(h[name], c.Value)
+	}
 }
 
 // expected turns a trace result into the outcomes it allows, in

@@ -65,6 +65,51 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+func TestHeaderCheck(t *testing.T) {
+	policy := &trace.RoutePolicy{
+		RequestHeadersToRemove: []string{"x-secret"},
+		RequestHeadersToAdd: []trace.HeaderChange{
+			{Name: "x-subset", Value: "b", Action: "OVERWRITE_IF_EXISTS_OR_ADD", Level: "weightedCluster:b"},
+			{Name: "x-level", Value: "route", Action: "OVERWRITE_IF_EXISTS_OR_ADD", Level: "route"},
+			{Name: "x-level", Value: "vh", Action: "OVERWRITE_IF_EXISTS_OR_ADD", Level: "virtualHost"},
+			{Name: "x-append", Value: "added", Action: "APPEND_IF_EXISTS_OR_ADD", Level: "route"},
+			{Name: "x-absent", Value: "added", Action: "ADD_IF_ABSENT", Level: "route"},
+			{Name: "x-if-exists", Value: "added", Action: "OVERWRITE_IF_EXISTS", Level: "route"},
+			{Name: "x-client", Value: "%DOWNSTREAM_REMOTE_ADDRESS%", Action: "OVERWRITE_IF_EXISTS_OR_ADD", Level: "route"},
+		},
+	}
+	sent := map[string]string{"X-Append": "c", "x-absent": "c", "x-secret": "s"}
+	agreeing := map[string][]string{"x-level": {"vh"}, "x-append": {"c", "added"}, "x-absent": {"c"}, "x-client": {"127.0.0.1:1"}}
+	cases := []struct {
+		name    string
+		cluster string
+		change  func(h map[string][]string)
+		want    string // substring of the mismatch, "" for none
+	}{
+		{"agrees", "a", func(map[string][]string) {}, ""},
+		{"a later overwrite wins", "a", func(h map[string][]string) { h["x-level"] = []string{"route"} }, "header x-level"},
+		{"append keeps the client's value", "a", func(h map[string][]string) { h["x-append"] = []string{"added"} }, "header x-append"},
+		{"removed header arrived", "a", func(h map[string][]string) { h["x-secret"] = []string{"s"} }, "header x-secret"},
+		{"overwrite if exists adds nothing", "a", func(h map[string][]string) { h["x-if-exists"] = []string{"added"} }, "header x-if-exists"},
+		{"the picked cluster's header", "b", func(map[string][]string) {}, "header x-subset"},
+		{"the picked cluster's header arrived", "b", func(h map[string][]string) { h["x-subset"] = []string{"b"} }, ""},
+		{"a formatted value is not judged", "a", func(h map[string][]string) { h["x-client"] = []string{"anything"} }, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string][]string{}
+			for k, v := range agreeing {
+				got[k] = v
+			}
+			tc.change(got)
+			why := headerCheck(policy, sent, &Received{Cluster: tc.cluster, Headers: got})
+			if (tc.want == "") != (why == "") || !strings.Contains(why, tc.want) {
+				t.Errorf("headerCheck = %q, want %q", why, tc.want)
+			}
+		})
+	}
+}
+
 func TestOutcomeSummary(t *testing.T) {
 	cases := []struct {
 		o    Outcome

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 )
 
@@ -18,8 +17,9 @@ type Received struct {
 	Path string `json:"path"`
 	// ForwardedProto is the x-forwarded-proto header.
 	ForwardedProto string `json:"forwardedProto"`
-	// Headers are the request headers, lower-case name: first value.
-	Headers map[string]string `json:"headers"`
+	// Headers are the request headers by lower-case name, every value in
+	// the order received.
+	Headers map[string][]string `json:"headers"`
 }
 
 // echoServer answers every request with the Received it got, as JSON in
@@ -43,9 +43,9 @@ func startEcho(cluster string) (*echoServer, error) {
 
 func (e *echoServer) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Received{Cluster: e.cluster, Host: r.Host, Path: r.RequestURI,
-		ForwardedProto: r.Header.Get("X-Forwarded-Proto"), Headers: map[string]string{}}
+		ForwardedProto: r.Header.Get("X-Forwarded-Proto"), Headers: map[string][]string{}}
 	for k, v := range r.Header {
-		rec.Headers[strings.ToLower(k)] = v[0]
+		rec.Headers[strings.ToLower(k)] = v
 	}
 	b, _ := json.Marshal(rec)
 	// In a header, so a HEAD request's answer carries it too.
@@ -57,17 +57,3 @@ func (e *echoServer) close() { _ = e.srv.Close() }
 // echoHeader carries an echo server's Received as JSON; it also tells an
 // echo's answer from one Envoy made itself.
 const echoHeader = "X-Envoylab-Echo"
-
-// headerList renders headers sorted, for evidence.
-func headerList(h map[string]string) string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + h[k]
-	}
-	return strings.Join(parts, " ")
-}
