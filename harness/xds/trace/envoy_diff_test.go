@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/meshcheck/meshcheck/harness/envoybin"
@@ -26,15 +27,39 @@ func TestEnvoyDifferential(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no cases in testdata/envoy (%v)", err)
 	}
+	tally := &verdicts{}
+	t.Cleanup(func() { t.Logf("%d case files: %s", len(files), tally) })
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
 			t.Parallel()
-			runEnvoyCase(t, envoy, f)
+			runEnvoyCase(t, envoy, f, tally)
 		})
 	}
 }
 
-func runEnvoyCase(t *testing.T, envoy, file string) {
+// verdicts counts the requests by verdict, known gaps apart.
+type verdicts struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (v *verdicts) add(k string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.counts == nil {
+		v.counts = map[string]int{}
+	}
+	v.counts[k]++
+}
+
+func (v *verdicts) String() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return fmt.Sprintf("%d requests agree, %d undecided, %d known gaps, %d disagree",
+		v.counts[string(envoylab.Agree)], v.counts[string(envoylab.Undecided)], v.counts["gap"], v.counts[string(envoylab.Disagree)])
+}
+
+func runEnvoyCase(t *testing.T, envoy, file string, tally *verdicts) {
 	c, err := envoylab.Load(file)
 	if err != nil {
 		t.Fatal(err)
@@ -54,25 +79,26 @@ func runEnvoyCase(t *testing.T, envoy, file string) {
 		t.Fatalf("%s: %v", file, err)
 	}
 	for i, r := range c.Requests {
-		judgeRequest(t, lab, dump, fmt.Sprintf("%s requests[%d]", file, i), r)
+		tally.add(judgeRequest(t, lab, dump, fmt.Sprintf("%s requests[%d]", file, i), r))
 	}
 }
 
-// judgeRequest sends one request to Envoy, traces it, and compares.
-func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string, r envoylab.Request) {
+// judgeRequest sends one request to Envoy, traces it, and compares. It
+// returns the verdict, "gap" for a known gap, "error" when it could not judge.
+func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string, r envoylab.Request) string {
 	t.Helper()
 	host := r.HostFor(lab.Port)
 	o, err := lab.Do(context.Background(), r)
 	if err != nil {
 		t.Errorf("%s: %v\nenvoy output:\n%s", where, err, lab.Output())
-		return
+		return "error"
 	}
 	req := trace.Request{Role: trace.RoleGateway, Port: uint32(lab.Port), Address: "127.0.0.1",
 		Host: host, Path: r.Path, Method: r.Method, Headers: r.Headers}
 	res, err := trace.Trace(dump, req)
 	if err != nil {
 		t.Errorf("%s: trace: %v", where, err)
-		return
+		return "error"
 	}
 	path := r.Path
 	if path == "" {
@@ -91,9 +117,11 @@ func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string,
 	switch {
 	case r.Gap != "" && cmp.Verdict == envoylab.Disagree:
 		t.Logf("known gap (%s)", r.Gap)
+		return "gap"
 	case r.Gap != "":
 		t.Errorf("%s is marked as a known gap (%s), but the tracer is now %s: remove the gap\n%s", line, r.Gap, cmp.Verdict, cmp)
 	case cmp.Verdict == envoylab.Disagree:
 		t.Errorf("%s: the tracer disagrees with Envoy\n%s\ntrace:\n%s", line, cmp, res.Text())
 	}
+	return string(cmp.Verdict)
 }
