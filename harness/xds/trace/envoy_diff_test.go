@@ -93,7 +93,7 @@ func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string,
 		t.Errorf("%s: %v\nenvoy output:\n%s", where, err, lab.Output())
 		return "error"
 	}
-	req := trace.Request{Role: trace.RoleGateway, Port: uint32(lab.Port), Address: "127.0.0.1",
+	req := trace.Request{Role: trace.RoleGateway, Port: uint32(lab.Port), Address: "127.0.0.1", TLS: lab.Case.TLS,
 		Host: host, Path: r.Path, Method: r.Method, Headers: r.Headers}
 	res, err := trace.Trace(dump, req)
 	if err != nil {

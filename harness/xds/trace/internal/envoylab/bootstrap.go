@@ -30,9 +30,10 @@ func sockAddr(host string, port int) map[string]any {
 	return map[string]any{"socket_address": map[string]any{"address": host, "port_value": port}}
 }
 
-// bootstrap is Envoy's configuration for a case: one plaintext listener
-// holding the case's route configuration inline, and its clusters.
-func bootstrap(c *Case, listenPort int, logPath string, echoes map[string]*echoServer) map[string]any {
+// bootstrap is Envoy's configuration for a case: one listener (plaintext,
+// or TLS with tlsSocket) holding the case's route configuration inline, and
+// its clusters.
+func bootstrap(c *Case, listenPort int, logPath string, echoes map[string]*echoServer, tlsSocket map[string]any) map[string]any {
 	rc := maps.Clone(c.RouteConfig)
 	if rc["name"] == nil {
 		rc["name"] = "envoylab"
@@ -54,11 +55,15 @@ func bootstrap(c *Case, listenPort int, logPath string, echoes map[string]*echoS
 			"@type": fileLog, "path": logPath, "log_format": map[string]any{"json_format": accessLogFormat}}}},
 	}
 	maps.Copy(hcm, c.HCM)
+	chain := map[string]any{"filters": []any{map[string]any{
+		"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}}}
+	if tlsSocket != nil {
+		chain["transport_socket"] = tlsSocket
+	}
 	listener := map[string]any{
-		"name":    ListenerName,
-		"address": sockAddr("127.0.0.1", listenPort),
-		"filter_chains": []any{map[string]any{"filters": []any{map[string]any{
-			"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}}}},
+		"name":          ListenerName,
+		"address":       sockAddr("127.0.0.1", listenPort),
+		"filter_chains": []any{chain},
 	}
 	return map[string]any{
 		"node":             map[string]any{"id": "envoylab", "cluster": "envoylab"},

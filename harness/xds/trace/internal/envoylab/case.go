@@ -28,6 +28,9 @@ type Case struct {
 	RouteConfigFrom *DumpRef `json:"route_config_from"`
 	// HCM holds extra HttpConnectionManager fields (strip_any_host_port, ...).
 	HCM map[string]any `json:"hcm"`
+	// TLS makes the listener terminate TLS (a throwaway self-signed
+	// certificate, no ALPN): every request is then HTTPS over HTTP/1.1.
+	TLS bool `json:"tls"`
 	// Clusters describes clusters that are not plain echo servers. Every
 	// cluster the routes name is an echo server unless listed here.
 	Clusters []ClusterSpec `json:"clusters"`

@@ -72,6 +72,10 @@ func Compare(res *trace.Result, o Outcome, sent Sent) Comparison {
 		return c
 	}
 	if o.Received != nil {
+		if why := schemeCheck(res.UpstreamRequest, o.Received); why != "" {
+			c.Verdict, c.Why = Disagree, why
+			return c
+		}
 		if why := headerCheck(res.Policy, sent.Headers, o.Received); why != "" {
 			c.Verdict, c.Why = Disagree, why
 			return c
@@ -79,6 +83,18 @@ func Compare(res *trace.Result, o Outcome, sent Sent) Comparison {
 	}
 	c.Verdict = Agree
 	return c
+}
+
+// schemeCheck compares the tracer's upstream scheme with the
+// x-forwarded-proto the upstream received: an HTTP/1.1 client sends no
+// :scheme, so Envoy takes it from x-forwarded-proto (when that is http or
+// https) and forwards both alike.
+func schemeCheck(up *trace.UpstreamRequest, got *Received) string {
+	xfp := strings.ToLower(got.ForwardedProto)
+	if up == nil || (xfp != "http" && xfp != "https") || strings.EqualFold(up.Scheme, xfp) {
+		return ""
+	}
+	return fmt.Sprintf("the tracer forwards scheme %q, the upstream received x-forwarded-proto %q", up.Scheme, got.ForwardedProto)
 }
 
 // headerCheck compares the request headers the tracer's route policy

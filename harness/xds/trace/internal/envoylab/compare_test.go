@@ -39,6 +39,11 @@ func TestCompare(t *testing.T) {
 			r.UpstreamRequest = &trace.UpstreamRequest{Host: "x", Path: "/new"}
 			return r
 		}(), echoed("a", "x", "/new"), get, Agree, "cluster a x/new"},
+		{"upstream scheme", func() *trace.Result {
+			r := routed(trace.WeightedCluster{Name: "a", Weight: 1})
+			r.UpstreamRequest = &trace.UpstreamRequest{Scheme: "https", Host: "h", Path: "/p?q=1"}
+			return r
+		}(), func() Outcome { o := echoed("a", "h", "/p?q=1"); o.Received.ForwardedProto = "http"; return o }(), get, Disagree, "cluster a"},
 		{"weighted set", routed(trace.WeightedCluster{Name: "a", Weight: 90}, trace.WeightedCluster{Name: "b", Weight: 10}), echoed("b", "h", "/p?q=1"), get, Agree, " | "},
 		{"zero weight never chosen", routed(trace.WeightedCluster{Name: "a", Weight: 100}, trace.WeightedCluster{Name: "b", Weight: 0}), echoed("b", "h", "/p?q=1"), get, Disagree, "cluster a"},
 		{"missing cluster", routed(trace.WeightedCluster{Name: "g", Weight: 1, Missing: true}), Outcome{Status: 503, Details: "cluster_not_found"}, get, Agree, "503 cluster_not_found"},

@@ -124,7 +124,11 @@ func (l *Lab) httpRequest(ctx context.Context, r Request, id string) (*http.Requ
 	if path == "" {
 		path = "/"
 	}
-	u := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", l.Port), Opaque: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	scheme := "http"
+	if l.Case.TLS {
+		scheme = "https"
+	}
+	u := &url.URL{Scheme: scheme, Host: fmt.Sprintf("127.0.0.1:%d", l.Port), Opaque: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
 	req, err := http.NewRequestWithContext(ctx, method, "http://placeholder/", nil)
 	if err != nil {
 		return nil, fmt.Errorf("request %s %s: %w", method, r.Path, err)
