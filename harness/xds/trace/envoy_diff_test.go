@@ -3,10 +3,14 @@ package trace_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/meshcheck/meshcheck/harness/envoybin"
 	"github.com/meshcheck/meshcheck/harness/xds"
@@ -19,10 +23,7 @@ import (
 // same request through Envoy's own config dump, and fails when the tracer
 // answers something else than Envoy did (being undecided is allowed).
 func TestEnvoyDifferential(t *testing.T) {
-	envoy, err := envoybin.Find()
-	if err != nil {
-		t.Skipf("skipped: the differential test needs a real Envoy: %v", err)
-	}
+	envoy := findEnvoy(t)
 	files, err := filepath.Glob(filepath.Join("testdata", "envoy", "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no cases in testdata/envoy (%v)", err)
@@ -32,9 +33,71 @@ func TestEnvoyDifferential(t *testing.T) {
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
 			t.Parallel()
-			runEnvoyCase(t, envoy, f, tally)
+			c, err := envoylab.Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runEnvoyCase(t, envoy, c, f, tally)
 		})
 	}
+}
+
+// TestEnvoyDifferentialRandom does the same with generated cases (virtual
+// host domains, path, header and query matches, hosts and paths from a few
+// colliding pieces). MESHCHECK_ENVOY_SEED=N replays one seed;
+// MESHCHECK_ENVOY_SEEDS sets how many run (default 6, from seed 1).
+func TestEnvoyDifferentialRandom(t *testing.T) {
+	envoy := findEnvoy(t)
+	seeds, err := envoySeeds(os.Getenv("MESHCHECK_ENVOY_SEED"), os.Getenv("MESHCHECK_ENVOY_SEEDS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally := &verdicts{}
+	t.Cleanup(func() { t.Logf("%d seeds: %s", len(seeds), tally) })
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+			t.Parallel()
+			c := envoylab.Random(seed, 40)
+			runEnvoyCase(t, envoy, c, fmt.Sprintf("seed %d", seed), tally)
+			if t.Failed() {
+				b, _ := yaml.Marshal(c)
+				t.Logf("replay: MESHCHECK_ENVOY_SEED=%d go test ./harness/xds/trace -run TestEnvoyDifferentialRandom\nthe case (save it under testdata/envoy to keep it):\n%s", seed, b)
+			}
+		})
+	}
+}
+
+func findEnvoy(t *testing.T) string {
+	t.Helper()
+	envoy, err := envoybin.Find()
+	if err != nil {
+		t.Skipf("skipped: the differential test needs a real Envoy: %v", err)
+	}
+	return envoy
+}
+
+// envoySeeds reads MESHCHECK_ENVOY_SEED (one seed) and
+// MESHCHECK_ENVOY_SEEDS (how many, from 1).
+func envoySeeds(one, count string) ([]int64, error) {
+	if one != "" {
+		n, err := strconv.ParseInt(one, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("MESHCHECK_ENVOY_SEED=%q: %w", one, err)
+		}
+		return []int64{n}, nil
+	}
+	n := 6
+	if count != "" {
+		var err error
+		if n, err = strconv.Atoi(count); err != nil || n < 1 {
+			return nil, fmt.Errorf("MESHCHECK_ENVOY_SEEDS=%q: want a positive count (%v)", count, err)
+		}
+	}
+	seeds := make([]int64, n)
+	for i := range seeds {
+		seeds[i] = int64(i + 1)
+	}
+	return seeds, nil
 }
 
 // verdicts counts the requests by verdict, known gaps apart.
@@ -59,27 +122,25 @@ func (v *verdicts) String() string {
 		v.counts[string(envoylab.Agree)], v.counts[string(envoylab.Undecided)], v.counts["gap"], v.counts[string(envoylab.Disagree)])
 }
 
-func runEnvoyCase(t *testing.T, envoy, file string, tally *verdicts) {
-	c, err := envoylab.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+// runEnvoyCase starts Envoy for c and judges every request; where names
+// the case in failures (its file, or its seed).
+func runEnvoyCase(t *testing.T, envoy string, c *envoylab.Case, where string, tally *verdicts) {
 	ctx := context.Background()
 	lab, err := envoylab.Start(ctx, envoy, c, t.TempDir(), envoylab.DefaultTimeouts)
 	if err != nil {
-		t.Fatalf("%s: %v", file, err)
+		t.Fatalf("%s: %v", where, err)
 	}
 	defer lab.Close()
 	raw, err := lab.ConfigDump(ctx)
 	if err != nil {
-		t.Fatalf("%s: %v", file, err)
+		t.Fatalf("%s: %v", where, err)
 	}
-	dump, err := xds.Parse(raw, xds.Options{Source: "config dump of the Envoy running " + file})
+	dump, err := xds.Parse(raw, xds.Options{Source: "config dump of the Envoy running " + where})
 	if err != nil {
-		t.Fatalf("%s: %v", file, err)
+		t.Fatalf("%s: %v", where, err)
 	}
 	for i, r := range c.Requests {
-		tally.add(judgeRequest(t, lab, dump, fmt.Sprintf("%s requests[%d]", file, i), r))
+		tally.add(judgeRequest(t, lab, dump, fmt.Sprintf("%s requests[%d]", where, i), r))
 	}
 }
 
