@@ -363,7 +363,7 @@ func (c *checker) flow(e *Flow, path string) {
 	req := trace.Request{
 		Role: role, Port: e.Request.Port, Address: c.sub(e.Request.Address, e.line, path),
 		SourceAddress: c.sub(e.Request.Source, e.line, path), Host: c.sub(e.Request.Host, e.line, path),
-		Path: c.sub(e.Request.Path, e.line, path), Method: e.Request.Method, TLS: e.Request.TLS,
+		Path: c.sub(e.Request.Path, e.line, path), Method: e.Request.Method, Scheme: e.Request.Scheme, TLS: e.Request.TLS,
 		ServerName: c.sub(e.Request.SNI, e.line, path), Headers: map[string]string{},
 	}
 	for k, v := range e.Request.Headers {
@@ -388,6 +388,7 @@ func (c *checker) flow(e *Flow, path string) {
 		c.fail(e.line, path, "Envoy would not route the request: "+res.NoRoute, "a route", "no route", nil)
 		return
 	}
+	c.flowOutcome(e, path, res)
 	for _, f := range []struct{ field, want, got string }{
 		{"listener", e.Listener, res.Listener},
 		{"routeConfig", e.RouteConfig, res.RouteConfig},
@@ -415,6 +416,41 @@ func (c *checker) flow(e *Flow, path string) {
 		cl := c.sub(k, e.line, path)
 		if got := len(res.Endpoints[cl]); got != n {
 			c.fail(e.line, path+".endpoints", fmt.Sprintf("endpoint count of %s differs", cl), fmt.Sprint(n), fmt.Sprint(got), nil)
+		}
+	}
+}
+
+// flowOutcome checks the flow's upstream request, redirect and policy.
+func (c *checker) flowOutcome(e *Flow, path string, res *trace.Result) {
+	if want := c.sub(e.Upstream, e.line, path); want != "" {
+		got := "(not forwarded: " + formatTraceClusters(res) + ")"
+		if u := res.UpstreamRequest; u != nil {
+			got = u.Scheme + "://" + u.Host + u.Path
+		}
+		if got != want {
+			c.fail(e.line, path+".upstream", "the upstream receives another request", want, got, nil)
+		}
+	}
+	if want := c.sub(e.Redirect, e.line, path); want != "" || e.RedirectCode != 0 {
+		got, code := "(no redirect: "+formatTraceClusters(res)+")", 0
+		if r := res.Redirect; r != nil {
+			got, code = r.Location, r.ResponseCode
+		}
+		if want != "" && got != want {
+			c.fail(e.line, path+".redirect", "the redirect differs", want, got, nil)
+		}
+		if e.RedirectCode != 0 && code != e.RedirectCode {
+			c.fail(e.line, path+".redirectCode", "the redirect status differs", fmt.Sprint(e.RedirectCode), fmt.Sprint(code), nil)
+		}
+	}
+	for _, k := range keys(e.Policy) {
+		want := c.sub(e.Policy[k], e.line, path)
+		got, ok := res.Policy.Field(k)
+		if !ok {
+			got = "(unset)"
+		}
+		if got != want {
+			c.fail(e.line, path+".policy."+k, "the route's policy differs", want, got, nil)
 		}
 	}
 }

@@ -49,91 +49,113 @@ func TestSpecsHold(t *testing.T) {
 	}
 }
 
-// The same spec fails on the wrong dump, and says why with candidates.
-func TestFailures(t *testing.T) {
-	cases := []struct {
-		name    string
-		spec    string
-		dump    string
-		version string
-		vars    map[string]string
-		want    []string // substrings, one failure each, in order
-		skipped int
-	}{
-		{
-			name: "old Istio expects http.80",
-			spec: `routeConfigs:
+// failureCase is a spec that fails on a dump, with the failures it gives.
+type failureCase struct {
+	name    string
+	spec    string
+	dump    string
+	version string
+	vars    map[string]string
+	want    []string // substrings, one failure each, in order
+	skipped int
+}
+
+var failureCases = []failureCase{
+	{
+		name: "old Istio expects http.80",
+		spec: `routeConfigs:
   - name: http.8080
     istio: ">=1.11"
   - name: http.80
     istio: "<1.11"
 `,
-			dump: "samples/gateway-config_dump.json", version: "1.10.4",
-			want:    []string{"line 4: routeConfigs[1](http.80): route config http.80 not found (expected http.80, actual not found); have http.8080"},
-			skipped: 1,
-		},
-		{
-			name: "namespace variable changes every name",
-			spec: `clusters:
+		dump: "samples/gateway-config_dump.json", version: "1.10.4",
+		want:    []string{"line 4: routeConfigs[1](http.80): route config http.80 not found (expected http.80, actual not found); have http.8080"},
+		skipped: 1,
+	},
+	{
+		name: "namespace variable changes every name",
+		spec: `clusters:
   - name: outbound|9080||reviews.${namespace}.svc.${domain}
 `,
-			dump: "samples/gateway-config_dump.json", vars: map[string]string{"namespace": "bookinfo"},
-			want: []string{"cluster outbound|9080||reviews.bookinfo.svc.cluster.local not found (expected outbound|9080||reviews.bookinfo.svc.cluster.local, actual not found); have outbound|9080||reviews.default.svc.cluster.local"},
-		},
-		{
-			name: "weights differ",
-			spec: `flows:
+		dump: "samples/gateway-config_dump.json", vars: map[string]string{"namespace": "bookinfo"},
+		want: []string{"cluster outbound|9080||reviews.bookinfo.svc.cluster.local not found (expected outbound|9080||reviews.bookinfo.svc.cluster.local, actual not found); have outbound|9080||reviews.default.svc.cluster.local"},
+	},
+	{
+		name: "weights differ",
+		spec: `flows:
   - name: to reviews
     request: {role: sidecar-outbound, address: 10.96.0.9, port: 9080, host: reviews, path: /}
     clusters: {"outbound|9080|v1|reviews.default.svc.cluster.local": 50, "outbound|9080|v3|reviews.default.svc.cluster.local": 50}
 `,
-			dump: "samples/productpage-config_dump.json",
-			want: []string{"flows[0](to reviews).clusters: the request goes elsewhere (expected outbound|9080|v1|reviews.default.svc.cluster.local=50, outbound|9080|v3|reviews.default.svc.cluster.local=50, actual outbound|9080|v1|reviews.default.svc.cluster.local=90, outbound|9080|v2|reviews.default.svc.cluster.local=10)"},
-		},
-		{
-			name: "endpoint count",
-			spec: `clusters:
+		dump: "samples/productpage-config_dump.json",
+		want: []string{"flows[0](to reviews).clusters: the request goes elsewhere (expected outbound|9080|v1|reviews.default.svc.cluster.local=50, outbound|9080|v3|reviews.default.svc.cluster.local=50, actual outbound|9080|v1|reviews.default.svc.cluster.local=90, outbound|9080|v2|reviews.default.svc.cluster.local=10)"},
+	},
+	{
+		name: "endpoint count",
+		spec: `clusters:
   - name: outbound|9080||reviews.default.svc.cluster.local
     endpoints: 2
     healthyEndpoints: 3
 `,
-			dump: "samples/gateway-config_dump.json",
-			want: []string{"endpoint count differs (expected 2, actual 3)"},
-		},
-		{
-			name: "absent listener present, listener address",
-			spec: `listeners:
+		dump: "samples/gateway-config_dump.json",
+		want: []string{"endpoint count differs (expected 2, actual 3)"},
+	},
+	{
+		name: "absent listener present, listener address",
+		spec: `listeners:
   - name: 0.0.0.0_8080
     absent: true
   - name: 0.0.0.0_8080
     address: 0.0.0.0:80
 `,
-			dump: "samples/gateway-config_dump.json",
-			want: []string{"listener 0.0.0.0_8080 is present", "listener address differs (expected 0.0.0.0:80, actual 0.0.0.0:8080)"},
-		},
-		{
-			name: "virtual host and domain",
-			spec: `routeConfigs:
+		dump: "samples/gateway-config_dump.json",
+		want: []string{"listener 0.0.0.0_8080 is present", "listener address differs (expected 0.0.0.0:80, actual 0.0.0.0:8080)"},
+	},
+	{
+		name: "virtual host and domain",
+		spec: `routeConfigs:
   - name: http.8080
     virtualHosts:
       - name: "*:80"
       - name: "*:8080"
         domains: ["bookinfo.example.com"]
 `,
-			dump: "samples/gateway-config_dump.json",
-			want: []string{"virtual host *:80 not found in route config http.8080", `domain "bookinfo.example.com" missing`},
+		dump: "samples/gateway-config_dump.json",
+		want: []string{"virtual host *:80 not found in route config http.8080", `domain "bookinfo.example.com" missing`},
+	},
+	{
+		name: "upstream, redirect and policy differ",
+		spec: `flows:
+  - name: whoami
+    request: {role: gateway, port: 8080, host: whoami.example.com, path: "/a?b=1"}
+    upstream: https://whoami.example.com/a?b=1
+    redirect: https://whoami.example.com/a?b=1
+    policy: {timeout: 15s, retry.numRetries: "3", fault.abortPercent: "100"}
+`,
+		dump: "pilot/gateway-config_dump.json",
+		want: []string{
+			"flows[0](whoami).upstream: the upstream receives another request (expected https://whoami.example.com/a?b=1, actual http://whoami.example.com/a?b=1)",
+			"flows[0](whoami).redirect: the redirect differs (expected https://whoami.example.com/a?b=1, actual (no redirect: outbound|80|v1|whoami.default.svc.cluster.local=90, outbound|80|v2|whoami.default.svc.cluster.local=10))",
+			"flows[0](whoami).policy.fault.abortPercent: the route's policy differs (expected 100, actual (unset))",
+			"flows[0](whoami).policy.retry.numRetries: the route's policy differs (expected 3, actual 2)",
+			"flows[0](whoami).policy.timeout: the route's policy differs (expected 15s, actual 0s)",
 		},
-		{
-			name: "route expected but no route",
-			spec: `flows:
+	},
+	{
+		name: "route expected but no route",
+		spec: `flows:
   - request: {role: gateway, port: 8080, host: x, path: /nope}
     clusters: {"outbound|9080||productpage.default.svc.cluster.local": 1}
 `,
-			dump: "samples/gateway-config_dump.json",
-			want: []string{"Envoy would not route the request: no route of virtual host"},
-		},
-	}
-	for _, tc := range cases {
+		dump: "samples/gateway-config_dump.json",
+		want: []string{"Envoy would not route the request: no route of virtual host"},
+	},
+}
+
+// The same spec fails on the wrong dump, and says why with candidates.
+func TestFailures(t *testing.T) {
+	for _, tc := range failureCases {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := expect.Load([]byte(tc.spec), "spec.yaml")
 			if err != nil {

@@ -95,6 +95,19 @@ type Flow struct {
 	Endpoints map[string]int `yaml:"endpoints"`
 	// NoRoute expects Envoy to find no route for the request.
 	NoRoute bool `yaml:"noRoute"`
+	// Upstream is the request the upstream receives after the route's
+	// rewrites, as "scheme://host/path?query".
+	Upstream string `yaml:"upstream"`
+	// Redirect is the Location Envoy answers with (a route's redirect or a
+	// virtual host's require_tls); RedirectCode its status (default: not
+	// checked).
+	Redirect     string `yaml:"redirect"`
+	RedirectCode int    `yaml:"redirectCode"`
+	// Policy maps a field of the route's policy, by its JSON path
+	// ("timeout", "retry.numRetries", "mirrors[0].cluster",
+	// "fault.abortPercent", "virtualCluster"), to its expected value: a
+	// string as it is, anything else as JSON.
+	Policy map[string]string `yaml:"policy"`
 }
 
 // FlowRequest is the request of a flow (see trace.Request).
@@ -106,6 +119,7 @@ type FlowRequest struct {
 	Host    string            `yaml:"host"`
 	Path    string            `yaml:"path"`
 	Method  string            `yaml:"method"`
+	Scheme  string            `yaml:"scheme"`
 	Headers map[string]string `yaml:"headers"`
 	TLS     bool              `yaml:"tls"`
 	SNI     string            `yaml:"sni"`

@@ -17,6 +17,27 @@
 // response), and the clusters' endpoints with their health. A TCP proxy chain
 // ends at its cluster or weighted clusters.
 //
+// Before routing the connection manager sets the request's headers the way
+// Envoy's does (scheme.go): x-forwarded-proto is the client's only when
+// use_remote_address is off or xff_num_trusted_hops is set, else the
+// connection's scheme (https when the request is TLS); :scheme is the
+// client's (Request.Scheme), else x-forwarded-proto when it is http or https,
+// else the connection's; scheme_header_transformation overrides both; ports
+// are stripped from the host as configured. A virtual host's require_tls
+// redirects (301) a request whose x-forwarded-proto is not https (for
+// EXTERNAL_ONLY, one Envoy does not mark internal). A redirect's Location is
+// built as Envoy's newUri builds it (rewrite.go). A forwarded request gets
+// Result.UpstreamRequest, the scheme, host and path after the route's
+// rewrites; every matched route gets Result.Policy (policy.go,
+// perfilter.go).
+//
+// Every field of the route configuration messages is in fieldRules
+// (fields.go): modelled, irrelevant to routing with the reason, or
+// undecidable. The tracer audits each message it uses, so a set field that
+// is undecidable or unknown (a newer go-control-plane) makes the trace
+// undecided; a test walks the protobuf descriptors so no field is missing
+// from the table.
+//
 // What the tracer cannot decide, it names in Result.Unsupported and stops; it
 // never guesses.
 package trace

@@ -4,7 +4,6 @@ package trace
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,6 +24,10 @@ func (t *tracer) http(hcm *hcmv3.HttpConnectionManager) {
 	}
 	t.rc = rc
 	if !t.audit("http", fmt.Sprintf("route config %q", rc.GetName()), rc) {
+		return
+	}
+	if len(hcm.GetEarlyHeaderMutationExtensions()) > 0 {
+		t.res.unsupported("http", "early_header_mutation_extensions change the request's headers before routing")
 		return
 	}
 	t.requestHeaders(hcm)
@@ -106,7 +109,7 @@ func (t *tracer) vhostKey() string {
 func (t *tracer) normalizePath(hcm *hcmv3.HttpConnectionManager) bool {
 	t.path = t.req.path()
 	p, _ := splitQuery(t.path)
-	on := hcm.GetNormalizePath().GetValue() || hcm.GetMergeSlashes() ||
+	on := hcm.GetNormalizePath().GetValue() || hcm.GetMergeSlashes() || hcm.GetPathNormalizationOptions() != nil ||
 		hcm.GetPathWithEscapedSlashesAction() > hcmv3.HttpConnectionManager_KEEP_UNCHANGED
 	if on && needsNormalizing(p) {
 		t.res.unsupported("http", "path %q would be normalized (normalize_path/merge_slashes/path_with_escaped_slashes_action), which meshcheck does not model", p)
@@ -132,12 +135,21 @@ func needsNormalizing(p string) bool {
 }
 
 // internalOnlyHeaders: Envoy removes the route configuration's
-// internal_only_headers from external requests before routing.
+// internal_only_headers from requests it does not mark internal, before
+// routing.
 func (t *tracer) internalOnlyHeaders() bool {
 	for _, h := range t.rc.GetInternalOnlyHeaders() {
-		if _, ok := t.clientHeader(h); ok {
-			t.res.unsupported("http", "the request carries %s, an internal_only_header Envoy removes from external requests", h)
+		if _, ok := t.clientHeader(h); !ok {
+			continue
+		}
+		internal, undecided := t.internalRequest()
+		if undecided != "" {
+			t.res.unsupported("http", "the request carries %s, an internal_only_header Envoy removes from external requests: %s", h, undecided)
 			return false
+		}
+		if !internal {
+			t.res.step("http", "%s removed: an internal_only_header, and the request is external", h)
+			t.dropped[strings.ToLower(h)] = true
 		}
 	}
 	return true
@@ -187,7 +199,7 @@ func selectVirtualHost(vhs []*routev3.VirtualHost, host string) (*routev3.Virtua
 
 func (t *tracer) route(vh *routev3.VirtualHost) {
 	_, rawQuery := splitQueryOnly(t.path)
-	query, _ := url.ParseQuery(strings.TrimPrefix(rawQuery, "?"))
+	query := parseQuery(rawQuery)
 	path, _ := splitQuery(t.path)
 	if t.rc.GetIgnorePathParametersInPathMatching() {
 		path, _, _ = strings.Cut(path, ";")
@@ -197,9 +209,9 @@ func (t *tracer) route(vh *routev3.VirtualHost) {
 		if name == "" {
 			name = fmt.Sprintf("routes[%d]", i)
 		}
-		if !t.auditMatch(r.GetMatch(), fmt.Sprintf("route %s of %q", name, vh.GetName())) {
-			return
-		}
+		// The conditions of a match all must hold: one the tracer models
+		// that fails rules the route out whatever the others say; only a
+		// route whose modelled conditions hold is audited.
 		ok, why, unsup := t.routeMatches(r.GetMatch(), path, query)
 		if unsup != "" {
 			t.res.unsupported("route", "route %s of %q matches on %s", name, vh.GetName(), unsup)
@@ -207,6 +219,9 @@ func (t *tracer) route(vh *routev3.VirtualHost) {
 		}
 		if !ok {
 			continue
+		}
+		if !t.auditMatch(r.GetMatch(), fmt.Sprintf("route %s of %q", name, vh.GetName())) {
+			return
 		}
 		t.res.Route = name
 		if name != fmt.Sprintf("routes[%d]", i) {
@@ -220,6 +235,21 @@ func (t *tracer) route(vh *routev3.VirtualHost) {
 	}
 	t.res.noRoute("route", "no route of virtual host %q matches %s %s: Envoy answers 404 (NR); it has %d routes: %s",
 		vh.GetName(), t.req.method(), t.path, len(vh.GetRoutes()), describeRoutes(vh.GetRoutes(), 5))
+}
+
+// parseQuery splits a query string ("?a=1&b") the way Envoy's
+// parseQueryString does: on "&", at the first "=", values left
+// percent-encoded, a key without "=" has an empty value.
+func parseQuery(raw string) map[string][]string {
+	out := map[string][]string{}
+	for _, kv := range strings.Split(strings.TrimPrefix(raw, "?"), "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = append(out[k], v)
+	}
+	return out
 }
 
 // auditMatch audits a RouteMatch and its header and query matchers.
@@ -270,7 +300,8 @@ func describeMatch(m *routev3.RouteMatch) string {
 }
 
 // routeMatches evaluates a RouteMatch; unsup names what it cannot decide.
-func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Values) (ok bool, why, unsup string) {
+func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[string][]string) (ok bool, why, unsup string) {
+	t.matched = ""
 	cs := m.GetCaseSensitive() == nil || m.GetCaseSensitive().GetValue()
 	eq := func(a, b string) bool { return a == b || (!cs && strings.EqualFold(a, b)) }
 	hasPrefix := func(s, p string) bool { return len(s) >= len(p) && eq(s[:len(p)], p) }
@@ -309,14 +340,10 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Valu
 			return false, "", ""
 		}
 		why = "connect_matcher matches a CONNECT request"
+	case *routev3.RouteMatch_PathMatchPolicy:
+		return false, "", "path_match_policy " + ps.PathMatchPolicy.GetName() + " (URI template matching)"
 	default:
 		return false, "", fmt.Sprintf("path specifier %T", ps)
-	}
-	if rf := m.GetRuntimeFraction(); rf != nil {
-		dp := rf.GetDefaultValue()
-		if !(dp.GetDenominator() == typev3.FractionalPercent_HUNDRED && dp.GetNumerator() >= 100) {
-			return false, "", "runtime_fraction (a random share of requests)"
-		}
 	}
 	if m.GetGrpc() != nil {
 		if !strings.HasPrefix(t.header("content-type"), "application/grpc") {
@@ -361,6 +388,12 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query url.Valu
 		}
 		why += fmt.Sprintf(", query %s matches", q.GetName())
 	}
+	if rf := m.GetRuntimeFraction(); rf != nil {
+		dp := rf.GetDefaultValue()
+		if !(dp.GetDenominator() == typev3.FractionalPercent_HUNDRED && dp.GetNumerator() >= 100) {
+			return false, "", "runtime_fraction (a random share of requests)"
+		}
+	}
 	return true, why, ""
 }
 
@@ -383,12 +416,7 @@ func (t *tracer) headerValue(name string) (string, bool) {
 	case "x-forwarded-proto":
 		return t.xfp, true
 	}
-	for k, v := range t.req.Headers {
-		if strings.EqualFold(k, name) {
-			return v, true
-		}
-	}
-	return "", false
+	return t.clientHeader(name)
 }
 
 // headerMatches follows Envoy's HeaderMatcher, including a missing header
@@ -505,6 +533,9 @@ func (t *tracer) action(r *routev3.Route, name string) {
 				dr.Body = string(b.GetInlineBytes())
 			}
 		}
+		if dr.Status == 201 || (dr.Status >= 300 && dr.Status < 400) {
+			dr.Location, _ = t.redirectLocation(&routev3.RedirectAction{})
+		}
 		t.res.DirectResponse = dr
 		t.res.step("action", "direct response %d", dr.Status)
 	default:
@@ -519,20 +550,23 @@ var redirectCodes = map[routev3.RedirectAction_RedirectResponseCode]int{
 }
 
 // perFilterLevels are the typed_per_filter_config levels, most specific
-// first. A weighted cluster's config counts only when it is the only
-// cluster (otherwise it depends on the pick, which perFilterConfigs cannot
-// know, so it is named as a level of its own and handled the same).
+// first. A weighted cluster's config applies when its cluster is picked: with
+// several clusters that is a draw, so the levels are then undecided.
 func (t *tracer) perFilterLevels(r *routev3.Route, wcs []*routev3.WeightedCluster_ClusterWeight) []perFilterLevel {
 	var levels []perFilterLevel
 	for _, c := range wcs {
 		if len(c.GetTypedPerFilterConfig()) > 0 {
-			levels = append(levels, perFilterLevel{"weighted cluster " + c.GetName(), c.GetTypedPerFilterConfig()})
+			levels = append(levels, perFilterLevel{level: "weighted cluster " + c.GetName(), cfgs: c.GetTypedPerFilterConfig()})
 		}
 	}
+	if len(levels) > 0 && len(wcs) > 1 {
+		// Which cluster's config applies depends on the cluster picked.
+		return []perFilterLevel{{level: "weighted clusters", undecided: true}}
+	}
 	return append(levels,
-		perFilterLevel{"route", r.GetTypedPerFilterConfig()},
-		perFilterLevel{"virtual host", t.vh.GetTypedPerFilterConfig()},
-		perFilterLevel{"route config", t.rc.GetTypedPerFilterConfig()})
+		perFilterLevel{level: "route", cfgs: r.GetTypedPerFilterConfig()},
+		perFilterLevel{level: "virtual host", cfgs: t.vh.GetTypedPerFilterConfig()},
+		perFilterLevel{level: "route config", cfgs: t.rc.GetTypedPerFilterConfig()})
 }
 
 // forward follows a RouteAction to its clusters and computes what the
@@ -615,8 +649,7 @@ func (t *tracer) upstream(ra *routev3.RouteAction, wcs []*routev3.WeightedCluste
 			how = append(how, h)
 		}
 	}
-	if len(how) == 0 {
-		how = append(how, "unchanged")
+	if len(how) > 0 {
+		t.res.step("rewrite", "%s: the upstream receives %s://%s%s", strings.Join(how, "; "), u.Scheme, u.Host, u.Path)
 	}
-	t.res.step("rewrite", "the upstream receives %s://%s%s (%s)", u.Scheme, u.Host, u.Path, strings.Join(how, "; "))
 }

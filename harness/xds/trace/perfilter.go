@@ -19,6 +19,8 @@ const (
 type perFilterLevel struct {
 	level string
 	cfgs  map[string]*anypb.Any
+	// undecided: which configs apply depends on the weighted cluster picked.
+	undecided bool
 }
 
 // perFilterHandlers decide, per HTTP filter, what its per-route config does
@@ -40,6 +42,10 @@ func (t *tracer) perFilterConfigs(levels []perFilterLevel, p *RoutePolicy) bool 
 	}
 	done := map[string]bool{}
 	for _, l := range levels {
+		if l.undecided {
+			t.res.unsupported("filter", "the %s set typed_per_filter_config: which applies depends on the cluster picked", l.level)
+			return false
+		}
 		names := make([]string, 0, len(l.cfgs))
 		for n := range l.cfgs {
 			names = append(names, n)

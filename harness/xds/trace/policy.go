@@ -197,7 +197,8 @@ func headerOptions(opts []*corev3.HeaderValueOption, level string) []HeaderChang
 }
 
 // virtualCluster is the name of the first virtual cluster of the virtual
-// host whose header matchers all hold.
+// host whose header matchers all hold; "other" (Envoy's catch-all) when the
+// virtual host has virtual clusters and none holds.
 func (t *tracer) virtualCluster() string {
 	for _, vc := range t.vh.GetVirtualClusters() {
 		ok := true
@@ -210,6 +211,9 @@ func (t *tracer) virtualCluster() string {
 		if ok {
 			return vc.GetName()
 		}
+	}
+	if len(t.vh.GetVirtualClusters()) > 0 {
+		return "other"
 	}
 	return ""
 }

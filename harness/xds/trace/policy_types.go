@@ -1,5 +1,11 @@
 package trace
 
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
 // UpstreamRequest is what the upstream receives when the request is
 // forwarded to a cluster, after every rewrite of the route
 // (prefix_rewrite, regex_rewrite, path_rewrite_policy, host_rewrite_*).
@@ -59,7 +65,8 @@ type RoutePolicy struct {
 	ResponseHeadersToAdd    []HeaderChange `json:"responseHeadersToAdd,omitempty"`
 	ResponseHeadersToRemove []string       `json:"responseHeadersToRemove,omitempty"`
 	// VirtualCluster is the name of the virtual host's virtual cluster the
-	// request matches (stats only), empty when none.
+	// request matches (stats only): "other" when the virtual host has
+	// virtual clusters and none matches, empty when it has none.
 	VirtualCluster string `json:"virtualCluster,omitempty"`
 }
 
@@ -131,4 +138,46 @@ type HeaderChange struct {
 	// Level is where it is configured: "weightedCluster", "route",
 	// "virtualHost" or "routeConfig".
 	Level string `json:"level"`
+}
+
+// Field returns one field of the policy by its JSON path, e.g. "timeout",
+// "retry.numRetries", "mirrors[0].cluster", "fault.abortPercent": a string
+// as it is, anything else as JSON. ok is false when the field is absent
+// (unset, or a nil policy). Expectations (xds check) and the Gomega
+// matchers compare policies through it.
+func (p *RoutePolicy) Field(path string) (value string, ok bool) {
+	if p == nil {
+		return "", false
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", false
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return "", false
+	}
+	for _, seg := range strings.Split(path, ".") {
+		name, idx, hasIdx := strings.Cut(strings.TrimSuffix(seg, "]"), "[")
+		obj, isObj := v.(map[string]any)
+		if !isObj {
+			return "", false
+		}
+		if v, ok = obj[name]; !ok {
+			return "", false
+		}
+		if hasIdx {
+			list, isList := v.([]any)
+			n, err := strconv.Atoi(idx)
+			if !isList || err != nil || n < 0 || n >= len(list) {
+				return "", false
+			}
+			v = list[n]
+		}
+	}
+	if s, isStr := v.(string); isStr {
+		return s, true
+	}
+	b, _ = json.Marshal(v)
+	return string(b), true
 }

@@ -45,6 +45,13 @@ func (t *tracer) requestHeaders(hcm *hcmv3.HttpConnectionManager) {
 	}
 	t.scheme, t.xfp = scheme, xfp
 	t.host = t.req.Host
+	if hcm.GetStripTrailingHostDot() {
+		if h, p, ok := splitHostPort(t.host); ok && strings.HasSuffix(h, ".") {
+			t.host = strings.TrimSuffix(h, ".") + ":" + p
+		} else {
+			t.host = strings.TrimSuffix(t.host, ".")
+		}
+	}
 	if h, p, ok := splitHostPort(t.host); ok {
 		if hcm.GetStripAnyHostPort() || (hcm.GetStripMatchingHostPort() && p == itoa(t.req.Port)) {
 			t.res.step("http", "the connection manager strips the port from host %q", t.host)
@@ -53,8 +60,12 @@ func (t *tracer) requestHeaders(hcm *hcmv3.HttpConnectionManager) {
 	}
 }
 
-// clientHeader is a header as the client sent it.
+// clientHeader is a header as the client sent it, unless the connection
+// manager removed it.
 func (t *tracer) clientHeader(name string) (string, bool) {
+	if t.dropped[strings.ToLower(name)] {
+		return "", false
+	}
 	for k, v := range t.req.Headers {
 		if strings.EqualFold(k, name) {
 			return v, true
@@ -96,7 +107,10 @@ func (t *tracer) requireTLS(vh *routev3.VirtualHost) bool {
 func (t *tracer) internalRequest() (bool, string) {
 	hcm := t.hcm
 	if _, ok := t.clientHeader("x-envoy-internal"); ok {
-		return false, "the request carries x-envoy-internal, which Envoy may keep or replace"
+		// Envoy removes a client's x-envoy-internal and decides anew, but
+		// a request that carries one was marked internal by an Envoy that
+		// did know: the tracer cannot tell which of the two the caller means.
+		return false, "the request carries x-envoy-internal, which this Envoy removes and decides anew from the connection (give --source and no x-envoy-internal)"
 	}
 	if !hcm.GetUseRemoteAddress().GetValue() {
 		if len(hcm.GetOriginalIpDetectionExtensions()) > 0 {

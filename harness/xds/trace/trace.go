@@ -44,7 +44,7 @@ func Trace(d *xds.Dump, req Request) (*Result, error) {
 			return nil, fmt.Errorf("trace: source address %q is not an IP: %w", req.SourceAddress, err)
 		}
 	}
-	t := &tracer{d: d, req: req, res: &Result{Request: req.String(), Clusters: []WeightedCluster{}, Endpoints: map[string][]Endpoint{}, Unsupported: []string{}}}
+	t := &tracer{d: d, req: req, dropped: map[string]bool{}, res: &Result{Request: req.String(), Clusters: []WeightedCluster{}, Endpoints: map[string][]Endpoint{}, Unsupported: []string{}}}
 	l := t.listener()
 	if l == nil {
 		return t.res, nil
@@ -71,6 +71,8 @@ type tracer struct {
 	// matched is the part of the path the route's path specifier matched,
 	// which a prefix_rewrite replaces.
 	matched string
+	// dropped are the client's headers the connection manager removed.
+	dropped map[string]bool
 }
 
 func (t *tracer) dstIP() string {
@@ -172,7 +174,10 @@ func (t *tracer) chain(l *listenerv3.Listener) {
 		name = fmt.Sprintf("filter_chains[%d]", indexOf(l.GetFilterChains(), fc))
 	}
 	t.res.FilterChain = name
-	t.connTLS = terminatesTLS(fc)
+	t.connTLS = t.req.transport() == "tls"
+	if t.connTLS != terminatesTLS(fc) {
+		t.res.step("chain", "note: the request's connection is %s but the chain's transport socket says otherwise; the request's is used", t.req.transport())
+	}
 	t.res.step("chain", "%s: %s", name, why)
 	t.filters(l.GetName(), fc)
 }

@@ -148,6 +148,9 @@ type Redirect struct {
 type DirectResponse struct {
 	Status int    `json:"status"`
 	Body   string `json:"body,omitempty"`
+	// Location is the Location header Envoy adds to a 3xx or 201 direct
+	// response: the request's own URL.
+	Location string `json:"location,omitempty"`
 }
 
 // Step is one decision of the trace, in words.

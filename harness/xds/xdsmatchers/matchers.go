@@ -2,6 +2,8 @@ package xdsmatchers
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -192,31 +194,66 @@ func (m *lintMatcher) NegatedFailureMessage(actual any) string {
 	return "Expected the config dump to have lint errors, but it has none"
 }
 
-// RouteRequest starts a matcher on where a request goes; finish it with
-// ToCluster, ToWeightedClusters or ToNoRoute.
+// RouteRequest starts a matcher on where a request goes; add WithUpstream
+// or WithPolicy if wanted, and finish it with ToCluster, ToWeightedClusters,
+// ToRedirect or ToNoRoute.
 func RouteRequest(req trace.Request) *RequestMatcher { return &RequestMatcher{req: req} }
 
 // RequestMatcher matches where a request goes in a dump.
 type RequestMatcher struct {
-	req     trace.Request
-	want    map[string]uint32
-	noRoute bool
-	res     *trace.Result
+	req      trace.Request
+	want     map[string]uint32
+	noRoute  bool
+	redirect string
+	upstream string
+	// policy maps a RoutePolicy JSON path to its expected value.
+	policy map[string]string
+	res    *trace.Result
+}
+
+func (m *RequestMatcher) with(f func(c *RequestMatcher)) *RequestMatcher {
+	c := *m
+	c.policy = maps.Clone(m.policy)
+	f(&c)
+	return &c
+}
+
+// WithUpstream expects the upstream to receive this request after the
+// route's rewrites: "scheme://host/path?query".
+func (m *RequestMatcher) WithUpstream(url string) *RequestMatcher {
+	return m.with(func(c *RequestMatcher) { c.upstream = url })
+}
+
+// WithPolicy expects a field of the route's policy, by its JSON path
+// ("timeout", "retry.numRetries", "fault.abortPercent"), to have this value:
+// a string as it is, anything else as JSON (see trace.RoutePolicy.Field).
+func (m *RequestMatcher) WithPolicy(field, value string) *RequestMatcher {
+	return m.with(func(c *RequestMatcher) {
+		if c.policy == nil {
+			c.policy = map[string]string{}
+		}
+		c.policy[field] = value
+	})
 }
 
 // ToCluster expects the request to go to this one cluster.
 func (m *RequestMatcher) ToCluster(name string) types.GomegaMatcher {
-	return &RequestMatcher{req: m.req, want: map[string]uint32{name: 1}}
+	return m.with(func(c *RequestMatcher) { c.want = map[string]uint32{name: 1} })
 }
 
 // ToWeightedClusters expects exactly these clusters and weights.
 func (m *RequestMatcher) ToWeightedClusters(w map[string]uint32) types.GomegaMatcher {
-	return &RequestMatcher{req: m.req, want: w}
+	return m.with(func(c *RequestMatcher) { c.want = w })
+}
+
+// ToRedirect expects Envoy to answer with a redirect to this Location.
+func (m *RequestMatcher) ToRedirect(location string) types.GomegaMatcher {
+	return m.with(func(c *RequestMatcher) { c.redirect = location })
 }
 
 // ToNoRoute expects Envoy to find no listener, chain, virtual host or route.
 func (m *RequestMatcher) ToNoRoute() types.GomegaMatcher {
-	return &RequestMatcher{req: m.req, noRoute: true}
+	return m.with(func(c *RequestMatcher) { c.noRoute = true })
 }
 
 func (m *RequestMatcher) Match(actual any) (bool, error) {
@@ -224,8 +261,8 @@ func (m *RequestMatcher) Match(actual any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if m.want == nil && !m.noRoute {
-		return false, fmt.Errorf("RouteRequest needs ToCluster, ToWeightedClusters or ToNoRoute")
+	if m.want == nil && !m.noRoute && m.redirect == "" {
+		return false, fmt.Errorf("RouteRequest needs ToCluster, ToWeightedClusters, ToRedirect or ToNoRoute")
 	}
 	res, err := trace.Trace(d, m.req)
 	if err != nil {
@@ -235,10 +272,58 @@ func (m *RequestMatcher) Match(actual any) (bool, error) {
 	if res.Undecided() {
 		return false, fmt.Errorf("cannot decide where %s goes: %s\ntrace:\n%s", m.req, strings.Join(res.Unsupported, "; "), res.Text())
 	}
+	return len(m.mismatches()) == 0, nil
+}
+
+// mismatches lists, in words, how the traced result differs.
+func (m *RequestMatcher) mismatches() []string {
+	res := m.res
 	if m.noRoute {
-		return res.NoRoute != "", nil
+		if res.NoRoute == "" {
+			return []string{"it goes to " + m.actual()}
+		}
+		return nil
 	}
-	return res.NoRoute == "" && weights(m.want) == weights(got(res)), nil
+	var out []string
+	switch {
+	case m.redirect != "":
+		if res.Redirect == nil || res.Redirect.Location != m.redirect {
+			out = append(out, "it goes to "+m.actual())
+		}
+	case res.NoRoute != "" || weights(m.want) != weights(got(res)):
+		out = append(out, "it goes to "+m.actual())
+	}
+	if m.upstream != "" {
+		gotUp := "(not forwarded)"
+		if u := res.UpstreamRequest; u != nil {
+			gotUp = u.Scheme + "://" + u.Host + u.Path
+		}
+		if gotUp != m.upstream {
+			out = append(out, fmt.Sprintf("the upstream receives %s, not %s", gotUp, m.upstream))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.policy)) {
+		v, ok := res.Policy.Field(k)
+		if !ok {
+			v = "(unset)"
+		}
+		if v != m.policy[k] {
+			out = append(out, fmt.Sprintf("policy %s is %s, not %s", k, v, m.policy[k]))
+		}
+	}
+	return out
+}
+
+func (m *RequestMatcher) actual() string {
+	switch {
+	case m.res.NoRoute != "":
+		return "no route (" + m.res.NoRoute + ")"
+	case m.res.Redirect != nil:
+		return fmt.Sprintf("a redirect %d to %s", m.res.Redirect.ResponseCode, m.res.Redirect.Location)
+	case m.res.DirectResponse != nil:
+		return fmt.Sprintf("a direct response %d", m.res.DirectResponse.Status)
+	}
+	return weights(got(m.res))
 }
 
 func got(res *trace.Result) map[string]uint32 {
@@ -266,26 +351,33 @@ func weights(w map[string]uint32) string {
 }
 
 func (m *RequestMatcher) expected() string {
-	if m.noRoute {
+	var s string
+	switch {
+	case m.noRoute:
 		return "no route"
-	}
-	if len(m.want) == 1 {
+	case m.redirect != "":
+		s = "a redirect to " + m.redirect
+	case len(m.want) == 1:
 		for k := range m.want {
-			return "cluster " + k
+			s = "cluster " + k
 		}
+	default:
+		s = "weighted clusters " + weights(m.want)
 	}
-	return "weighted clusters " + weights(m.want)
+	if m.upstream != "" {
+		s += ", the upstream receiving " + m.upstream
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.policy)) {
+		s += fmt.Sprintf(", policy %s = %s", k, m.policy[k])
+	}
+	return s
 }
 
 func (m *RequestMatcher) FailureMessage(any) string {
 	if m.res == nil {
 		return "the request was not traced"
 	}
-	actual := weights(got(m.res))
-	if m.res.NoRoute != "" {
-		actual = "no route (" + m.res.NoRoute + ")"
-	}
-	return fmt.Sprintf("Expected %s to go to %s; it goes to %s\ntrace:\n%s", m.req, m.expected(), actual, m.res.Text())
+	return fmt.Sprintf("Expected %s to go to %s; %s\ntrace:\n%s", m.req, m.expected(), strings.Join(m.mismatches(), "; "), m.res.Text())
 }
 
 func (m *RequestMatcher) NegatedFailureMessage(any) string {

@@ -40,6 +40,10 @@ func TestMatchersPass(t *testing.T) {
 	g.Expect(gw).To(HaveHealthyEndpoints("outbound|80||whoami.default.svc.cluster.local"))
 	g.Expect(gw).To(RouteRequest(gwReq).ToWeightedClusters(map[string]uint32{v1: 90, v2: 10}))
 	g.Expect(gw).To(RouteRequest(trace.Request{Role: trace.RoleGateway, Port: 80, Host: "x"}).ToNoRoute())
+	g.Expect(gw).To(RouteRequest(gwReq).WithUpstream("http://whoami.example.com/").
+		WithPolicy("name", "whoami-split").WithPolicy("timeout", "0s").WithPolicy("retry.numRetries", "2").
+		ToWeightedClusters(map[string]uint32{v1: 90, v2: 10}))
+	g.Expect(gw).NotTo(RouteRequest(gwReq).ToRedirect("https://whoami.example.com/"))
 	g.Expect(gw).To(BeLintClean())
 	pp := load(t, "samples/productpage-config_dump.json")
 	g.Expect(pp).To(RouteRequest(trace.Request{Role: trace.RoleSidecarInbound, Address: "10.244.0.10", Port: 9080, Host: "productpage"}).ToCluster("inbound|9080||"))
@@ -79,6 +83,16 @@ func TestFailureMessages(t *testing.T) {
 		{"no route", func() {
 			Expect(gw).To(RouteRequest(trace.Request{Role: trace.RoleGateway, Port: 80, Host: "x"}).ToCluster(v1))
 		}, []string{"it goes to no route (no listener on 0.0.0.0:80; have 0.0.0.0_8080 (0.0.0.0:8080))"}},
+		{"upstream and policy", func() {
+			Expect(gw).To(RouteRequest(gwReq).WithUpstream("http://other/").WithPolicy("timeout", "15s").WithPolicy("fault.abortPercent", "100").ToCluster(v1))
+		}, []string{
+			"to go to cluster " + v1 + ", the upstream receiving http://other/, policy fault.abortPercent = 100, policy timeout = 15s; " +
+				"it goes to " + v1 + "=90, " + v2 + "=10; the upstream receives http://whoami.example.com/, not http://other/; " +
+				"policy fault.abortPercent is (unset), not 100; policy timeout is 0s, not 15s",
+		}},
+		{"redirect", func() {
+			Expect(gw).To(RouteRequest(gwReq).ToRedirect("https://whoami.example.com/"))
+		}, []string{"to go to a redirect to https://whoami.example.com/; it goes to " + v1 + "=90, " + v2 + "=10"}},
 		{"lint", func() { Expect(brokenDump).To(BeLintClean()) },
 			[]string{"Expected config dump edited.json to be lint-clean (no errors); findings:\n  error [missing-route-config] listener 0.0.0.0_8080"}},
 	}
@@ -104,6 +118,7 @@ func TestMisuse(t *testing.T) {
 		"lint":          BeLintClean(),
 		"endpoints":     HaveHealthyEndpoints("x"),
 		"unfinished":    RouteRequest(gwReq),
+		"policy only":   RouteRequest(gwReq).WithPolicy("timeout", "0s"),
 		"route request": RouteRequest(gwReq).ToCluster("x"),
 	} {
 		if _, err := m.Match("not a dump"); err == nil {
