@@ -173,7 +173,7 @@ func expected(res *trace.Result, sent Sent) []string {
 		if strings.EqualFold(sent.Method, "HEAD") {
 			body = ""
 		}
-		return []string{strings.TrimSpace(fmt.Sprintf("direct %d %s", res.DirectResponse.Status, body))}
+		return []string{directSummary(res.DirectResponse.Status, body, res.DirectResponse.Location)}
 	}
 	up := trace.UpstreamRequest{Host: sent.Host, Path: sent.Path}
 	if res.UpstreamRequest != nil {

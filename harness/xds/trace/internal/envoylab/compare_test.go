@@ -54,6 +54,8 @@ func TestCompare(t *testing.T) {
 		{"redirect elsewhere", &trace.Result{Redirect: &trace.Redirect{Location: "https://h:80/p", ResponseCode: 301}}, Outcome{Status: 301, Location: "https://h/p", Details: "direct_response"}, get, Disagree, "https://h:80/p"},
 		{"direct response", &trace.Result{DirectResponse: &trace.DirectResponse{Status: 200, Body: "ok"}}, Outcome{Status: 200, Body: "ok", Details: "direct_response"}, get, Agree, "direct 200 ok"},
 		{"direct response to HEAD has no body", &trace.Result{DirectResponse: &trace.DirectResponse{Status: 200, Body: "ok"}}, Outcome{Status: 200, Details: "direct_response"}, Sent{Method: "HEAD", Host: "h", Path: "/"}, Agree, "direct 200"},
+		{"3xx direct response with its Location", &trace.Result{DirectResponse: &trace.DirectResponse{Status: 301, Body: "gone", Location: "http://h/p"}}, Outcome{Status: 301, Location: "http://h/p", Details: "direct_response"}, get, Agree, "redirect 301 http://h/p"},
+		{"201 direct response without the tracer's Location", &trace.Result{DirectResponse: &trace.DirectResponse{Status: 201, Body: "made"}}, Outcome{Status: 201, Body: "made", Location: "http://h/p", Details: "direct_response"}, get, Disagree, "direct 201 made"},
 		{"undecided", &trace.Result{Unsupported: []string{"path_match_policy"}}, echoed("a", "h", "/"), get, Undecided, "undecided: path_match_policy"},
 		{"other route name", routed(trace.WeightedCluster{Name: "a", Weight: 1}), func() Outcome { o := echoed("a", "h", "/p?q=1"); o.Route = "s"; return o }(), get, Disagree, "cluster a"},
 	}
@@ -125,6 +127,7 @@ func TestOutcomeSummary(t *testing.T) {
 		{Outcome{Status: 403, Details: "direct_response"}, "direct 403"},
 		{Outcome{Status: 200, Body: "ok", Details: "direct_response"}, "direct 200 ok"},
 		{Outcome{Status: 404, Details: "route_not_found", Flags: "NR"}, "404 route_not_found"},
+		{Outcome{Status: 201, Body: "made", Location: "http://h/x", Details: "direct_response"}, "direct 201 made (location http://h/x)"},
 	}
 	for _, tc := range cases {
 		if got := tc.o.Summary(); got != tc.want {

@@ -40,9 +40,21 @@ func (o Outcome) Summary() string {
 	case o.Location != "" && o.Status >= 300 && o.Status < 400:
 		return fmt.Sprintf("redirect %d %s", o.Status, o.Location)
 	case o.Details == "direct_response":
-		return strings.TrimSpace(fmt.Sprintf("direct %d %s", o.Status, o.Body))
+		return directSummary(o.Status, o.Body, o.Location)
 	}
 	return fmt.Sprintf("%d %s", o.Status, o.Details)
+}
+
+// directSummary is a direct response in Summary's words: a 3xx with a
+// Location reads as a redirect; another Location is named after the body.
+func directSummary(status int, body, location string) string {
+	switch {
+	case location != "" && status >= 300 && status < 400:
+		return fmt.Sprintf("redirect %d %s", status, location)
+	case location != "":
+		return strings.TrimSpace(fmt.Sprintf("direct %d %s", status, body)) + " (location " + location + ")"
+	}
+	return strings.TrimSpace(fmt.Sprintf("direct %d %s", status, body))
 }
 
 // String is the outcome with Envoy's evidence.
