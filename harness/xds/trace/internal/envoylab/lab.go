@@ -64,7 +64,7 @@ func Start(ctx context.Context, envoy string, c *Case, dir string, to Timeouts) 
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil,
 			// The lab's listener has a throwaway self-signed certificate.
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // see above
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 	}
 	if err := l.start(ctx, envoy); err != nil {
 		l.Close()
