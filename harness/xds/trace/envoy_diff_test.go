@@ -148,29 +148,21 @@ func runEnvoyCase(t *testing.T, envoy string, c *envoylab.Case, where string, ta
 // returns the verdict, "gap" for a known gap, "error" when it could not judge.
 func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string, r envoylab.Request) string {
 	t.Helper()
-	host := r.HostFor(lab.Port)
+	sent := r.SentTo(lab.Port)
 	o, err := lab.Do(context.Background(), r)
 	if err != nil {
 		t.Errorf("%s: %v\nenvoy output:\n%s", where, err, lab.Output())
 		return "error"
 	}
 	req := trace.Request{Role: trace.RoleGateway, Port: uint32(lab.Port), Address: "127.0.0.1", TLS: lab.Case.TLS,
-		Host: host, Path: r.Path, Method: r.Method, Headers: r.Headers}
+		Host: sent.Host, Path: sent.Path, Method: sent.Method, Headers: r.Headers}
 	res, err := trace.Trace(dump, req)
 	if err != nil {
 		t.Errorf("%s: trace: %v", where, err)
 		return "error"
 	}
-	path := r.Path
-	if path == "" {
-		path = "/"
-	}
-	cmp := envoylab.Compare(res, o, envoylab.Sent{Method: r.Method, Host: host, Path: path, Headers: r.Headers})
-	method := r.Method
-	if method == "" {
-		method = "GET"
-	}
-	line := fmt.Sprintf("%s: %s %s%s %v", where, method, host, path, r.Headers)
+	cmp := envoylab.Compare(res, o, sent)
+	line := fmt.Sprintf("%s: %s %s%s %v", where, sent.Method, sent.Host, sent.Path, r.Headers)
 	t.Logf("%s\n  %s", line, strings.ReplaceAll(cmp.String(), "\n", "\n  "))
 	if want := r.WantFor(lab.Port); want != "" && !o.Wanted(want) {
 		t.Errorf("%s: the case wants Envoy to answer %q, Envoy answered %s", line, want, o)

@@ -78,6 +78,20 @@ func (r Request) WantFor(port int) string {
 	return strings.ReplaceAll(r.Want, "${port}", strconv.Itoa(port))
 }
 
+// SentTo is the request as the lab sends it to a listener on port: the
+// method (GET when unset), HostFor's host, the path ("/" when unset) and the
+// headers.
+func (r Request) SentTo(port int) Sent {
+	s := Sent{Method: r.Method, Host: r.HostFor(port), Path: r.Path, Headers: r.Headers}
+	if s.Method == "" {
+		s.Method = http.MethodGet
+	}
+	if s.Path == "" {
+		s.Path = "/"
+	}
+	return s
+}
+
 // HostFor is the request's Host header for a lab listening on port: Host
 // with "${port}" replaced, or 127.0.0.1:port when Host is empty.
 func (r Request) HostFor(port int) string {
@@ -128,14 +142,9 @@ func dash(s string) string {
 }
 
 func (l *Lab) httpRequest(ctx context.Context, r Request, id string) (*http.Request, error) {
-	method := r.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	path, query, hasQuery := strings.Cut(r.Path, "?")
-	if path == "" {
-		path = "/"
-	}
+	sent := r.SentTo(l.Port)
+	method := sent.Method
+	path, query, hasQuery := strings.Cut(sent.Path, "?")
 	scheme := "http"
 	if l.Case.TLS {
 		scheme = "https"
@@ -146,7 +155,7 @@ func (l *Lab) httpRequest(ctx context.Context, r Request, id string) (*http.Requ
 		return nil, fmt.Errorf("request %s %s: %w", method, r.Path, err)
 	}
 	req.URL = u
-	req.Host = r.HostFor(l.Port)
+	req.Host = sent.Host
 	for k, v := range r.Headers {
 		req.Header.Set(k, v)
 	}
