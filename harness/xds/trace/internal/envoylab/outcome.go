@@ -28,9 +28,6 @@ type Outcome struct {
 	Body     string    `json:"body,omitempty"`
 }
 
-// Upstream reports whether a cluster's echo server answered.
-func (o Outcome) Upstream() bool { return o.Received != nil }
-
 // Summary is the outcome in a few words: "cluster a host/path",
 // "redirect 301 https://x/y", "direct 403 body", or "404 route_not_found".
 func (o Outcome) Summary() string {
