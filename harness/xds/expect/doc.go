@@ -29,6 +29,17 @@
 //	    request: {role: gateway, port: 8080, host: bookinfo.example.com, path: /productpage}
 //	    routeConfig: http.8080
 //	    clusters: {"outbound|9080||productpage.${namespace}.svc.${domain}": 1}
+//	    upstream: http://bookinfo.example.com/productpage
+//	    policy: {timeout: 0s, retry.numRetries: "2"}
+//	  - name: plain http is sent to https
+//	    request: {role: gateway, port: 8080, host: secure.example.com, path: /a}
+//	    redirect: https://secure.example.com/a
+//	    redirectCode: 301
+//
+// A flow's upstream is the request the upstream receives after the route's
+// rewrites (scheme://host/path?query); redirect the Location Envoy answers
+// with; policy maps fields of the route's policy by JSON path
+// (trace.RoutePolicy.Field) to their values.
 //
 // A failure names the element path and the spec line, the expected and the
 // actual value, and the closest candidates the dump holds.

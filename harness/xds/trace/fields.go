@@ -187,7 +187,7 @@ var fieldRules = map[string]fieldRule{
 	"RedirectAction.strip_query":                               does("Location query"),
 	"WeightedCluster.clusters":                                 does("weighted clusters"),
 	"WeightedCluster.total_weight":                             ignored("load-time check of the weights' sum; the weights are reported"),
-	"WeightedCluster.runtime_key_prefix":                       undecided("runtime may override the weights"),
+	"WeightedCluster.runtime_key_prefix":                       does("the configured weights are reported; runtime keys <prefix>.<cluster> could override them, and runtime is not in a config dump (as for a runtime_fraction's default)"),
 	"WeightedCluster.header_name":                              ignored("which share a request falls into (hash of a header); the clusters and weights reported are unchanged"),
 	"WeightedCluster.use_hash_policy":                          ignored("which share a request falls into (hash policy); the clusters and weights reported are unchanged"),
 	"WeightedCluster.ClusterWeight.name":                       does("cluster"),

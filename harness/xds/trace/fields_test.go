@@ -2,6 +2,7 @@ package trace
 
 import (
 	"sort"
+	"strings"
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -62,5 +63,34 @@ func TestFieldRulesCoverEveryField(t *testing.T) {
 	sort.Strings(stale)
 	if len(stale) > 0 {
 		t.Errorf("fieldRules lists fields the pinned go-control-plane does not have: %v", stale)
+	}
+}
+
+// TestAuditNamesSetFields: a set field that is undecidable, or missing from
+// fieldRules (what a go-control-plane bump would bring), stops the trace with
+// its name; modelled and irrelevant fields pass.
+func TestAuditNamesSetFields(t *testing.T) {
+	saved := fieldRules["Route.stat_prefix"]
+	delete(fieldRules, "Route.stat_prefix")
+	defer func() { fieldRules["Route.stat_prefix"] = saved }()
+	cases := []struct {
+		name string
+		msg  *routev3.Route
+		want string // "" passes
+	}{
+		{"modelled and irrelevant", &routev3.Route{Name: "r", Decorator: &routev3.Decorator{Operation: "op"}}, ""},
+		{"unknown", &routev3.Route{StatPrefix: "s"}, "route r sets envoy.config.route.v3.Route.stat_prefix, a field meshcheck does not know"},
+		{"undecidable", &routev3.Route{Action: &routev3.Route_NonForwardingAction{NonForwardingAction: &routev3.NonForwardingAction{}}},
+			"route r sets envoy.config.route.v3.Route.non_forwarding_action (the route neither forwards nor answers: a filter decides)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &tracer{res: &Result{}}
+			ok := tr.audit("route", "route r", tc.msg)
+			got := strings.Join(tr.res.Unsupported, "; ")
+			if ok != (tc.want == "") || got != tc.want {
+				t.Errorf("audit = %v, unsupported %q; want %q", ok, got, tc.want)
+			}
+		})
 	}
 }

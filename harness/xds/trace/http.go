@@ -346,7 +346,7 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[stri
 		return false, "", fmt.Sprintf("path specifier %T", ps)
 	}
 	if m.GetGrpc() != nil {
-		if !strings.HasPrefix(t.header("content-type"), "application/grpc") {
+		if !isGrpc(t.header("content-type")) {
 			return false, "", ""
 		}
 		why += ", gRPC content-type"
@@ -395,6 +395,13 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[stri
 		}
 	}
 	return true, why, ""
+}
+
+// isGrpc is Envoy's gRPC content-type test: application/grpc, alone or
+// followed by "+" or ";" (not application/grpc-web).
+func isGrpc(ct string) bool {
+	rest, ok := strings.CutPrefix(ct, "application/grpc")
+	return ok && (rest == "" || rest[0] == '+' || rest[0] == ';')
 }
 
 // header returns a request header, with pseudo-headers from the request line.
@@ -611,6 +618,9 @@ func (t *tracer) clusters(ra *routev3.RouteAction) []WeightedCluster {
 			wcs = append(wcs, WeightedCluster{Name: c.GetName(), Weight: c.GetWeight().GetValue()})
 		}
 		t.res.step("action", "weighted clusters %s", describeWeights(wcs))
+		if p := cs.WeightedClusters.GetRuntimeKeyPrefix(); p != "" {
+			t.res.step("action", "the weights are the configured ones: runtime keys %s.<cluster> would override them, and runtime is not in the dump", p)
+		}
 		return wcs
 	case *routev3.RouteAction_ClusterHeader:
 		v, ok := t.headerValue(cs.ClusterHeader)

@@ -35,8 +35,9 @@ type RoutePolicy struct {
 	Name     string         `json:"name,omitempty"`
 	Metadata map[string]any `json:"metadata,omitempty"`
 	// Timeout is the route's upstream timeout: "15s" (Envoy's default) when
-	// the route sets none; "0s" disables it.
-	Timeout string `json:"timeout"`
+	// the route sets none; "0s" disables it. Empty for a redirect or direct
+	// response.
+	Timeout string `json:"timeout,omitempty"`
 	// IdleTimeout is the route's stream idle timeout, empty when unset
 	// (the HTTP connection manager's applies).
 	IdleTimeout string `json:"idleTimeout,omitempty"`

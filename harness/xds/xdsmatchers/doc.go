@@ -6,6 +6,8 @@
 //	Expect(dump).To(HaveHealthyEndpoints("outbound|9080||reviews.default.svc.cluster.local", 3))
 //	Expect(dump).To(RouteRequest(req).ToCluster("outbound|9080||productpage.default.svc.cluster.local"))
 //	Expect(dump).To(RouteRequest(req).ToWeightedClusters(map[string]uint32{"...|v1|...": 90, "...|v2|...": 10}))
+//	Expect(dump).To(RouteRequest(req).ToRedirect("https://secure.example.com/a"))
+//	Expect(dump).To(RouteRequest(req).WithUpstream("http://backend/v2/x").WithPolicy("timeout", "3s").ToCluster("..."))
 //	Expect(dump).To(BeLintClean())
 //
 // The actual value must be a *xds.Dump; anything else is an error (misuse),
