@@ -22,9 +22,11 @@ var (
 
 // Random builds a case from a seed: virtual hosts with exact, suffix
 // wildcard, prefix wildcard and catch-all domains (some with ports), routes
-// with every path match kind, case sensitivity and header matchers, whose
-// actions are direct responses naming the route (or one of two clusters),
-// and requests with hosts, paths and headers from the same small pieces.
+// with every path match kind, case sensitivity, header and query matchers,
+// whose actions are mostly direct responses naming the route, else one of
+// two clusters (sometimes with a path or host rewrite) or a redirect; some
+// virtual hosts require TLS; and requests with hosts, paths, headers and
+// x-forwarded-proto from the same small pieces.
 // The same seed always gives the same case.
 func Random(seed int64, requests int) *Case {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x656e766f79))
@@ -43,7 +45,11 @@ func Random(seed int64, requests int) *Case {
 		if len(domains) == 0 {
 			continue
 		}
-		vhosts = append(vhosts, map[string]any{"name": fmt.Sprintf("vh%d", v), "domains": domains, "routes": randRoutes(r, v)})
+		vh := map[string]any{"name": fmt.Sprintf("vh%d", v), "domains": domains, "routes": randRoutes(r, v)}
+		if r.IntN(6) == 0 {
+			vh["require_tls"] = "ALL"
+		}
+		vhosts = append(vhosts, vh)
 	}
 	c := &Case{
 		Name:        fmt.Sprintf("random seed %d", seed),
@@ -80,15 +86,66 @@ func randRoutes(r *rand.Rand, vh int) []any {
 	var routes []any
 	for i := range 1 + r.IntN(5) {
 		match := randMatch(r)
-		route := map[string]any{"name": fmt.Sprintf("vh%d-r%d", vh, i), "match": match}
-		if r.IntN(4) == 0 {
-			route["route"] = map[string]any{"cluster": pick(r, []string{"c1", "c2"})}
-		} else {
-			route["direct_response"] = map[string]any{"status": 200, "body": map[string]any{"inline_string": route["name"]}}
+		name := fmt.Sprintf("vh%d-r%d", vh, i)
+		route := map[string]any{"name": name, "match": match}
+		_, isRegex := match["safe_regex"]
+		switch n := r.IntN(8); {
+		case n < 2:
+			route["route"] = randForward(r, isRegex)
+		case n == 2:
+			route["redirect"] = randRedirect(r, isRegex)
+		default:
+			route["direct_response"] = map[string]any{"status": 200, "body": map[string]any{"inline_string": name}}
 		}
 		routes = append(routes, route)
 	}
 	return routes
+}
+
+// randForward sends to one of two clusters, sometimes rewriting the path
+// (prefix_rewrite only where Envoy allows it: not after a regex match) or
+// the host.
+func randForward(r *rand.Rand, isRegex bool) map[string]any {
+	a := map[string]any{"cluster": pick(r, []string{"c1", "c2"})}
+	switch r.IntN(5) {
+	case 0:
+		if !isRegex {
+			a["prefix_rewrite"] = pick(r, []string{"/", "/x/", "/x"})
+		}
+	case 1:
+		// Each keeps the leading slash: the echo server (Go's net/http)
+		// refuses a request target without one.
+		rw := pick(r, [][2]string{{"a", "z"}, {"^/a", "/z"}, {"/+", "/"}, {"b", ""}})
+		a["regex_rewrite"] = map[string]any{"pattern": map[string]any{"regex": rw[0]}, "substitution": rw[1]}
+	case 2:
+		a["host_rewrite_literal"] = "up.example"
+	}
+	return a
+}
+
+// randRedirect is one of the redirect kinds, sometimes with strip_query.
+func randRedirect(r *rand.Rand, isRegex bool) map[string]any {
+	var rd map[string]any
+	switch r.IntN(5) {
+	case 0:
+		rd = map[string]any{"https_redirect": true}
+	case 1:
+		rd = map[string]any{"host_redirect": "new.example", "port_redirect": pick(r, []int{80, 443, 8080})}
+	case 2:
+		rd = map[string]any{"path_redirect": pick(r, []string{"/p", "/p?k=v"})}
+	case 3:
+		if isRegex {
+			rd = map[string]any{"scheme_redirect": "http"}
+		} else {
+			rd = map[string]any{"prefix_rewrite": pick(r, []string{"/", "/x/"})}
+		}
+	default:
+		rd = map[string]any{"regex_rewrite": map[string]any{"pattern": map[string]any{"regex": "a"}, "substitution": "z"}}
+	}
+	if r.IntN(3) == 0 {
+		rd["strip_query"] = true
+	}
+	return rd
 }
 
 func randMatch(r *rand.Rand) map[string]any {
@@ -113,6 +170,8 @@ func randMatch(r *rand.Rand) map[string]any {
 		m["headers"] = []any{map[string]any{"name": "x-h", "present_match": true, "invert_match": r.IntN(2) == 0}}
 	case 2:
 		m["query_parameters"] = []any{map[string]any{"name": "q", "present_match": true}}
+	case 3:
+		m["query_parameters"] = []any{map[string]any{"name": "q", "string_match": map[string]any{"exact": "1"}}}
 	}
 	return m
 }
@@ -139,6 +198,12 @@ func randRequest(r *rand.Rand, domains []string) Request {
 	req := Request{Host: host, Path: pick(r, randPaths) + pick(r, randQueries)}
 	if r.IntN(3) == 0 {
 		req.Headers = map[string]string{"x-h": pick(r, []string{"1", "2", ""})}
+	}
+	if r.IntN(4) == 0 {
+		if req.Headers == nil {
+			req.Headers = map[string]string{}
+		}
+		req.Headers["x-forwarded-proto"] = pick(r, []string{"http", "https"})
 	}
 	return req
 }
