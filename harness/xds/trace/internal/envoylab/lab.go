@@ -55,9 +55,30 @@ type Lab struct {
 
 var baseID atomic.Int64
 
-// Start runs Envoy (the binary at envoy) for c with a fresh work directory
-// under dir. Close stops it.
+// Start runs Envoy (the binary at envoy) for c, writing its files under
+// dir. Close stops it. The listener's port is picked free just before Envoy
+// binds it; when another process takes it in between, Start tries again
+// with another port (three times in all).
 func Start(ctx context.Context, envoy string, c *Case, dir string, to Timeouts) (*Lab, error) {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		sub := filepath.Join(dir, fmt.Sprintf("attempt-%d", attempt))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return nil, fmt.Errorf("lab directory: %w", err)
+		}
+		l := newLab(c, sub, to)
+		if err = l.start(ctx, envoy); err == nil {
+			return l, nil
+		}
+		l.Close()
+		if !strings.Contains(err.Error(), "Address already in use") {
+			break
+		}
+	}
+	return nil, err
+}
+
+func newLab(c *Case, dir string, to Timeouts) *Lab {
 	l := &Lab{Case: c, dir: dir, echoes: map[string]*echoServer{}, output: &syncBuffer{}, timeouts: to, exited: make(chan struct{})}
 	l.client = &http.Client{
 		Timeout:       to.Request,
@@ -66,11 +87,7 @@ func Start(ctx context.Context, envoy string, c *Case, dir string, to Timeouts) 
 			// The lab's listener has a throwaway self-signed certificate.
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 	}
-	if err := l.start(ctx, envoy); err != nil {
-		l.Close()
-		return nil, err
-	}
-	return l, nil
+	return l
 }
 
 func (l *Lab) start(ctx context.Context, envoy string) error {
