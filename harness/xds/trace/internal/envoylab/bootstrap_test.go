@@ -22,23 +22,23 @@ func TestBootstrap(t *testing.T) {
 	}
 	got := string(b)
 	for _, want := range []string{
-		`"validate_clusters":false`,     // a missing cluster is allowed
-		`"strip_any_host_port":true`,    // the case's hcm fields
-		`"port_value":2000`,             // the listener
-		`"name":"a"`,                    // an echo cluster
-		`"type":"STRICT_DNS"`,           // kind dns
-		`"address":"localhost"`,         // on localhost
-		`"lb_endpoints":[]`,             // kind empty
-		`"hostname":"h.internal"`,       // the endpoint's hostname
-		`"inline_string":"CERT"`,        // the TLS listener
-		`"path":"/tmp/log"`,             // the access log
-		`CaresDnsResolverConfig`,        // no DNS query leaves the machine
-		`"name":"envoylab"`,             // the route configuration's default name
-		`"%RESPONSE_CODE_DETAILS%"`,     // Envoy's account of each request
-		`"envoy.filters.http.router"`,   // the router filter
-		`"envoy.transport_sockets.tls"`, // the TLS transport socket
-		`"cluster_name":"e"`,            // the empty cluster is defined
-		`"connect_timeout":"1s"`,        // every cluster
+		`"validate_clusters":false`,         // a missing cluster is allowed
+		`"strip_any_host_port":true`,        // the case's hcm fields
+		`"port_value":2000`,                 // the listener
+		`"name":"a"`,                        // an echo cluster
+		`"type":"STRICT_DNS"`,               // kind dns
+		`"address":"localhost"`,             // on localhost
+		`"lb_endpoints":[]`,                 // kind empty
+		`"hostname":"h.internal"`,           // the endpoint's hostname
+		`"inline_string":"CERT"`,            // the TLS listener
+		`"path":"/tmp/log"`,                 // the access log
+		`CaresDnsResolverConfig`,            // no DNS query leaves the machine
+		`"route_config":{"name":"envoylab"`, // the route configuration's default name
+		`"%RESPONSE_CODE_DETAILS%"`,         // Envoy's account of each request
+		`"envoy.filters.http.router"`,       // the router filter
+		`"envoy.transport_sockets.tls"`,     // the TLS transport socket
+		`"cluster_name":"e"`,                // the empty cluster is defined
+		`"connect_timeout":"1s"`,            // every cluster
 		`"admin":{"address":{"socket_address":{"address":"127.0.0.1","port_value":0}}}`, // admin on 127.0.0.1:0
 	} {
 		if !strings.Contains(got, want) {
