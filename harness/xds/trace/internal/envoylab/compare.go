@@ -59,11 +59,7 @@ func Compare(res *trace.Result, o Outcome, sent Sent) Comparison {
 	answers := expected(res, sent)
 	c.Tracer = strings.Join(answers, " | ")
 	got := o.Summary()
-	matched := false
-	for _, a := range answers {
-		matched = matched || got == a
-	}
-	if !matched {
+	if !slices.Contains(answers, got) {
 		c.Verdict, c.Why = Disagree, fmt.Sprintf("Envoy answered %q", got)
 		return c
 	}
