@@ -139,8 +139,35 @@ func runEnvoyCase(t *testing.T, envoy string, c *envoylab.Case, where string, ta
 	if err != nil {
 		t.Fatalf("%s: %v", where, err)
 	}
+	lazy, err := xds.Parse(raw, xds.Options{Source: "config dump of the Envoy running " + where, Lazy: true})
+	if err != nil {
+		t.Fatalf("%s (lazy): %v", where, err)
+	}
 	for i, r := range c.Requests {
-		tally.add(judgeRequest(t, lab, dump, fmt.Sprintf("%s requests[%d]", where, i), r))
+		where := fmt.Sprintf("%s requests[%d]", where, i)
+		tally.add(judgeRequest(t, lab, dump, where, r))
+		sameLazy(t, dump, lazy, where, traceRequest(r, lab))
+	}
+}
+
+// traceRequest is the request r as the tracer sees it, for a gateway
+// listener on the lab's port.
+func traceRequest(r envoylab.Request, lab *envoylab.Lab) trace.Request {
+	sent := r.SentTo(lab.Port)
+	return trace.Request{Role: trace.RoleGateway, Port: uint32(lab.Port), Address: "127.0.0.1", TLS: lab.Case.TLS,
+		Host: sent.Host, Path: sent.Path, Method: sent.Method, Headers: r.Headers}
+}
+
+// sameLazy checks that the lazy index traces the request as the eager one.
+func sameLazy(t *testing.T, eager, lazy *xds.Dump, where string, req trace.Request) {
+	t.Helper()
+	a, errA := trace.Trace(eager, req)
+	b, errB := trace.Trace(lazy, req)
+	switch {
+	case errA != nil || errB != nil:
+		t.Errorf("%s: trace errors: eager %v, lazy %v", where, errA, errB)
+	case a.Text() != b.Text():
+		t.Errorf("%s: the lazy dump traces otherwise\neager:\n%s\nlazy:\n%s", where, a.Text(), b.Text())
 	}
 }
 
@@ -154,9 +181,7 @@ func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string,
 		t.Errorf("%s: %v\nenvoy output:\n%s", where, err, lab.Output())
 		return "error"
 	}
-	req := trace.Request{Role: trace.RoleGateway, Port: uint32(lab.Port), Address: "127.0.0.1", TLS: lab.Case.TLS,
-		Host: sent.Host, Path: sent.Path, Method: sent.Method, Headers: r.Headers}
-	res, err := trace.Trace(dump, req)
+	res, err := trace.Trace(dump, traceRequest(r, lab))
 	if err != nil {
 		t.Errorf("%s: trace: %v", where, err)
 		return "error"
