@@ -99,7 +99,11 @@ func clusterConfig(cs ClusterSpec, e *echoServer) map[string]any {
 		if cs.Hostname != "" {
 			ep["hostname"] = cs.Hostname
 		}
-		lbs = append(lbs, map[string]any{"endpoint": ep})
+		lb := map[string]any{"endpoint": ep}
+		if cs.Health != "" {
+			lb["health_status"] = cs.Health
+		}
+		lbs = append(lbs, lb)
 	}
 	c["load_assignment"] = map[string]any{"cluster_name": cs.Name, "endpoints": []any{map[string]any{"lb_endpoints": lbs}}}
 	return c

@@ -13,7 +13,7 @@ func TestBootstrap(t *testing.T) {
 			map[string]any{"route": map[string]any{"cluster": "ghost"}},
 		}}}},
 		HCM:      map[string]any{"strip_any_host_port": true},
-		Clusters: []ClusterSpec{{Name: "ghost", Kind: KindMissing}, {Name: "d", Kind: KindDNS}, {Name: "e", Kind: KindEmpty}, {Name: "h", Hostname: "h.internal"}},
+		Clusters: []ClusterSpec{{Name: "ghost", Kind: KindMissing}, {Name: "d", Kind: KindDNS}, {Name: "e", Kind: KindEmpty}, {Name: "h", Hostname: "h.internal", Health: "UNHEALTHY"}},
 	}
 	echoes := map[string]*echoServer{"a": {port: 1001}, "d": {port: 1002}, "h": {port: 1003}}
 	b, err := json.Marshal(bootstrap(c, 2000, "/tmp/log", echoes, tlsTransportSocket("CERT", "KEY")))
@@ -22,14 +22,15 @@ func TestBootstrap(t *testing.T) {
 	}
 	got := string(b)
 	for _, want := range []string{
-		`"validate_clusters":false`,         // a missing cluster is allowed
-		`"strip_any_host_port":true`,        // the case's hcm fields
-		`"port_value":2000`,                 // the listener
-		`"name":"a"`,                        // an echo cluster
-		`"type":"STRICT_DNS"`,               // kind dns
-		`"address":"localhost"`,             // on localhost
-		`"lb_endpoints":[]`,                 // kind empty
-		`"hostname":"h.internal"`,           // the endpoint's hostname
+		`"validate_clusters":false`,  // a missing cluster is allowed
+		`"strip_any_host_port":true`, // the case's hcm fields
+		`"port_value":2000`,          // the listener
+		`"name":"a"`,                 // an echo cluster
+		`"type":"STRICT_DNS"`,        // kind dns
+		`"address":"localhost"`,      // on localhost
+		`"lb_endpoints":[]`,          // kind empty
+		`"hostname":"h.internal"`,
+		`"health_status":"UNHEALTHY"`,       // the endpoint's hostname
 		`"inline_string":"CERT"`,            // the TLS listener
 		`"path":"/tmp/log"`,                 // the access log
 		`CaresDnsResolverConfig`,            // no DNS query leaves the machine

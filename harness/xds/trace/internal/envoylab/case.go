@@ -59,6 +59,9 @@ type ClusterSpec struct {
 	Kind string `json:"kind"`
 	// Hostname is the endpoint's hostname (auto_host_rewrite uses it).
 	Hostname string `json:"hostname"`
+	// Health is the endpoint's health_status (HEALTHY, UNHEALTHY, DRAINING,
+	// DEGRADED, TIMEOUT, UNKNOWN); unset means none.
+	Health string `json:"health"`
 }
 
 // Cluster kinds.
