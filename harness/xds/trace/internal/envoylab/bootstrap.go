@@ -106,5 +106,8 @@ func clusterConfig(cs ClusterSpec, e *echoServer) map[string]any {
 		lbs = append(lbs, lb)
 	}
 	c["load_assignment"] = map[string]any{"cluster_name": cs.Name, "endpoints": []any{map[string]any{"lb_endpoints": lbs}}}
+	if cs.PanicThreshold != nil {
+		c["common_lb_config"] = map[string]any{"healthy_panic_threshold": map[string]any{"value": *cs.PanicThreshold}}
+	}
 	return c
 }

@@ -62,6 +62,10 @@ type ClusterSpec struct {
 	// Health is the endpoint's health_status (HEALTHY, UNHEALTHY, DRAINING,
 	// DEGRADED, TIMEOUT, UNKNOWN); unset means none.
 	Health string `json:"health"`
+	// PanicThreshold, when set, is the cluster's
+	// common_lb_config.healthy_panic_threshold (percent; 0 turns panic
+	// routing off, as Istio does where it sends unhealthy endpoints).
+	PanicThreshold *float64 `json:"panic_threshold"`
 }
 
 // Cluster kinds.
