@@ -29,7 +29,7 @@ func TestEnvoyDifferential(t *testing.T) {
 		t.Fatalf("no cases in testdata/envoy (%v)", err)
 	}
 	tally := &verdicts{}
-	t.Cleanup(func() { t.Logf("%d case files: %s", len(files), tally) })
+	t.Cleanup(func() { t.Logf("case files: %s", tally) })
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
 			t.Parallel()
@@ -53,7 +53,7 @@ func TestEnvoyDifferentialRandom(t *testing.T) {
 		t.Fatal(err)
 	}
 	tally := &verdicts{}
-	t.Cleanup(func() { t.Logf("%d seeds: %s", len(seeds), tally) })
+	t.Cleanup(func() { t.Logf("seeds: %s", tally) })
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
 			t.Parallel()
@@ -118,13 +118,14 @@ func (v *verdicts) add(k string) {
 func (v *verdicts) String() string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return fmt.Sprintf("%d requests agree, %d undecided, %d known gaps, %d disagree",
+	return fmt.Sprintf("%d run, %d requests agree, %d undecided, %d known gaps, %d disagree", v.counts["case"],
 		v.counts[string(envoylab.Agree)], v.counts[string(envoylab.Undecided)], v.counts["gap"], v.counts[string(envoylab.Disagree)])
 }
 
 // runEnvoyCase starts Envoy for c and judges every request; where names
 // the case in failures (its file, or its seed).
 func runEnvoyCase(t *testing.T, envoy string, c *envoylab.Case, where string, tally *verdicts) {
+	tally.add("case")
 	ctx := context.Background()
 	lab, err := envoylab.Start(ctx, envoy, c, t.TempDir(), envoylab.DefaultTimeouts)
 	if err != nil {
