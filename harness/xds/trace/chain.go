@@ -28,10 +28,11 @@ func (t *tracer) levels() []level {
 	if t.req.SourceAddress != "" {
 		src, _ = netip.ParseAddr(t.req.SourceAddress)
 	}
-	srcUnknown := ""
-	if !src.IsValid() {
-		srcUnknown = "the source address (give --source)"
-	}
+	return append(t.destinationLevels(dst), t.sourceLevels(src, dst)...)
+}
+
+// destinationLevels are the criteria on the destination and the protocols.
+func (t *tracer) destinationLevels(dst netip.Addr) []level {
 	dstUnknown := ""
 	if t.req.Address == "" {
 		dstUnknown = "the destination address (give --address)"
@@ -83,6 +84,16 @@ func (t *tracer) levels() []level {
 				return -1
 			},
 		},
+	}
+}
+
+// sourceLevels are the criteria on the source.
+func (t *tracer) sourceLevels(src, dst netip.Addr) []level {
+	srcUnknown := ""
+	if !src.IsValid() {
+		srcUnknown = "the source address (give --source)"
+	}
+	return []level{
 		{
 			name:      "direct source prefix ranges",
 			specified: func(m *listenerv3.FilterChainMatch) bool { return len(m.GetDirectSourcePrefixRanges()) > 0 },

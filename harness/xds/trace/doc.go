@@ -12,7 +12,8 @@
 // manager with its RDS or inline route configuration, the virtual host by
 // Envoy's domain order (exact, longest suffix wildcard, longest prefix
 // wildcard, "*"), the first route whose match holds (prefix, path, safe_regex,
-// path_separated_prefix, headers, query parameters, case sensitivity), its
+// path_separated_prefix, URI templates, headers, query parameters, case
+// sensitivity), its
 // action (cluster, weighted clusters, cluster header, redirect, direct
 // response), and the clusters' endpoints with their health. A TCP proxy chain
 // ends at its cluster or weighted clusters.
@@ -30,6 +31,11 @@
 // Result.UpstreamRequest, the scheme, host and path after the route's
 // rewrites; every matched route gets Result.Policy (policy.go,
 // perfilter.go).
+//
+// The connection manager's HTTP filters that run for the matched route
+// (filters.go) are classified by their config type: passive ones pass, a
+// gate that may reject is noted, one that may re-route, or an unknown one,
+// makes the trace undecided.
 //
 // Every field of the route configuration messages is in fieldRules
 // (fields.go): modelled, irrelevant to routing with the reason, or

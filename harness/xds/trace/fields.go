@@ -49,7 +49,7 @@ const (
 	upstreamRsp = "follows redirects the upstream answers with: depends on the upstream's response"
 	specifiers  = "route specifier extensions may replace or drop the route"
 	subsets     = "metadata_match picks a subset of the cluster's endpoints"
-	formatter   = "a substitution-format string: modelled when it holds no %COMMAND%, else undecided"
+	formatter   = "a substitution-format string: literals and %REQ(header)% are evaluated, any other command is undecided"
 )
 
 // fieldRules is every field of the audited messages (auditedMessages in the
@@ -127,7 +127,7 @@ var fieldRules = map[string]fieldRule{
 	"RouteMatch.safe_regex":            does("whole-path RE2 regex"),
 	"RouteMatch.connect_matcher":       does("CONNECT requests"),
 	"RouteMatch.path_separated_prefix": does("prefix ending at a path segment"),
-	"RouteMatch.path_match_policy":     undecided("URI template path matching"),
+	"RouteMatch.path_match_policy":     does("Envoy's URI template matcher; another matcher is undecided"),
 	"RouteMatch.case_sensitive":        does("case-insensitive prefix and path"),
 	"RouteMatch.runtime_fraction":      does("100% matches; a smaller share is undecided"),
 	"RouteMatch.headers":               does("header matchers"),
@@ -147,7 +147,7 @@ var fieldRules = map[string]fieldRule{
 	"RouteAction.metadata_match":                               undecided(subsets),
 	"RouteAction.prefix_rewrite":                               does("upstream path"),
 	"RouteAction.regex_rewrite":                                does("upstream path"),
-	"RouteAction.path_rewrite_policy":                          undecided("URI template path rewrite"),
+	"RouteAction.path_rewrite_policy":                          does("Envoy's URI template rewrite; another rewriter is undecided"),
 	"RouteAction.path_rewrite":                                 does(formatter),
 	"RouteAction.host_rewrite_literal":                         does("upstream host"),
 	"RouteAction.auto_host_rewrite":                            does("upstream host from the endpoint's hostname; undecided when endpoints differ"),

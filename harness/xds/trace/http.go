@@ -341,7 +341,12 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[stri
 		}
 		why = "connect_matcher matches a CONNECT request"
 	case *routev3.RouteMatch_PathMatchPolicy:
-		return false, "", "path_match_policy " + ps.PathMatchPolicy.GetName() + " (URI template matching)"
+		ok, tpl, u := templateMatch(ps, path)
+		if u != "" || !ok {
+			return false, "", u
+		}
+		t.matched = tpl
+		why = fmt.Sprintf("URI template %q matches path %q", tpl, path)
 	default:
 		return false, "", fmt.Sprintf("path specifier %T", ps)
 	}
@@ -513,7 +518,8 @@ func (t *tracer) action(r *routev3.Route, name string) {
 		wcs = wc.GetClusters()
 	}
 	p := t.policy(r, wcs)
-	if !t.perFilterConfigs(t.perFilterLevels(r, wcs), p) {
+	levels := t.perFilterLevels(r, wcs)
+	if !t.perFilterConfigs(levels, p) || !t.httpFilters(levels) {
 		return
 	}
 	t.res.Policy = p
@@ -625,8 +631,10 @@ func (t *tracer) clusters(ra *routev3.RouteAction) []WeightedCluster {
 	case *routev3.RouteAction_ClusterHeader:
 		v, ok := t.headerValue(cs.ClusterHeader)
 		if !ok || v == "" {
-			t.res.noRoute("action", "the route takes its cluster from header %s, which the request lacks: Envoy answers 404 (NR)", cs.ClusterHeader)
-			return nil
+			// Envoy looks up the empty cluster name, finds none and answers
+			// cluster_not_found_response_code (503 unless set).
+			t.res.step("action", "the route takes its cluster from header %s, which the request lacks: no cluster (%s)", cs.ClusterHeader, notFoundStatus(ra.GetClusterNotFoundResponseCode()))
+			return []WeightedCluster{{Name: "", Weight: 1}}
 		}
 		t.res.step("action", "to cluster %s, from header %s", v, cs.ClusterHeader)
 		return []WeightedCluster{{Name: v, Weight: 1}}

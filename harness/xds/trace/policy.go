@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 configs from older Envoy and Istio versions still set max_grpc_timeout, grpc_timeout_offset and a header option's append, so they are read
+
 package trace
 
 import (

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -181,4 +182,38 @@ func (p *RoutePolicy) Field(path string) (value string, ok bool) {
 	}
 	b, _ = json.Marshal(v)
 	return string(b), true
+}
+
+// Summary is the policy in one line for the text output: what differs from
+// a plain forward (timeouts, retries, mirrors, hashing, fault, header
+// changes, virtual cluster).
+func (p *RoutePolicy) Summary() string {
+	if p == nil {
+		return ""
+	}
+	var parts []string
+	add := func(ok bool, format string, a ...any) {
+		if ok {
+			parts = append(parts, fmt.Sprintf(format, a...))
+		}
+	}
+	add(p.Timeout != "", "timeout %s", p.Timeout)
+	add(p.IdleTimeout != "", "idle timeout %s", p.IdleTimeout)
+	if r := p.Retry; r != nil {
+		add(true, "%d retries on %s (%s)", r.NumRetries, r.RetryOn, r.From)
+	}
+	for _, m := range p.Mirrors {
+		add(true, "mirror %v%% to %s%s", m.Percent, m.Cluster, m.ClusterHeader)
+	}
+	for _, h := range p.HashPolicies {
+		add(true, "hash on %s %s", h.Kind, h.Name)
+	}
+	if f := p.Fault; f != nil {
+		add(f.DelayPercent > 0, "fault delay %v%% %s", f.DelayPercent, f.Delay)
+		add(f.AbortPercent > 0, "fault abort %v%% status %d", f.AbortPercent, f.AbortStatus)
+	}
+	n := len(p.RequestHeadersToAdd) + len(p.RequestHeadersToRemove) + len(p.ResponseHeadersToAdd) + len(p.ResponseHeadersToRemove)
+	add(n > 0, "%d header changes", n)
+	add(p.VirtualCluster != "", "virtual cluster %s", p.VirtualCluster)
+	return strings.Join(parts, ", ")
 }

@@ -88,19 +88,37 @@ func rewritePath(path, matched, prefix string, rx *matcherv3.RegexMatchAndSubsti
 	return np + q, nil
 }
 
-// literalFormat returns a substitution-format string that holds no
-// command (%REQ(...)% and the like), so it is its own value.
-func literalFormat(s string) (string, bool) {
-	return strings.ReplaceAll(s, "%%", "%"), !strings.Contains(strings.ReplaceAll(s, "%%", ""), "%")
+// reqCommand is the one substitution-format command the tracer evaluates:
+// %REQ(header)%, the request header's value ("" when absent).
+var reqCommand = regexp.MustCompile(`%REQ\(([^():%]+)\)%`)
+
+// format evaluates a substitution-format string made of literals, "%%" and
+// %REQ(header)%; ok is false when it holds any other command.
+func (t *tracer) format(s string) (string, bool) {
+	out := reqCommand.ReplaceAllStringFunc(s, func(cmd string) string {
+		v, _ := t.headerValue(reqCommand.FindStringSubmatch(cmd)[1])
+		return strings.ReplaceAll(v, "%", "%%")
+	})
+	if strings.Contains(strings.ReplaceAll(out, "%%", ""), "%") {
+		return "", false
+	}
+	return strings.ReplaceAll(out, "%%", "%"), true
 }
 
 // upstreamPath is the :path the upstream receives after the route's path
 // rewrite; undecided names what cannot be computed.
 func (t *tracer) upstreamPath(ra *routev3.RouteAction) (path, how, undecided string) {
+	if ra.GetPathRewritePolicy() != nil {
+		np, u := templateRewrite(ra, t.matched, t.path)
+		return np, "URI template rewrite", u
+	}
 	if f := ra.GetPathRewrite(); f != "" {
-		lit, ok := literalFormat(f)
+		lit, ok := t.format(f)
 		if !ok {
-			return "", "", fmt.Sprintf("path_rewrite %q is a substitution format with commands", f)
+			return "", "", fmt.Sprintf("path_rewrite %q holds substitution commands other than %%REQ(header)%%", f)
+		}
+		if lit == "" {
+			return t.path, "", "" // Envoy keeps the path when the result is empty
 		}
 		_, q := splitQuery(t.path)
 		return lit + q, "path_rewrite", ""
@@ -147,9 +165,9 @@ func (t *tracer) upstreamHost(ra *routev3.RouteAction, wcs []*routev3.WeightedCl
 		}
 		return t.host, "", ""
 	case ra.GetHostRewrite() != "":
-		lit, ok := literalFormat(ra.GetHostRewrite())
+		lit, ok := t.format(ra.GetHostRewrite())
 		if !ok {
-			return "", "", fmt.Sprintf("host_rewrite %q is a substitution format with commands", ra.GetHostRewrite())
+			return "", "", fmt.Sprintf("host_rewrite %q holds substitution commands other than %%REQ(header)%%", ra.GetHostRewrite())
 		}
 		if lit == "" {
 			return t.host, "", ""
@@ -277,11 +295,13 @@ func (t *tracer) redirectPath(r *routev3.RedirectAction) (string, string) {
 	}
 	redirect := r.GetPathRedirect()
 	if f := r.GetPathRewrite(); f != "" {
-		lit, ok := literalFormat(f)
+		lit, ok := t.format(f)
 		if !ok {
-			return "", fmt.Sprintf("redirect path_rewrite %q is a substitution format with commands", f)
+			return "", fmt.Sprintf("redirect path_rewrite %q holds substitution commands other than %%REQ(header)%%", f)
 		}
-		redirect = lit
+		if lit != "" {
+			redirect = lit
+		}
 	}
 	redirectHasQuery := strings.Contains(redirect, "?")
 	if redirect != "" {

@@ -45,13 +45,18 @@ type routeCase struct {
 	Expect struct {
 		Cluster  string            `yaml:"cluster"`
 		Clusters map[string]uint32 `yaml:"clusters"`
-		Upstream string            `yaml:"upstream"`
-		Redirect string            `yaml:"redirect"`
+		// Missing are clusters Envoy does not find (it answers 503 or the
+		// route's cluster_not_found_response_code).
+		Missing  []string `yaml:"missing"`
+		Upstream string   `yaml:"upstream"`
+		Redirect string   `yaml:"redirect"`
 		// Location is a direct response's Location header.
 		Location    string `yaml:"location"`
 		Status      int    `yaml:"status"`
 		NoRoute     bool   `yaml:"noRoute"`
 		Unsupported string `yaml:"unsupported"`
+		// Text is a line the text output must hold.
+		Text string `yaml:"text"`
 		// Policy is a subset of the JSON policy: each key given must equal.
 		Policy map[string]any `yaml:"policy"`
 	} `yaml:"expect"`
@@ -150,6 +155,9 @@ func checkCase(t *testing.T, res *trace.Result, c routeCase) {
 		t.Helper()
 		t.Errorf(format+"\ntrace:\n%s", append(a, res.Text())...)
 	}
+	if e.Text != "" && !strings.Contains(res.Text(), e.Text+"\n") {
+		fail("the text output lacks the line %q", e.Text)
+	}
 	if e.Unsupported != "" {
 		if !strings.Contains(strings.Join(res.Unsupported, "; "), e.Unsupported) {
 			fail("unsupported = %q, want one containing %q", res.Unsupported, e.Unsupported)
@@ -173,6 +181,15 @@ func checkCase(t *testing.T, res *trace.Result, c routeCase) {
 	}
 	if want != nil && !reflect.DeepEqual(got, want) {
 		fail("clusters = %v, want %v", got, want)
+	}
+	missing := []string{}
+	for _, cl := range res.Clusters {
+		if cl.Missing {
+			missing = append(missing, cl.Name)
+		}
+	}
+	if len(e.Missing) > 0 && !reflect.DeepEqual(missing, e.Missing) {
+		fail("missing clusters = %q, want %q", missing, e.Missing)
 	}
 	checkOutcome(fail, res, c)
 }

@@ -83,6 +83,13 @@ func (t *tracer) requireTLS(vh *routev3.VirtualHost) bool {
 	if req == routev3.VirtualHost_NONE || strings.EqualFold(t.xfp, "https") {
 		return false
 	}
+	if strings.EqualFold(t.req.Scheme, "https") && !t.connTLS {
+		// Envoy decides on x-forwarded-proto, which a plaintext connection
+		// makes http whatever :scheme says: the request as given is
+		// contradictory (an https request is usually a TLS connection).
+		t.res.unsupported("vhost", "virtual host %q requires TLS; the request's scheme is https but its connection is not TLS, so Envoy's x-forwarded-proto is %q (give --tls for a TLS connection, or an x-forwarded-proto header Envoy trusts)", vh.GetName(), t.xfp)
+		return true
+	}
 	if req == routev3.VirtualHost_EXTERNAL_ONLY {
 		internal, undecided := t.internalRequest()
 		if undecided != "" {
@@ -121,12 +128,15 @@ func (t *tracer) internalRequest() (bool, string) {
 	if _, ok := t.clientHeader("x-forwarded-for"); ok {
 		return false, ""
 	}
-	if t.req.SourceAddress == "" {
-		return false, "whether it is internal depends on the source address (give --source)"
-	}
 	cfg := hcm.GetInternalAddressConfig()
 	if len(cfg.GetCidrRanges()) == 0 {
-		return false, "the connection manager sets no internal_address_config cidr_ranges, and Envoy's default for them depends on its version and runtime"
+		// Since Envoy 1.36 no address is internal unless configured (older
+		// versions trusted RFC 1918 and loopback addresses).
+		t.res.step("http", "no internal_address_config: Envoy (1.36 and later) marks no request internal")
+		return false, ""
+	}
+	if t.req.SourceAddress == "" {
+		return false, "whether it is internal depends on the source address (give --source)"
 	}
 	src, _ := netip.ParseAddr(t.req.SourceAddress)
 	return cidrRank(cfg.GetCidrRanges(), src) >= 0, ""

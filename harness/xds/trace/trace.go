@@ -253,16 +253,26 @@ func (t *tracer) tcp(tp *tcpv3.TcpProxy) {
 	}
 }
 
+// notFoundStatus is what Envoy answers for a missing cluster: the route's
+// cluster_not_found_response_code (nil: 503).
+func notFoundStatus(code fmt.Stringer) string {
+	if code == nil || code.String() == routev3.RouteAction_SERVICE_UNAVAILABLE.String() {
+		return "503 (NC)"
+	}
+	return code.String() + " (NC, cluster_not_found_response_code)"
+}
+
 // addClusters records the clusters and their endpoints. notFound is the
 // route's cluster_not_found_response_code (nil: 503).
 func (t *tracer) addClusters(wcs []WeightedCluster, notFound fmt.Stringer) {
-	status := "503 (NC)"
-	if notFound != nil && notFound.String() != routev3.RouteAction_SERVICE_UNAVAILABLE.String() {
-		status = notFound.String() + " (NC, cluster_not_found_response_code)"
-	}
+	status := notFoundStatus(notFound)
 	for i := range wcs {
 		name := wcs[i].Name
 		c, ok := t.d.Cluster(name)
+		if !ok && name == "" {
+			wcs[i].Missing = true // no cluster named: explained by the action
+			continue
+		}
 		if !ok {
 			wcs[i].Missing = true
 			t.res.step("cluster", "%s is NOT in CDS: Envoy answers %s; %s", name, status,

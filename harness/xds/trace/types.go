@@ -58,8 +58,12 @@ type Request struct {
 	// Host is the :authority; Path (default "/") may carry a query string;
 	// Method defaults to GET. Scheme is the request's :scheme, "http" or
 	// "https"; empty means "https" when the connection is TLS, else "http"
-	// (what Envoy's codec sets). An x-forwarded-proto in Headers is honoured
-	// where Envoy trusts it (see the package doc).
+	// (what Envoy's codec sets). It is what :scheme header matchers and a
+	// redirect's scheme see. require_tls and a redirect's port rules follow
+	// x-forwarded-proto instead, which is the connection's (TLS: https)
+	// unless an x-forwarded-proto in Headers is one Envoy trusts (see the
+	// package doc); scheme https over a connection that is not TLS makes
+	// require_tls undecided.
 	Host    string
 	Path    string
 	Method  string
@@ -107,6 +111,9 @@ func (r Request) String() string {
 	s := fmt.Sprintf("%s %s:%d", r.Role, dst, r.Port)
 	if r.Host != "" || r.Path != "" {
 		s += fmt.Sprintf(" %s %s%s", r.method(), r.Host, r.path())
+	}
+	if r.Scheme != "" {
+		s += " scheme=" + r.Scheme
 	}
 	if len(r.Headers) > 0 {
 		keys := make([]string, 0, len(r.Headers))
@@ -221,6 +228,9 @@ func (r *Result) Text() string {
 	fmt.Fprintf(&b, "request   %s\n", r.Request)
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "%-9s %s\n", s.Stage, s.Detail)
+	}
+	if sum := r.Policy.Summary(); sum != "" && !r.Undecided() {
+		fmt.Fprintf(&b, "policy    %s\n", sum)
 	}
 	switch {
 	case r.Undecided():
