@@ -18,13 +18,21 @@ var (
 	randExact    = []string{"/a", "/a/b", "/ab", "/A/b"}
 	randRegexes  = []string{"/a/[0-9]+", "/(a|b)+", "/a.*", "/[A-Z].*"}
 	randSepPfx   = []string{"/a", "/a/b", "/A"}
+	// randTemplates are URI templates and a rewrite using their variables.
+	randTemplates = [][2]string{{"/a/{x}", "/r/{x}"}, {"/{x}/b", "/{x}"}, {"/a/{rest=**}", "/r/{rest}"}, {"/*/b", ""}, {"/{x}/**", "/{x}/x"}}
+)
+
+const (
+	uriTemplateMatch   = "type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig"
+	uriTemplateRewrite = "type.googleapis.com/envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig"
 )
 
 // Random builds a case from a seed: virtual hosts with exact, suffix
 // wildcard, prefix wildcard and catch-all domains (some with ports), routes
-// with every path match kind, case sensitivity, header and query matchers,
-// whose actions are mostly direct responses naming the route, else one of
-// two clusters (sometimes with a path or host rewrite) or a redirect; some
+// with every path match kind (URI templates too), case sensitivity, header
+// and query matchers, whose actions are mostly direct responses naming the
+// route, else one of two clusters (sometimes with a path or host rewrite) or
+// a redirect; some
 // virtual hosts require TLS; and requests with hosts, paths, headers and
 // x-forwarded-proto from the same small pieces.
 // The same seed always gives the same case.
@@ -89,7 +97,10 @@ func randRoutes(r *rand.Rand, vh int) []any {
 		name := fmt.Sprintf("vh%d-r%d", vh, i)
 		route := map[string]any{"name": name, "match": match}
 		_, isRegex := match["safe_regex"]
+		tmpl, isTemplate := match["path_match_policy"]
 		switch n := r.IntN(8); {
+		case isTemplate && n < 3:
+			route["route"] = templateForward(r, tmpl)
 		case n < 2:
 			route["route"] = randForward(r, isRegex)
 		case n == 2:
@@ -123,6 +134,20 @@ func randForward(r *rand.Rand, isRegex bool) map[string]any {
 	return a
 }
 
+// templateForward forwards after a URI template match, sometimes rewriting
+// the path with the template's variables.
+func templateForward(r *rand.Rand, policy any) map[string]any {
+	a := map[string]any{"cluster": pick(r, []string{"c1", "c2"})}
+	tmpl := policy.(map[string]any)["typed_config"].(map[string]any)["path_template"].(string)
+	for _, t := range randTemplates {
+		if t[0] == tmpl && t[1] != "" && r.IntN(2) == 0 {
+			a["path_rewrite_policy"] = map[string]any{"name": "envoy.path.rewrite.uri_template",
+				"typed_config": map[string]any{"@type": uriTemplateRewrite, "path_template_rewrite": t[1]}}
+		}
+	}
+	return a
+}
+
 // randRedirect is one of the redirect kinds, sometimes with strip_query.
 func randRedirect(r *rand.Rand, isRegex bool) map[string]any {
 	var rd map[string]any
@@ -150,7 +175,10 @@ func randRedirect(r *rand.Rand, isRegex bool) map[string]any {
 
 func randMatch(r *rand.Rand) map[string]any {
 	m := map[string]any{}
-	switch r.IntN(4) {
+	switch r.IntN(5) {
+	case 4:
+		m["path_match_policy"] = map[string]any{"name": "envoy.path.match.uri_template",
+			"typed_config": map[string]any{"@type": uriTemplateMatch, "path_template": pick(r, randTemplates)[0]}}
 	case 0:
 		m["prefix"] = pick(r, randPrefixes)
 	case 1:
