@@ -32,10 +32,9 @@ const (
 // with every path match kind (URI templates too), case sensitivity, header
 // and query matchers, whose actions are mostly direct responses naming the
 // route, else one of two clusters (sometimes with a path or host rewrite) or
-// a redirect; some
-// virtual hosts require TLS; and requests with hosts, paths, headers and
-// x-forwarded-proto from the same small pieces.
-// The same seed always gives the same case.
+// a redirect; some virtual hosts require TLS; and requests with hosts,
+// paths, headers and x-forwarded-proto from the same small pieces. The same
+// seed always gives the same case.
 func Random(seed int64, requests int) *Case {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x656e766f79))
 	seen := map[string]bool{}
