@@ -13,7 +13,7 @@
 // tracer reads; Compare judges the tracer's Result against the Outcome
 // (where the request went, the upstream host, path and scheme, the request
 // header changes): agree, undecided (the tracer named what it cannot
-// decide) or disagree.
+// decide) or disagree. Random generates a case from a seed.
 //
 // Envoy runs with --disable-hot-restart, a unique --base-id, concurrency 1
 // and its admin on 127.0.0.1:0; every wait is bounded by Timeouts. Nothing
