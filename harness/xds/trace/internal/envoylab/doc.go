@@ -2,10 +2,11 @@
 // compared with it: a Case (a YAML file) is a route configuration, the
 // clusters it names and the requests to send. Start loads the route
 // configuration inline into the HTTP connection manager of one listener
-// (plaintext, or TLS with a throwaway certificate), makes every cluster a STATIC (or STRICT_DNS on localhost)
-// cluster in front of a Go echo server that answers with the cluster it
-// stands for and the request as it arrived (host, path with query,
-// x-forwarded-proto, headers), and waits for the admin's /ready. Do sends a
+// (plaintext, or TLS with a throwaway certificate), makes every cluster a
+// STATIC (or STRICT_DNS on localhost) cluster in front of a Go echo server
+// that answers with the cluster it stands for and the request as it arrived
+// (host, path with query, x-forwarded-proto, headers), and waits for the
+// admin's /ready. Do sends a
 // request with a client that does not follow redirects and returns the
 // Outcome: the echo's answer, or the status with Location or body, with
 // Envoy's own account from the access log (response code details, flags,
