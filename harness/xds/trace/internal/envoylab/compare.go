@@ -95,10 +95,10 @@ func schemeCheck(up *trace.UpstreamRequest, got *Received) string {
 
 // headerCheck compares the request headers the tracer's route policy
 // predicts with those the upstream received, for the headers the policy
-// adds or removes. Each level removes before it adds; the policy lists the
-// removals apart, so they are applied first. A weighted cluster's changes
-// count only for the cluster Envoy picked; a value with a %FORMAT% operator
-// is not judged.
+// adds or removes. A weighted cluster's changes count only for the cluster
+// Envoy picked. Not judged: a value with a %FORMAT% operator, and a header
+// the policy both removes and adds, because its removals carry no level
+// (Envoy removes, then adds, level by level, so the order decides).
 func headerCheck(p *trace.RoutePolicy, sent map[string]string, got *Received) string {
 	if p == nil {
 		return ""
@@ -107,22 +107,31 @@ func headerCheck(p *trace.RoutePolicy, sent map[string]string, got *Received) st
 	for k, v := range sent {
 		want[strings.ToLower(k)] = []string{v}
 	}
-	judged, formatted := map[string]bool{}, map[string]bool{}
+	judged, unjudged, removed := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, n := range p.RequestHeadersToRemove {
 		delete(want, strings.ToLower(n))
-		judged[strings.ToLower(n)] = true
+		judged[strings.ToLower(n)], removed[strings.ToLower(n)] = true, true
 	}
+	var changes []trace.HeaderChange
 	for _, h := range p.RequestHeadersToAdd {
 		if c, ok := strings.CutPrefix(h.Level, "weightedCluster:"); ok && c != got.Cluster {
 			continue
 		}
-		n := strings.ToLower(h.Name)
-		if strings.Contains(h.Value, "%") {
-			formatted[n] = true
+		h.Name = strings.ToLower(h.Name)
+		if strings.Contains(h.Value, "%") || removed[h.Name] {
+			unjudged[h.Name] = true
 			continue
 		}
-		judged[n] = true
-		applyHeader(want, n, h)
+		judged[h.Name] = true
+		changes = append(changes, h)
+	}
+	for len(changes) > 0 {
+		n := 1
+		for n < len(changes) && changes[n].Level == changes[0].Level {
+			n++
+		}
+		applyLevel(want, changes[:n])
+		changes = changes[n:]
 	}
 	names := make([]string, 0, len(judged))
 	for n := range judged {
@@ -130,29 +139,41 @@ func headerCheck(p *trace.RoutePolicy, sent map[string]string, got *Received) st
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if !formatted[n] && !slices.Equal(want[n], got.Headers[n]) {
+		if !unjudged[n] && !slices.Equal(want[n], got.Headers[n]) {
 			return fmt.Sprintf("header %s: the tracer's route policy gives %q, the upstream received %q", n, want[n], got.Headers[n])
 		}
 	}
 	return ""
 }
 
-// applyHeader applies one header change with Envoy's append action.
-func applyHeader(h map[string][]string, name string, c trace.HeaderChange) {
-	_, present := h[name]
-	switch c.Action {
-	case "ADD_IF_ABSENT":
-		if !present {
-			h[name] = []string{c.Value}
+// applyLevel applies one level's header changes as Envoy's header parser
+// does: every action is decided on the headers as they were before the
+// level (ADD_IF_ABSENT, OVERWRITE_IF_EXISTS), then the overwrites are set,
+// then the additions appended.
+func applyLevel(h map[string][]string, level []trace.HeaderChange) {
+	var overwrite, add []trace.HeaderChange
+	for _, c := range level {
+		_, present := h[c.Name]
+		switch c.Action {
+		case "ADD_IF_ABSENT":
+			if !present {
+				add = append(add, c)
+			}
+		case "OVERWRITE_IF_EXISTS_OR_ADD":
+			overwrite = append(overwrite, c)
+		case "OVERWRITE_IF_EXISTS":
+			if present {
+				overwrite = append(overwrite, c)
+			}
+		default: // APPEND_IF_EXISTS_OR_ADD
+			add = append(add, c)
 		}
-	case "OVERWRITE_IF_EXISTS_OR_ADD":
-		h[name] = []string{c.Value}
-	case "OVERWRITE_IF_EXISTS":
-		if present {
-			h[name] = []string{c.Value}
-		}
-	default: // APPEND_IF_EXISTS_OR_ADD
-		h[name] = append(h[name], c.Value)
+	}
+	for _, c := range overwrite {
+		h[c.Name] = []string{c.Value}
+	}
+	for _, c := range add {
+		h[c.Name] = append(h[c.Name], c.Value)
 	}
 }
 

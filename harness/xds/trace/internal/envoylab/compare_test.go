@@ -74,7 +74,7 @@ func TestCompare(t *testing.T) {
 
 func TestHeaderCheck(t *testing.T) {
 	policy := &trace.RoutePolicy{
-		RequestHeadersToRemove: []string{"x-secret"},
+		RequestHeadersToRemove: []string{"x-secret", "x-both"},
 		RequestHeadersToAdd: []trace.HeaderChange{
 			{Name: "x-subset", Value: "b", Action: "OVERWRITE_IF_EXISTS_OR_ADD", Level: "weightedCluster:b"},
 			{Name: "x-level", Value: "route", Action: "OVERWRITE_IF_EXISTS_OR_ADD", Level: "route"},
@@ -83,6 +83,7 @@ func TestHeaderCheck(t *testing.T) {
 			{Name: "x-absent", Value: "added", Action: "ADD_IF_ABSENT", Level: "route"},
 			{Name: "x-if-exists", Value: "added", Action: "OVERWRITE_IF_EXISTS", Level: "route"},
 			{Name: "x-client", Value: "%DOWNSTREAM_REMOTE_ADDRESS%", Action: "OVERWRITE_IF_EXISTS_OR_ADD", Level: "route"},
+			{Name: "x-both", Value: "vh", Action: "APPEND_IF_EXISTS_OR_ADD", Level: "virtualHost"},
 		},
 	}
 	sent := map[string]string{"X-Append": "c", "x-absent": "c", "x-secret": "s"}
@@ -97,10 +98,24 @@ func TestHeaderCheck(t *testing.T) {
 		{"a later overwrite wins", "a", func(h map[string][]string) { h["x-level"] = []string{"route"} }, "header x-level"},
 		{"append keeps the client's value", "a", func(h map[string][]string) { h["x-append"] = []string{"added"} }, "header x-append"},
 		{"removed header arrived", "a", func(h map[string][]string) { h["x-secret"] = []string{"s"} }, "header x-secret"},
+		{"a header removed and added is not judged", "a", func(h map[string][]string) { h["x-both"] = []string{"anything"} }, ""},
 		{"overwrite if exists adds nothing", "a", func(h map[string][]string) { h["x-if-exists"] = []string{"added"} }, "header x-if-exists"},
 		{"the picked cluster's header", "b", func(map[string][]string) {}, "header x-subset"},
 		{"the picked cluster's header arrived", "b", func(h map[string][]string) { h["x-subset"] = []string{"b"} }, ""},
 		{"a formatted value is not judged", "a", func(h map[string][]string) { h["x-client"] = []string{"anything"} }, ""},
+	}
+	// One level decides every action on the headers before it: two
+	// ADD_IF_ABSENT on an absent header both add; the overwrite is set
+	// before the append.
+	level := &trace.RoutePolicy{RequestHeadersToAdd: []trace.HeaderChange{
+		{Name: "x-twice", Value: "1", Action: "ADD_IF_ABSENT", Level: "route"},
+		{Name: "x-twice", Value: "2", Action: "ADD_IF_ABSENT", Level: "route"},
+		{Name: "x-mixed", Value: "appended", Action: "APPEND_IF_EXISTS_OR_ADD", Level: "route"},
+		{Name: "x-mixed", Value: "set", Action: "OVERWRITE_IF_EXISTS_OR_ADD", Level: "route"},
+		{Name: "x-mixed", Value: "vh", Action: "ADD_IF_ABSENT", Level: "virtualHost"},
+	}}
+	if why := headerCheck(level, nil, &Received{Headers: map[string][]string{"x-twice": {"1", "2"}, "x-mixed": {"set", "appended"}}}); why != "" {
+		t.Errorf("one level's changes: %s", why)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
