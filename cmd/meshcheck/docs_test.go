@@ -51,6 +51,11 @@ var runElsewhere = map[string]string{
 		"TestCompletion generates the script in-process",
 	"meshcheck completion fish > ~/.config/fish/completions/meshcheck.fish": "writes into the user's fish setup (fish is not installed here); " +
 		"TestCompletion generates the script in-process",
+	"go test ./harness/xds/trace -run Envoy -v":                             "make test runs these tests (hack/test.sh: go test over every package), in .ci/run",
+	"go test ./harness/xds/trace -run 'TestEnvoyDifferential/redirects' -v": "make test runs TestEnvoyDifferential, redirects included, in .ci/run",
+	"MESHCHECK_ENVOY_SEEDS=40 go test ./harness/xds/trace -run TestEnvoyDifferentialRandom": "make test runs TestEnvoyDifferentialRandom with its default seeds " +
+		"(the variable only sets how many; 300 seeds were run by hand, docs/xds.md)",
+	"MESHCHECK_ENVOY_SEED=7 go test ./harness/xds/trace -run TestEnvoyDifferentialRandom -v": "replays one seed by hand (run once here); make test runs seeds 1 to 6 through the same test",
 	"make e2e-local":  "run by .ci/run (CI)",
 	"make test":       "run by .ci/run (CI)",
 	"make e2e-airgap": "run by .ci/run (CI)",

@@ -290,8 +290,21 @@ func (l *linter) endpoints() {
 			}
 		}
 		if healthy == 0 {
-			l.add(Warning, NoHealthyEndpoint, "cluster "+c.Name, e.Path,
-				"no healthy endpoint (%d endpoints in all): requests to it get 503 (UH); common for a subset that selects no pods", total)
+			l.add(Warning, NoHealthyEndpoint, "cluster "+c.Name, e.Path, "%s", noHealthyText(c, total))
 		}
 	}
+}
+
+// noHealthyText says what Envoy does with a cluster none of whose total
+// endpoints is healthy: 503 (UH) when it has none at all or panic routing is
+// off; otherwise, below the panic threshold (50% unless the cluster sets
+// one), it balances over every endpoint, unhealthy ones too.
+func noHealthyText(c *xds.Cluster, total int) string {
+	if total == 0 {
+		return "no healthy endpoint (0 endpoints in all): requests to it get 503 (UH); common for a subset that selects no pods"
+	}
+	if p := c.Config.GetCommonLbConfig().GetHealthyPanicThreshold(); p != nil && p.GetValue() == 0 {
+		return fmt.Sprintf("no healthy endpoint (%d endpoints in all) and panic routing off (healthy_panic_threshold 0): requests to it get 503 (UH)", total)
+	}
+	return fmt.Sprintf("no healthy endpoint (%d endpoints in all): below the panic threshold Envoy balances over all of them, unhealthy ones too (DEGRADED ones first)", total)
 }

@@ -112,6 +112,13 @@ func (t *tracer) vhostKey() string {
 // those, when it is on, the trace is undecided rather than guessed.
 func (t *tracer) normalizePath(hcm *hcmv3.HttpConnectionManager) bool {
 	t.path = t.req.path()
+	if strings.Contains(t.path, "#") {
+		// Envoy answers 400 (path_normalization_failed) to a request target
+		// with a fragment by default; a runtime flag it reads at run time
+		// strips the fragment instead, and the dump does not show runtime.
+		t.res.unsupported("http", "path %q carries a fragment: Envoy rejects it with 400 by default, or strips it when its runtime says so", t.path)
+		return false
+	}
 	p, _ := splitQuery(t.path)
 	on := hcm.GetNormalizePath().GetValue() || hcm.GetMergeSlashes() || hcm.GetPathNormalizationOptions() != nil ||
 		hcm.GetPathWithEscapedSlashesAction() > hcmv3.HttpConnectionManager_KEEP_UNCHANGED
@@ -406,11 +413,13 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[stri
 	return true, why, ""
 }
 
-// isGrpc is Envoy's gRPC content-type test: application/grpc, alone or
-// followed by "+" or ";" (not application/grpc-web).
+// isGrpc is Envoy's gRPC content-type test: application/grpc alone or
+// followed by "+" and a suffix; not application/grpc-web, and not with
+// parameters (";charset=..."): a real Envoy 1.40 takes
+// "application/grpc;charset=utf-8" for not gRPC (docs/xds.md).
 func isGrpc(ct string) bool {
 	rest, ok := strings.CutPrefix(ct, "application/grpc")
-	return ok && (rest == "" || rest[0] == '+' || rest[0] == ';')
+	return ok && (rest == "" || rest[0] == '+')
 }
 
 // header returns a request header, with pseudo-headers from the request line.

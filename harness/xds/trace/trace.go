@@ -288,6 +288,7 @@ func (t *tracer) addClusters(wcs []WeightedCluster, notFound fmt.Stringer) {
 			continue
 		}
 		t.res.Endpoints[name] = t.endpoints(c)
+		wcs[i].NoHealthyUpstream = t.noHealthyUpstream(c, t.res.Endpoints[name])
 	}
 	t.res.Clusters = append(t.res.Clusters, wcs...)
 }
@@ -329,6 +330,50 @@ func (t *tracer) endpoints(c *xds.Cluster) []Endpoint {
 	}
 	t.res.step("cluster", "%s: %s, %d endpoints (%d healthy or unknown)", c.Name, typ, len(out), healthy)
 	return out
+}
+
+// defaultPanicThreshold is Envoy's healthy_panic_threshold when the cluster
+// sets none (common_lb_config): 50%.
+const defaultPanicThreshold = 50.0
+
+// noHealthyUpstream decides whether Envoy answers 503 (UH) for a cluster
+// whose endpoints are known: only when none is healthy (HEALTHY or
+// UNKNOWN), none is DEGRADED (Envoy falls back to those), and panic routing
+// is off (healthy_panic_threshold 0). With a threshold above the healthy
+// share Envoy balances over every endpoint instead (panic mode), and the
+// request goes through; the step says so.
+func (t *tracer) noHealthyUpstream(c *xds.Cluster, eps []Endpoint) bool {
+	if len(eps) == 0 {
+		// No endpoint at all: 503 (UH), unless the dump just lacks EDS.
+		return t.d.HasEndpoints || c.Config.GetType() != clusterv3.Cluster_EDS
+	}
+	if eps[0].Health == "ORIGINAL_DST" {
+		return false
+	}
+	healthy, degraded := 0, 0
+	for _, e := range eps {
+		switch e.Health {
+		case "HEALTHY", "UNKNOWN":
+			healthy++
+		case "DEGRADED":
+			degraded++
+		}
+	}
+	threshold := defaultPanicThreshold
+	if p := c.Config.GetCommonLbConfig().GetHealthyPanicThreshold(); p != nil {
+		threshold = p.GetValue()
+	}
+	share := 100 * float64(healthy) / float64(len(eps))
+	switch {
+	case healthy == 0 && degraded > 0:
+		t.res.step("cluster", "%s: no healthy endpoint; Envoy sends to the %d DEGRADED ones", c.Name, degraded)
+	case share < threshold:
+		t.res.step("cluster", "%s: %.0f%% of the endpoints healthy, below the panic threshold %.0f%%: Envoy balances over all %d endpoints, unhealthy ones too", c.Name, share, threshold, len(eps))
+	case healthy == 0:
+		t.res.step("cluster", "%s: no healthy endpoint and panic routing off (healthy_panic_threshold 0): Envoy answers 503 (UH)", c.Name)
+		return true
+	}
+	return false
 }
 
 func describeWeights(wcs []WeightedCluster) string {

@@ -135,6 +135,11 @@ type WeightedCluster struct {
 	// Missing is true when the cluster is not in the dump's CDS: Envoy
 	// answers 503 (NC) for requests sent there.
 	Missing bool `json:"missing,omitempty"`
+	// NoHealthyUpstream is true when the cluster's endpoints are known and
+	// Envoy answers 503 (UH) for requests sent there: none healthy, none
+	// degraded, and panic routing off (a cluster below its panic threshold,
+	// 50% unless it sets one, sends to every endpoint instead).
+	NoHealthyUpstream bool `json:"noHealthyUpstream,omitempty"`
 }
 
 // Endpoint is one upstream host of a cluster.

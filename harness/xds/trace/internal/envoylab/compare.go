@@ -226,13 +226,7 @@ func clusterAnswer(res *trace.Result, wc trace.WeightedCluster, up trace.Upstrea
 	if wc.Missing {
 		return "503 cluster_not_found"
 	}
-	healthy := 0
-	for _, e := range res.Endpoints[wc.Name] {
-		if e.Health == "UNKNOWN" || e.Health == "HEALTHY" || e.Health == "ORIGINAL_DST" {
-			healthy++
-		}
-	}
-	if healthy == 0 {
+	if wc.NoHealthyUpstream {
 		return "503 no_healthy_upstream"
 	}
 	return fmt.Sprintf("cluster %s %s%s", wc.Name, up.Host, up.Path)

@@ -47,7 +47,7 @@ func TestCompare(t *testing.T) {
 		{"weighted set", routed(trace.WeightedCluster{Name: "a", Weight: 90}, trace.WeightedCluster{Name: "b", Weight: 10}), echoed("b", "h", "/p?q=1"), get, Agree, " | "},
 		{"zero weight never chosen", routed(trace.WeightedCluster{Name: "a", Weight: 100}, trace.WeightedCluster{Name: "b", Weight: 0}), echoed("b", "h", "/p?q=1"), get, Disagree, "cluster a"},
 		{"missing cluster", routed(trace.WeightedCluster{Name: "g", Weight: 1, Missing: true}), Outcome{Status: 503, Details: "cluster_not_found"}, get, Agree, "503 cluster_not_found"},
-		{"no endpoints", routed(trace.WeightedCluster{Name: "empty", Weight: 1}), Outcome{Status: 503, Details: "no_healthy_upstream"}, get, Agree, "503 no_healthy_upstream"},
+		{"no endpoints", routed(trace.WeightedCluster{Name: "empty", Weight: 1, NoHealthyUpstream: true}), Outcome{Status: 503, Details: "no_healthy_upstream"}, get, Agree, "503 no_healthy_upstream"},
 		{"no route", &trace.Result{NoRoute: "no route"}, Outcome{Status: 404, Details: "route_not_found"}, get, Agree, "404 route_not_found"},
 		{"no route, Envoy 503", &trace.Result{NoRoute: "no route"}, Outcome{Status: 503, Details: "cluster_not_found"}, get, Disagree, "404"},
 		{"redirect", &trace.Result{Redirect: &trace.Redirect{Location: "https://h/p", ResponseCode: 301}}, Outcome{Status: 301, Location: "https://h/p", Details: "direct_response"}, get, Agree, "redirect 301 https://h/p"},
