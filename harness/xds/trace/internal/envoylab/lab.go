@@ -16,10 +16,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/meshcheck/meshcheck/harness/envoybin"
 )
 
 // Timeouts bounds every wait of the lab.
@@ -46,7 +47,7 @@ type Lab struct {
 	dir      string
 	cmd      *exec.Cmd
 	exited   chan struct{}
-	output   *syncBuffer
+	output   *envoybin.Output
 	echoes   map[string]*echoServer
 	timeouts Timeouts
 	client   *http.Client
@@ -79,7 +80,7 @@ func Start(ctx context.Context, envoy string, c *Case, dir string, to Timeouts) 
 }
 
 func newLab(c *Case, dir string, to Timeouts) *Lab {
-	l := &Lab{Case: c, dir: dir, echoes: map[string]*echoServer{}, output: &syncBuffer{}, timeouts: to, exited: make(chan struct{})}
+	l := &Lab{Case: c, dir: dir, echoes: map[string]*echoServer{}, output: &envoybin.Output{}, timeouts: to, exited: make(chan struct{})}
 	l.client = &http.Client{
 		Timeout:       to.Request,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -248,21 +249,4 @@ func (l *Lab) findLog(id string) (logLine, bool) {
 		}
 	}
 	return logLine{}, false
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
