@@ -345,8 +345,36 @@ func (c *Cluster) Delete(objs ...runtime.Object) (*State, error) {
 
 // commit derives the object set from in and, on success, makes it current.
 func (c *Cluster) commit(in *inputs) (*State, error) {
-	st := &State{}
-	// Namespaces.
+	st := &State{Namespaces: namespaceObjects(in), ServiceAccounts: serviceAccountObjects(in)}
+	svcIPs, svcAlloc, err := c.serviceObjects(in, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.deploymentObjects(in, st); err != nil {
+		return nil, err
+	}
+	pods, err := c.podAddresses(st.Pods)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range st.Pods {
+		setPodIP(p, pods.alloc[key{p.Namespace, p.Name}].String(), c.opts.NodeIP)
+	}
+	if err := endpointSliceObjects(st, pods.owners); err != nil {
+		return nil, err
+	}
+	c.in, c.svcAlloc, c.podAlloc, c.state = in, svcAlloc, pods.alloc, st
+	if pods.ips != nil {
+		c.podIPs = pods.ips
+	}
+	c.svcIPs = svcIPs
+	return st.DeepCopy(), nil
+}
+
+// namespaceObjects derives the Namespaces, sorted by name, with what the API
+// server and the namespace controller set.
+func namespaceObjects(in *inputs) []*corev1.Namespace {
+	var out []*corev1.Namespace
 	for _, name := range sortedKeys(in.namespaces, func(s string) string { return s }) {
 		ns := in.namespaces[name].DeepCopy()
 		ns.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}
@@ -359,13 +387,14 @@ func (c *Cluster) commit(in *inputs) (*State, error) {
 			ns.Spec.Finalizers = []corev1.FinalizerName{corev1.FinalizerKubernetes}
 		}
 		ns.Status.Phase = corev1.NamespaceActive
-		st.Namespaces = append(st.Namespaces, ns)
+		out = append(out, ns)
 	}
-	nsByName := map[string]*corev1.Namespace{}
-	for _, ns := range st.Namespaces {
-		nsByName[ns.Name] = ns
-	}
-	// ServiceAccounts: the namespace's default one, as the controller makes it.
+	return out
+}
+
+// serviceAccountObjects derives the ServiceAccounts: the declared ones and
+// each namespace's default one, as the controller makes it.
+func serviceAccountObjects(in *inputs) []*corev1.ServiceAccount {
 	sas := map[key]*corev1.ServiceAccount{}
 	for k, v := range in.serviceAccounts {
 		sas[k] = v
@@ -376,13 +405,19 @@ func (c *Cluster) commit(in *inputs) (*State, error) {
 			sas[k] = &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: name}}
 		}
 	}
+	var out []*corev1.ServiceAccount
 	for _, k := range sortedKeys(sas, key.String) {
 		sa := sas[k].DeepCopy()
 		sa.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}
 		sa.UID = uid("ServiceAccount", k.namespace, k.name)
-		st.ServiceAccounts = append(st.ServiceAccounts, sa)
+		out = append(out, sa)
 	}
-	// Services, ClusterIPs kept across updates.
+	return out
+}
+
+// serviceObjects derives the Services into st, their ClusterIPs kept across
+// updates, and returns the new allocator and allocation.
+func (c *Cluster) serviceObjects(in *inputs, st *State) (*allocator, map[key]netip.Addr, error) {
 	svcIPs := c.svcIPs.clone()
 	svcIPs.used = map[netip.Addr]string{}
 	svcAlloc := map[key]netip.Addr{}
@@ -392,33 +427,14 @@ func (c *Cluster) commit(in *inputs) (*State, error) {
 		svc.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}
 		svc.UID = uid("Service", k.namespace, k.name)
 		if err := DefaultService(svc); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		st.Services = append(st.Services, svc)
-		ip := svc.Spec.ClusterIP
-		switch {
-		case ip == corev1.ClusterIPNone:
-			svc.Spec.ClusterIPs = []string{corev1.ClusterIPNone}
-		case ip != "":
-			addr, err := netip.ParseAddr(ip)
-			if err != nil {
-				return nil, invalid("Service", svc, "spec.clusterIP", "%q is not an IP address", ip)
-			}
-			if prev, ok := c.svcAlloc[k]; ok && prev != addr {
-				return nil, invalid("Service", svc, "spec.clusterIP", "is immutable: %s, was %s", addr, prev)
-			}
-			if err := svcIPs.reserve(addr, k.String()); err != nil {
-				return nil, &FieldError{Kind: "Service", Namespace: k.namespace, Name: k.name, Field: "spec.clusterIP", Err: fmt.Errorf("%w: %w", ErrIPConflict, err)}
-			}
-			svcAlloc[k] = addr
-		default:
-			if prev, ok := c.svcAlloc[k]; ok {
-				if err := svcIPs.reserve(prev, k.String()); err != nil {
-					return nil, &FieldError{Kind: "Service", Namespace: k.namespace, Name: k.name, Field: "spec.clusterIP", Err: fmt.Errorf("%w: %w", ErrIPConflict, err)}
-				}
-				svcAlloc[k] = prev
-				continue
-			}
+		wait, err := c.reserveClusterIP(k, svc, svcIPs, svcAlloc)
+		if err != nil {
+			return nil, nil, err
+		}
+		if wait {
 			pending = append(pending, svc)
 		}
 	}
@@ -426,29 +442,79 @@ func (c *Cluster) commit(in *inputs) (*State, error) {
 		k := key{svc.Namespace, svc.Name}
 		addr, err := svcIPs.allocate(k.String())
 		if err != nil {
-			return nil, &FieldError{Kind: "Service", Namespace: k.namespace, Name: k.name, Field: "spec.clusterIP", Err: err}
+			return nil, nil, &FieldError{Kind: "Service", Namespace: k.namespace, Name: k.name, Field: "spec.clusterIP", Err: err}
 		}
 		svcAlloc[k] = addr
 	}
 	for _, svc := range st.Services {
 		if addr, ok := svcAlloc[key{svc.Namespace, svc.Name}]; ok {
-			svc.Spec.ClusterIP = addr.String()
-			svc.Spec.ClusterIPs = []string{addr.String()}
-			family := corev1.IPv4Protocol
-			if addr.Is6() {
-				family = corev1.IPv6Protocol
-			}
-			svc.Spec.IPFamilies = []corev1.IPFamily{family}
-			svc.Spec.IPFamilyPolicy = ptr(corev1.IPFamilyPolicySingleStack)
+			setClusterIP(svc, addr)
 		}
 	}
-	// Deployments and their pods.
+	return svcIPs, svcAlloc, nil
+}
+
+// reserveClusterIP reserves svc's declared ClusterIP, or the one it had
+// before, in svcIPs and records it in svcAlloc; it reports true when svc
+// needs a new address (allocated once every reservation is made).
+func (c *Cluster) reserveClusterIP(k key, svc *corev1.Service, svcIPs *allocator, svcAlloc map[key]netip.Addr) (bool, error) {
+	conflict := func(err error) error {
+		return &FieldError{Kind: "Service", Namespace: k.namespace, Name: k.name, Field: "spec.clusterIP", Err: fmt.Errorf("%w: %w", ErrIPConflict, err)}
+	}
+	ip := svc.Spec.ClusterIP
+	switch {
+	case ip == corev1.ClusterIPNone:
+		svc.Spec.ClusterIPs = []string{corev1.ClusterIPNone}
+	case ip != "":
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			return false, invalid("Service", svc, "spec.clusterIP", "%q is not an IP address", ip)
+		}
+		if prev, ok := c.svcAlloc[k]; ok && prev != addr {
+			return false, invalid("Service", svc, "spec.clusterIP", "is immutable: %s, was %s", addr, prev)
+		}
+		if err := svcIPs.reserve(addr, k.String()); err != nil {
+			return false, conflict(err)
+		}
+		svcAlloc[k] = addr
+	default:
+		prev, ok := c.svcAlloc[k]
+		if !ok {
+			return true, nil
+		}
+		if err := svcIPs.reserve(prev, k.String()); err != nil {
+			return false, conflict(err)
+		}
+		svcAlloc[k] = prev
+	}
+	return false, nil
+}
+
+// setClusterIP writes addr as svc's single-stack ClusterIP.
+func setClusterIP(svc *corev1.Service, addr netip.Addr) {
+	svc.Spec.ClusterIP = addr.String()
+	svc.Spec.ClusterIPs = []string{addr.String()}
+	family := corev1.IPv4Protocol
+	if addr.Is6() {
+		family = corev1.IPv6Protocol
+	}
+	svc.Spec.IPFamilies = []corev1.IPFamily{family}
+	svc.Spec.IPFamilyPolicy = ptr(corev1.IPFamilyPolicySingleStack)
+}
+
+// deploymentObjects derives the Deployments, with the status a settled
+// rollout reports, and their pods (sorted by namespace and name) into st.
+func (c *Cluster) deploymentObjects(in *inputs, st *State) error {
+	nsByName := map[string]*corev1.Namespace{}
+	for _, ns := range st.Namespaces {
+		nsByName[ns.Name] = ns
+	}
 	for _, k := range sortedKeys(in.deployments, key.String) {
 		d := in.deployments[k].DeepCopy()
 		d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
 		d.UID = uid("Deployment", k.namespace, k.name)
 		if err := DefaultDeployment(d); err != nil {
-			return nil, err
+			return err
 		}
 		if d.Generation == 0 {
 			d.Generation = 1
@@ -469,68 +535,81 @@ func (c *Cluster) commit(in *inputs) (*State, error) {
 		a, b := st.Pods[i], st.Pods[j]
 		return a.Namespace < b.Namespace || a.Namespace == b.Namespace && a.Name < b.Name
 	})
-	// Pod IPs, kept while the pod exists.
-	podAlloc := map[key]netip.Addr{}
-	var podIPs *allocator
+	return nil
+}
+
+// podAddrs is the outcome of assigning pod IPs: the new allocator (nil when
+// Options.PodIP assigns them), each pod's address and each address's pod.
+type podAddrs struct {
+	ips    *allocator
+	alloc  map[key]netip.Addr
+	owners map[netip.Addr]key
+}
+
+// podAddresses assigns pods their IPs: a pod that existed before keeps its
+// address; a new one gets one from Options.PodIP or the allocator.
+func (c *Cluster) podAddresses(pods []*corev1.Pod) (*podAddrs, error) {
+	pa := &podAddrs{alloc: map[key]netip.Addr{}, owners: map[netip.Addr]key{}}
 	if c.podIPs != nil {
-		podIPs = c.podIPs.clone()
-		podIPs.used = map[netip.Addr]string{}
+		pa.ips = c.podIPs.clone()
+		pa.ips.used = map[netip.Addr]string{}
 	}
-	owners := map[netip.Addr]key{}
 	var newPods []*corev1.Pod
-	for _, p := range st.Pods {
+	for _, p := range pods {
 		k := key{p.Namespace, p.Name}
 		prev, ok := c.podAlloc[k]
 		if !ok {
 			newPods = append(newPods, p)
 			continue
 		}
-		podAlloc[k] = prev
-		owners[prev] = k
-		if podIPs != nil {
-			if err := podIPs.reserve(prev, k.String()); err != nil {
+		pa.alloc[k] = prev
+		pa.owners[prev] = k
+		if pa.ips != nil {
+			if err := pa.ips.reserve(prev, k.String()); err != nil {
 				return nil, fmt.Errorf("kubeobj: pod %s: %w: %w", k, ErrIPConflict, err)
 			}
 		}
 	}
 	for _, p := range newPods {
 		k := key{p.Namespace, p.Name}
-		var addr netip.Addr
-		var err error
-		if c.opts.PodIP != nil {
-			addr, err = c.opts.PodIP(p.DeepCopy())
-			if err == nil && !addr.IsValid() {
-				err = errors.New("the PodIP function returned no address")
-			}
-		} else {
-			addr, err = podIPs.allocate(k.String())
-		}
+		addr, err := c.newPodIP(p, pa.ips)
 		if err != nil {
 			return nil, fmt.Errorf("kubeobj: pod %s: IP: %w", k, err)
 		}
-		if other, taken := owners[addr]; taken {
+		if other, taken := pa.owners[addr]; taken {
 			return nil, fmt.Errorf("kubeobj: pod %s: %w: %s already belongs to pod %s", k, ErrIPConflict, addr, other)
 		}
-		owners[addr] = k
-		podAlloc[k] = addr
+		pa.owners[addr] = k
+		pa.alloc[k] = addr
 	}
-	for _, p := range st.Pods {
-		setPodIP(p, podAlloc[key{p.Namespace, p.Name}].String(), c.opts.NodeIP)
+	return pa, nil
+}
+
+// newPodIP gives a new pod its address, from Options.PodIP when set, else
+// from ips.
+func (c *Cluster) newPodIP(p *corev1.Pod, ips *allocator) (netip.Addr, error) {
+	if c.opts.PodIP == nil {
+		return ips.allocate(key{p.Namespace, p.Name}.String())
 	}
+	addr, err := c.opts.PodIP(p.DeepCopy())
+	if err == nil && !addr.IsValid() {
+		err = errors.New("the PodIP function returned no address")
+	}
+	return addr, err
+}
+
+// endpointSliceObjects derives each Service's EndpointSlices into st, after
+// checking that no pod holds a Service's ClusterIP.
+func endpointSliceObjects(st *State, owners map[netip.Addr]key) error {
 	for _, svc := range st.Services {
 		if addr, err := netip.ParseAddr(svc.Spec.ClusterIP); err == nil {
 			if k, taken := owners[addr]; taken {
-				return nil, fmt.Errorf("kubeobj: pod %s: %w: %s is the ClusterIP of Service %s/%s", k, ErrIPConflict, addr, svc.Namespace, svc.Name)
+				return fmt.Errorf("kubeobj: pod %s: %w: %s is the ClusterIP of Service %s/%s", k, ErrIPConflict, addr, svc.Namespace, svc.Name)
 			}
 		}
 		st.EndpointSlices = append(st.EndpointSlices, EndpointSlices(svc, st.Pods)...)
 	}
-	c.in, c.svcAlloc, c.podAlloc, c.state = in, svcAlloc, podAlloc, st
-	if podIPs != nil {
-		c.podIPs = podIPs
-	}
-	c.svcIPs = svcIPs
-	return st.DeepCopy(), nil
+	return nil
 }
 
 func sortedKeys[K comparable, V any](m map[K]V, str func(K) string) []K {
