@@ -313,6 +313,45 @@ func describeMatch(m *routev3.RouteMatch) string {
 // routeMatches evaluates a RouteMatch; unsup names what it cannot decide.
 func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[string][]string) (ok bool, why, unsup string) {
 	t.matched = ""
+	ok, why, unsup = t.pathMatches(m, path)
+	if !ok {
+		return false, "", unsup
+	}
+	if m.GetGrpc() != nil {
+		if !isGrpc(t.header("content-type")) {
+			return false, "", ""
+		}
+		why += ", gRPC content-type"
+	}
+	for _, h := range m.GetHeaders() {
+		hok, u := t.headerMatches(h)
+		if u != "" {
+			return false, "", u
+		}
+		if !hok {
+			return false, "", ""
+		}
+		why += fmt.Sprintf(", header %s matches", h.GetName())
+	}
+	for _, q := range m.GetQueryParameters() {
+		qok, u := queryParamMatches(q, query)
+		if u != "" || !qok {
+			return false, "", u
+		}
+		why += fmt.Sprintf(", query %s matches", q.GetName())
+	}
+	if rf := m.GetRuntimeFraction(); rf != nil {
+		dp := rf.GetDefaultValue()
+		if !(dp.GetDenominator() == typev3.FractionalPercent_HUNDRED && dp.GetNumerator() >= 100) {
+			return false, "", "runtime_fraction (a random share of requests)"
+		}
+	}
+	return true, why, ""
+}
+
+// pathMatches evaluates a RouteMatch's path specifier, recording in
+// t.matched what matched; unsup names what it cannot decide.
+func (t *tracer) pathMatches(m *routev3.RouteMatch, path string) (ok bool, why, unsup string) {
 	cs := m.GetCaseSensitive() == nil || m.GetCaseSensitive().GetValue()
 	eq := func(a, b string) bool { return a == b || (!cs && strings.EqualFold(a, b)) }
 	hasPrefix := func(s, p string) bool { return len(s) >= len(p) && eq(s[:len(p)], p) }
@@ -361,56 +400,37 @@ func (t *tracer) routeMatches(m *routev3.RouteMatch, path string, query map[stri
 	default:
 		return false, "", fmt.Sprintf("path specifier %T", ps)
 	}
-	if m.GetGrpc() != nil {
-		if !isGrpc(t.header("content-type")) {
-			return false, "", ""
-		}
-		why += ", gRPC content-type"
-	}
-	for _, h := range m.GetHeaders() {
-		hok, u := t.headerMatches(h)
-		if u != "" {
-			return false, "", u
-		}
-		if !hok {
-			return false, "", ""
-		}
-		why += fmt.Sprintf(", header %s matches", h.GetName())
-	}
-	for _, q := range m.GetQueryParameters() {
-		vals, present := query[q.GetName()]
-		switch {
-		case q.GetPresentMatch():
-			if !present {
-				return false, "", ""
-			}
-		case q.GetStringMatch() != nil:
-			if !present {
-				return false, "", ""
-			}
-			v := ""
-			if len(vals) > 0 {
-				v = vals[0]
-			}
-			sok, u := stringMatches(q.GetStringMatch(), v)
-			if u != "" {
-				return false, "", u
-			}
-			if !sok {
-				return false, "", ""
-			}
-		default:
-			return false, "", "a query parameter matcher of unknown kind"
-		}
-		why += fmt.Sprintf(", query %s matches", q.GetName())
-	}
-	if rf := m.GetRuntimeFraction(); rf != nil {
-		dp := rf.GetDefaultValue()
-		if !(dp.GetDenominator() == typev3.FractionalPercent_HUNDRED && dp.GetNumerator() >= 100) {
-			return false, "", "runtime_fraction (a random share of requests)"
-		}
-	}
 	return true, why, ""
+}
+
+// queryParamMatches evaluates one query parameter matcher against the
+// request's query; unsup names what it cannot decide.
+func queryParamMatches(q *routev3.QueryParameterMatcher, query map[string][]string) (ok bool, unsup string) {
+	vals, present := query[q.GetName()]
+	switch {
+	case q.GetPresentMatch():
+		if !present {
+			return false, ""
+		}
+	case q.GetStringMatch() != nil:
+		if !present {
+			return false, ""
+		}
+		v := ""
+		if len(vals) > 0 {
+			v = vals[0]
+		}
+		sok, u := stringMatches(q.GetStringMatch(), v)
+		if u != "" {
+			return false, u
+		}
+		if !sok {
+			return false, ""
+		}
+	default:
+		return false, "a query parameter matcher of unknown kind"
+	}
+	return true, ""
 }
 
 // isGrpc is Envoy's gRPC content-type test: application/grpc alone or
