@@ -88,22 +88,68 @@ func startLiveMesh(t *testing.T, envoy string) *liveMesh {
 	pGateway, pPPIn, pPPOut, pRevIn := freePort(t), freePort(t), freePort(t), freePort(t)
 	down := freePort(t) // nothing listens here: upstream connect failure
 
-	reviews := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	revPort := serveApp(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, liveReviewsBody)
-	})}
-	revL, err := net.Listen("tcp", "127.0.0.1:0")
+	})
+	ppPort := serveApp(t, productpageHandler(pPPOut))
+
+	m := &liveMesh{gateway: fmt.Sprintf("127.0.0.1:%d", pGateway), dir: dir, output: &envoybin.Output{},
+		proxies: []string{"gateway", "productpage", "reviews"}}
+	listener := func(name, proxy string, port int, routeName string, routes []any) any {
+		return liveListener(name, port, routeName, routes, liveAccessLogs(dir, proxy))
+	}
+	// One Envoy per proxy, so each has Istio's own cluster names.
+	m.startEnvoy(t, envoy, "gateway", m.output,
+		[]any{listener("0.0.0.0_8080", "gateway", pGateway, "http.8080", []any{
+			liveRoute("productpage", "/productpage", "outbound|9080||productpage.default.svc.cluster.local"),
+			liveRoute("down", "/down", "outbound|9080||down.default.svc.cluster.local"),
+		})},
+		[]any{
+			liveCluster("outbound|9080||productpage.default.svc.cluster.local", pPPIn),
+			liveCluster("outbound|9080||down.default.svc.cluster.local", down),
+		})
+	m.startEnvoy(t, envoy, "productpage", &envoybin.Output{},
+		[]any{
+			listener("virtualInbound", "productpage", pPPIn, "inbound|9080||", []any{liveRoute("default", "/", "inbound|9080||")}),
+			listener("0.0.0.0_9080", "productpage", pPPOut, "9080", []any{
+				liveRoute("reviews.default.svc.cluster.local:9080", "/", "outbound|9080|v2|reviews.default.svc.cluster.local"),
+			}),
+		},
+		[]any{
+			liveCluster("inbound|9080||", ppPort),
+			liveCluster("outbound|9080|v2|reviews.default.svc.cluster.local", pRevIn),
+		})
+	m.startEnvoy(t, envoy, "reviews", &envoybin.Output{},
+		[]any{listener("virtualInbound", "reviews", pRevIn, "inbound|9080||", []any{liveRoute("default", "/", "inbound|9080||")})},
+		[]any{liveCluster("inbound|9080||", revPort)})
+	for _, addr := range []string{m.gateway, fmt.Sprintf("127.0.0.1:%d", pPPIn), fmt.Sprintf("127.0.0.1:%d", pPPOut), fmt.Sprintf("127.0.0.1:%d", pRevIn)} {
+		waitListening(t, addr, m.output)
+	}
+	return m
+}
+
+// serveApp serves h on a free port of 127.0.0.1 for the test's duration and
+// returns the port.
+func serveApp(t *testing.T, h http.HandlerFunc) int {
+	t.Helper()
+	srv := &http.Server{Handler: h}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go reviews.Serve(revL)
-	t.Cleanup(func() { reviews.Close() })
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
 
+// productpageHandler plays productpage: it calls reviews through the
+// sidecar's outbound listener on port out, as the app would through
+// iptables, propagating x-request-id.
+func productpageHandler(out int) http.HandlerFunc {
 	client := &http.Client{Timeout: 5 * time.Second}
-	productpage := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Call reviews through the sidecar's outbound listener, as the
-		// app would through iptables, propagating x-request-id.
-		req, _ := http.NewRequestWithContext(r.Context(), "GET", "http://"+fmt.Sprintf("127.0.0.1:%d", pPPOut)+"/reviews/0", nil)
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), "GET", "http://"+fmt.Sprintf("127.0.0.1:%d", out)+"/reviews/0", nil)
 		req.Host = "reviews:9080"
 		req.Header.Set("x-request-id", r.Header.Get("x-request-id"))
 		resp, err := client.Do(req)
@@ -114,108 +160,79 @@ func startLiveMesh(t *testing.T, envoy string) *liveMesh {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		fmt.Fprintf(w, "<html><body>Reviews served by: %s</body></html>", bytes.TrimSpace(body[:min(len(body), 60)]))
-	})}
-	ppL, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
 	}
-	go productpage.Serve(ppL)
-	t.Cleanup(func() { productpage.Close() })
+}
 
-	m := &liveMesh{gateway: fmt.Sprintf("127.0.0.1:%d", pGateway), dir: dir, output: &envoybin.Output{},
-		proxies: []string{"gateway", "productpage", "reviews"}}
-	logs := func(proxy string) []any {
-		var out []any
-		for _, f := range []struct{ file, text string }{{"istio", FormatIstio}, {"istio-1.22", FormatIstio122}} {
-			out = append(out, map[string]any{
-				"name": "envoy.access_loggers.file",
-				"typed_config": map[string]any{
-					"@type":      "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
-					"path":       filepath.Join(dir, proxy+"."+f.file+".log"),
-					"log_format": map[string]any{"text_format_source": map[string]any{"inline_string": f.text}},
-				},
-			})
-		}
+// liveAccessLogs is proxy's access_log configuration: one file in dir per
+// Istio format (text 1.23+, text 1.9-1.22, JSON), and for the gateway also
+// stdout.
+func liveAccessLogs(dir, proxy string) []any {
+	var out []any
+	for _, f := range []struct{ file, text string }{{"istio", FormatIstio}, {"istio-1.22", FormatIstio122}} {
 		out = append(out, map[string]any{
 			"name": "envoy.access_loggers.file",
 			"typed_config": map[string]any{
 				"@type":      "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
-				"path":       filepath.Join(dir, proxy+".json.log"),
-				"log_format": map[string]any{"json_format": istioJSONFormat},
+				"path":       filepath.Join(dir, proxy+"."+f.file+".log"),
+				"log_format": map[string]any{"text_format_source": map[string]any{"inline_string": f.text}},
 			},
 		})
-		if proxy == "gateway" {
-			// Also to stdout, mixed with Envoy's own logging on stderr,
-			// as `kubectl logs -c istio-proxy` shows them.
-			out = append(out, map[string]any{
-				"name": "envoy.access_loggers.stdout",
-				"typed_config": map[string]any{
-					"@type":      "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
-					"log_format": map[string]any{"text_format_source": map[string]any{"inline_string": FormatIstio}},
-				},
-			})
-		}
-		return out
 	}
-	listener := func(name, proxy string, port int, routeName string, routes []any) any {
-		return map[string]any{
-			"name":    name,
-			"address": sockAddr(port),
-			"filter_chains": []any{map[string]any{"filters": []any{map[string]any{
-				"name": "envoy.filters.network.http_connection_manager",
-				"typed_config": map[string]any{
-					"@type":       "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-					"stat_prefix": name,
-					"access_log":  logs(proxy),
-					"route_config": map[string]any{"name": routeName, "virtual_hosts": []any{map[string]any{
-						"name": routeName, "domains": []any{"*"}, "routes": routes,
-					}}},
-					"http_filters": []any{map[string]any{"name": "envoy.filters.http.router", "typed_config": map[string]any{
-						"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}},
-				},
-			}}}},
-		}
-	}
-	route := func(name, prefix, cluster string) any {
-		return map[string]any{"name": name, "match": map[string]any{"prefix": prefix}, "route": map[string]any{"cluster": cluster}}
-	}
-	cluster := func(name string, port int) any {
-		return map[string]any{
-			"name": name, "type": "STATIC", "connect_timeout": "1s",
-			"load_assignment": map[string]any{"cluster_name": name, "endpoints": []any{map[string]any{
-				"lb_endpoints": []any{map[string]any{"endpoint": map[string]any{"address": sockAddr(port)}}}}}},
-		}
-	}
-	ppPort := ppL.Addr().(*net.TCPAddr).Port
-	revPort := revL.Addr().(*net.TCPAddr).Port
-	// One Envoy per proxy, so each has Istio's own cluster names.
-	m.startEnvoy(t, envoy, "gateway", m.output,
-		[]any{listener("0.0.0.0_8080", "gateway", pGateway, "http.8080", []any{
-			route("productpage", "/productpage", "outbound|9080||productpage.default.svc.cluster.local"),
-			route("down", "/down", "outbound|9080||down.default.svc.cluster.local"),
-		})},
-		[]any{
-			cluster("outbound|9080||productpage.default.svc.cluster.local", pPPIn),
-			cluster("outbound|9080||down.default.svc.cluster.local", down),
-		})
-	m.startEnvoy(t, envoy, "productpage", &envoybin.Output{},
-		[]any{
-			listener("virtualInbound", "productpage", pPPIn, "inbound|9080||", []any{route("default", "/", "inbound|9080||")}),
-			listener("0.0.0.0_9080", "productpage", pPPOut, "9080", []any{
-				route("reviews.default.svc.cluster.local:9080", "/", "outbound|9080|v2|reviews.default.svc.cluster.local"),
-			}),
+	out = append(out, map[string]any{
+		"name": "envoy.access_loggers.file",
+		"typed_config": map[string]any{
+			"@type":      "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+			"path":       filepath.Join(dir, proxy+".json.log"),
+			"log_format": map[string]any{"json_format": istioJSONFormat},
 		},
-		[]any{
-			cluster("inbound|9080||", ppPort),
-			cluster("outbound|9080|v2|reviews.default.svc.cluster.local", pRevIn),
+	})
+	if proxy == "gateway" {
+		// Also to stdout, mixed with Envoy's own logging on stderr,
+		// as `kubectl logs -c istio-proxy` shows them.
+		out = append(out, map[string]any{
+			"name": "envoy.access_loggers.stdout",
+			"typed_config": map[string]any{
+				"@type":      "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+				"log_format": map[string]any{"text_format_source": map[string]any{"inline_string": FormatIstio}},
+			},
 		})
-	m.startEnvoy(t, envoy, "reviews", &envoybin.Output{},
-		[]any{listener("virtualInbound", "reviews", pRevIn, "inbound|9080||", []any{route("default", "/", "inbound|9080||")})},
-		[]any{cluster("inbound|9080||", revPort)})
-	for _, addr := range []string{m.gateway, fmt.Sprintf("127.0.0.1:%d", pPPIn), fmt.Sprintf("127.0.0.1:%d", pPPOut), fmt.Sprintf("127.0.0.1:%d", pRevIn)} {
-		waitListening(t, addr, m.output)
 	}
-	return m
+	return out
+}
+
+// liveListener is an HTTP listener on port with one virtual host of routes.
+func liveListener(name string, port int, routeName string, routes, accessLog []any) any {
+	return map[string]any{
+		"name":    name,
+		"address": sockAddr(port),
+		"filter_chains": []any{map[string]any{"filters": []any{map[string]any{
+			"name": "envoy.filters.network.http_connection_manager",
+			"typed_config": map[string]any{
+				"@type":       "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+				"stat_prefix": name,
+				"access_log":  accessLog,
+				"route_config": map[string]any{"name": routeName, "virtual_hosts": []any{map[string]any{
+					"name": routeName, "domains": []any{"*"}, "routes": routes,
+				}}},
+				"http_filters": []any{map[string]any{"name": "envoy.filters.http.router", "typed_config": map[string]any{
+					"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}},
+			},
+		}}}},
+	}
+}
+
+// liveRoute routes a path prefix to cluster.
+func liveRoute(name, prefix, cluster string) any {
+	return map[string]any{"name": name, "match": map[string]any{"prefix": prefix}, "route": map[string]any{"cluster": cluster}}
+}
+
+// liveCluster is a STATIC cluster of one endpoint on 127.0.0.1:port.
+func liveCluster(name string, port int) any {
+	return map[string]any{
+		"name": name, "type": "STATIC", "connect_timeout": "1s",
+		"load_assignment": map[string]any{"cluster_name": name, "endpoints": []any{map[string]any{
+			"lb_endpoints": []any{map[string]any{"endpoint": map[string]any{"address": sockAddr(port)}}}}}},
+	}
 }
 
 func (m *liveMesh) startEnvoy(t *testing.T, envoy, proxy string, output *envoybin.Output, listeners, clusters []any) {
