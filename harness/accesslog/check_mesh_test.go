@@ -24,6 +24,32 @@ func TestEnvoyCapturedLogs(t *testing.T) {
 // into the output is skipped.
 func checkMeshLogs(t *testing.T, fsys fs.FS, output string) {
 	t.Helper()
+	byFormat := readMeshLogs(t, fsys)
+	checkFormatsAgree(t, byFormat)
+	flows := Flows(byFormat["istio"])
+	if len(flows) != len(liveRequests) {
+		t.Fatalf("%d flows, want %d:\n%v", len(flows), len(liveRequests), flows)
+	}
+	for _, r := range liveRequests {
+		f, err := FindFlow(flows, r.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Hops[0].ResponseCode != r.status {
+			t.Errorf("%s: first hop status %d, want %d", r.id, f.Hops[0].ResponseCode, r.status)
+		}
+		if check, ok := meshFlowChecks[r.status]; ok {
+			check(t, r.id, f)
+		}
+	}
+	checkGatewayOutput(t, output)
+}
+
+// readMeshLogs reads every proxy's log in every format, once detecting the
+// format and once told it, checks the record counts and the detected
+// profile, and returns the detected reading's records by format.
+func readMeshLogs(t *testing.T, fsys fs.FS) map[string][]Record {
+	t.Helper()
 	want := map[string]int{"gateway": 5, "productpage": 6, "reviews": 3}
 	detect := map[string]string{"istio": "istio", "istio-1.22": "istio", "json": "json"}
 	byFormat := map[string][]Record{}
@@ -52,7 +78,13 @@ func checkMeshLogs(t *testing.T, fsys fs.FS, output string) {
 			}
 		}
 	}
-	// The three formats give the same canonical records.
+	return byFormat
+}
+
+// checkFormatsAgree checks that the three formats give the same canonical
+// records.
+func checkFormatsAgree(t *testing.T, byFormat map[string][]Record) {
+	t.Helper()
 	canon := func(r Record) string {
 		r.Source = ""
 		b, _ := json.Marshal(r)
@@ -68,10 +100,18 @@ func checkMeshLogs(t *testing.T, fsys fs.FS, output string) {
 			}
 		}
 	}
-	flows := Flows(byFormat["istio"])
-	if len(flows) != len(liveRequests) {
-		t.Fatalf("%d flows, want %d:\n%v", len(flows), len(liveRequests), flows)
-	}
+}
+
+// meshFlowChecks checks a live request's flow, by its first hop's status.
+var meshFlowChecks = map[int]func(t *testing.T, id string, f Flow){
+	200: checkMeshFlowOK,
+	404: checkMeshFlowNoRoute,
+	503: checkMeshFlowRefused,
+}
+
+// checkMeshFlowOK: gateway, productpage in and out, reviews in, all 200.
+func checkMeshFlowOK(t *testing.T, id string, f Flow) {
+	t.Helper()
 	ok := All(
 		ExpectPath(
 			Step{Proxy: "gateway", Direction: Outbound, Cluster: "outbound|9080||productpage.default.svc.cluster.local", Status: 200},
@@ -83,42 +123,43 @@ func checkMeshLogs(t *testing.T, fsys fs.FS, output string) {
 		ExpectClusters("outbound|9080||productpage.*", "inbound|9080||", "outbound|9080|v2|reviews.default.svc.cluster.local", "inbound|9080||"),
 		NoResponseFlags(),
 	)
-	for _, r := range liveRequests {
-		f, err := FindFlow(flows, r.id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Hops[0].ResponseCode != r.status {
-			t.Errorf("%s: first hop status %d, want %d", r.id, f.Hops[0].ResponseCode, r.status)
-		}
-		switch r.status {
-		case 200:
-			if err := ok.Check(f); err != nil {
-				t.Errorf("%s: %v", r.id, err)
-			}
-			if h := f.Hops[3]; h.BytesSent != int64(len(liveReviewsBody)) || h.UserAgent != "Go-http-client/1.1" {
-				t.Errorf("%s: reviews inbound bytes_sent %d user_agent %q, want %d and Go-http-client/1.1", r.id, h.BytesSent, h.UserAgent, len(liveReviewsBody))
-			}
-			if h := f.Hops[0]; h.UserAgent != "meshcheck-live/1 (test)" || h.Authority != "bookinfo.example.com" || h.RouteName != "productpage" {
-				t.Errorf("%s: gateway hop %+v", r.id, h.Record)
-			}
-		case 404:
-			h := f.Hops[0]
-			if len(f.Hops) != 1 || h.ResponseFlags != "NR" || h.ResponseCodeDetails != "route_not_found" || h.Has(UpstreamCluster) || h.Has(RouteName) {
-				t.Errorf("%s: want one hop with NR route_not_found and no cluster or route:\n%v", r.id, f)
-			}
-			if err := NoResponseFlags().Check(f); err == nil || !strings.Contains(err.Error(), "hop 1 has flags NR (details route_not_found)") {
-				t.Errorf("NoResponseFlags on %s: %v", r.id, err)
-			}
-		case 503:
-			h := f.Hops[0]
-			if h.ResponseFlags != "UF" || !strings.Contains(h.UpstreamTransportFailureReason, "Connection_refused") ||
-				!strings.HasPrefix(h.ResponseCodeDetails, "upstream_reset_before_response_started{") {
-				t.Errorf("%s: want UF, connection refused:\n%+v", r.id, h.Record)
-			}
-		}
+	if err := ok.Check(f); err != nil {
+		t.Errorf("%s: %v", id, err)
 	}
-	// istio-proxy's output: Envoy's own logging with access-log lines mixed in.
+	if h := f.Hops[3]; h.BytesSent != int64(len(liveReviewsBody)) || h.UserAgent != "Go-http-client/1.1" {
+		t.Errorf("%s: reviews inbound bytes_sent %d user_agent %q, want %d and Go-http-client/1.1", id, h.BytesSent, h.UserAgent, len(liveReviewsBody))
+	}
+	if h := f.Hops[0]; h.UserAgent != "meshcheck-live/1 (test)" || h.Authority != "bookinfo.example.com" || h.RouteName != "productpage" {
+		t.Errorf("%s: gateway hop %+v", id, h.Record)
+	}
+}
+
+// checkMeshFlowNoRoute: one gateway hop, NR route_not_found.
+func checkMeshFlowNoRoute(t *testing.T, id string, f Flow) {
+	t.Helper()
+	h := f.Hops[0]
+	if len(f.Hops) != 1 || h.ResponseFlags != "NR" || h.ResponseCodeDetails != "route_not_found" || h.Has(UpstreamCluster) || h.Has(RouteName) {
+		t.Errorf("%s: want one hop with NR route_not_found and no cluster or route:\n%v", id, f)
+	}
+	if err := NoResponseFlags().Check(f); err == nil || !strings.Contains(err.Error(), "hop 1 has flags NR (details route_not_found)") {
+		t.Errorf("NoResponseFlags on %s: %v", id, err)
+	}
+}
+
+// checkMeshFlowRefused: the gateway's upstream refused the connection (UF).
+func checkMeshFlowRefused(t *testing.T, id string, f Flow) {
+	t.Helper()
+	h := f.Hops[0]
+	if h.ResponseFlags != "UF" || !strings.Contains(h.UpstreamTransportFailureReason, "Connection_refused") ||
+		!strings.HasPrefix(h.ResponseCodeDetails, "upstream_reset_before_response_started{") {
+		t.Errorf("%s: want UF, connection refused:\n%+v", id, h.Record)
+	}
+}
+
+// checkGatewayOutput checks istio-proxy's output: Envoy's own logging with
+// access-log lines mixed in.
+func checkGatewayOutput(t *testing.T, output string) {
+	t.Helper()
 	res, err := Read(strings.NewReader(output), ReadOptions{Source: "gateway output"})
 	if err != nil {
 		t.Fatal(err)
