@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/harness/backend"
 	"github.com/meshcheck/meshcheck/harness/embedded"
 	"github.com/meshcheck/meshcheck/harness/traffic"
 	"github.com/meshcheck/meshcheck/harness/xds"
@@ -58,24 +59,10 @@ func TestBackendWhoami(t *testing.T) {
 	skipUnlessReady(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	b := embedded.NewBackend(embedded.BackendOptions{Binary: meshcheckBinary(t)})
+	bin := meshcheckBinary(t)
 	start := time.Now()
-	if err := b.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		id := b.Mesh().RunID()
-		if err := b.Down(context.Background()); err != nil {
-			t.Errorf("down: %v", err)
-		}
-		if left, _ := embedded.Leftovers(context.Background(), id); len(left) > 0 {
-			t.Errorf("left behind: %v", left)
-		}
-	})
-	set, err := fixtures.Load("whoami", fixtures.Options{Step: "90-10"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := startBackend(ctx, t, bin)
+	set := loadWhoami(t, "90-10")
 	if err := b.Apply(ctx, set); err != nil {
 		t.Fatal(err)
 	}
@@ -99,50 +86,17 @@ func TestBackendWhoami(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gw []byte
-	for _, p := range proxies {
-		if p.Proxy == "gateway" {
-			if gw, err = b.ConfigDump(ctx, p); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	weights := func(dump []byte) string {
-		d, err := xds.Parse(dump, xds.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := trace.Trace(d, trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "whoami.example.com", Path: "/"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var parts []string
-		for _, c := range res.Clusters {
-			parts = append(parts, c.Name+"="+strconv.FormatUint(uint64(c.Weight), 10))
-		}
-		return strings.Join(parts, ",")
-	}
-	if w := weights(gw); w != "outbound|80|v1|whoami.whoami.svc.cluster.local=90,outbound|80|v2|whoami.whoami.svc.cluster.local=10" {
+	if w := clusterWeights(traceGateway(ctx, t, b, proxies)); w != "outbound|80|v1|whoami.whoami.svc.cluster.local=90,outbound|80|v2|whoami.whoami.svc.cluster.local=10" {
 		t.Errorf("gateway weights = %s", w)
 	}
-	step, err := fixtures.Load("whoami", fixtures.Options{Step: "50-50"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	step := loadWhoami(t, "50-50")
 	if err := b.Apply(ctx, step); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range proxies {
-		if p.Proxy == "gateway" {
-			if gw, err = b.ConfigDump(ctx, p); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if w := weights(gw); w != "outbound|80|v1|whoami.whoami.svc.cluster.local=50,outbound|80|v2|whoami.whoami.svc.cluster.local=50" {
+	if w := clusterWeights(traceGateway(ctx, t, b, proxies)); w != "outbound|80|v1|whoami.whoami.svc.cluster.local=50,outbound|80|v2|whoami.whoami.svc.cluster.local=50" {
 		t.Errorf("after the 50-50 step, gateway weights = %s", w)
 	}
 
@@ -153,6 +107,47 @@ func TestBackendWhoami(t *testing.T) {
 	if err := b.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if res := traceGateway(ctx, t, b, proxies); res.NoRoute == "" {
+		t.Errorf("whoami is still routed after its configs were deleted:\n%s", res.Text())
+	}
+}
+
+// startBackend brings up the embedded backend running bin in the pods,
+// brought down (and checked for leftovers) when the test ends.
+func startBackend(ctx context.Context, t *testing.T, bin string) *embedded.Backend {
+	t.Helper()
+	b := embedded.NewBackend(embedded.BackendOptions{Binary: bin})
+	if err := b.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		id := b.Mesh().RunID()
+		if err := b.Down(context.Background()); err != nil {
+			t.Errorf("down: %v", err)
+		}
+		if left, _ := embedded.Leftovers(context.Background(), id); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+	return b
+}
+
+// loadWhoami loads the whoami fixture at step.
+func loadWhoami(t *testing.T, step string) *fixtures.Set {
+	t.Helper()
+	set, err := fixtures.Load("whoami", fixtures.Options{Step: step})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// traceGateway traces GET whoami.example.com/ on port 8080 through the
+// gateway's current config dump.
+func traceGateway(ctx context.Context, t *testing.T, b *embedded.Backend, proxies []backend.Proxy) *trace.Result {
+	t.Helper()
+	var gw []byte
+	var err error
 	for _, p := range proxies {
 		if p.Proxy == "gateway" {
 			if gw, err = b.ConfigDump(ctx, p); err != nil {
@@ -168,7 +163,14 @@ func TestBackendWhoami(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.NoRoute == "" {
-		t.Errorf("whoami is still routed after its configs were deleted:\n%s", res.Text())
+	return res
+}
+
+// clusterWeights is res's clusters as "name=weight,...".
+func clusterWeights(res *trace.Result) string {
+	var parts []string
+	for _, c := range res.Clusters {
+		parts = append(parts, c.Name+"="+strconv.FormatUint(uint64(c.Weight), 10))
 	}
+	return strings.Join(parts, ",")
 }

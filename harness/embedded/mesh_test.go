@@ -75,11 +75,39 @@ func skipUnlessReady(t *testing.T) {
 	}
 }
 
+// TestGatewayToSidecar: a request through the ingress gateway reaches
+// whoami behind its sidecar; the proxies' dumps lint clean; a meshed client
+// reaches whoami through its own sidecar; the kernel's rules behave like
+// istio-init's.
 func TestGatewayToSidecar(t *testing.T) {
 	skipUnlessReady(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
+	m := startMesh(ctx, t)
+	v1, gw := deployWhoamiBehindGateway(ctx, t, m)
+	t.Logf("mesh up and synced in %v", time.Since(start))
+
+	body := getThroughGateway(ctx, t, gw)
+	if !strings.Contains(body, "Hostname: whoami-v1-abc") {
+		t.Errorf("body = %q", body)
+	}
+	t.Logf("through the gateway: %s", body)
+
+	for _, p := range []*embedded.Pod{gw, v1} {
+		lintPodDump(ctx, t, p)
+	}
+	acc, _ := os.ReadFile(v1.Envoy.Spec.AccessLog())
+	t.Logf("sidecar access log:\n%s", acc)
+
+	checkMeshedClient(ctx, t, m)
+	checkKernelRules(ctx, t, m, v1)
+}
+
+// startMesh starts an embedded mesh, closed (and checked for leftovers) when
+// the test ends.
+func startMesh(ctx context.Context, t *testing.T) *embedded.Mesh {
+	t.Helper()
 	m, err := embedded.Start(ctx, embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -93,41 +121,29 @@ func TestGatewayToSidecar(t *testing.T) {
 			t.Errorf("left behind: %v %v", left, err)
 		}
 	})
-	cp := m.ControlPlane()
-	svc := func(name, ns, ip string, port, target int32, sel map[string]string) *corev1.Service {
-		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Spec: corev1.ServiceSpec{ClusterIP: ip, Selector: sel, Ports: []corev1.ServicePort{{Name: "http", Port: port, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolTCP}}}}
+	return m
+}
+
+// testService is a Service with one HTTP port.
+func testService(name, ns, ip string, port, target int32, sel map[string]string) *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{ClusterIP: ip, Selector: sel, Ports: []corev1.ServicePort{{Name: "http", Port: port, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolTCP}}}}
+}
+
+// testSlice is svcName's EndpointSlice of pods, all ready.
+func testSlice(svcName, ns string, port int32, pods ...*embedded.Pod) *discoveryv1.EndpointSlice {
+	es := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: svcName + "-x", Namespace: ns, Labels: map[string]string{"kubernetes.io/service-name": svcName}},
+		AddressType: discoveryv1.AddressTypeIPv4, Ports: []discoveryv1.EndpointPort{{Name: ptr("http"), Port: &port, Protocol: ptr(corev1.ProtocolTCP)}}}
+	for _, p := range pods {
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{p.NS.IP.String()}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)},
+			TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: p.Namespace}})
 	}
-	slice := func(svcName, ns string, port int32, pods ...*embedded.Pod) *discoveryv1.EndpointSlice {
-		es := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: svcName + "-x", Namespace: ns, Labels: map[string]string{"kubernetes.io/service-name": svcName}},
-			AddressType: discoveryv1.AddressTypeIPv4, Ports: []discoveryv1.EndpointPort{{Name: ptr("http"), Port: &port, Protocol: ptr(corev1.ProtocolTCP)}}}
-		for _, p := range pods {
-			es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{p.NS.IP.String()}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)},
-				TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: p.Namespace}})
-		}
-		return es
-	}
-	if err := cp.ApplyKube(ctx, svc("whoami", "default", "10.96.0.20", 80, 80, map[string]string{"app": "whoami"}),
-		svc("istio-ingressgateway", "istio-system", "10.96.0.30", 80, 8080, map[string]string{"istio": "ingressgateway"})); err != nil {
-		t.Fatal(err)
-	}
-	app := func(name string) []string {
-		return []string{"env", appEnv + "=" + name + ":80", os.Args[0]}
-	}
-	v1, err := m.AddPod(ctx, embedded.PodSpec{Name: "whoami-v1-abc", Namespace: "default", Labels: map[string]string{"app": "whoami", "version": "v1"},
-		Ports: []int32{80}, Proxy: embedded.KindSidecar, App: app("whoami-v1-abc"), Short: "whoami-v1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := m.AddPod(ctx, embedded.PodSpec{Name: "istio-ingressgateway-abc", Namespace: "istio-system", ServiceAccount: "istio-ingressgateway-service-account",
-		Labels: map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}, Ports: []int32{8080}, Proxy: embedded.KindRouter, Short: "gateway"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cp.ApplyKube(ctx, slice("whoami", "default", 80, v1), slice("istio-ingressgateway", "istio-system", 8080, gw)); err != nil {
-		t.Fatal(err)
-	}
-	cfgs, err := embedded.ParseIstioConfigs(`
+	return es
+}
+
+// gatewayToWhoami is the Istio config of the test: a Gateway on 8080 and a
+// VirtualService routing every host to whoami.
+const gatewayToWhoami = `
 apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: gw, namespace: default}
@@ -142,7 +158,32 @@ spec:
   hosts: ["*"]
   gateways: [gw]
   http: [{route: [{destination: {host: whoami, port: {number: 80}}}]}]
-`, "cluster.local")
+`
+
+// deployWhoamiBehindGateway adds whoami v1 behind a sidecar and an ingress
+// gateway, their Services, EndpointSlices and the gatewayToWhoami config,
+// and waits until the proxies are synced.
+func deployWhoamiBehindGateway(ctx context.Context, t *testing.T, m *embedded.Mesh) (v1, gw *embedded.Pod) {
+	t.Helper()
+	cp := m.ControlPlane()
+	if err := cp.ApplyKube(ctx, testService("whoami", "default", "10.96.0.20", 80, 80, map[string]string{"app": "whoami"}),
+		testService("istio-ingressgateway", "istio-system", "10.96.0.30", 80, 8080, map[string]string{"istio": "ingressgateway"})); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := m.AddPod(ctx, embedded.PodSpec{Name: "whoami-v1-abc", Namespace: "default", Labels: map[string]string{"app": "whoami", "version": "v1"},
+		Ports: []int32{80}, Proxy: embedded.KindSidecar, App: []string{"env", appEnv + "=whoami-v1-abc:80", os.Args[0]}, Short: "whoami-v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err = m.AddPod(ctx, embedded.PodSpec{Name: "istio-ingressgateway-abc", Namespace: "istio-system", ServiceAccount: "istio-ingressgateway-service-account",
+		Labels: map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}, Ports: []int32{8080}, Proxy: embedded.KindRouter, Short: "gateway"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.ApplyKube(ctx, testSlice("whoami", "default", 80, v1), testSlice("istio-ingressgateway", "istio-system", 8080, gw)); err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := embedded.ParseIstioConfigs(gatewayToWhoami, "cluster.local")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +193,14 @@ spec:
 	if err := m.WaitSynced(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("mesh up and synced in %v", time.Since(start))
+	return v1, gw
+}
 
+// getThroughGateway sends GET /hello for whoami.example.com to the gateway
+// until it answers 200 (within the convergence timeout) and returns
+// "status body".
+func getThroughGateway(ctx context.Context, t *testing.T, gw *embedded.Pod) string {
+	t.Helper()
 	url := fmt.Sprintf("http://%s:8080/hello", gw.NS.IP)
 	var body string
 	deadline := time.Now().Add(timeouts.Default().Convergence)
@@ -166,7 +213,7 @@ spec:
 			resp.Body.Close()
 			body = fmt.Sprintf("%d %s", resp.StatusCode, b)
 			if resp.StatusCode == 200 {
-				break
+				return body
 			}
 		} else {
 			body = err.Error()
@@ -178,32 +225,31 @@ spec:
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if !strings.Contains(body, "Hostname: whoami-v1-abc") {
-		t.Errorf("body = %q", body)
-	}
-	t.Logf("through the gateway: %s", body)
+}
 
-	for _, p := range []*embedded.Pod{gw, v1} {
-		b, err := p.Envoy.ConfigDump(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := xds.Parse(b, xds.Options{Source: p.Key()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range lint.Lint(d) {
-			t.Logf("%s: %s", p.Key(), f)
-		}
-		if lint.HasErrors(lint.Lint(d)) {
-			t.Errorf("%s: lint errors", p.Key())
-		}
+// lintPodDump lints p's Envoy config dump: findings logged, errors failing.
+func lintPodDump(ctx context.Context, t *testing.T, p *embedded.Pod) {
+	t.Helper()
+	b, err := p.Envoy.ConfigDump(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	acc, _ := os.ReadFile(v1.Envoy.Spec.AccessLog())
-	t.Logf("sidecar access log:\n%s", acc)
+	d, err := xds.Parse(b, xds.Options{Source: p.Key()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range lint.Lint(d) {
+		t.Logf("%s: %s", p.Key(), f)
+	}
+	if lint.HasErrors(lint.Lint(d)) {
+		t.Errorf("%s: lint errors", p.Key())
+	}
+}
 
-	// A meshed client: its connection to whoami's ClusterIP is intercepted
-	// by its own rules and routed by its sidecar.
+// checkMeshedClient adds a meshed client: its connection to whoami's
+// ClusterIP is intercepted by its own rules and routed by its sidecar.
+func checkMeshedClient(ctx context.Context, t *testing.T, m *embedded.Mesh) {
+	t.Helper()
 	sleep, err := m.AddPod(ctx, embedded.PodSpec{Name: "sleep-abc", Namespace: "default", Labels: map[string]string{"app": "sleep"},
 		Proxy: embedded.KindSidecar, Short: "sleep"})
 	if err != nil {
@@ -221,8 +267,12 @@ spec:
 	if out, err := waitForLogLine(ctx, sleep.Envoy.Spec.AccessLog(), res.RequestID, "outbound|80||whoami.default.svc.cluster.local"); err != nil {
 		t.Errorf("the client's sidecar did not log request %s to whoami's cluster: %v\nlog:\n%s", res.RequestID, err, out)
 	}
+}
 
-	// The rules the kernel holds behave like istio-init's.
+// checkKernelRules checks that the rules the kernel holds in v1's network
+// namespace behave like istio-init's.
+func checkKernelRules(ctx context.Context, t *testing.T, m *embedded.Mesh, v1 *embedded.Pod) {
+	t.Helper()
 	saved, err := v1.NS.Run(ctx, "", "iptables-save")
 	if err != nil {
 		t.Fatal(err)
