@@ -1,5 +1,6 @@
-// Package envoybin finds the Envoy binary meshcheck runs: the embedded
-// mesh's proxies and the access-log tests use the same one.
+// Package envoybin finds the Envoy binary meshcheck runs (the embedded
+// mesh's proxies, the access-log tests and the tracer's Envoy lab use the
+// same one) and collects a running Envoy's output (Output).
 package envoybin
 
 import (
