@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/meshcheck/meshcheck/harness/xds"
 	"github.com/meshcheck/meshcheck/harness/xds/expect"
@@ -51,10 +53,13 @@ func addDumpFlag(c *cobra.Command, p *string) {
 // traceOptions are the flags of xds trace.
 type traceOptions struct {
 	dump, role, address, source, host, path, method, sni, alpn, scheme string
-	port                                                               uint
-	tls                                                                bool
-	headers                                                            []string
-	output                                                             outputFormat
+	// routes is a bare route configuration file; routeConfig names one route
+	// configuration to trace alone (with --dump or --routes).
+	routes, routeConfig string
+	port                uint
+	tls                 bool
+	headers             []string
+	output              outputFormat
 }
 
 func newXDSTraceCmd(s streams) *cobra.Command {
@@ -94,6 +99,8 @@ pod IP).`,
 	f.BoolVar(&o.tls, "tls", false, "the connection is TLS (an Istio sidecar's mTLS)")
 	f.StringVar(&o.alpn, "alpn", "", "comma-separated ALPN list the client offers")
 	f.StringArrayVar(&o.headers, "header", nil, "request header `K=V` (repeatable)")
+	f.StringVar(&o.routes, "routes", "", "a route configuration `FILE` (RouteConfiguration, or a list of them, JSON or YAML) to trace alone, instead of --dump")
+	f.StringVar(&o.routeConfig, "route-config", "", "trace this route configuration `NAME` alone (listener and filter chain not traced; --role and --port not needed)")
 	addOutputFlag(c, &o.output)
 	completeFlag(c, "role", "gateway", "sidecar-outbound", "sidecar-inbound")
 	completeFlag(c, "scheme", "http", "https")
@@ -102,15 +109,12 @@ pod IP).`,
 
 // request turns the flags into a trace request.
 func (o *traceOptions) request() (trace.Request, error) {
-	if o.dump == "" || o.role == "" || o.port == 0 {
-		return trace.Request{}, usageErr("--dump, --role and --port are required")
+	r, err := o.inputsRole()
+	if err != nil {
+		return trace.Request{}, err
 	}
 	if o.port > 65535 {
 		return trace.Request{}, usageErr("--port %d is not a port", o.port)
-	}
-	r, err := trace.ParseRole(o.role)
-	if err != nil {
-		return trace.Request{}, usageErr("--role: %w", err)
 	}
 	hdrs, err := parseKV(o.headers)
 	if err != nil {
@@ -132,6 +136,53 @@ func (o *traceOptions) request() (trace.Request, error) {
 	return req, nil
 }
 
+// routeOnly reports whether a route configuration is traced alone.
+func (o *traceOptions) routeOnly() bool { return o.routes != "" || o.routeConfig != "" }
+
+// inputsRole checks which inputs are given: a dump with --role and --port, or a
+// route configuration alone (--routes, or --dump with --route-config).
+func (o *traceOptions) inputsRole() (trace.Role, error) {
+	switch {
+	case o.routes != "" && o.dump != "":
+		return "", usageErr("--routes and --dump: give one")
+	case o.routeOnly() && o.routes == "" && o.dump == "":
+		return "", usageErr("--route-config needs --dump or --routes")
+	case o.routeOnly() && o.role == "":
+		return trace.RoleGateway, nil
+	case o.dump == "" || o.role == "" || o.port == 0:
+		return "", usageErr("--dump, --role and --port are required (or --routes FILE to trace a route configuration alone)")
+	}
+	r, err := trace.ParseRole(o.role)
+	if err != nil {
+		return "", usageErr("--role: %w", err)
+	}
+	return r, nil
+}
+
+// loadRoutes reads a bare route configuration (or a list of them), JSON or
+// YAML, as a dump holding only RDS.
+func loadRoutes(s streams, name string) (*xds.Dump, error) {
+	data, err := readInput(s, name)
+	if err != nil {
+		return nil, exitWith(exitNoInput, fmt.Errorf("cannot read route configuration: %w", err))
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, exitWith(exitBadInput, fmt.Errorf("%s: not JSON or YAML: %w", inputLabel(name), err))
+	}
+	if t := bytes.TrimSpace(js); len(t) == 0 || t[0] != '[' {
+		js = append(append([]byte("["), js...), ']')
+	}
+	d, err := xds.Parse(js, xds.Options{Source: inputLabel(name)})
+	if err != nil {
+		return nil, exitWith(exitBadInput, err)
+	}
+	if !d.Has(xds.TypeRoutes) {
+		return nil, exitWith(exitBadInput, fmt.Errorf("%s: no route configuration (want a RouteConfiguration with virtual_hosts)", inputLabel(name)))
+	}
+	return d, nil
+}
+
 // parseSource splits --source IP[:PORT] (an IPv6 address without a port
 // has more than one colon).
 func parseSource(src string) (string, uint32, error) {
@@ -151,12 +202,22 @@ func (o *traceOptions) run(s streams) error {
 	if err != nil {
 		return err
 	}
-	// A trace touches a handful of resources: decode only those.
-	d, err := loadDump(s, o.dump, xds.Options{Lazy: true})
+	var d *xds.Dump
+	if o.routes != "" {
+		d, err = loadRoutes(s, o.routes)
+	} else {
+		// A trace touches a handful of resources: decode only those.
+		d, err = loadDump(s, o.dump, xds.Options{Lazy: true})
+	}
 	if err != nil {
 		return err
 	}
-	res, err := trace.Trace(d, req)
+	var res *trace.Result
+	if o.routeOnly() {
+		res, err = trace.TraceRouteConfig(d, o.routeConfig, req)
+	} else {
+		res, err = trace.Trace(d, req)
+	}
 	if err != nil {
 		return usageErr("%w", err)
 	}

@@ -125,3 +125,35 @@ func TestXDSTraceScheme(t *testing.T) {
 		}
 	}
 }
+
+// --routes traces a route configuration alone; the inputs are checked.
+func TestXDSTraceRoutes(t *testing.T) {
+	routes := filepath.Join("testdata", "docs", "routes.yaml")
+	bare := filepath.Join(t.TempDir(), "rc.json")
+	if err := os.WriteFile(bare, []byte(`{"name":"r","virtual_hosts":[{"name":"a","domains":["*"],"routes":[{"match":{"prefix":"/"},"route":{"cluster":"c","regex_rewrite":{"pattern":{"regex":"^/x/(.*)"},"substitution":"/\\1"}}}]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"yaml, upstream rewrite", []string{"--routes", routes, "--host", "api.example.com", "--path", "/v2/a"}, exitOK, "upstream  http://api.internal/a"},
+		{"json, regex rewrite", []string{"--routes", bare, "--host", "h", "--path", "/x/y"}, exitOK, "upstream  http://h/y"},
+		{"no virtual host", []string{"--routes", routes, "--host", "nope.example.com"}, exitNoRoute, "no virtual host"},
+		{"a route config of a dump", []string{"--dump", td + "/pilot/gateway-config_dump.json", "--route-config", "http.8080", "--host", "whoami.example.com"}, exitOK, "whoami"},
+		{"an unknown route config", []string{"--dump", td + "/pilot/gateway-config_dump.json", "--route-config", "nope", "--host", "x"}, exitNoRoute, "not in the dump"},
+		{"both inputs", []string{"--routes", routes, "--dump", bare}, exitUsage, "give one"},
+		{"route config without input", []string{"--route-config", "x"}, exitUsage, "needs --dump or --routes"},
+		{"not a route configuration", []string{"--routes", td + "/pilot/gateway-config_dump.json"}, exitBadInput, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI("", append([]string{"xds", "trace"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Fatalf("exit %d, want %d and %q\nstdout: %s\nstderr: %s", code, tc.code, tc.want, out, errs)
+			}
+		})
+	}
+}

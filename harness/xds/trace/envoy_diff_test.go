@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -144,9 +145,10 @@ func runEnvoyCase(t *testing.T, envoy string, c *envoylab.Case, where string, ta
 	if err != nil {
 		t.Fatalf("%s (lazy): %v", where, err)
 	}
+	routes := routesOnly(t, c, where)
 	for i, r := range c.Requests {
 		where := fmt.Sprintf("%s requests[%d]", where, i)
-		tally.add(judgeRequest(t, lab, dump, where, r))
+		tally.add(judgeRequest(t, lab, dump, routes, where, r))
 		sameLazy(t, dump, lazy, where, traceRequest(r, lab))
 	}
 }
@@ -174,13 +176,16 @@ func sameLazy(t *testing.T, eager, lazy *xds.Dump, where string, req trace.Reque
 
 // judgeRequest sends one request to Envoy, traces it, and compares. It
 // returns the verdict, "gap" for a known gap, "error" when it could not judge.
-func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string, r envoylab.Request) string {
+func judgeRequest(t *testing.T, lab *envoylab.Lab, dump, routes *xds.Dump, where string, r envoylab.Request) string {
 	t.Helper()
 	sent := r.SentTo(lab.Port)
 	o, err := lab.Do(context.Background(), r)
 	if err != nil {
 		t.Errorf("%s: %v\nenvoy output:\n%s", where, err, lab.Output())
 		return "error"
+	}
+	if routes != nil && o.Status != 503 && r.Gap == "" {
+		judgeRouteOnly(t, routes, where, r, lab, o)
 	}
 	res, err := trace.Trace(dump, traceRequest(r, lab))
 	if err != nil {
@@ -203,4 +208,39 @@ func judgeRequest(t *testing.T, lab *envoylab.Lab, dump *xds.Dump, where string,
 		t.Errorf("%s: the tracer disagrees with Envoy\n%s\ntrace:\n%s", line, cmp, res.Text())
 	}
 	return string(cmp.Verdict)
+}
+
+// routesOnly is the case's route configuration alone, as xds trace --routes
+// reads one, when Envoy runs it behind a connection manager with its
+// defaults (no hcm fields, no TLS); nil otherwise.
+func routesOnly(t *testing.T, c *envoylab.Case, where string) *xds.Dump {
+	t.Helper()
+	if len(c.HCM) > 0 || c.TLS || c.RouteConfig == nil {
+		return nil
+	}
+	b, err := json.Marshal([]any{c.RouteConfig})
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	d, err := xds.Parse(b, xds.Options{Source: where + " route_config"})
+	if err != nil {
+		t.Fatalf("%s: the route configuration alone: %v", where, err)
+	}
+	return d
+}
+
+// judgeRouteOnly checks that the route configuration traced alone
+// (trace.TraceRouteConfig, xds trace --routes) routes as Envoy did. A 503
+// is not judged: it comes from clusters, which a route table alone lacks.
+func judgeRouteOnly(t *testing.T, routes *xds.Dump, where string, r envoylab.Request, lab *envoylab.Lab, o envoylab.Outcome) {
+	t.Helper()
+	req := traceRequest(r, lab)
+	res, err := trace.TraceRouteConfig(routes, "", req)
+	if err != nil {
+		t.Errorf("%s: route configuration alone: %v", where, err)
+		return
+	}
+	if cmp := envoylab.Compare(res, o, r.SentTo(lab.Port)); cmp.Verdict == envoylab.Disagree {
+		t.Errorf("%s: the route configuration traced alone disagrees with Envoy\n%s\ntrace:\n%s", where, cmp, res.Text())
+	}
 }

@@ -9,6 +9,8 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+
+	"github.com/meshcheck/meshcheck/harness/xds"
 )
 
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
@@ -205,8 +207,11 @@ func (t *tracer) autoHost(clusters []WeightedCluster) (host, how, undecided stri
 	names := map[string]bool{}
 	for _, wc := range clusters {
 		c, ok := t.d.Cluster(wc.Name)
+		if !ok && t.d.Lacking(xds.TypeClusters) != "" {
+			return "", "", fmt.Sprintf("auto_host_rewrite: cluster %s, whose endpoints' hostnames it uses, is not in the dump (%s)", wc.Name, t.d.Lacking(xds.TypeClusters))
+		}
 		if !ok {
-			continue
+			continue // not in CDS: Envoy answers 503 before any rewrite matters
 		}
 		dns := c.Config.GetType() == clusterv3.Cluster_STRICT_DNS || c.Config.GetType() == clusterv3.Cluster_LOGICAL_DNS
 		if e, ok := t.d.EndpointsFor(wc.Name); ok {
