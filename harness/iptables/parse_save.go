@@ -275,243 +275,339 @@ var coreOptions = map[string]bool{
 	"--jump": true, "-g": true, "--goto": true, "-c": true, "--set-counters": true, "-f": true, "--fragment": true,
 }
 
+// specParser walks the words of one rule's spec; the option handlers below
+// read their values from it and record matches on its rule.
+type specParser struct {
+	r      *Rule
+	w      []string
+	i      int // index of the option being read
+	fam    Family
+	neg    bool   // a "!" is waiting for the next match
+	module string // the last -m module
+	proto  string // the rule's -p protocol
+}
+
+// specHandler reads one option at p.i (advancing p.i past its values); done
+// reports that the rule's spec ends there (a target was read).
+type specHandler func(p *specParser, opt string) (done bool, err error)
+
+// specHandlers maps each option the simulator models to its handler; any
+// other option goes to optOther.
+var specHandlers = func() map[string]specHandler {
+	m := map[string]specHandler{}
+	add := func(h specHandler, names ...string) {
+		for _, n := range names {
+			m[n] = h
+		}
+	}
+	add((*specParser).optProto, "-p", "--protocol")
+	add((*specParser).optAddr, "-s", "--source", "--src", "-d", "--destination", "--dst")
+	add((*specParser).optIface, "-i", "--in-interface", "-o", "--out-interface")
+	add((*specParser).optCounters, "-c", "--set-counters")
+	add((*specParser).optModule, "-m", "--match")
+	add((*specParser).optJump, "-j", "--jump")
+	add((*specParser).optGoto, "-g", "--goto")
+	add((*specParser).optPorts, "--dport", "--destination-port", "--sport", "--source-port",
+		"--dports", "--destination-ports", "--sports", "--source-ports")
+	add((*specParser).optOwner, "--uid-owner", "--gid-owner")
+	add((*specParser).optMark, "--mark")
+	add((*specParser).optState, "--ctstate", "--state")
+	add((*specParser).optComment, "--comment")
+	return m
+}()
+
 // parseSpec reads the matches and the target of one rule.
 func parseSpec(r *Rule, w []string, fam Family) error {
-	var (
-		neg    bool
-		module string
-		proto  string
-	)
-	value := func(i int) (string, error) {
-		if i+1 >= len(w) {
-			return "", fmt.Errorf("option %s needs a value", w[i])
-		}
-		return w[i+1], nil
-	}
-	add := func(m Match, raw string) {
-		m.Negate = neg
-		if neg {
-			raw = "! " + raw
-		}
-		m.Raw = raw
-		r.Matches = append(r.Matches, m)
-		neg = false
-	}
-	for i := 0; i < len(w); i++ {
-		opt := w[i]
+	p := &specParser{r: r, w: w, fam: fam}
+	for ; p.i < len(p.w); p.i++ {
+		opt := p.w[p.i]
 		if opt == "!" {
-			if neg {
+			if p.neg {
 				return errors.New("double negation")
 			}
-			neg = true
+			p.neg = true
 			continue
 		}
-		// old syntax: "--dport ! 53"
-		if i+2 < len(w) && w[i+1] == "!" && strings.HasPrefix(opt, "-") {
-			neg = true
-			w = append(w[:i+1:i+1], w[i+2:]...)
+		p.oldSyntaxNegation(opt)
+		h, ok := specHandlers[opt]
+		if !ok {
+			h = (*specParser).optOther
 		}
-		switch opt {
-		case "-p", "--protocol":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			p := normProto(v)
-			if !neg {
-				proto = p
-			}
-			add(Match{Kind: MatchProto, Proto: p}, opt+" "+v)
-			i++
-		case "-s", "--source", "--src", "-d", "--destination", "--dst":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			i++
-			if strings.Contains(v, ",") {
-				add(Match{Kind: MatchUnknown}, opt+" "+v)
-				continue
-			}
-			pfx, err := parsePrefix(v)
-			if err != nil {
-				return fmt.Errorf("option %s: %w", opt, err)
-			}
-			k := MatchSrc
-			if opt[1] == 'd' || opt == "--destination" || opt == "--dst" {
-				k = MatchDst
-			}
-			add(Match{Kind: k, Prefix: pfx}, opt+" "+v)
-		case "-i", "--in-interface", "-o", "--out-interface":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			i++
-			k := MatchInIface
-			if opt == "-o" || opt == "--out-interface" {
-				k = MatchOutIface
-			}
-			add(Match{Kind: k, Iface: v}, opt+" "+v)
-		case "-c", "--set-counters":
-			if i+2 >= len(w) {
-				return errors.New("-c needs packets and bytes")
-			}
-			pn, err1 := strconv.ParseUint(w[i+1], 10, 64)
-			bn, err2 := strconv.ParseUint(w[i+2], 10, 64)
-			if err1 != nil || err2 != nil {
-				return fmt.Errorf("bad counters %q %q", w[i+1], w[i+2])
-			}
-			r.Counters = &Counters{Packets: pn, Bytes: bn}
-			i += 2
-		case "-m", "--match":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			i++
-			if neg {
-				return errors.New("! before -m")
-			}
-			module = v
-			switch v {
-			case "tcp", "udp", "multiport", "owner", "mark", "connmark", "conntrack", "state", "comment":
-				continue
-			}
-			// Unknown module: keep it and its options verbatim.
-			j := i + 1
-			for j < len(w) && !coreOptions[w[j]] && !(w[j] == "!" && j+1 < len(w) && coreOptions[w[j+1]]) {
-				j++
-			}
-			raw := strings.Join(w[i-1:j], " ")
-			add(Match{Kind: MatchUnknown}, raw)
-			i = j - 1
-			module = ""
-		case "-j", "--jump":
-			if neg {
-				return errors.New("! before -j")
-			}
-			if i+1 >= len(w) {
-				return errors.New("-j needs a target")
-			}
-			a, err := parseTarget(w[i+1], w[i+2:], fam)
-			if err != nil {
-				return fmt.Errorf("target %s: %w", w[i+1], err)
-			}
-			r.Actions = append(r.Actions, a)
-			return nil
-		case "-g", "--goto":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			if i+2 != len(w) {
-				return fmt.Errorf("unexpected %q after -g %s", strings.Join(w[i+2:], " "), v)
-			}
-			r.Actions = append(r.Actions, Action{Kind: ActionGoto, Chain: v, Raw: "-g " + v})
-			return nil
-		case "--dport", "--destination-port", "--sport", "--source-port", "--dports", "--destination-ports", "--sports", "--source-ports":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			i++
-			mp := proto
-			if module == "tcp" || module == "udp" {
-				mp = module
-			}
-			if mp != "tcp" && mp != "udp" {
-				return fmt.Errorf("%s needs -p tcp or -p udp", opt)
-			}
-			var ports []PortRange
-			if strings.HasSuffix(opt, "s") && opt != "--sport" && opt != "--dport" {
-				ports, err = parsePortList(v)
-			} else {
-				var pr PortRange
-				pr, err = parsePortRange(v)
-				ports = []PortRange{pr}
-			}
-			if err != nil {
-				return fmt.Errorf("option %s: %w", opt, err)
-			}
-			k := MatchDPort
-			if strings.HasPrefix(opt, "--s") {
-				k = MatchSPort
-			}
-			raw := opt + " " + v
-			if module == "multiport" {
-				raw = "-m multiport " + raw
-			} else if module == "tcp" || module == "udp" {
-				raw = "-m " + module + " " + raw
-			}
-			add(Match{Kind: k, Proto: mp, Ports: ports}, raw)
-		case "--uid-owner", "--gid-owner":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			i++
-			ids, err := parseIDRange(v)
-			if err != nil {
-				add(Match{Kind: MatchUnknown}, "-m owner "+opt+" "+v)
-				continue
-			}
-			k := MatchUID
-			if opt == "--gid-owner" {
-				k = MatchGID
-			}
-			add(Match{Kind: k, IDs: ids}, "-m owner "+opt+" "+v)
-		case "--mark":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			i++
-			val, mask, err := parseMarkMask(v)
-			if err != nil {
-				return err
-			}
-			k := MatchMark
-			if module == "connmark" {
-				k = MatchConnMark
-			}
-			add(Match{Kind: k, Value: val & mask, Mask: mask}, "-m "+module+" --mark "+v)
-		case "--ctstate", "--state":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			i++
-			add(Match{Kind: MatchCTState, States: strings.Split(v, ",")}, "-m "+module+" "+opt+" "+v)
-		case "--comment":
-			v, err := value(i)
-			if err != nil {
-				return err
-			}
-			i++
-			add(Match{Kind: MatchComment}, "-m comment --comment "+strconv.Quote(v))
-		default:
-			if !strings.HasPrefix(opt, "-") {
-				return fmt.Errorf("unexpected word %q", opt)
-			}
-			// An option of a known module the simulator does not model (for
-			// example --tcp-flags, --socket-exists): keep it with its values.
-			j := i + 1
-			for j < len(w) && !strings.HasPrefix(w[j], "-") && w[j] != "!" {
-				j++
-			}
-			raw := strings.Join(w[i:j], " ")
-			if module != "" {
-				raw = "-m " + module + " " + raw
-			}
-			add(Match{Kind: MatchUnknown}, raw)
-			i = j - 1
+		done, err := h(p, opt)
+		if err != nil || done {
+			return err
 		}
 	}
-	if neg {
+	if p.neg {
 		return errors.New("dangling negation (!) at the end")
 	}
 	return nil
+}
+
+// oldSyntaxNegation reads the old syntax "--dport ! 53" as "! --dport 53".
+func (p *specParser) oldSyntaxNegation(opt string) {
+	i, w := p.i, p.w
+	if i+2 < len(w) && w[i+1] == "!" && strings.HasPrefix(opt, "-") {
+		p.neg = true
+		p.w = append(w[:i+1:i+1], w[i+2:]...)
+	}
+}
+
+// value returns the value of the option at p.i.
+func (p *specParser) value() (string, error) {
+	if p.i+1 >= len(p.w) {
+		return "", fmt.Errorf("option %s needs a value", p.w[p.i])
+	}
+	return p.w[p.i+1], nil
+}
+
+// take returns the value of the option at p.i and moves past it.
+func (p *specParser) take() (string, error) {
+	v, err := p.value()
+	if err != nil {
+		return "", err
+	}
+	p.i++
+	return v, nil
+}
+
+// add records a match, negated if a "!" is waiting.
+func (p *specParser) add(m Match, raw string) {
+	m.Negate = p.neg
+	if p.neg {
+		raw = "! " + raw
+	}
+	m.Raw = raw
+	p.r.Matches = append(p.r.Matches, m)
+	p.neg = false
+}
+
+func (p *specParser) optProto(opt string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	pr := normProto(v)
+	if !p.neg {
+		p.proto = pr
+	}
+	p.add(Match{Kind: MatchProto, Proto: pr}, opt+" "+v)
+	return false, nil
+}
+
+func (p *specParser) optAddr(opt string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	if strings.Contains(v, ",") {
+		p.add(Match{Kind: MatchUnknown}, opt+" "+v)
+		return false, nil
+	}
+	pfx, err := parsePrefix(v)
+	if err != nil {
+		return false, fmt.Errorf("option %s: %w", opt, err)
+	}
+	k := MatchSrc
+	if opt[1] == 'd' || opt == "--destination" || opt == "--dst" {
+		k = MatchDst
+	}
+	p.add(Match{Kind: k, Prefix: pfx}, opt+" "+v)
+	return false, nil
+}
+
+func (p *specParser) optIface(opt string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	k := MatchInIface
+	if opt == "-o" || opt == "--out-interface" {
+		k = MatchOutIface
+	}
+	p.add(Match{Kind: k, Iface: v}, opt+" "+v)
+	return false, nil
+}
+
+func (p *specParser) optCounters(string) (bool, error) {
+	i, w := p.i, p.w
+	if i+2 >= len(w) {
+		return false, errors.New("-c needs packets and bytes")
+	}
+	pn, err1 := strconv.ParseUint(w[i+1], 10, 64)
+	bn, err2 := strconv.ParseUint(w[i+2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return false, fmt.Errorf("bad counters %q %q", w[i+1], w[i+2])
+	}
+	p.r.Counters = &Counters{Packets: pn, Bytes: bn}
+	p.i += 2
+	return false, nil
+}
+
+// optModule reads "-m MODULE"; an unknown module is kept with its options
+// verbatim.
+func (p *specParser) optModule(string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	if p.neg {
+		return false, errors.New("! before -m")
+	}
+	p.module = v
+	switch v {
+	case "tcp", "udp", "multiport", "owner", "mark", "connmark", "conntrack", "state", "comment":
+		return false, nil
+	}
+	w := p.w
+	j := p.i + 1
+	for j < len(w) && !coreOptions[w[j]] && !(w[j] == "!" && j+1 < len(w) && coreOptions[w[j+1]]) {
+		j++
+	}
+	p.add(Match{Kind: MatchUnknown}, strings.Join(w[p.i-1:j], " "))
+	p.i = j - 1
+	p.module = ""
+	return false, nil
+}
+
+func (p *specParser) optJump(string) (bool, error) {
+	if p.neg {
+		return false, errors.New("! before -j")
+	}
+	i, w := p.i, p.w
+	if i+1 >= len(w) {
+		return false, errors.New("-j needs a target")
+	}
+	a, err := parseTarget(w[i+1], w[i+2:], p.fam)
+	if err != nil {
+		return false, fmt.Errorf("target %s: %w", w[i+1], err)
+	}
+	p.r.Actions = append(p.r.Actions, a)
+	return true, nil
+}
+
+func (p *specParser) optGoto(string) (bool, error) {
+	v, err := p.value()
+	if err != nil {
+		return false, err
+	}
+	if p.i+2 != len(p.w) {
+		return false, fmt.Errorf("unexpected %q after -g %s", strings.Join(p.w[p.i+2:], " "), v)
+	}
+	p.r.Actions = append(p.r.Actions, Action{Kind: ActionGoto, Chain: v, Raw: "-g " + v})
+	return true, nil
+}
+
+// optPorts reads --dport/--sport (one port or range) and the multiport
+// lists.
+func (p *specParser) optPorts(opt string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	mp := p.proto
+	if p.module == "tcp" || p.module == "udp" {
+		mp = p.module
+	}
+	if mp != "tcp" && mp != "udp" {
+		return false, fmt.Errorf("%s needs -p tcp or -p udp", opt)
+	}
+	var ports []PortRange
+	if strings.HasSuffix(opt, "s") && opt != "--sport" && opt != "--dport" {
+		ports, err = parsePortList(v)
+	} else {
+		var pr PortRange
+		pr, err = parsePortRange(v)
+		ports = []PortRange{pr}
+	}
+	if err != nil {
+		return false, fmt.Errorf("option %s: %w", opt, err)
+	}
+	k := MatchDPort
+	if strings.HasPrefix(opt, "--s") {
+		k = MatchSPort
+	}
+	raw := opt + " " + v
+	if p.module == "multiport" {
+		raw = "-m multiport " + raw
+	} else if p.module == "tcp" || p.module == "udp" {
+		raw = "-m " + p.module + " " + raw
+	}
+	p.add(Match{Kind: k, Proto: mp, Ports: ports}, raw)
+	return false, nil
+}
+
+func (p *specParser) optOwner(opt string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	ids, err := parseIDRange(v)
+	if err != nil {
+		p.add(Match{Kind: MatchUnknown}, "-m owner "+opt+" "+v)
+		return false, nil
+	}
+	k := MatchUID
+	if opt == "--gid-owner" {
+		k = MatchGID
+	}
+	p.add(Match{Kind: k, IDs: ids}, "-m owner "+opt+" "+v)
+	return false, nil
+}
+
+func (p *specParser) optMark(string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	val, mask, err := parseMarkMask(v)
+	if err != nil {
+		return false, err
+	}
+	k := MatchMark
+	if p.module == "connmark" {
+		k = MatchConnMark
+	}
+	p.add(Match{Kind: k, Value: val & mask, Mask: mask}, "-m "+p.module+" --mark "+v)
+	return false, nil
+}
+
+func (p *specParser) optState(opt string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	p.add(Match{Kind: MatchCTState, States: strings.Split(v, ",")}, "-m "+p.module+" "+opt+" "+v)
+	return false, nil
+}
+
+func (p *specParser) optComment(string) (bool, error) {
+	v, err := p.take()
+	if err != nil {
+		return false, err
+	}
+	p.add(Match{Kind: MatchComment}, "-m comment --comment "+strconv.Quote(v))
+	return false, nil
+}
+
+// optOther keeps an option of a known module the simulator does not model
+// (for example --tcp-flags, --socket-exists) with its values.
+func (p *specParser) optOther(opt string) (bool, error) {
+	if !strings.HasPrefix(opt, "-") {
+		return false, fmt.Errorf("unexpected word %q", opt)
+	}
+	w := p.w
+	j := p.i + 1
+	for j < len(w) && !strings.HasPrefix(w[j], "-") && w[j] != "!" {
+		j++
+	}
+	raw := strings.Join(w[p.i:j], " ")
+	if p.module != "" {
+		raw = "-m " + p.module + " " + raw
+	}
+	p.add(Match{Kind: MatchUnknown}, raw)
+	p.i = j - 1
+	return false, nil
 }
 
 // optionName resolves getopt-style abbreviations ("--to-port" for
