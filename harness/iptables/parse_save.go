@@ -633,198 +633,274 @@ func optionName(opt string, known ...string) string {
 	return match
 }
 
+// targetHandler fills a from the target's options; known false means the
+// simulator does not model the options given (the action is then kept as
+// unknown).
+type targetHandler func(a *Action, opts []string) (known bool, err error)
+
+// targetHandlers maps each target the simulator models to its handler; any
+// other name is a jump to a chain or an unknown extension (jumpTarget).
+var targetHandlers = map[string]targetHandler{
+	"ACCEPT":   verdictTarget(ActionAccept),
+	"DROP":     verdictTarget(ActionDrop),
+	"RETURN":   verdictTarget(ActionReturn),
+	"REJECT":   kindTarget(ActionReject),
+	"LOG":      kindTarget(ActionLog),
+	"NFLOG":    kindTarget(ActionLog),
+	"REDIRECT": redirectTarget,
+	"DNAT":     dnatTarget,
+	"TPROXY":   tproxyTarget,
+	"MARK":     markTarget,
+	"CONNMARK": connmarkTarget,
+	"CT":       ctTarget,
+	"NOTRACK":  notrackTarget,
+}
+
 // parseTarget reads "-j NAME [options]".
 func parseTarget(name string, opts []string, fam Family) (Action, error) {
 	raw := strings.TrimSpace("-j " + name + " " + strings.Join(opts, " "))
 	a := Action{Raw: raw}
-	unknown := func() (Action, error) { return Action{Kind: ActionUnknown, Raw: raw}, nil }
-	pairs := func(known ...string) (map[string]string, bool) {
-		m := map[string]string{}
-		for i := 0; i < len(opts); i++ {
-			o := optionName(opts[i], known...)
-			flagOnly := o == "--notrack" || o == "--save-mark" || o == "--restore-mark" || o == "--random" || o == "--persistent"
-			ok := false
-			for _, k := range known {
-				ok = ok || k == o
-			}
-			if !ok {
-				return nil, false
-			}
-			if flagOnly {
-				m[o] = ""
-				continue
-			}
-			if i+1 >= len(opts) {
-				return nil, false
-			}
-			m[o] = opts[i+1]
-			i++
-		}
-		return m, true
+	h, ok := targetHandlers[name]
+	if !ok {
+		h = jumpTarget(name)
 	}
-	switch name {
-	case "ACCEPT", "DROP", "RETURN":
-		if len(opts) != 0 {
-			return a, fmt.Errorf("unexpected options %q", strings.Join(opts, " "))
-		}
-		a.Kind = map[string]ActionKind{"ACCEPT": ActionAccept, "DROP": ActionDrop, "RETURN": ActionReturn}[name]
-	case "REJECT":
-		a.Kind = ActionReject
-	case "LOG", "NFLOG":
-		a.Kind = ActionLog
-	case "REDIRECT":
-		m, ok := pairs("--to-ports", "--random")
-		if !ok {
-			return unknown()
-		}
-		a.Kind = ActionRedirect
-		if v, ok := m["--to-ports"]; ok {
-			pr, err := parsePortRange(v)
-			if err != nil {
-				return a, err
-			}
-			a.Ports = pr
-		}
-	case "DNAT":
-		m, ok := pairs("--to-destination", "--random", "--persistent")
-		if !ok {
-			return unknown()
-		}
-		v, ok := m["--to-destination"]
-		if !ok {
-			return a, errors.New("DNAT needs --to-destination")
-		}
-		addr, pr, err := parseNATTo(v)
-		if err != nil {
-			return a, err
-		}
-		a.Kind, a.Addr, a.Ports = ActionDNAT, addr, pr
-	case "TPROXY":
-		m, ok := pairs("--on-port", "--on-ip", "--tproxy-mark")
-		if !ok {
-			return unknown()
-		}
-		a.Kind = ActionTPROXY
-		if v, ok := m["--on-port"]; ok {
-			p, err := parsePort(v)
-			if err != nil {
-				return a, err
-			}
-			a.Ports = PortRange{p, p}
-		}
-		if v, ok := m["--on-ip"]; ok {
-			addr, err := netip.ParseAddr(v)
-			if err != nil {
-				return a, err
-			}
-			a.Addr = addr
-		}
-		if v, ok := m["--tproxy-mark"]; ok {
-			val, mask, err := parseMarkMask(v)
-			if err != nil {
-				return a, err
-			}
-			a.Value, a.Mask, a.HasMark = val, mask, true
-		}
-	case "MARK":
-		m, ok := pairs("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark")
-		if !ok || len(m) != 1 {
-			return unknown()
-		}
-		a.Kind = ActionMark
-		for k, v := range m {
-			val, mask, err := parseMarkMask(v)
-			if err != nil {
-				return a, err
-			}
-			switch k {
-			case "--set-xmark":
-				a.Value, a.Mask = val, mask
-			case "--set-mark":
-				a.Value, a.Mask = val, mask|val
-			case "--and-mark":
-				a.Value, a.Mask = 0, ^val
-			case "--or-mark":
-				a.Value, a.Mask = val, val
-			case "--xor-mark":
-				a.Value, a.Mask = val, 0
-			}
-		}
-	case "CONNMARK":
-		m, ok := pairs("--save-mark", "--restore-mark", "--nfmask", "--ctmask", "--mask", "--set-xmark", "--set-mark")
-		if !ok {
-			return unknown()
-		}
-		a.Kind, a.NfMask, a.CtMask = ActionConnMark, 0xffffffff, 0xffffffff
-		if v, ok := m["--mask"]; ok {
-			_, mk, err := parseMarkMask("0/" + v)
-			if err != nil {
-				return a, err
-			}
-			a.NfMask, a.CtMask = mk, mk
-		}
-		for _, k := range []string{"--nfmask", "--ctmask"} {
-			if v, ok := m[k]; ok {
-				_, mk, err := parseMarkMask("0/" + v)
-				if err != nil {
-					return a, err
-				}
-				if k == "--nfmask" {
-					a.NfMask = mk
-				} else {
-					a.CtMask = mk
-				}
-			}
-		}
-		_, save := m["--save-mark"]
-		_, restore := m["--restore-mark"]
-		switch {
-		case save:
-			a.ConnMarkOp = ConnMarkSave
-		case restore:
-			a.ConnMarkOp = ConnMarkRestore
-		default:
-			v, ok := m["--set-xmark"]
-			if !ok {
-				v, ok = m["--set-mark"]
-			}
-			if !ok {
-				return unknown()
-			}
-			val, mask, err := parseMarkMask(v)
-			if err != nil {
-				return a, err
-			}
-			a.ConnMarkOp, a.Value, a.Mask = ConnMarkSet, val, mask
-		}
-	case "CT":
-		m, ok := pairs("--zone", "--notrack")
-		if !ok {
-			return unknown()
-		}
-		a.Kind = ActionCT
-		if _, ok := m["--notrack"]; ok {
-			a.NoTrack = true
-		}
-		if v, ok := m["--zone"]; ok {
-			z, err := strconv.ParseUint(v, 10, 16)
-			if err != nil {
-				return a, fmt.Errorf("bad zone %q", v)
-			}
-			a.Zone = uint16(z)
-		}
-	case "NOTRACK":
-		a.Kind, a.NoTrack = ActionCT, true
-	default:
-		if isTargetName(name) {
-			return unknown()
-		}
-		if len(opts) != 0 {
-			return unknown()
-		}
-		a.Kind, a.Chain = ActionJump, name
+	known, err := h(&a, opts)
+	if err != nil {
+		return a, err
+	}
+	if !known {
+		return Action{Kind: ActionUnknown, Raw: raw}, nil
 	}
 	return a, nil
+}
+
+// targetPairs reads a target's options into a map (flags map to ""); ok is
+// false for an option not in known or one missing its value.
+func targetPairs(opts []string, known ...string) (map[string]string, bool) {
+	m := map[string]string{}
+	for i := 0; i < len(opts); i++ {
+		o := optionName(opts[i], known...)
+		flagOnly := o == "--notrack" || o == "--save-mark" || o == "--restore-mark" || o == "--random" || o == "--persistent"
+		ok := false
+		for _, k := range known {
+			ok = ok || k == o
+		}
+		if !ok {
+			return nil, false
+		}
+		if flagOnly {
+			m[o] = ""
+			continue
+		}
+		if i+1 >= len(opts) {
+			return nil, false
+		}
+		m[o] = opts[i+1]
+		i++
+	}
+	return m, true
+}
+
+// verdictTarget is ACCEPT, DROP or RETURN, which take no options.
+func verdictTarget(k ActionKind) targetHandler {
+	return func(a *Action, opts []string) (bool, error) {
+		if len(opts) != 0 {
+			return true, fmt.Errorf("unexpected options %q", strings.Join(opts, " "))
+		}
+		a.Kind = k
+		return true, nil
+	}
+}
+
+// kindTarget is a target whose options the simulator ignores.
+func kindTarget(k ActionKind) targetHandler {
+	return func(a *Action, _ []string) (bool, error) {
+		a.Kind = k
+		return true, nil
+	}
+}
+
+// jumpTarget is a jump to a user chain, or an extension the simulator does
+// not model.
+func jumpTarget(name string) targetHandler {
+	return func(a *Action, opts []string) (bool, error) {
+		if isTargetName(name) || len(opts) != 0 {
+			return false, nil
+		}
+		a.Kind, a.Chain = ActionJump, name
+		return true, nil
+	}
+}
+
+func notrackTarget(a *Action, _ []string) (bool, error) {
+	a.Kind, a.NoTrack = ActionCT, true
+	return true, nil
+}
+
+func redirectTarget(a *Action, opts []string) (bool, error) {
+	m, ok := targetPairs(opts, "--to-ports", "--random")
+	if !ok {
+		return false, nil
+	}
+	a.Kind = ActionRedirect
+	if v, ok := m["--to-ports"]; ok {
+		pr, err := parsePortRange(v)
+		if err != nil {
+			return true, err
+		}
+		a.Ports = pr
+	}
+	return true, nil
+}
+
+func dnatTarget(a *Action, opts []string) (bool, error) {
+	m, ok := targetPairs(opts, "--to-destination", "--random", "--persistent")
+	if !ok {
+		return false, nil
+	}
+	v, ok := m["--to-destination"]
+	if !ok {
+		return true, errors.New("DNAT needs --to-destination")
+	}
+	addr, pr, err := parseNATTo(v)
+	if err != nil {
+		return true, err
+	}
+	a.Kind, a.Addr, a.Ports = ActionDNAT, addr, pr
+	return true, nil
+}
+
+func tproxyTarget(a *Action, opts []string) (bool, error) {
+	m, ok := targetPairs(opts, "--on-port", "--on-ip", "--tproxy-mark")
+	if !ok {
+		return false, nil
+	}
+	a.Kind = ActionTPROXY
+	if v, ok := m["--on-port"]; ok {
+		p, err := parsePort(v)
+		if err != nil {
+			return true, err
+		}
+		a.Ports = PortRange{p, p}
+	}
+	if v, ok := m["--on-ip"]; ok {
+		addr, err := netip.ParseAddr(v)
+		if err != nil {
+			return true, err
+		}
+		a.Addr = addr
+	}
+	if v, ok := m["--tproxy-mark"]; ok {
+		val, mask, err := parseMarkMask(v)
+		if err != nil {
+			return true, err
+		}
+		a.Value, a.Mask, a.HasMark = val, mask, true
+	}
+	return true, nil
+}
+
+// markOps turns each MARK option's value into the (value, mask) pair of
+// the kernel's xmark form.
+var markOps = map[string]func(val, mask uint32) (uint32, uint32){
+	"--set-xmark": func(val, mask uint32) (uint32, uint32) { return val, mask },
+	"--set-mark":  func(val, mask uint32) (uint32, uint32) { return val, mask | val },
+	"--and-mark":  func(val, _ uint32) (uint32, uint32) { return 0, ^val },
+	"--or-mark":   func(val, _ uint32) (uint32, uint32) { return val, val },
+	"--xor-mark":  func(val, _ uint32) (uint32, uint32) { return val, 0 },
+}
+
+func markTarget(a *Action, opts []string) (bool, error) {
+	m, ok := targetPairs(opts, "--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark")
+	if !ok || len(m) != 1 {
+		return false, nil
+	}
+	a.Kind = ActionMark
+	for k, v := range m {
+		val, mask, err := parseMarkMask(v)
+		if err != nil {
+			return true, err
+		}
+		a.Value, a.Mask = markOps[k](val, mask)
+	}
+	return true, nil
+}
+
+func connmarkTarget(a *Action, opts []string) (bool, error) {
+	m, ok := targetPairs(opts, "--save-mark", "--restore-mark", "--nfmask", "--ctmask", "--mask", "--set-xmark", "--set-mark")
+	if !ok {
+		return false, nil
+	}
+	a.Kind, a.NfMask, a.CtMask = ActionConnMark, 0xffffffff, 0xffffffff
+	if err := connmarkMasks(a, m); err != nil {
+		return true, err
+	}
+	_, save := m["--save-mark"]
+	_, restore := m["--restore-mark"]
+	switch {
+	case save:
+		a.ConnMarkOp = ConnMarkSave
+	case restore:
+		a.ConnMarkOp = ConnMarkRestore
+	default:
+		v, ok := m["--set-xmark"]
+		if !ok {
+			v, ok = m["--set-mark"]
+		}
+		if !ok {
+			return false, nil
+		}
+		val, mask, err := parseMarkMask(v)
+		if err != nil {
+			return true, err
+		}
+		a.ConnMarkOp, a.Value, a.Mask = ConnMarkSet, val, mask
+	}
+	return true, nil
+}
+
+// connmarkMasks reads CONNMARK's --mask, then --nfmask and --ctmask.
+func connmarkMasks(a *Action, m map[string]string) error {
+	if v, ok := m["--mask"]; ok {
+		_, mk, err := parseMarkMask("0/" + v)
+		if err != nil {
+			return err
+		}
+		a.NfMask, a.CtMask = mk, mk
+	}
+	for _, k := range []string{"--nfmask", "--ctmask"} {
+		if v, ok := m[k]; ok {
+			_, mk, err := parseMarkMask("0/" + v)
+			if err != nil {
+				return err
+			}
+			if k == "--nfmask" {
+				a.NfMask = mk
+			} else {
+				a.CtMask = mk
+			}
+		}
+	}
+	return nil
+}
+
+func ctTarget(a *Action, opts []string) (bool, error) {
+	m, ok := targetPairs(opts, "--zone", "--notrack")
+	if !ok {
+		return false, nil
+	}
+	a.Kind = ActionCT
+	if _, ok := m["--notrack"]; ok {
+		a.NoTrack = true
+	}
+	if v, ok := m["--zone"]; ok {
+		z, err := strconv.ParseUint(v, 10, 16)
+		if err != nil {
+			return true, fmt.Errorf("bad zone %q", v)
+		}
+		a.Zone = uint16(z)
+	}
+	return true, nil
 }
 
 // isTargetName: upper-case names that are extensions, not chains; a chain
