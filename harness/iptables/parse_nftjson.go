@@ -292,119 +292,42 @@ func jsonValue(v json.RawMessage) (string, error) {
 	return "", errUnknownExpr
 }
 
+// jsonTextHandler renders one JSON expression as nft text; known false
+// means the engine does not model it (it is then kept as unknown).
+type jsonTextHandler func(kind string, v json.RawMessage) (text string, known bool, err error)
+
+// jsonTextHandlers maps each JSON expression kind the engine models to its
+// renderer; "counter" is skipped and any other kind is unknown.
+var jsonTextHandlers = map[string]jsonTextHandler{
+	"match":    jsonMatchText,
+	"accept":   jsonKindText,
+	"drop":     jsonKindText,
+	"return":   jsonKindText,
+	"reject":   jsonKindText,
+	"log":      jsonKindText,
+	"jump":     jsonJumpText,
+	"goto":     jsonJumpText,
+	"redirect": jsonNATText,
+	"dnat":     jsonNATText,
+	"tproxy":   jsonNATText,
+	"mangle":   jsonMangleText,
+}
+
 // jsonExpr converts one expression by rendering it as nft text and reusing
 // the text parser, so both forms share one meaning.
 func jsonExpr(kind string, v json.RawMessage) (string, *Match, *Action, error) {
-	var text string
-	switch kind {
-	case "counter":
+	if kind == "counter" {
 		return "", nil, nil, nil
-	case "match":
-		var m struct {
-			Op    string          `json:"op"`
-			Left  json.RawMessage `json:"left"`
-			Right json.RawMessage `json:"right"`
-		}
-		if err := json.Unmarshal(v, &m); err != nil {
-			return "", nil, nil, err
-		}
-		var left map[string]json.RawMessage
-		if err := json.Unmarshal(m.Left, &left); err != nil {
-			return "", nil, nil, err
-		}
-		var lhs string
-		switch {
-		case left["meta"] != nil:
-			var k struct{ Key string }
-			_ = json.Unmarshal(left["meta"], &k)
-			lhs = "meta " + k.Key
-		case left["payload"] != nil:
-			var p struct{ Protocol, Field string }
-			_ = json.Unmarshal(left["payload"], &p)
-			lhs = p.Protocol + " " + p.Field
-		case left["ct"] != nil:
-			var k struct{ Key string }
-			_ = json.Unmarshal(left["ct"], &k)
-			lhs = "ct " + k.Key
-		default:
-			return unknownJSON(kind, v)
-		}
-		rhs, err := jsonValue(m.Right)
-		if err != nil {
-			return unknownJSON(kind, v)
-		}
-		op := ""
-		switch m.Op {
-		case "==", "in":
-		case "!=":
-			op = "!= "
-		default:
-			return unknownJSON(kind, v)
-		}
-		text = lhs + " " + op + rhs
-	case "accept", "drop", "return":
-		text = kind
-	case "reject":
-		text = "reject"
-	case "log":
-		text = "log"
-	case "jump", "goto":
-		var j struct{ Target string }
-		if err := json.Unmarshal(v, &j); err != nil {
-			return "", nil, nil, err
-		}
-		text = kind + " " + j.Target
-	case "redirect", "dnat", "tproxy":
-		var n struct {
-			Family string          `json:"family"`
-			Addr   json.RawMessage `json:"addr"`
-			Port   json.RawMessage `json:"port"`
-		}
-		if len(v) > 0 && string(v) != "null" {
-			if err := json.Unmarshal(v, &n); err != nil {
-				return "", nil, nil, err
-			}
-		}
-		text = kind
-		if n.Family != "" {
-			text += " " + n.Family
-		}
-		addr, port := "", ""
-		if len(n.Addr) > 0 {
-			a, err := jsonValue(n.Addr)
-			if err != nil {
-				return unknownJSON(kind, v)
-			}
-			addr = a
-		}
-		if len(n.Port) > 0 {
-			p, err := jsonValue(n.Port)
-			if err != nil {
-				return unknownJSON(kind, v)
-			}
-			port = ":" + p
-		}
-		if addr != "" || port != "" {
-			if strings.Contains(addr, ":") && port != "" {
-				addr = "[" + addr + "]"
-			}
-			text += " to " + addr + port
-		}
-	case "mangle":
-		var m struct {
-			Key   json.RawMessage `json:"key"`
-			Value json.RawMessage `json:"value"`
-		}
-		if err := json.Unmarshal(v, &m); err != nil {
-			return "", nil, nil, err
-		}
-		k, err1 := jsonValue(m.Key)
-		val, err2 := jsonValue(m.Value)
-		if err1 != nil || err2 != nil {
-			return unknownJSON(kind, v)
-		}
-		text = k + " set " + val
-	default:
+	}
+	h, ok := jsonTextHandlers[kind]
+	if !ok {
+		return unknownJSON(kind, v)
+	}
+	text, known, err := h(kind, v)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if !known {
 		return unknownJSON(kind, v)
 	}
 	toks, err := nftTokens(text)
@@ -427,6 +350,128 @@ func jsonExpr(kind string, v json.RawMessage) (string, *Match, *Action, error) {
 		return unknownJSON(kind, v)
 	}
 	return text, m, a, nil
+}
+
+// jsonKindText: a verdict or statement without arguments is its own name.
+func jsonKindText(kind string, _ json.RawMessage) (string, bool, error) {
+	return kind, true, nil
+}
+
+func jsonJumpText(kind string, v json.RawMessage) (string, bool, error) {
+	var j struct{ Target string }
+	if err := json.Unmarshal(v, &j); err != nil {
+		return "", false, err
+	}
+	return kind + " " + j.Target, true, nil
+}
+
+// jsonMatchText renders {"match": {"op", "left", "right"}}.
+func jsonMatchText(_ string, v json.RawMessage) (string, bool, error) {
+	var m struct {
+		Op    string          `json:"op"`
+		Left  json.RawMessage `json:"left"`
+		Right json.RawMessage `json:"right"`
+	}
+	if err := json.Unmarshal(v, &m); err != nil {
+		return "", false, err
+	}
+	var left map[string]json.RawMessage
+	if err := json.Unmarshal(m.Left, &left); err != nil {
+		return "", false, err
+	}
+	lhs, ok := jsonMatchLeft(left)
+	if !ok {
+		return "", false, nil
+	}
+	rhs, err := jsonValue(m.Right)
+	if err != nil {
+		return "", false, nil
+	}
+	op := ""
+	switch m.Op {
+	case "==", "in":
+	case "!=":
+		op = "!= "
+	default:
+		return "", false, nil
+	}
+	return lhs + " " + op + rhs, true, nil
+}
+
+// jsonMatchLeft renders a match's left side: meta, payload or ct.
+func jsonMatchLeft(left map[string]json.RawMessage) (string, bool) {
+	switch {
+	case left["meta"] != nil:
+		var k struct{ Key string }
+		_ = json.Unmarshal(left["meta"], &k)
+		return "meta " + k.Key, true
+	case left["payload"] != nil:
+		var p struct{ Protocol, Field string }
+		_ = json.Unmarshal(left["payload"], &p)
+		return p.Protocol + " " + p.Field, true
+	case left["ct"] != nil:
+		var k struct{ Key string }
+		_ = json.Unmarshal(left["ct"], &k)
+		return "ct " + k.Key, true
+	}
+	return "", false
+}
+
+// jsonNATText renders redirect, dnat and tproxy with their optional family,
+// address and port.
+func jsonNATText(kind string, v json.RawMessage) (string, bool, error) {
+	var n struct {
+		Family string          `json:"family"`
+		Addr   json.RawMessage `json:"addr"`
+		Port   json.RawMessage `json:"port"`
+	}
+	if len(v) > 0 && string(v) != "null" {
+		if err := json.Unmarshal(v, &n); err != nil {
+			return "", false, err
+		}
+	}
+	text := kind
+	if n.Family != "" {
+		text += " " + n.Family
+	}
+	addr, port := "", ""
+	if len(n.Addr) > 0 {
+		a, err := jsonValue(n.Addr)
+		if err != nil {
+			return "", false, nil
+		}
+		addr = a
+	}
+	if len(n.Port) > 0 {
+		p, err := jsonValue(n.Port)
+		if err != nil {
+			return "", false, nil
+		}
+		port = ":" + p
+	}
+	if addr != "" || port != "" {
+		if strings.Contains(addr, ":") && port != "" {
+			addr = "[" + addr + "]"
+		}
+		text += " to " + addr + port
+	}
+	return text, true, nil
+}
+
+func jsonMangleText(_ string, v json.RawMessage) (string, bool, error) {
+	var m struct {
+		Key   json.RawMessage `json:"key"`
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(v, &m); err != nil {
+		return "", false, err
+	}
+	k, err1 := jsonValue(m.Key)
+	val, err2 := jsonValue(m.Value)
+	if err1 != nil || err2 != nil {
+		return "", false, nil
+	}
+	return k + " set " + val, true, nil
 }
 
 func unknownJSON(kind string, v json.RawMessage) (string, *Match, *Action, error) {
