@@ -406,129 +406,59 @@ func joinNft(toks []string) string {
 
 var unqualifiedMeta = map[string]bool{"skuid": true, "skgid": true, "mark": true, "iifname": true, "oifname": true, "iif": true, "oif": true, "l4proto": true, "nfproto": true, "protocol": true}
 
+// nftRuleParser walks one rule's tokens; i is the next token to read.
+type nftRuleParser struct {
+	toks []string
+	i    int
+}
+
+// nftWholeError is an error that already names its expression: parseNftRule
+// returns it as is.
+type nftWholeError struct{ err error }
+
+func (e nftWholeError) Error() string { return e.err.Error() }
+
+// nftStmtHandler reads the statement tok (already consumed); a nil action
+// with a nil error is a statement the simulator skips (counter, comment).
+type nftStmtHandler func(p *nftRuleParser, tok string) (*Action, error)
+
+// nftStmts maps each statement keyword to its handler; any other token is
+// read by matchExpr.
+var nftStmts = map[string]nftStmtHandler{
+	"counter":  (*nftRuleParser).counterStmt,
+	"comment":  (*nftRuleParser).commentStmt,
+	"accept":   (*nftRuleParser).verdictStmt,
+	"drop":     (*nftRuleParser).verdictStmt,
+	"return":   (*nftRuleParser).verdictStmt,
+	"reject":   (*nftRuleParser).rejectStmt,
+	"log":      (*nftRuleParser).logStmt,
+	"jump":     (*nftRuleParser).jumpStmt,
+	"goto":     (*nftRuleParser).jumpStmt,
+	"redirect": (*nftRuleParser).natStmt,
+	"dnat":     (*nftRuleParser).natStmt,
+	"tproxy":   (*nftRuleParser).natStmt,
+}
+
 // parseNftRule reads one rule's expressions and statements.
 func parseNftRule(toks []string, fam Family) (*Rule, error) {
 	r := &Rule{Text: joinNft(toks)}
-	i := 0
-	next := func() (string, bool) {
-		if i >= len(toks) {
-			return "", false
-		}
-		i++
-		return toks[i-1], true
-	}
-	// value reads an optional operator and a value or { set }.
-	value := func() (neg bool, vals []string, err error) {
-		if i < len(toks) && (toks[i] == "!=" || toks[i] == "==") {
-			neg = toks[i] == "!="
-			i++
-		}
-		if i >= len(toks) {
-			return false, nil, errors.New("missing value")
-		}
-		if toks[i] == "{" {
-			i++
-			for i < len(toks) && toks[i] != "}" {
-				if toks[i] != "," {
-					vals = append(vals, toks[i])
-				}
-				i++
-			}
-			if i >= len(toks) {
-				return false, nil, errors.New("unclosed {")
-			}
-			i++
-			return neg, vals, nil
-		}
-		if strings.HasPrefix(toks[i], "@") || toks[i] == "&" || toks[i] == "|" || toks[i] == ">" || toks[i] == "<" || toks[i] == ">=" || toks[i] == "<=" {
-			return false, nil, errUnknownExpr
-		}
-		v := toks[i]
-		i++
-		// a comma-separated list without braces (ct state established,related)
-		for i+1 < len(toks) && toks[i] == "," {
-			v += "," + toks[i+1]
-			i += 2
-		}
-		return neg, strings.Split(v, ","), nil
-	}
-	for i < len(toks) {
-		start := i
-		tok, _ := next()
-		var m *Match
-		var a *Action
-		var err error
-		switch {
-		case tok == "counter":
-			if i+3 < len(toks)+0 && i < len(toks) && toks[i] == "packets" {
-				i += 4
-			}
-			continue
-		case tok == "comment":
-			i++
-			continue
-		case tok == "meta" && i+1 < len(toks) && toks[i+1] == "set":
-			a, err = nftSetStmt(toks, &i, "meta")
-		case tok == "meta":
-			k, _ := next()
-			m, err = nftMeta(k, value)
-		case unqualifiedMeta[tok] && !(i < len(toks) && toks[i] == "set"):
-			m, err = nftMeta(tok, value)
-		case tok == "mark" && i < len(toks) && toks[i] == "set":
-			i--
-			a, err = nftSetStmt(toks, &i, "meta")
-		case tok == "ip" || tok == "ip6":
-			f, _ := next()
-			m, err = nftIP(tok, f, value)
-		case tok == "tcp" || tok == "udp" || tok == "th":
-			f, _ := next()
-			m, err = nftPort(tok, f, value)
-		case tok == "ct":
-			if i+1 < len(toks) && toks[i+1] == "set" {
-				a, err = nftSetStmt(toks, &i, "ct")
-			} else {
-				k, _ := next()
-				m, err = nftCt(k, value)
-			}
-		case tok == "accept" || tok == "drop" || tok == "return":
-			a = &Action{Kind: map[string]ActionKind{"accept": ActionAccept, "drop": ActionDrop, "return": ActionReturn}[tok]}
-		case tok == "reject":
-			a = &Action{Kind: ActionReject}
-			i = len(toks)
-		case tok == "log":
-			a = &Action{Kind: ActionLog}
-			for i < len(toks) && (toks[i] == "prefix" || toks[i] == "level" || toks[i] == "group" || toks[i] == "flags") {
-				i += 2
-			}
-		case tok == "jump" || tok == "goto":
-			ch, ok := next()
-			if !ok {
-				return nil, errors.New(tok + " needs a chain")
-			}
-			k := ActionJump
-			if tok == "goto" {
-				k = ActionGoto
-			}
-			a = &Action{Kind: k, Chain: ch}
-		case tok == "redirect" || tok == "dnat" || tok == "tproxy":
-			a, err = nftNAT(tok, toks, &i)
-		default:
-			err = errUnknownExpr
-		}
+	p := &nftRuleParser{toks: toks}
+	for p.i < len(toks) {
+		start := p.i
+		tok, _ := p.next()
+		m, a, err := p.expr(tok)
 		if errors.Is(err, errUnknownExpr) {
-			// Keep the rest verbatim: an unknown expression's extent is not known.
-			raw := joinNft(toks[start:])
-			if isStatement(tok) || (tok == "xt" && start+1 < len(toks) && toks[start+1] == "target") {
-				r.Actions = append(r.Actions, Action{Kind: ActionUnknown, Raw: raw})
-			} else {
-				r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: raw})
-			}
+			addUnknownNft(r, toks, start, tok)
 			return r, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%q: %w", joinNft(toks[start:min(i+1, len(toks))]), err)
+		var whole nftWholeError
+		if errors.As(err, &whole) {
+			return nil, whole.err
 		}
-		raw := joinNft(toks[start:i])
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", joinNft(toks[start:min(p.i+1, len(toks))]), err)
+		}
+		raw := joinNft(toks[start:p.i])
 		if m != nil {
 			m.Raw = raw
 			r.Matches = append(r.Matches, *m)
@@ -539,6 +469,158 @@ func parseNftRule(toks []string, fam Family) (*Rule, error) {
 		}
 	}
 	return r, nil
+}
+
+// addUnknownNft keeps the rest of the rule from start verbatim: an unknown
+// expression's extent is not known.
+func addUnknownNft(r *Rule, toks []string, start int, tok string) {
+	raw := joinNft(toks[start:])
+	if isStatement(tok) || (tok == "xt" && start+1 < len(toks) && toks[start+1] == "target") {
+		r.Actions = append(r.Actions, Action{Kind: ActionUnknown, Raw: raw})
+	} else {
+		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: raw})
+	}
+}
+
+// next returns the next token; false at the end.
+func (p *nftRuleParser) next() (string, bool) {
+	if p.i >= len(p.toks) {
+		return "", false
+	}
+	p.i++
+	return p.toks[p.i-1], true
+}
+
+// peekIs reports whether the token off places ahead is want.
+func (p *nftRuleParser) peekIs(off int, want string) bool {
+	return p.i+off < len(p.toks) && p.toks[p.i+off] == want
+}
+
+// value reads an optional operator and a value or { set }.
+func (p *nftRuleParser) value() (neg bool, vals []string, err error) {
+	toks := p.toks
+	if p.i < len(toks) && (toks[p.i] == "!=" || toks[p.i] == "==") {
+		neg = toks[p.i] == "!="
+		p.i++
+	}
+	if p.i >= len(toks) {
+		return false, nil, errors.New("missing value")
+	}
+	if toks[p.i] == "{" {
+		p.i++
+		for p.i < len(toks) && toks[p.i] != "}" {
+			if toks[p.i] != "," {
+				vals = append(vals, toks[p.i])
+			}
+			p.i++
+		}
+		if p.i >= len(toks) {
+			return false, nil, errors.New("unclosed {")
+		}
+		p.i++
+		return neg, vals, nil
+	}
+	if t := toks[p.i]; strings.HasPrefix(t, "@") || t == "&" || t == "|" || t == ">" || t == "<" || t == ">=" || t == "<=" {
+		return false, nil, errUnknownExpr
+	}
+	v := toks[p.i]
+	p.i++
+	// a comma-separated list without braces (ct state established,related)
+	for p.i+1 < len(toks) && toks[p.i] == "," {
+		v += "," + toks[p.i+1]
+		p.i += 2
+	}
+	return neg, strings.Split(v, ","), nil
+}
+
+// expr reads one expression or statement whose first token tok is
+// already consumed.
+func (p *nftRuleParser) expr(tok string) (*Match, *Action, error) {
+	if h, ok := nftStmts[tok]; ok {
+		a, err := h(p, tok)
+		return nil, a, err
+	}
+	return p.matchExpr(tok)
+}
+
+// matchExpr reads a match, or a "set" statement on meta, mark or ct.
+func (p *nftRuleParser) matchExpr(tok string) (*Match, *Action, error) {
+	var m *Match
+	var a *Action
+	var err error
+	switch {
+	case tok == "meta" && p.peekIs(1, "set"):
+		a, err = nftSetStmt(p.toks, &p.i, "meta")
+	case tok == "meta":
+		k, _ := p.next()
+		m, err = nftMeta(k, p.value)
+	case unqualifiedMeta[tok] && !p.peekIs(0, "set"):
+		m, err = nftMeta(tok, p.value)
+	case tok == "mark" && p.peekIs(0, "set"):
+		p.i--
+		a, err = nftSetStmt(p.toks, &p.i, "meta")
+	case tok == "ip" || tok == "ip6":
+		f, _ := p.next()
+		m, err = nftIP(tok, f, p.value)
+	case tok == "tcp" || tok == "udp" || tok == "th":
+		f, _ := p.next()
+		m, err = nftPort(tok, f, p.value)
+	case tok == "ct" && p.peekIs(1, "set"):
+		a, err = nftSetStmt(p.toks, &p.i, "ct")
+	case tok == "ct":
+		k, _ := p.next()
+		m, err = nftCt(k, p.value)
+	default:
+		err = errUnknownExpr
+	}
+	return m, a, err
+}
+
+// counterStmt skips "counter [packets N bytes N]".
+func (p *nftRuleParser) counterStmt(string) (*Action, error) {
+	if p.i+3 < len(p.toks) && p.peekIs(0, "packets") {
+		p.i += 4
+	}
+	return nil, nil
+}
+
+// commentStmt skips "comment TEXT".
+func (p *nftRuleParser) commentStmt(string) (*Action, error) {
+	p.i++
+	return nil, nil
+}
+
+func (p *nftRuleParser) verdictStmt(tok string) (*Action, error) {
+	return &Action{Kind: map[string]ActionKind{"accept": ActionAccept, "drop": ActionDrop, "return": ActionReturn}[tok]}, nil
+}
+
+// rejectStmt reads "reject" and ignores its options (the rest of the rule).
+func (p *nftRuleParser) rejectStmt(string) (*Action, error) {
+	p.i = len(p.toks)
+	return &Action{Kind: ActionReject}, nil
+}
+
+func (p *nftRuleParser) logStmt(string) (*Action, error) {
+	for p.i < len(p.toks) && (p.toks[p.i] == "prefix" || p.toks[p.i] == "level" || p.toks[p.i] == "group" || p.toks[p.i] == "flags") {
+		p.i += 2
+	}
+	return &Action{Kind: ActionLog}, nil
+}
+
+func (p *nftRuleParser) jumpStmt(tok string) (*Action, error) {
+	ch, ok := p.next()
+	if !ok {
+		return nil, nftWholeError{errors.New(tok + " needs a chain")}
+	}
+	k := ActionJump
+	if tok == "goto" {
+		k = ActionGoto
+	}
+	return &Action{Kind: k, Chain: ch}, nil
+}
+
+func (p *nftRuleParser) natStmt(tok string) (*Action, error) {
+	return nftNAT(tok, p.toks, &p.i)
 }
 
 var errUnknownExpr = errors.New("expression not modelled")
