@@ -10,6 +10,22 @@ import (
 	"strings"
 )
 
+// listSection is one listed table and the target text of each of its rules
+// (resolved once all its chains are known).
+type listSection struct {
+	t       *Table
+	targets map[*Rule]listTarget
+}
+
+// listParser holds the state of ParseListing between lines.
+type listParser struct {
+	secs    []*listSection
+	cur     *listSection
+	chain   *Chain
+	verbose int // -1 before the column line, 0 for -nL, 1 for -vnL
+	lineNo  int
+}
+
 // ParseListing reads `iptables [-t TABLE] -vnL` or `-nL` output (legacy or
 // nft backend, ip6tables too). A listing does not name its table: tables
 // names the listed tables in order (a new table starts when a built-in chain
@@ -24,120 +40,149 @@ func ParseListing(data []byte, tables ...string) (*Ruleset, error) {
 	rs := &Ruleset{Format: FormatListing}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	type section struct {
-		t       *Table
-		targets map[*Rule]listTarget
-	}
-	var (
-		secs    []*section
-		cur     *section
-		chain   *Chain
-		verbose = -1
-		lineNo  int
-	)
-	fail := func(text string, err error) error {
-		return &ParseError{Format: FormatListing, Line: lineNo, Text: text, Err: err}
-	}
+	p := &listParser{verbose: -1}
 	for sc.Scan() {
-		lineNo++
-		raw := sc.Text()
-		line := strings.TrimSpace(raw)
+		p.lineNo++
+		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		f := strings.Fields(line)
-		switch {
-		case f[0] == "Chain":
-			if len(f) < 3 {
-				return nil, fail(line, errors.New("chain header needs a name"))
-			}
-			name := f[1]
-			_, isBuiltin := builtinHooks[name]
-			if cur == nil || (isBuiltin && cur.t.Chain(name) != nil) {
-				cur = &section{t: &Table{Family: "", Line: lineNo}, targets: map[*Rule]listTarget{}}
-				secs = append(secs, cur)
-			}
-			if cur.t.Chain(name) != nil {
-				return nil, fail(line, fmt.Errorf("chain %s listed twice", name))
-			}
-			chain = &Chain{Name: name, Line: lineNo}
-			rest := strings.Join(f[2:], " ")
-			if strings.HasPrefix(rest, "(policy ") {
-				pol := strings.TrimRight(strings.Fields(rest)[1], ")")
-				if pol != "ACCEPT" && pol != "DROP" {
-					return nil, fail(line, fmt.Errorf("policy %q", pol))
-				}
-				chain.Hook, chain.Policy = builtinHooks[name], pol
-				if chain.Hook == "" {
-					return nil, fail(line, fmt.Errorf("chain %s has a policy but is not built in", name))
-				}
-				if len(f) >= 8 {
-					pk, err1 := parseSuffixed(f[4])
-					by, err2 := parseSuffixed(f[6])
-					if err1 == nil && err2 == nil {
-						chain.Counters = &Counters{Packets: pk, Bytes: by}
-					}
-				}
-			}
-			cur.t.Chains = append(cur.t.Chains, chain)
-		case f[0] == "pkts" || f[0] == "target":
-			verbose = 0
-			if f[0] == "pkts" {
-				verbose = 1
-			}
-		default:
-			if chain == nil || verbose < 0 {
-				return nil, fail(line, errors.New("rule before a chain header and column line"))
-			}
-			r, tgt, err := parseListRow(f, verbose == 1)
-			if err != nil {
-				return nil, fail(line, err)
-			}
-			r.Line = lineNo
-			chain.Rules = append(chain.Rules, r)
-			cur.targets[r] = tgt
+		if err := p.parseLine(line); err != nil {
+			return nil, &ParseError{Format: FormatListing, Line: p.lineNo, Text: line, Err: err}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &ParseError{Format: FormatListing, Line: lineNo + 1, Err: err}
+		return nil, &ParseError{Format: FormatListing, Line: p.lineNo + 1, Err: err}
 	}
-	if len(secs) == 0 {
-		return nil, &ParseError{Format: FormatListing, Line: lineNo, Err: errors.New("no chain found (want lines like: Chain OUTPUT (policy ACCEPT))")}
+	if len(p.secs) == 0 {
+		return nil, &ParseError{Format: FormatListing, Line: p.lineNo, Err: errors.New("no chain found (want lines like: Chain OUTPUT (policy ACCEPT))")}
 	}
-	if len(tables) > 0 && len(tables) != len(secs) {
-		return nil, &ParseError{Format: FormatListing, Line: lineNo, Err: fmt.Errorf("%d tables named but %d listed", len(tables), len(secs))}
+	if len(tables) > 0 && len(tables) != len(p.secs) {
+		return nil, &ParseError{Format: FormatListing, Line: p.lineNo, Err: fmt.Errorf("%d tables named but %d listed", len(tables), len(p.secs))}
 	}
-	for i, s := range secs {
-		t := s.t
+	for i, s := range p.secs {
+		name := guessTable(s.t)
 		if len(tables) > 0 {
-			t.Name = tables[i]
-		} else {
-			t.Name = guessTable(t)
+			name = tables[i]
 		}
-		if _, ok := builtinChains[t.Name]; !ok {
-			return nil, &ParseError{Format: FormatListing, Line: t.Line, Err: fmt.Errorf("unknown table %q", t.Name)}
+		if err := s.finish(name); err != nil {
+			return nil, err
 		}
-		t.Family = inferFamily(t)
-		for _, c := range t.Chains {
-			if c.Hook != "" {
-				if !isBuiltin(t.Name, c.Name) {
-					return nil, &ParseError{Format: FormatListing, Line: c.Line, Err: fmt.Errorf("chain %s is not built into table %s", c.Name, t.Name)}
-				}
-				c.Type, c.Priority = t.Name, tablePriority(t.Name, c.Hook)
-			}
-			for _, r := range c.Rules {
-				a, err := s.targets[r].action(t)
-				if err != nil {
-					return nil, &ParseError{Format: FormatListing, Line: r.Line, Text: r.Text, Err: err}
-				}
-				if a != nil {
-					r.Actions = append(r.Actions, *a)
-				}
-			}
-		}
-		rs.Tables = append(rs.Tables, t)
+		rs.Tables = append(rs.Tables, s.t)
 	}
 	return rs, nil
+}
+
+// parseLine reads one non-empty line: a chain header, a column line or a
+// rule row.
+func (p *listParser) parseLine(line string) error {
+	f := strings.Fields(line)
+	switch {
+	case f[0] == "Chain":
+		return p.chainHeader(f)
+	case f[0] == "pkts" || f[0] == "target":
+		p.verbose = 0
+		if f[0] == "pkts" {
+			p.verbose = 1
+		}
+		return nil
+	}
+	if p.chain == nil || p.verbose < 0 {
+		return errors.New("rule before a chain header and column line")
+	}
+	r, tgt, err := parseListRow(f, p.verbose == 1)
+	if err != nil {
+		return err
+	}
+	r.Line = p.lineNo
+	p.chain.Rules = append(p.chain.Rules, r)
+	p.cur.targets[r] = tgt
+	return nil
+}
+
+// chainHeader reads "Chain NAME (policy P [N packets, N bytes])" or
+// "Chain NAME (N references)"; a built-in chain listed again starts a new
+// table.
+func (p *listParser) chainHeader(f []string) error {
+	if len(f) < 3 {
+		return errors.New("chain header needs a name")
+	}
+	name := f[1]
+	_, isBuiltin := builtinHooks[name]
+	if p.cur == nil || (isBuiltin && p.cur.t.Chain(name) != nil) {
+		p.cur = &listSection{t: &Table{Family: "", Line: p.lineNo}, targets: map[*Rule]listTarget{}}
+		p.secs = append(p.secs, p.cur)
+	}
+	if p.cur.t.Chain(name) != nil {
+		return fmt.Errorf("chain %s listed twice", name)
+	}
+	p.chain = &Chain{Name: name, Line: p.lineNo}
+	if err := listChainPolicy(p.chain, f); err != nil {
+		return err
+	}
+	p.cur.t.Chains = append(p.cur.t.Chains, p.chain)
+	return nil
+}
+
+// listChainPolicy reads a chain header's "(policy P ...)" and counters.
+func listChainPolicy(c *Chain, f []string) error {
+	rest := strings.Join(f[2:], " ")
+	if !strings.HasPrefix(rest, "(policy ") {
+		return nil
+	}
+	pol := strings.TrimRight(strings.Fields(rest)[1], ")")
+	if pol != "ACCEPT" && pol != "DROP" {
+		return fmt.Errorf("policy %q", pol)
+	}
+	c.Hook, c.Policy = builtinHooks[c.Name], pol
+	if c.Hook == "" {
+		return fmt.Errorf("chain %s has a policy but is not built in", c.Name)
+	}
+	if len(f) >= 8 {
+		pk, err1 := parseSuffixed(f[4])
+		by, err2 := parseSuffixed(f[6])
+		if err1 == nil && err2 == nil {
+			c.Counters = &Counters{Packets: pk, Bytes: by}
+		}
+	}
+	return nil
+}
+
+// finish names the section's table, checks its built-in chains and
+// resolves each rule's target now that all chains are known.
+func (s *listSection) finish(name string) error {
+	t := s.t
+	t.Name = name
+	if _, ok := builtinChains[t.Name]; !ok {
+		return &ParseError{Format: FormatListing, Line: t.Line, Err: fmt.Errorf("unknown table %q", t.Name)}
+	}
+	t.Family = inferFamily(t)
+	for _, c := range t.Chains {
+		if err := s.finishChain(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *listSection) finishChain(c *Chain) error {
+	t := s.t
+	if c.Hook != "" {
+		if !isBuiltin(t.Name, c.Name) {
+			return &ParseError{Format: FormatListing, Line: c.Line, Err: fmt.Errorf("chain %s is not built into table %s", c.Name, t.Name)}
+		}
+		c.Type, c.Priority = t.Name, tablePriority(t.Name, c.Hook)
+	}
+	for _, r := range c.Rules {
+		a, err := s.targets[r].action(t)
+		if err != nil {
+			return &ParseError{Format: FormatListing, Line: r.Line, Text: r.Text, Err: err}
+		}
+		if a != nil {
+			r.Actions = append(r.Actions, *a)
+		}
+	}
+	return nil
 }
 
 func guessTable(t *Table) string {
