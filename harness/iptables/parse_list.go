@@ -222,121 +222,188 @@ type listTarget struct {
 	args []string
 }
 
+// listTargetHandler reads a listed target's arguments into a (whose Raw is
+// set); it returns the action, an unknown action or nil for no target.
+type listTargetHandler func(a *Action, args []string) (*Action, error)
+
+// listTargetHandlers maps each target the simulator models to its handler;
+// any other name is a jump to a listed chain or an unknown target
+// (listJump).
+var listTargetHandlers = map[string]listTargetHandler{
+	"":         listNoTarget,
+	"ACCEPT":   listVerdict(ActionAccept),
+	"DROP":     listVerdict(ActionDrop),
+	"RETURN":   listVerdict(ActionReturn),
+	"REJECT":   listKind(ActionReject),
+	"LOG":      listKind(ActionLog),
+	"NFLOG":    listKind(ActionLog),
+	"REDIRECT": listRedirect,
+	"DNAT":     listDNAT,
+	"TPROXY":   listTPROXY,
+	"MARK":     listMark,
+	"CONNMARK": listConnMark,
+	"CT":       listCT,
+}
+
 func (lt listTarget) action(t *Table) (*Action, error) {
-	raw := strings.TrimSpace(lt.name + " " + strings.Join(lt.args, " "))
-	a := &Action{Raw: raw}
-	args := lt.args
-	switch lt.name {
-	case "":
+	a := &Action{Raw: strings.TrimSpace(lt.name + " " + strings.Join(lt.args, " "))}
+	h, ok := listTargetHandlers[lt.name]
+	if !ok {
+		h = listJump(t, lt.name)
+	}
+	return h(a, lt.args)
+}
+
+// listUnknown keeps a target the simulator does not model.
+func listUnknown(a *Action) (*Action, error) {
+	return &Action{Kind: ActionUnknown, Raw: a.Raw}, nil
+}
+
+// listNoTarget: a rule without -j; text left over is kept as unknown.
+func listNoTarget(_ *Action, args []string) (*Action, error) {
+	if len(args) > 0 {
+		return &Action{Kind: ActionUnknown, Raw: strings.Join(args, " ")}, nil
+	}
+	return nil, nil
+}
+
+func listVerdict(k ActionKind) listTargetHandler {
+	return func(a *Action, args []string) (*Action, error) {
 		if len(args) > 0 {
-			return &Action{Kind: ActionUnknown, Raw: strings.Join(args, " ")}, nil
+			return listUnknown(a)
 		}
-		return nil, nil
-	case "ACCEPT", "DROP", "RETURN":
-		if len(args) > 0 {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		a.Kind = k
+		return a, nil
+	}
+}
+
+func listKind(k ActionKind) listTargetHandler {
+	return func(a *Action, _ []string) (*Action, error) {
+		a.Kind = k
+		return a, nil
+	}
+}
+
+// listJump is a jump to a listed chain; an upper-case name that is not a
+// listed chain is an extension the simulator does not model.
+func listJump(t *Table, name string) listTargetHandler {
+	return func(a *Action, args []string) (*Action, error) {
+		if t.Chain(name) != nil && len(args) == 0 {
+			a.Kind, a.Chain = ActionJump, name
+			return a, nil
 		}
-		a.Kind = map[string]ActionKind{"ACCEPT": ActionAccept, "DROP": ActionDrop, "RETURN": ActionReturn}[lt.name]
-	case "REJECT":
-		a.Kind = ActionReject
-	case "LOG", "NFLOG":
-		a.Kind = ActionLog
-	case "REDIRECT":
-		a.Kind = ActionRedirect
-		if len(args) == 3 && args[0] == "redir" && args[1] == "ports" {
-			pr, err := parsePortRange(args[2])
-			if err != nil {
-				return nil, err
-			}
-			a.Ports = pr
-		} else if len(args) != 0 {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		if t.Chain(name) == nil && !isTargetName(name) && strings.ToUpper(name) != name {
+			return nil, fmt.Errorf("target %q is neither a listed chain nor a known target", name)
 		}
-	case "DNAT":
-		if len(args) != 1 || !strings.HasPrefix(args[0], "to:") {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
-		}
-		addr, pr, err := parseNATTo(strings.TrimPrefix(args[0], "to:"))
+		return listUnknown(a)
+	}
+}
+
+// listRedirect reads "redir ports P[-P]".
+func listRedirect(a *Action, args []string) (*Action, error) {
+	a.Kind = ActionRedirect
+	if len(args) == 3 && args[0] == "redir" && args[1] == "ports" {
+		pr, err := parsePortRange(args[2])
 		if err != nil {
 			return nil, err
 		}
-		a.Kind, a.Addr, a.Ports = ActionDNAT, addr, pr
-	case "TPROXY":
-		// TPROXY redirect 0.0.0.0:15006 mark 0x539/0xffffffff
-		if len(args) < 3 || args[0] != "TPROXY" || args[1] != "redirect" {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
-		}
-		ap, err := netip.ParseAddrPort(args[2])
-		if err != nil {
-			return nil, fmt.Errorf("TPROXY address %q: %w", args[2], err)
-		}
-		a.Kind, a.Addr, a.Ports = ActionTPROXY, ap.Addr(), PortRange{ap.Port(), ap.Port()}
-		if len(args) == 5 && args[3] == "mark" {
-			v, m, err := parseMarkMask(args[4])
-			if err != nil {
-				return nil, err
-			}
-			a.Value, a.Mask, a.HasMark = v, m, true
-		}
-	case "MARK":
-		// MARK set 0x53a | MARK xset 0x53a/0xffffffff | MARK and/or/xor 0x..
-		if len(args) != 3 || args[0] != "MARK" {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
-		}
-		v, m, err := parseMarkMask(args[2])
-		if err != nil {
-			return nil, err
-		}
-		a.Kind = ActionMark
-		switch args[1] {
-		case "set":
-			a.Value, a.Mask = v, 0xffffffff
-		case "xset":
-			a.Value, a.Mask = v, m
-		case "and":
-			a.Value, a.Mask = 0, ^v
-		case "or":
-			a.Value, a.Mask = v, v
-		case "xor":
-			a.Value, a.Mask = v, 0
-		default:
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
-		}
-	case "CONNMARK":
-		if len(args) == 2 && args[0] == "CONNMARK" && (args[1] == "save" || args[1] == "restore") {
-			a.Kind, a.NfMask, a.CtMask = ActionConnMark, 0xffffffff, 0xffffffff
-			a.ConnMarkOp = ConnMarkSave
-			if args[1] == "restore" {
-				a.ConnMarkOp = ConnMarkRestore
-			}
-			return a, nil
-		}
-		return &Action{Kind: ActionUnknown, Raw: raw}, nil
-	case "CT":
-		if len(args) == 3 && args[0] == "CT" && args[1] == "zone" {
-			z, err := strconv.ParseUint(args[2], 10, 16)
-			if err != nil {
-				return nil, fmt.Errorf("bad zone %q", args[2])
-			}
-			a.Kind, a.Zone = ActionCT, uint16(z)
-			return a, nil
-		}
-		if len(args) == 2 && args[0] == "CT" && args[1] == "notrack" {
-			a.Kind, a.NoTrack = ActionCT, true
-			return a, nil
-		}
-		return &Action{Kind: ActionUnknown, Raw: raw}, nil
-	default:
-		if t.Chain(lt.name) != nil && len(args) == 0 {
-			a.Kind, a.Chain = ActionJump, lt.name
-			return a, nil
-		}
-		if t.Chain(lt.name) == nil && !isTargetName(lt.name) && strings.ToUpper(lt.name) != lt.name {
-			return nil, fmt.Errorf("target %q is neither a listed chain nor a known target", lt.name)
-		}
-		return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		a.Ports = pr
+	} else if len(args) != 0 {
+		return listUnknown(a)
 	}
 	return a, nil
+}
+
+// listDNAT reads "to:ADDR[:PORT]".
+func listDNAT(a *Action, args []string) (*Action, error) {
+	if len(args) != 1 || !strings.HasPrefix(args[0], "to:") {
+		return listUnknown(a)
+	}
+	addr, pr, err := parseNATTo(strings.TrimPrefix(args[0], "to:"))
+	if err != nil {
+		return nil, err
+	}
+	a.Kind, a.Addr, a.Ports = ActionDNAT, addr, pr
+	return a, nil
+}
+
+// listTPROXY reads "TPROXY redirect 0.0.0.0:15006 mark 0x539/0xffffffff".
+func listTPROXY(a *Action, args []string) (*Action, error) {
+	if len(args) < 3 || args[0] != "TPROXY" || args[1] != "redirect" {
+		return listUnknown(a)
+	}
+	ap, err := netip.ParseAddrPort(args[2])
+	if err != nil {
+		return nil, fmt.Errorf("TPROXY address %q: %w", args[2], err)
+	}
+	a.Kind, a.Addr, a.Ports = ActionTPROXY, ap.Addr(), PortRange{ap.Port(), ap.Port()}
+	if len(args) == 5 && args[3] == "mark" {
+		v, m, err := parseMarkMask(args[4])
+		if err != nil {
+			return nil, err
+		}
+		a.Value, a.Mask, a.HasMark = v, m, true
+	}
+	return a, nil
+}
+
+// listMarkOps: the listing's MARK words, with iptables-save's option of
+// the same meaning where there is one.
+var listMarkOps = map[string]func(val, mask uint32) (uint32, uint32){
+	"set":  func(val, _ uint32) (uint32, uint32) { return val, 0xffffffff },
+	"xset": markOps["--set-xmark"],
+	"and":  markOps["--and-mark"],
+	"or":   markOps["--or-mark"],
+	"xor":  markOps["--xor-mark"],
+}
+
+// listMark reads "MARK set 0x53a", "MARK xset 0x53a/0xffffffff" and
+// "MARK and/or/xor 0x..".
+func listMark(a *Action, args []string) (*Action, error) {
+	if len(args) != 3 || args[0] != "MARK" {
+		return listUnknown(a)
+	}
+	v, m, err := parseMarkMask(args[2])
+	if err != nil {
+		return nil, err
+	}
+	a.Kind = ActionMark
+	op, ok := listMarkOps[args[1]]
+	if !ok {
+		return listUnknown(a)
+	}
+	a.Value, a.Mask = op(v, m)
+	return a, nil
+}
+
+// listConnMark reads "CONNMARK save" and "CONNMARK restore".
+func listConnMark(a *Action, args []string) (*Action, error) {
+	if len(args) == 2 && args[0] == "CONNMARK" && (args[1] == "save" || args[1] == "restore") {
+		a.Kind, a.NfMask, a.CtMask = ActionConnMark, 0xffffffff, 0xffffffff
+		a.ConnMarkOp = ConnMarkSave
+		if args[1] == "restore" {
+			a.ConnMarkOp = ConnMarkRestore
+		}
+		return a, nil
+	}
+	return listUnknown(a)
+}
+
+// listCT reads "CT zone N" and "CT notrack".
+func listCT(a *Action, args []string) (*Action, error) {
+	if len(args) == 3 && args[0] == "CT" && args[1] == "zone" {
+		z, err := strconv.ParseUint(args[2], 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("bad zone %q", args[2])
+		}
+		a.Kind, a.Zone = ActionCT, uint16(z)
+		return a, nil
+	}
+	if len(args) == 2 && args[0] == "CT" && args[1] == "notrack" {
+		a.Kind, a.NoTrack = ActionCT, true
+		return a, nil
+	}
+	return listUnknown(a)
 }
 
 func isOpt(s string) bool { return s == "--" || s == "-f" || s == "!f" }
