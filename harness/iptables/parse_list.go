@@ -488,136 +488,193 @@ func parseListRow(f []string, verbose bool) (*Rule, listTarget, error) {
 	return r, lt, nil
 }
 
+// listExtras walks a listing row's match clauses; i is the next word.
+type listExtras struct {
+	r    *Rule
+	w    []string
+	i    int
+	prot string // the row's prot column
+}
+
+// listExtraHandler reads the clause at x.i; start is where it began
+// (before a "!"), neg whether a "!" preceded it.
+type listExtraHandler func(x *listExtras, start int, neg bool) error
+
+// listExtraHandlers maps each match keyword of a listing to its handler;
+// any other word begins the target's own text.
+var listExtraHandlers = map[string]listExtraHandler{
+	"tcp":       (*listExtras).tcpUDP,
+	"udp":       (*listExtras).tcpUDP,
+	"multiport": (*listExtras).multiport,
+	"owner":     (*listExtras).owner,
+	"mark":      (*listExtras).mark,
+	"connmark":  (*listExtras).mark,
+	"ctstate":   (*listExtras).ctstate,
+	"state":     (*listExtras).ctstate,
+	"/*":        (*listExtras).comment,
+}
+
 // parseListExtras reads match clauses and returns what is left (the
 // target's own text).
 func parseListExtras(r *Rule, w []string, prot string) ([]string, error) {
-	i := 0
-	add := func(m Match, from int) {
-		m.Raw = strings.Join(w[from:i], " ")
-		r.Matches = append(r.Matches, m)
-	}
-	for i < len(w) {
-		start := i
+	x := &listExtras{r: r, w: w, prot: prot}
+	for x.i < len(w) {
+		start := x.i
 		neg := false
-		if w[i] == "!" {
+		if w[x.i] == "!" {
 			neg = true
-			i++
-			if i >= len(w) {
+			x.i++
+			if x.i >= len(w) {
 				return nil, errors.New("dangling negation (!) at the end")
 			}
 		}
-		switch w[i] {
-		case "tcp", "udp":
-			p := w[i]
-			i++
-			for i < len(w) && (strings.HasPrefix(w[i], "dpt:") || strings.HasPrefix(w[i], "spt:") || strings.HasPrefix(w[i], "dpts:") || strings.HasPrefix(w[i], "spts:")) {
-				k, v, _ := strings.Cut(w[i], ":")
-				n := strings.HasPrefix(v, "!")
-				pr, err := parsePortRange(strings.TrimPrefix(v, "!"))
-				if err != nil {
-					return nil, err
-				}
-				kind := MatchDPort
-				if k[0] == 's' {
-					kind = MatchSPort
-				}
-				s := i
-				i++
-				add(Match{Kind: kind, Proto: p, Ports: []PortRange{pr}, Negate: n}, s)
-			}
-			if i < len(w) && (strings.HasPrefix(w[i], "flags:") || w[i] == "option=") {
-				s := i
-				for i < len(w) && w[i] != "!" && !strings.Contains("tcp udp multiport owner mark connmark ctstate state /*", w[i]) {
-					i++
-				}
-				add(Match{Kind: MatchUnknown}, s)
-			}
-		case "multiport":
-			if i+2 >= len(w) {
-				return nil, errors.New("multiport needs ports")
-			}
-			kind := MatchDPort
-			switch w[i+1] {
-			case "dports":
-			case "sports":
-				kind = MatchSPort
-			default:
-				i += 3
-				add(Match{Kind: MatchUnknown}, start)
-				continue
-			}
-			v := w[i+2]
-			n := strings.HasPrefix(v, "!")
-			ports, err := parsePortList(strings.TrimPrefix(v, "!"))
-			if err != nil {
+		h, ok := listExtraHandlers[w[x.i]]
+		if ok {
+			if err := h(x, start, neg); err != nil {
 				return nil, err
 			}
-			i += 3
-			add(Match{Kind: kind, Proto: prot, Ports: ports, Negate: n}, start)
-		case "owner":
-			// owner UID match 1337
-			if i+3 >= len(w) || w[i+2] != "match" || (w[i+1] != "UID" && w[i+1] != "GID") {
-				i = len(w)
-				add(Match{Kind: MatchUnknown}, start)
-				continue
-			}
-			ids, err := parseIDRange(w[i+3])
-			kind := MatchUID
-			if w[i+1] == "GID" {
-				kind = MatchGID
-			}
-			i += 4
-			if err != nil {
-				add(Match{Kind: MatchUnknown}, start)
-				continue
-			}
-			add(Match{Kind: kind, IDs: ids, Negate: neg}, start)
-		case "mark", "connmark":
-			// mark match [!] 0x539[/0xff]
-			if i+2 >= len(w) || w[i+1] != "match" {
-				return nil, fmt.Errorf("%s: want 'match'", w[i])
-			}
-			kind := MatchMark
-			if w[i] == "connmark" {
-				kind = MatchConnMark
-			}
-			i += 2
-			if w[i] == "!" {
-				neg = true
-				i++
-				if i >= len(w) {
-					return nil, errors.New("mark match needs a value")
-				}
-			}
-			v, m, err := parseMarkMask(w[i])
-			if err != nil {
-				return nil, err
-			}
-			i++
-			add(Match{Kind: kind, Value: v & m, Mask: m, Negate: neg}, start)
-		case "ctstate", "state":
-			if i+1 >= len(w) {
-				return nil, errors.New("ctstate needs states")
-			}
-			i += 2
-			add(Match{Kind: MatchCTState, States: strings.Split(w[i-1], ","), Negate: neg}, start)
-		case "/*":
-			for i < len(w) && w[i] != "*/" {
-				i++
-			}
-			if i == len(w) {
-				return nil, errors.New("unterminated /* comment */")
-			}
-			i++
-			add(Match{Kind: MatchComment}, start)
-		default:
-			if neg {
-				i = len(w)
-				add(Match{Kind: MatchUnknown}, start)
-				continue
-			}
-			return w[i:], nil
+			continue
 		}
+		if !neg {
+			return w[x.i:], nil
+		}
+		x.i = len(w)
+		x.add(Match{Kind: MatchUnknown}, start)
 	}
 	return nil, nil
+}
+
+// add records a match whose text runs from word from to x.i.
+func (x *listExtras) add(m Match, from int) {
+	m.Raw = strings.Join(x.w[from:x.i], " ")
+	x.r.Matches = append(x.r.Matches, m)
+}
+
+// tcpUDP reads "tcp|udp [dpt:P] [spts:A:B] ... [flags:...]".
+func (x *listExtras) tcpUDP(_ int, _ bool) error {
+	w := x.w
+	p := w[x.i]
+	x.i++
+	for x.i < len(w) && (strings.HasPrefix(w[x.i], "dpt:") || strings.HasPrefix(w[x.i], "spt:") || strings.HasPrefix(w[x.i], "dpts:") || strings.HasPrefix(w[x.i], "spts:")) {
+		k, v, _ := strings.Cut(w[x.i], ":")
+		n := strings.HasPrefix(v, "!")
+		pr, err := parsePortRange(strings.TrimPrefix(v, "!"))
+		if err != nil {
+			return err
+		}
+		kind := MatchDPort
+		if k[0] == 's' {
+			kind = MatchSPort
+		}
+		s := x.i
+		x.i++
+		x.add(Match{Kind: kind, Proto: p, Ports: []PortRange{pr}, Negate: n}, s)
+	}
+	if x.i < len(w) && (strings.HasPrefix(w[x.i], "flags:") || w[x.i] == "option=") {
+		s := x.i
+		for x.i < len(w) && w[x.i] != "!" && !strings.Contains("tcp udp multiport owner mark connmark ctstate state /*", w[x.i]) {
+			x.i++
+		}
+		x.add(Match{Kind: MatchUnknown}, s)
+	}
+	return nil
+}
+
+// multiport reads "multiport dports|sports [!]LIST".
+func (x *listExtras) multiport(start int, _ bool) error {
+	w, i := x.w, x.i
+	if i+2 >= len(w) {
+		return errors.New("multiport needs ports")
+	}
+	kind := MatchDPort
+	switch w[i+1] {
+	case "dports":
+	case "sports":
+		kind = MatchSPort
+	default:
+		x.i += 3
+		x.add(Match{Kind: MatchUnknown}, start)
+		return nil
+	}
+	v := w[i+2]
+	n := strings.HasPrefix(v, "!")
+	ports, err := parsePortList(strings.TrimPrefix(v, "!"))
+	if err != nil {
+		return err
+	}
+	x.i += 3
+	x.add(Match{Kind: kind, Proto: x.prot, Ports: ports, Negate: n}, start)
+	return nil
+}
+
+// owner reads "owner UID match 1337" (or GID).
+func (x *listExtras) owner(start int, neg bool) error {
+	w, i := x.w, x.i
+	if i+3 >= len(w) || w[i+2] != "match" || (w[i+1] != "UID" && w[i+1] != "GID") {
+		x.i = len(w)
+		x.add(Match{Kind: MatchUnknown}, start)
+		return nil
+	}
+	ids, err := parseIDRange(w[i+3])
+	kind := MatchUID
+	if w[i+1] == "GID" {
+		kind = MatchGID
+	}
+	x.i += 4
+	if err != nil {
+		x.add(Match{Kind: MatchUnknown}, start)
+		return nil
+	}
+	x.add(Match{Kind: kind, IDs: ids, Negate: neg}, start)
+	return nil
+}
+
+// mark reads "mark|connmark match [!] 0x539[/0xff]".
+func (x *listExtras) mark(start int, neg bool) error {
+	w := x.w
+	if x.i+2 >= len(w) || w[x.i+1] != "match" {
+		return fmt.Errorf("%s: want 'match'", w[x.i])
+	}
+	kind := MatchMark
+	if w[x.i] == "connmark" {
+		kind = MatchConnMark
+	}
+	x.i += 2
+	if w[x.i] == "!" {
+		neg = true
+		x.i++
+		if x.i >= len(w) {
+			return errors.New("mark match needs a value")
+		}
+	}
+	v, m, err := parseMarkMask(w[x.i])
+	if err != nil {
+		return err
+	}
+	x.i++
+	x.add(Match{Kind: kind, Value: v & m, Mask: m, Negate: neg}, start)
+	return nil
+}
+
+// ctstate reads "ctstate|state S1,S2".
+func (x *listExtras) ctstate(start int, neg bool) error {
+	if x.i+1 >= len(x.w) {
+		return errors.New("ctstate needs states")
+	}
+	x.i += 2
+	x.add(Match{Kind: MatchCTState, States: strings.Split(x.w[x.i-1], ","), Negate: neg}, start)
+	return nil
+}
+
+// comment reads "/* text */".
+func (x *listExtras) comment(start int, _ bool) error {
+	for x.i < len(x.w) && x.w[x.i] != "*/" {
+		x.i++
+	}
+	if x.i == len(x.w) {
+		return errors.New("unterminated /* comment */")
+	}
+	x.i++
+	x.add(Match{Kind: MatchComment}, start)
+	return nil
 }
