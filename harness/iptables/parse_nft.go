@@ -176,33 +176,7 @@ func (p *nftParser) command(toks []string) error {
 		return fmt.Errorf("unknown command %q", verb)
 	}
 	if obj == "table" {
-		if len(toks) < 4 {
-			toks = append(toks, "")
-		}
-		fam, name := toks[2], toks[3]
-		if len(toks) == 4 && name == "" {
-			fam, name = "ip", toks[2]
-		}
-		switch verb {
-		case "add", "create":
-			_, err := p.getTable(fam, name)
-			return err
-		case "flush":
-			if t := p.findTable(fam, name); t != nil {
-				for _, c := range t.Chains {
-					c.Rules = nil
-				}
-			}
-			return nil
-		default:
-			for i, t := range p.rs.Tables {
-				if string(t.Family) == fam && t.Name == name {
-					p.rs.Tables = append(p.rs.Tables[:i], p.rs.Tables[i+1:]...)
-					break
-				}
-			}
-			return nil
-		}
+		return p.tableCommand(verb, toks)
 	}
 	if len(toks) < 5 {
 		return errors.New("want: " + verb + " " + obj + " FAMILY TABLE CHAIN ...")
@@ -213,49 +187,89 @@ func (p *nftParser) command(toks []string) error {
 	}
 	switch obj {
 	case "chain":
-		c := p.getChain(t, toks[4])
-		if verb == "flush" {
-			c.Rules = nil
-			return nil
-		}
-		rest := toks[5:]
-		if len(rest) > 0 {
-			if rest[0] != "{" || rest[len(rest)-1] != "}" {
-				return errors.New("chain definition must be in { }")
-			}
-			return parseChainHead(c, rest[1:len(rest)-1])
-		}
-		return nil
+		return p.chainCommand(verb, t, toks)
 	case "rule":
-		c := t.Chain(toks[4])
-		if c == nil {
-			return fmt.Errorf("chain %q does not exist in table %s %s", toks[4], t.Family, t.Name)
-		}
-		expr := toks[5:]
-		pos := -1
-		if verb == "insert" {
-			pos = 0
-		}
-		if len(expr) >= 2 && (expr[0] == "index" || expr[0] == "position" || expr[0] == "handle") {
-			n, err := strconv.Atoi(expr[1])
-			if err != nil {
-				return fmt.Errorf("bad %s %q", expr[0], expr[1])
-			}
-			if expr[0] != "index" {
-				return fmt.Errorf("%s is not supported (rule handles are not known)", expr[0])
-			}
-			if n < 0 || n > len(c.Rules) {
-				return fmt.Errorf("index %d out of range 0..%d", n, len(c.Rules))
-			}
-			pos = n
-			if verb == "add" {
-				pos = n + 1
-			}
-			expr = expr[2:]
-		}
-		return p.addRule(t, c, expr, pos)
+		return p.ruleCommand(verb, t, toks)
 	}
 	return fmt.Errorf("unknown object %q", obj)
+}
+
+// tableCommand handles "VERB table [FAMILY] NAME".
+func (p *nftParser) tableCommand(verb string, toks []string) error {
+	if len(toks) < 4 {
+		toks = append(toks, "")
+	}
+	fam, name := toks[2], toks[3]
+	if len(toks) == 4 && name == "" {
+		fam, name = "ip", toks[2]
+	}
+	switch verb {
+	case "add", "create":
+		_, err := p.getTable(fam, name)
+		return err
+	case "flush":
+		if t := p.findTable(fam, name); t != nil {
+			for _, c := range t.Chains {
+				c.Rules = nil
+			}
+		}
+		return nil
+	}
+	for i, t := range p.rs.Tables {
+		if string(t.Family) == fam && t.Name == name {
+			p.rs.Tables = append(p.rs.Tables[:i], p.rs.Tables[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// chainCommand handles "VERB chain FAMILY TABLE NAME [{ HEAD }]".
+func (p *nftParser) chainCommand(verb string, t *Table, toks []string) error {
+	c := p.getChain(t, toks[4])
+	if verb == "flush" {
+		c.Rules = nil
+		return nil
+	}
+	rest := toks[5:]
+	if len(rest) > 0 {
+		if rest[0] != "{" || rest[len(rest)-1] != "}" {
+			return errors.New("chain definition must be in { }")
+		}
+		return parseChainHead(c, rest[1:len(rest)-1])
+	}
+	return nil
+}
+
+// ruleCommand handles "add|insert rule FAMILY TABLE CHAIN [index N] EXPR...".
+func (p *nftParser) ruleCommand(verb string, t *Table, toks []string) error {
+	c := t.Chain(toks[4])
+	if c == nil {
+		return fmt.Errorf("chain %q does not exist in table %s %s", toks[4], t.Family, t.Name)
+	}
+	expr := toks[5:]
+	pos := -1
+	if verb == "insert" {
+		pos = 0
+	}
+	if len(expr) >= 2 && (expr[0] == "index" || expr[0] == "position" || expr[0] == "handle") {
+		n, err := strconv.Atoi(expr[1])
+		if err != nil {
+			return fmt.Errorf("bad %s %q", expr[0], expr[1])
+		}
+		if expr[0] != "index" {
+			return fmt.Errorf("%s is not supported (rule handles are not known)", expr[0])
+		}
+		if n < 0 || n > len(c.Rules) {
+			return fmt.Errorf("index %d out of range 0..%d", n, len(c.Rules))
+		}
+		pos = n
+		if verb == "add" {
+			pos = n + 1
+		}
+		expr = expr[2:]
+	}
+	return p.addRule(t, c, expr, pos)
 }
 
 // parseChainHead reads "type nat hook output priority -100 ; policy accept ;".
