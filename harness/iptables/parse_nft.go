@@ -30,18 +30,27 @@ func ParseNft(data []byte) (*Ruleset, error) {
 	if len(p.rs.Tables) == 0 {
 		return nil, &ParseError{Format: FormatNft, Line: p.line, Err: errors.New("no table found")}
 	}
-	for _, t := range p.rs.Tables {
+	if err := checkNftJumps(p.rs, FormatNft); err != nil {
+		return nil, err
+	}
+	return p.rs, nil
+}
+
+// checkNftJumps names the first jump or goto to a chain its table does not
+// have (both nft forms).
+func checkNftJumps(rs *Ruleset, format Format) error {
+	for _, t := range rs.Tables {
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
 				for _, a := range r.Actions {
 					if (a.Kind == ActionJump || a.Kind == ActionGoto) && t.Chain(a.Chain) == nil {
-						return nil, &ParseError{Format: FormatNft, Line: r.Line, Text: r.Text, Err: fmt.Errorf("jump to chain %q which does not exist in table %s %s", a.Chain, t.Family, t.Name)}
+						return &ParseError{Format: format, Line: r.Line, Text: r.Text, Err: fmt.Errorf("jump to chain %q which does not exist in table %s %s", a.Chain, t.Family, t.Name)}
 					}
 				}
 			}
 		}
 	}
-	return p.rs, nil
+	return nil
 }
 
 type nftParser struct {

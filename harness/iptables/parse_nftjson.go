@@ -14,84 +14,96 @@ import (
 // the same model as the text form; their Text is rendered in nft syntax.
 func ParseNftJSON(data []byte) (*Ruleset, error) {
 	rs := &Ruleset{Format: FormatNftJSON}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var newlines []int64
-	for i, c := range data {
-		if c == '\n' {
-			newlines = append(newlines, int64(i))
-		}
-	}
-	lineAt := func(off int64) int {
-		n, _ := slices.BinarySearch(newlines, off)
-		return n + 1
-	}
-	fail := func(off int64, err error) error {
-		return &ParseError{Format: FormatNftJSON, Line: lineAt(off), Err: err}
-	}
-	expect := func(want json.Delim) error {
-		tok, err := dec.Token()
-		if err != nil {
-			return fail(dec.InputOffset(), err)
-		}
-		if d, ok := tok.(json.Delim); !ok || d != want {
-			return fail(dec.InputOffset(), fmt.Errorf("want %q, got %v", want, tok))
-		}
-		return nil
-	}
-	if err := expect('{'); err != nil {
+	jr := newJSONReader(data)
+	if err := jr.expect('{'); err != nil {
 		return nil, err
 	}
 	found := false
-	for dec.More() {
-		tok, err := dec.Token()
+	for jr.dec.More() {
+		tok, err := jr.dec.Token()
 		if err != nil {
-			return nil, fail(dec.InputOffset(), err)
+			return nil, jr.fail(jr.dec.InputOffset(), err)
 		}
 		if tok != "nftables" {
 			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, fail(dec.InputOffset(), err)
+			if err := jr.dec.Decode(&skip); err != nil {
+				return nil, jr.fail(jr.dec.InputOffset(), err)
 			}
 			continue
 		}
 		found = true
-		if err := expect('['); err != nil {
-			return nil, err
-		}
-		for dec.More() {
-			off := dec.InputOffset()
-			for off < int64(len(data)) && strings.IndexByte(" \t\r\n,", data[off]) >= 0 {
-				off++
-			}
-			var obj map[string]json.RawMessage
-			if err := dec.Decode(&obj); err != nil {
-				return nil, fail(dec.InputOffset(), err)
-			}
-			line := lineAt(off)
-			if err := addJSONObject(rs, obj, line); err != nil {
-				return nil, &ParseError{Format: FormatNftJSON, Line: line, Err: err}
-			}
-		}
-		if err := expect(']'); err != nil {
+		if err := jr.readArray(rs); err != nil {
 			return nil, err
 		}
 	}
 	if !found {
-		return nil, fail(0, errors.New(`no "nftables" array`))
+		return nil, jr.fail(0, errors.New(`no "nftables" array`))
 	}
-	for _, t := range rs.Tables {
-		for _, c := range t.Chains {
-			for _, r := range c.Rules {
-				for _, a := range r.Actions {
-					if (a.Kind == ActionJump || a.Kind == ActionGoto) && t.Chain(a.Chain) == nil {
-						return nil, &ParseError{Format: FormatNftJSON, Line: r.Line, Text: r.Text, Err: fmt.Errorf("jump to chain %q which does not exist in table %s %s", a.Chain, t.Family, t.Name)}
-					}
-				}
-			}
-		}
+	if err := checkNftJumps(rs, FormatNftJSON); err != nil {
+		return nil, err
 	}
 	return rs, nil
+}
+
+// jsonReader streams a JSON document and maps byte offsets to lines.
+type jsonReader struct {
+	dec      *json.Decoder
+	data     []byte
+	newlines []int64 // offsets of the newlines in data
+}
+
+func newJSONReader(data []byte) *jsonReader {
+	jr := &jsonReader{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
+	jr.dec.UseNumber()
+	for i, c := range data {
+		if c == '\n' {
+			jr.newlines = append(jr.newlines, int64(i))
+		}
+	}
+	return jr
+}
+
+func (jr *jsonReader) lineAt(off int64) int {
+	n, _ := slices.BinarySearch(jr.newlines, off)
+	return n + 1
+}
+
+func (jr *jsonReader) fail(off int64, err error) error {
+	return &ParseError{Format: FormatNftJSON, Line: jr.lineAt(off), Err: err}
+}
+
+// expect reads the delimiter want.
+func (jr *jsonReader) expect(want json.Delim) error {
+	tok, err := jr.dec.Token()
+	if err != nil {
+		return jr.fail(jr.dec.InputOffset(), err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return jr.fail(jr.dec.InputOffset(), fmt.Errorf("want %q, got %v", want, tok))
+	}
+	return nil
+}
+
+// readArray reads the "nftables" array's objects into rs.
+func (jr *jsonReader) readArray(rs *Ruleset) error {
+	if err := jr.expect('['); err != nil {
+		return err
+	}
+	for jr.dec.More() {
+		off := jr.dec.InputOffset()
+		for off < int64(len(jr.data)) && strings.IndexByte(" \t\r\n,", jr.data[off]) >= 0 {
+			off++
+		}
+		var obj map[string]json.RawMessage
+		if err := jr.dec.Decode(&obj); err != nil {
+			return jr.fail(jr.dec.InputOffset(), err)
+		}
+		line := jr.lineAt(off)
+		if err := addJSONObject(rs, obj, line); err != nil {
+			return &ParseError{Format: FormatNftJSON, Line: line, Err: err}
+		}
+	}
+	return jr.expect(']')
 }
 
 type jsonChain struct {
