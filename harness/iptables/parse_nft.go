@@ -63,7 +63,12 @@ type nftParser struct {
 }
 
 func (p *nftParser) findTable(fam, name string) *Table {
-	for _, t := range p.rs.Tables {
+	return findNftTable(p.rs, fam, name)
+}
+
+// findNftTable returns the table of exactly that family and name, or nil.
+func findNftTable(rs *Ruleset, fam, name string) *Table {
+	for _, t := range rs.Tables {
 		if string(t.Family) == fam && t.Name == name {
 			return t
 		}

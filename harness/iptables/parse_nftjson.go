@@ -123,82 +123,108 @@ type jsonRule struct {
 	Expr   []json.RawMessage `json:"expr"`
 }
 
+// jsonObjHandler adds one object of the "nftables" array to rs.
+type jsonObjHandler func(rs *Ruleset, body json.RawMessage, line int) error
+
+// jsonObjHandlers maps each object kind to its handler; the kinds that do
+// not change routing are skipped.
+var jsonObjHandlers = map[string]jsonObjHandler{
+	"table": addJSONTable,
+	"chain": addJSONChain,
+	"rule":  addJSONRule,
+}
+
+// jsonSkipped lists the object kinds that are read and ignored.
+var jsonSkipped = map[string]bool{
+	"metainfo": true, "set": true, "map": true, "element": true, "flowtable": true, "counter": true,
+	"quota": true, "ct helper": true, "limit": true, "secmark": true, "synproxy": true,
+}
+
 func addJSONObject(rs *Ruleset, obj map[string]json.RawMessage, line int) error {
-	find := func(fam, name string) *Table {
-		for _, t := range rs.Tables {
-			if string(t.Family) == fam && t.Name == name {
-				return t
-			}
-		}
-		return nil
-	}
 	for kind, body := range obj {
-		switch kind {
-		case "metainfo", "set", "map", "element", "flowtable", "counter", "quota", "ct helper", "limit", "secmark", "synproxy":
-		case "table":
-			var t struct{ Family, Name string }
-			if err := json.Unmarshal(body, &t); err != nil {
-				return err
-			}
-			switch t.Family {
-			case "ip", "ip6", "inet":
-			default:
-				continue // arp, bridge, netdev tables are not simulated
-			}
-			if find(t.Family, t.Name) == nil {
-				rs.Tables = append(rs.Tables, &Table{Family: Family(t.Family), Name: t.Name, Line: line})
-			}
-		case "chain":
-			var c jsonChain
-			if err := json.Unmarshal(body, &c); err != nil {
-				return err
-			}
-			t := find(c.Family, c.Table)
-			if t == nil {
-				if c.Family != "ip" && c.Family != "ip6" && c.Family != "inet" {
-					continue
-				}
-				return fmt.Errorf("chain %s in undeclared table %s %s", c.Name, c.Family, c.Table)
-			}
-			ch := &Chain{Name: c.Name, Line: line}
-			if c.Hook != "" {
-				ch.Hook, ch.Type, ch.Policy = Hook(c.Hook), c.Type, "ACCEPT"
-				if c.Policy == "drop" {
-					ch.Policy = "DROP"
-				}
-				if p, err := strconv.Atoi(c.Prio.String()); err == nil {
-					ch.Priority = p
-				} else if p, ok := nftPriorities[c.Prio.String()]; ok {
-					ch.Priority = p
-				}
-			}
-			t.Chains = append(t.Chains, ch)
-		case "rule":
-			var r jsonRule
-			if err := json.Unmarshal(body, &r); err != nil {
-				return err
-			}
-			t := find(r.Family, r.Table)
-			if t == nil {
-				if r.Family != "ip" && r.Family != "ip6" && r.Family != "inet" {
-					continue
-				}
-				return fmt.Errorf("rule in undeclared table %s %s", r.Family, r.Table)
-			}
-			c := t.Chain(r.Chain)
-			if c == nil {
-				return fmt.Errorf("rule in undeclared chain %s", r.Chain)
-			}
-			rule, err := jsonRuleToModel(r.Expr)
-			if err != nil {
-				return err
-			}
-			rule.Line = line
-			c.Rules = append(c.Rules, rule)
-		default:
+		if jsonSkipped[kind] {
+			continue
+		}
+		h, ok := jsonObjHandlers[kind]
+		if !ok {
 			return fmt.Errorf("unknown object %q", kind)
 		}
+		if err := h(rs, body, line); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// simulatedFamily: arp, bridge and netdev tables are not simulated.
+func simulatedFamily(fam string) bool {
+	return fam == "ip" || fam == "ip6" || fam == "inet"
+}
+
+func addJSONTable(rs *Ruleset, body json.RawMessage, line int) error {
+	var t struct{ Family, Name string }
+	if err := json.Unmarshal(body, &t); err != nil {
+		return err
+	}
+	if !simulatedFamily(t.Family) {
+		return nil
+	}
+	if findNftTable(rs, t.Family, t.Name) == nil {
+		rs.Tables = append(rs.Tables, &Table{Family: Family(t.Family), Name: t.Name, Line: line})
+	}
+	return nil
+}
+
+func addJSONChain(rs *Ruleset, body json.RawMessage, line int) error {
+	var c jsonChain
+	if err := json.Unmarshal(body, &c); err != nil {
+		return err
+	}
+	t := findNftTable(rs, c.Family, c.Table)
+	if t == nil {
+		if !simulatedFamily(c.Family) {
+			return nil
+		}
+		return fmt.Errorf("chain %s in undeclared table %s %s", c.Name, c.Family, c.Table)
+	}
+	ch := &Chain{Name: c.Name, Line: line}
+	if c.Hook != "" {
+		ch.Hook, ch.Type, ch.Policy = Hook(c.Hook), c.Type, "ACCEPT"
+		if c.Policy == "drop" {
+			ch.Policy = "DROP"
+		}
+		if p, err := strconv.Atoi(c.Prio.String()); err == nil {
+			ch.Priority = p
+		} else if p, ok := nftPriorities[c.Prio.String()]; ok {
+			ch.Priority = p
+		}
+	}
+	t.Chains = append(t.Chains, ch)
+	return nil
+}
+
+func addJSONRule(rs *Ruleset, body json.RawMessage, line int) error {
+	var r jsonRule
+	if err := json.Unmarshal(body, &r); err != nil {
+		return err
+	}
+	t := findNftTable(rs, r.Family, r.Table)
+	if t == nil {
+		if !simulatedFamily(r.Family) {
+			return nil
+		}
+		return fmt.Errorf("rule in undeclared table %s %s", r.Family, r.Table)
+	}
+	c := t.Chain(r.Chain)
+	if c == nil {
+		return fmt.Errorf("rule in undeclared chain %s", r.Chain)
+	}
+	rule, err := jsonRuleToModel(r.Expr)
+	if err != nil {
+		return err
+	}
+	rule.Line = line
+	c.Rules = append(c.Rules, rule)
 	return nil
 }
 
