@@ -415,15 +415,9 @@ func parseListRow(f []string, verbose bool) (*Rule, listTarget, error) {
 	var lt listTarget
 	i := 0
 	if verbose {
-		if len(f) < 8 {
-			return nil, lt, errors.New("too few columns for a -v listing row")
+		if err := listRowCounters(r, f); err != nil {
+			return nil, lt, err
 		}
-		pk, err1 := parseSuffixed(f[0])
-		by, err2 := parseSuffixed(f[1])
-		if err1 != nil || err2 != nil {
-			return nil, lt, fmt.Errorf("bad counters %q %q", f[0], f[1])
-		}
-		r.Counters = &Counters{Packets: pk, Bytes: by}
 		i = 2
 	}
 	r.Text = strings.Join(f[i:], " ")
@@ -441,31 +435,69 @@ func parseListRow(f []string, verbose bool) (*Rule, listTarget, error) {
 	if len(f) < i+need {
 		return nil, lt, errors.New("too few columns")
 	}
-	prot, opt := f[i], f[i+1]
+	prot := listRowProtOpt(r, f[i], f[i+1])
 	i += 2
-	neg := strings.HasPrefix(prot, "!")
-	prot = normProto(strings.TrimPrefix(prot, "!"))
-	if prot != "all" {
-		r.Matches = append(r.Matches, Match{Kind: MatchProto, Proto: prot, Negate: neg, Raw: "-p " + f[i-2]})
-	}
-	if opt != "--" {
-		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: "opt " + opt})
-	}
 	if verbose {
-		for k, kind := range []MatchKind{MatchInIface, MatchOutIface} {
-			v := f[i+k]
-			if v == "*" {
-				continue
-			}
-			n := strings.HasPrefix(v, "!")
-			r.Matches = append(r.Matches, Match{Kind: kind, Iface: strings.TrimPrefix(v, "!"), Negate: n, Raw: map[MatchKind]string{MatchInIface: "in ", MatchOutIface: "out "}[kind] + v})
-		}
+		listRowIfaces(r, f[i:i+2])
 		i += 2
 	} else {
 		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: "interfaces (not shown without -v)"})
 	}
+	if err := listRowAddrs(r, f[i:i+2]); err != nil {
+		return nil, lt, err
+	}
+	i += 2
+	rest, err := parseListExtras(r, f[i:], prot)
+	if err != nil {
+		return nil, lt, err
+	}
+	lt.args = rest
+	return r, lt, nil
+}
+
+// listRowCounters reads a -v row's pkts and bytes columns.
+func listRowCounters(r *Rule, f []string) error {
+	if len(f) < 8 {
+		return errors.New("too few columns for a -v listing row")
+	}
+	pk, err1 := parseSuffixed(f[0])
+	by, err2 := parseSuffixed(f[1])
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("bad counters %q %q", f[0], f[1])
+	}
+	r.Counters = &Counters{Packets: pk, Bytes: by}
+	return nil
+}
+
+// listRowProtOpt reads the prot and opt columns and returns the protocol.
+func listRowProtOpt(r *Rule, protCol, opt string) string {
+	neg := strings.HasPrefix(protCol, "!")
+	prot := normProto(strings.TrimPrefix(protCol, "!"))
+	if prot != "all" {
+		r.Matches = append(r.Matches, Match{Kind: MatchProto, Proto: prot, Negate: neg, Raw: "-p " + protCol})
+	}
+	if opt != "--" {
+		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: "opt " + opt})
+	}
+	return prot
+}
+
+// listRowIfaces reads a -v row's in and out columns.
+func listRowIfaces(r *Rule, cols []string) {
+	for k, kind := range []MatchKind{MatchInIface, MatchOutIface} {
+		v := cols[k]
+		if v == "*" {
+			continue
+		}
+		n := strings.HasPrefix(v, "!")
+		r.Matches = append(r.Matches, Match{Kind: kind, Iface: strings.TrimPrefix(v, "!"), Negate: n, Raw: map[MatchKind]string{MatchInIface: "in ", MatchOutIface: "out "}[kind] + v})
+	}
+}
+
+// listRowAddrs reads the source and destination columns.
+func listRowAddrs(r *Rule, cols []string) error {
 	for k, kind := range []MatchKind{MatchSrc, MatchDst} {
-		v := f[i+k]
+		v := cols[k]
 		n := strings.HasPrefix(v, "!")
 		v = strings.TrimPrefix(v, "!")
 		if v == "0.0.0.0/0" || v == "::/0" {
@@ -473,19 +505,11 @@ func parseListRow(f []string, verbose bool) (*Rule, listTarget, error) {
 		}
 		pfx, err := parsePrefix(v)
 		if err != nil {
-			return nil, lt, fmt.Errorf("address %q: %w", f[i+k], err)
+			return fmt.Errorf("address %q: %w", cols[k], err)
 		}
-		r.Matches = append(r.Matches, Match{Kind: kind, Prefix: pfx, Negate: n, Raw: map[MatchKind]string{MatchSrc: "source ", MatchDst: "destination "}[kind] + f[i+k]})
+		r.Matches = append(r.Matches, Match{Kind: kind, Prefix: pfx, Negate: n, Raw: map[MatchKind]string{MatchSrc: "source ", MatchDst: "destination "}[kind] + cols[k]})
 	}
-	i += 2
-	rest := f[i:]
-	var err error
-	rest, err = parseListExtras(r, rest, prot)
-	if err != nil {
-		return nil, lt, err
-	}
-	lt.args = rest
-	return r, lt, nil
+	return nil
 }
 
 // listExtras walks a listing row's match clauses; i is the next word.
