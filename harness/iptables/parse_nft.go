@@ -123,47 +123,15 @@ func (p *nftParser) parseLine(raw string) error {
 	}
 	switch {
 	case line == "}":
-		if p.depth == 0 {
-			return errors.New("} without an open block")
-		}
-		p.depth--
-		if p.chain != nil {
-			p.chain = nil
-		} else {
-			p.table = nil
-		}
-		return nil
+		return p.closeBlock()
 	case toks[0] == "table" && p.depth == 0:
-		if len(toks) < 3 || (len(toks) == 4 && toks[3] != "{") {
-			return errors.New("want: table FAMILY NAME {")
-		}
-		t, err := p.getTable(toks[1], toks[2])
-		if err != nil {
+		return p.openTable(toks)
+	case p.depth == 1:
+		if ok, err := p.tableLine(toks); ok {
 			return err
 		}
-		if len(toks) == 4 {
-			p.table, p.depth = t, 1
-		}
-		return nil
-	case p.depth == 1 && toks[0] == "chain":
-		if len(toks) != 3 || toks[2] != "{" {
-			return errors.New("want: chain NAME {")
-		}
-		p.chain, p.depth = p.getChain(p.table, toks[1]), 2
-		return nil
-	case p.depth == 1 && (toks[0] == "set" || toks[0] == "map" || toks[0] == "flowtable" || toks[0] == "counter" || toks[0] == "quota" || toks[0] == "ct" || toks[0] == "limit" || toks[0] == "secmark" || toks[0] == "synproxy"):
-		if toks[len(toks)-1] == "{" {
-			p.depth++
-			p.skip = 1
-		}
-		return nil
-	case p.depth == 1 && (toks[0] == "flags" || toks[0] == "comment"):
-		return nil
 	case p.depth == 2:
-		if toks[0] == "type" {
-			return parseChainHead(p.chain, toks)
-		}
-		if toks[0] == "policy" || toks[0] == "comment" || toks[0] == "devices" {
+		if toks[0] == "type" || toks[0] == "policy" || toks[0] == "comment" || toks[0] == "devices" {
 			return parseChainHead(p.chain, toks)
 		}
 		return p.addRule(p.table, p.chain, toks, -1)
@@ -171,6 +139,64 @@ func (p *nftParser) parseLine(raw string) error {
 		return p.command(toks)
 	}
 	return fmt.Errorf("unexpected %q", line)
+}
+
+// closeBlock reads "}", which closes a chain or a table.
+func (p *nftParser) closeBlock() error {
+	if p.depth == 0 {
+		return errors.New("} without an open block")
+	}
+	p.depth--
+	if p.chain != nil {
+		p.chain = nil
+	} else {
+		p.table = nil
+	}
+	return nil
+}
+
+// openTable reads "table FAMILY NAME [{]".
+func (p *nftParser) openTable(toks []string) error {
+	if len(toks) < 3 || (len(toks) == 4 && toks[3] != "{") {
+		return errors.New("want: table FAMILY NAME {")
+	}
+	t, err := p.getTable(toks[1], toks[2])
+	if err != nil {
+		return err
+	}
+	if len(toks) == 4 {
+		p.table, p.depth = t, 1
+	}
+	return nil
+}
+
+// nftTableObjects are the objects of a table block other than chains; a
+// block of theirs is skipped.
+var nftTableObjects = map[string]bool{
+	"set": true, "map": true, "flowtable": true, "counter": true, "quota": true,
+	"ct": true, "limit": true, "secmark": true, "synproxy": true,
+}
+
+// tableLine reads a line inside a table block; ok is false for a line it
+// does not know.
+func (p *nftParser) tableLine(toks []string) (ok bool, err error) {
+	switch {
+	case toks[0] == "chain":
+		if len(toks) != 3 || toks[2] != "{" {
+			return true, errors.New("want: chain NAME {")
+		}
+		p.chain, p.depth = p.getChain(p.table, toks[1]), 2
+		return true, nil
+	case nftTableObjects[toks[0]]:
+		if toks[len(toks)-1] == "{" {
+			p.depth++
+			p.skip = 1
+		}
+		return true, nil
+	case toks[0] == "flags" || toks[0] == "comment":
+		return true, nil
+	}
+	return false, nil
 }
 
 // command handles script syntax: add/insert/flush/delete/create.
