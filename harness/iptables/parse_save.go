@@ -220,18 +220,9 @@ func parseCounters(s string) (*Counters, error) {
 // parseSaveRule reads "-A CHAIN spec", "-I CHAIN [N] spec", "-N CHAIN" and a
 // "[pkts:bytes]" prefix.
 func parseSaveRule(t *Table, line string, lineNo int) ([]pendingJump, error) {
-	var counters *Counters
-	text := line
-	if strings.HasPrefix(line, "[") {
-		c, rest, ok := strings.Cut(line, " ")
-		if !ok {
-			return nil, errors.New("counters without a rule")
-		}
-		cnt, err := parseCounters(c)
-		if err != nil {
-			return nil, err
-		}
-		counters, text = cnt, strings.TrimSpace(rest)
+	counters, text, err := cutRuleCounters(line)
+	if err != nil {
+		return nil, err
 	}
 	words, err := splitWords(text)
 	if err != nil {
@@ -259,18 +250,9 @@ func parseSaveRule(t *Table, line string, lineNo int) ([]pendingJump, error) {
 		}
 		c = newChain(t, chainName, lineNo)
 	}
-	spec := words[2:]
-	pos := len(c.Rules)
-	if cmd == "-I" || cmd == "--insert" {
-		pos = 0
-		if len(spec) > 0 {
-			if n, err := strconv.Atoi(spec[0]); err == nil {
-				if n < 1 || n > len(c.Rules)+1 {
-					return nil, fmt.Errorf("insert position %d out of range 1..%d", n, len(c.Rules)+1)
-				}
-				pos, spec = n-1, spec[1:]
-			}
-		}
+	pos, spec, err := rulePosition(c, cmd, words[2:])
+	if err != nil {
+		return nil, err
 	}
 	r := &Rule{Line: lineNo, Text: text, Counters: counters}
 	if err := parseSpec(r, spec, t.Family); err != nil {
@@ -286,6 +268,39 @@ func parseSaveRule(t *Table, line string, lineNo int) ([]pendingJump, error) {
 		}
 	}
 	return js, nil
+}
+
+// cutRuleCounters splits a "[pkts:bytes] " prefix off a rule line.
+func cutRuleCounters(line string) (*Counters, string, error) {
+	if !strings.HasPrefix(line, "[") {
+		return nil, line, nil
+	}
+	c, rest, ok := strings.Cut(line, " ")
+	if !ok {
+		return nil, "", errors.New("counters without a rule")
+	}
+	cnt, err := parseCounters(c)
+	if err != nil {
+		return nil, "", err
+	}
+	return cnt, strings.TrimSpace(rest), nil
+}
+
+// rulePosition returns where in c the rule goes (the end for -A; for -I
+// the optional 1-based position, else the start) and the spec after it.
+func rulePosition(c *Chain, cmd string, spec []string) (int, []string, error) {
+	if cmd != "-I" && cmd != "--insert" {
+		return len(c.Rules), spec, nil
+	}
+	if len(spec) > 0 {
+		if n, err := strconv.Atoi(spec[0]); err == nil {
+			if n < 1 || n > len(c.Rules)+1 {
+				return 0, nil, fmt.Errorf("insert position %d out of range 1..%d", n, len(c.Rules)+1)
+			}
+			return n - 1, spec[1:], nil
+		}
+	}
+	return 0, spec, nil
 }
 
 // coreOptions end an unknown module's option list.
