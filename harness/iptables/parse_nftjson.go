@@ -289,45 +289,60 @@ func jsonValue(v json.RawMessage) (string, error) {
 		return "", fmt.Errorf("value %s", v)
 	}
 	if s, ok := obj["set"]; ok {
-		inner, err := jsonValue(s)
-		if err != nil {
-			return "", err
-		}
-		return "{ " + strings.ReplaceAll(inner, ",", ", ") + " }", nil
+		return jsonSetValue(s)
 	}
 	if p, ok := obj["prefix"]; ok {
-		var pf struct {
-			Addr string      `json:"addr"`
-			Len  json.Number `json:"len"`
-		}
-		if err := json.Unmarshal(p, &pf); err != nil {
-			return "", err
-		}
-		return pf.Addr + "/" + pf.Len.String(), nil
+		return jsonPrefixValue(p)
 	}
 	if rg, ok := obj["range"]; ok {
-		var pair []json.RawMessage
-		if err := json.Unmarshal(rg, &pair); err != nil || len(pair) != 2 {
-			return "", fmt.Errorf("range %s", rg)
-		}
-		a, err1 := jsonValue(pair[0])
-		b, err2 := jsonValue(pair[1])
-		if err1 != nil || err2 != nil {
-			return "", fmt.Errorf("range %s", rg)
-		}
-		return a + "-" + b, nil
+		return jsonRangeValue(rg)
 	}
 	if m, ok := obj["meta"]; ok {
-		var k struct{ Key string }
-		_ = json.Unmarshal(m, &k)
-		return "meta " + k.Key, nil
+		return jsonKeyValue("meta ", m), nil
 	}
 	if m, ok := obj["ct"]; ok {
-		var k struct{ Key string }
-		_ = json.Unmarshal(m, &k)
-		return "ct " + k.Key, nil
+		return jsonKeyValue("ct ", m), nil
 	}
 	return "", errUnknownExpr
+}
+
+func jsonSetValue(s json.RawMessage) (string, error) {
+	inner, err := jsonValue(s)
+	if err != nil {
+		return "", err
+	}
+	return "{ " + strings.ReplaceAll(inner, ",", ", ") + " }", nil
+}
+
+func jsonPrefixValue(p json.RawMessage) (string, error) {
+	var pf struct {
+		Addr string      `json:"addr"`
+		Len  json.Number `json:"len"`
+	}
+	if err := json.Unmarshal(p, &pf); err != nil {
+		return "", err
+	}
+	return pf.Addr + "/" + pf.Len.String(), nil
+}
+
+func jsonRangeValue(rg json.RawMessage) (string, error) {
+	var pair []json.RawMessage
+	if err := json.Unmarshal(rg, &pair); err != nil || len(pair) != 2 {
+		return "", fmt.Errorf("range %s", rg)
+	}
+	a, err1 := jsonValue(pair[0])
+	b, err2 := jsonValue(pair[1])
+	if err1 != nil || err2 != nil {
+		return "", fmt.Errorf("range %s", rg)
+	}
+	return a + "-" + b, nil
+}
+
+// jsonKeyValue renders {"meta": {"key": K}} and {"ct": {"key": K}}.
+func jsonKeyValue(prefix string, m json.RawMessage) string {
+	var k struct{ Key string }
+	_ = json.Unmarshal(m, &k)
+	return prefix + k.Key
 }
 
 // jsonTextHandler renders one JSON expression as nft text; known false
@@ -440,17 +455,13 @@ func jsonMatchText(_ string, v json.RawMessage) (string, bool, error) {
 func jsonMatchLeft(left map[string]json.RawMessage) (string, bool) {
 	switch {
 	case left["meta"] != nil:
-		var k struct{ Key string }
-		_ = json.Unmarshal(left["meta"], &k)
-		return "meta " + k.Key, true
+		return jsonKeyValue("meta ", left["meta"]), true
 	case left["payload"] != nil:
 		var p struct{ Protocol, Field string }
 		_ = json.Unmarshal(left["payload"], &p)
 		return p.Protocol + " " + p.Field, true
 	case left["ct"] != nil:
-		var k struct{ Key string }
-		_ = json.Unmarshal(left["ct"], &k)
-		return "ct " + k.Key, true
+		return jsonKeyValue("ct ", left["ct"]), true
 	}
 	return "", false
 }
