@@ -10,6 +10,22 @@ import (
 	"strings"
 )
 
+// listSection is one listed table and the target text of each of its rules
+// (resolved once all its chains are known).
+type listSection struct {
+	t       *Table
+	targets map[*Rule]listTarget
+}
+
+// listParser holds the state of ParseListing between lines.
+type listParser struct {
+	secs    []*listSection
+	cur     *listSection
+	chain   *Chain
+	verbose int // -1 before the column line, 0 for -nL, 1 for -vnL
+	lineNo  int
+}
+
 // ParseListing reads `iptables [-t TABLE] -vnL` or `-nL` output (legacy or
 // nft backend, ip6tables too). A listing does not name its table: tables
 // names the listed tables in order (a new table starts when a built-in chain
@@ -24,120 +40,149 @@ func ParseListing(data []byte, tables ...string) (*Ruleset, error) {
 	rs := &Ruleset{Format: FormatListing}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	type section struct {
-		t       *Table
-		targets map[*Rule]listTarget
-	}
-	var (
-		secs    []*section
-		cur     *section
-		chain   *Chain
-		verbose = -1
-		lineNo  int
-	)
-	fail := func(text string, err error) error {
-		return &ParseError{Format: FormatListing, Line: lineNo, Text: text, Err: err}
-	}
+	p := &listParser{verbose: -1}
 	for sc.Scan() {
-		lineNo++
-		raw := sc.Text()
-		line := strings.TrimSpace(raw)
+		p.lineNo++
+		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		f := strings.Fields(line)
-		switch {
-		case f[0] == "Chain":
-			if len(f) < 3 {
-				return nil, fail(line, errors.New("chain header needs a name"))
-			}
-			name := f[1]
-			_, isBuiltin := builtinHooks[name]
-			if cur == nil || (isBuiltin && cur.t.Chain(name) != nil) {
-				cur = &section{t: &Table{Family: "", Line: lineNo}, targets: map[*Rule]listTarget{}}
-				secs = append(secs, cur)
-			}
-			if cur.t.Chain(name) != nil {
-				return nil, fail(line, fmt.Errorf("chain %s listed twice", name))
-			}
-			chain = &Chain{Name: name, Line: lineNo}
-			rest := strings.Join(f[2:], " ")
-			if strings.HasPrefix(rest, "(policy ") {
-				pol := strings.TrimRight(strings.Fields(rest)[1], ")")
-				if pol != "ACCEPT" && pol != "DROP" {
-					return nil, fail(line, fmt.Errorf("policy %q", pol))
-				}
-				chain.Hook, chain.Policy = builtinHooks[name], pol
-				if chain.Hook == "" {
-					return nil, fail(line, fmt.Errorf("chain %s has a policy but is not built in", name))
-				}
-				if len(f) >= 8 {
-					pk, err1 := parseSuffixed(f[4])
-					by, err2 := parseSuffixed(f[6])
-					if err1 == nil && err2 == nil {
-						chain.Counters = &Counters{Packets: pk, Bytes: by}
-					}
-				}
-			}
-			cur.t.Chains = append(cur.t.Chains, chain)
-		case f[0] == "pkts" || f[0] == "target":
-			verbose = 0
-			if f[0] == "pkts" {
-				verbose = 1
-			}
-		default:
-			if chain == nil || verbose < 0 {
-				return nil, fail(line, errors.New("rule before a chain header and column line"))
-			}
-			r, tgt, err := parseListRow(f, verbose == 1)
-			if err != nil {
-				return nil, fail(line, err)
-			}
-			r.Line = lineNo
-			chain.Rules = append(chain.Rules, r)
-			cur.targets[r] = tgt
+		if err := p.parseLine(line); err != nil {
+			return nil, &ParseError{Format: FormatListing, Line: p.lineNo, Text: line, Err: err}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &ParseError{Format: FormatListing, Line: lineNo + 1, Err: err}
+		return nil, &ParseError{Format: FormatListing, Line: p.lineNo + 1, Err: err}
 	}
-	if len(secs) == 0 {
-		return nil, &ParseError{Format: FormatListing, Line: lineNo, Err: errors.New("no chain found (want lines like: Chain OUTPUT (policy ACCEPT))")}
+	if len(p.secs) == 0 {
+		return nil, &ParseError{Format: FormatListing, Line: p.lineNo, Err: errors.New("no chain found (want lines like: Chain OUTPUT (policy ACCEPT))")}
 	}
-	if len(tables) > 0 && len(tables) != len(secs) {
-		return nil, &ParseError{Format: FormatListing, Line: lineNo, Err: fmt.Errorf("%d tables named but %d listed", len(tables), len(secs))}
+	if len(tables) > 0 && len(tables) != len(p.secs) {
+		return nil, &ParseError{Format: FormatListing, Line: p.lineNo, Err: fmt.Errorf("%d tables named but %d listed", len(tables), len(p.secs))}
 	}
-	for i, s := range secs {
-		t := s.t
+	for i, s := range p.secs {
+		name := guessTable(s.t)
 		if len(tables) > 0 {
-			t.Name = tables[i]
-		} else {
-			t.Name = guessTable(t)
+			name = tables[i]
 		}
-		if _, ok := builtinChains[t.Name]; !ok {
-			return nil, &ParseError{Format: FormatListing, Line: t.Line, Err: fmt.Errorf("unknown table %q", t.Name)}
+		if err := s.finish(name); err != nil {
+			return nil, err
 		}
-		t.Family = inferFamily(t)
-		for _, c := range t.Chains {
-			if c.Hook != "" {
-				if !isBuiltin(t.Name, c.Name) {
-					return nil, &ParseError{Format: FormatListing, Line: c.Line, Err: fmt.Errorf("chain %s is not built into table %s", c.Name, t.Name)}
-				}
-				c.Type, c.Priority = t.Name, tablePriority(t.Name, c.Hook)
-			}
-			for _, r := range c.Rules {
-				a, err := s.targets[r].action(t)
-				if err != nil {
-					return nil, &ParseError{Format: FormatListing, Line: r.Line, Text: r.Text, Err: err}
-				}
-				if a != nil {
-					r.Actions = append(r.Actions, *a)
-				}
-			}
-		}
-		rs.Tables = append(rs.Tables, t)
+		rs.Tables = append(rs.Tables, s.t)
 	}
 	return rs, nil
+}
+
+// parseLine reads one non-empty line: a chain header, a column line or a
+// rule row.
+func (p *listParser) parseLine(line string) error {
+	f := strings.Fields(line)
+	switch {
+	case f[0] == "Chain":
+		return p.chainHeader(f)
+	case f[0] == "pkts" || f[0] == "target":
+		p.verbose = 0
+		if f[0] == "pkts" {
+			p.verbose = 1
+		}
+		return nil
+	}
+	if p.chain == nil || p.verbose < 0 {
+		return errors.New("rule before a chain header and column line")
+	}
+	r, tgt, err := parseListRow(f, p.verbose == 1)
+	if err != nil {
+		return err
+	}
+	r.Line = p.lineNo
+	p.chain.Rules = append(p.chain.Rules, r)
+	p.cur.targets[r] = tgt
+	return nil
+}
+
+// chainHeader reads "Chain NAME (policy P [N packets, N bytes])" or
+// "Chain NAME (N references)"; a built-in chain listed again starts a new
+// table.
+func (p *listParser) chainHeader(f []string) error {
+	if len(f) < 3 {
+		return errors.New("chain header needs a name")
+	}
+	name := f[1]
+	_, isBuiltin := builtinHooks[name]
+	if p.cur == nil || (isBuiltin && p.cur.t.Chain(name) != nil) {
+		p.cur = &listSection{t: &Table{Family: "", Line: p.lineNo}, targets: map[*Rule]listTarget{}}
+		p.secs = append(p.secs, p.cur)
+	}
+	if p.cur.t.Chain(name) != nil {
+		return fmt.Errorf("chain %s listed twice", name)
+	}
+	p.chain = &Chain{Name: name, Line: p.lineNo}
+	if err := listChainPolicy(p.chain, f); err != nil {
+		return err
+	}
+	p.cur.t.Chains = append(p.cur.t.Chains, p.chain)
+	return nil
+}
+
+// listChainPolicy reads a chain header's "(policy P ...)" and counters.
+func listChainPolicy(c *Chain, f []string) error {
+	rest := strings.Join(f[2:], " ")
+	if !strings.HasPrefix(rest, "(policy ") {
+		return nil
+	}
+	pol := strings.TrimRight(strings.Fields(rest)[1], ")")
+	if pol != "ACCEPT" && pol != "DROP" {
+		return fmt.Errorf("policy %q", pol)
+	}
+	c.Hook, c.Policy = builtinHooks[c.Name], pol
+	if c.Hook == "" {
+		return fmt.Errorf("chain %s has a policy but is not built in", c.Name)
+	}
+	if len(f) >= 8 {
+		pk, err1 := parseSuffixed(f[4])
+		by, err2 := parseSuffixed(f[6])
+		if err1 == nil && err2 == nil {
+			c.Counters = &Counters{Packets: pk, Bytes: by}
+		}
+	}
+	return nil
+}
+
+// finish names the section's table, checks its built-in chains and
+// resolves each rule's target now that all chains are known.
+func (s *listSection) finish(name string) error {
+	t := s.t
+	t.Name = name
+	if _, ok := builtinChains[t.Name]; !ok {
+		return &ParseError{Format: FormatListing, Line: t.Line, Err: fmt.Errorf("unknown table %q", t.Name)}
+	}
+	t.Family = inferFamily(t)
+	for _, c := range t.Chains {
+		if err := s.finishChain(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *listSection) finishChain(c *Chain) error {
+	t := s.t
+	if c.Hook != "" {
+		if !isBuiltin(t.Name, c.Name) {
+			return &ParseError{Format: FormatListing, Line: c.Line, Err: fmt.Errorf("chain %s is not built into table %s", c.Name, t.Name)}
+		}
+		c.Type, c.Priority = t.Name, tablePriority(t.Name, c.Hook)
+	}
+	for _, r := range c.Rules {
+		a, err := s.targets[r].action(t)
+		if err != nil {
+			return &ParseError{Format: FormatListing, Line: r.Line, Text: r.Text, Err: err}
+		}
+		if a != nil {
+			r.Actions = append(r.Actions, *a)
+		}
+	}
+	return nil
 }
 
 func guessTable(t *Table) string {
@@ -177,121 +222,188 @@ type listTarget struct {
 	args []string
 }
 
+// listTargetHandler reads a listed target's arguments into a (whose Raw is
+// set); it returns the action, an unknown action or nil for no target.
+type listTargetHandler func(a *Action, args []string) (*Action, error)
+
+// listTargetHandlers maps each target the simulator models to its handler;
+// any other name is a jump to a listed chain or an unknown target
+// (listJump).
+var listTargetHandlers = map[string]listTargetHandler{
+	"":         listNoTarget,
+	"ACCEPT":   listVerdict(ActionAccept),
+	"DROP":     listVerdict(ActionDrop),
+	"RETURN":   listVerdict(ActionReturn),
+	"REJECT":   listKind(ActionReject),
+	"LOG":      listKind(ActionLog),
+	"NFLOG":    listKind(ActionLog),
+	"REDIRECT": listRedirect,
+	"DNAT":     listDNAT,
+	"TPROXY":   listTPROXY,
+	"MARK":     listMark,
+	"CONNMARK": listConnMark,
+	"CT":       listCT,
+}
+
 func (lt listTarget) action(t *Table) (*Action, error) {
-	raw := strings.TrimSpace(lt.name + " " + strings.Join(lt.args, " "))
-	a := &Action{Raw: raw}
-	args := lt.args
-	switch lt.name {
-	case "":
+	a := &Action{Raw: strings.TrimSpace(lt.name + " " + strings.Join(lt.args, " "))}
+	h, ok := listTargetHandlers[lt.name]
+	if !ok {
+		h = listJump(t, lt.name)
+	}
+	return h(a, lt.args)
+}
+
+// listUnknown keeps a target the simulator does not model.
+func listUnknown(a *Action) (*Action, error) {
+	return &Action{Kind: ActionUnknown, Raw: a.Raw}, nil
+}
+
+// listNoTarget: a rule without -j; text left over is kept as unknown.
+func listNoTarget(_ *Action, args []string) (*Action, error) {
+	if len(args) > 0 {
+		return &Action{Kind: ActionUnknown, Raw: strings.Join(args, " ")}, nil
+	}
+	return nil, nil
+}
+
+func listVerdict(k ActionKind) listTargetHandler {
+	return func(a *Action, args []string) (*Action, error) {
 		if len(args) > 0 {
-			return &Action{Kind: ActionUnknown, Raw: strings.Join(args, " ")}, nil
+			return listUnknown(a)
 		}
-		return nil, nil
-	case "ACCEPT", "DROP", "RETURN":
-		if len(args) > 0 {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		a.Kind = k
+		return a, nil
+	}
+}
+
+func listKind(k ActionKind) listTargetHandler {
+	return func(a *Action, _ []string) (*Action, error) {
+		a.Kind = k
+		return a, nil
+	}
+}
+
+// listJump is a jump to a listed chain; an upper-case name that is not a
+// listed chain is an extension the simulator does not model.
+func listJump(t *Table, name string) listTargetHandler {
+	return func(a *Action, args []string) (*Action, error) {
+		if t.Chain(name) != nil && len(args) == 0 {
+			a.Kind, a.Chain = ActionJump, name
+			return a, nil
 		}
-		a.Kind = map[string]ActionKind{"ACCEPT": ActionAccept, "DROP": ActionDrop, "RETURN": ActionReturn}[lt.name]
-	case "REJECT":
-		a.Kind = ActionReject
-	case "LOG", "NFLOG":
-		a.Kind = ActionLog
-	case "REDIRECT":
-		a.Kind = ActionRedirect
-		if len(args) == 3 && args[0] == "redir" && args[1] == "ports" {
-			pr, err := parsePortRange(args[2])
-			if err != nil {
-				return nil, err
-			}
-			a.Ports = pr
-		} else if len(args) != 0 {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		if t.Chain(name) == nil && !isTargetName(name) && strings.ToUpper(name) != name {
+			return nil, fmt.Errorf("target %q is neither a listed chain nor a known target", name)
 		}
-	case "DNAT":
-		if len(args) != 1 || !strings.HasPrefix(args[0], "to:") {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
-		}
-		addr, pr, err := parseNATTo(strings.TrimPrefix(args[0], "to:"))
+		return listUnknown(a)
+	}
+}
+
+// listRedirect reads "redir ports P[-P]".
+func listRedirect(a *Action, args []string) (*Action, error) {
+	a.Kind = ActionRedirect
+	if len(args) == 3 && args[0] == "redir" && args[1] == "ports" {
+		pr, err := parsePortRange(args[2])
 		if err != nil {
 			return nil, err
 		}
-		a.Kind, a.Addr, a.Ports = ActionDNAT, addr, pr
-	case "TPROXY":
-		// TPROXY redirect 0.0.0.0:15006 mark 0x539/0xffffffff
-		if len(args) < 3 || args[0] != "TPROXY" || args[1] != "redirect" {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
-		}
-		ap, err := netip.ParseAddrPort(args[2])
-		if err != nil {
-			return nil, fmt.Errorf("TPROXY address %q: %w", args[2], err)
-		}
-		a.Kind, a.Addr, a.Ports = ActionTPROXY, ap.Addr(), PortRange{ap.Port(), ap.Port()}
-		if len(args) == 5 && args[3] == "mark" {
-			v, m, err := parseMarkMask(args[4])
-			if err != nil {
-				return nil, err
-			}
-			a.Value, a.Mask, a.HasMark = v, m, true
-		}
-	case "MARK":
-		// MARK set 0x53a | MARK xset 0x53a/0xffffffff | MARK and/or/xor 0x..
-		if len(args) != 3 || args[0] != "MARK" {
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
-		}
-		v, m, err := parseMarkMask(args[2])
-		if err != nil {
-			return nil, err
-		}
-		a.Kind = ActionMark
-		switch args[1] {
-		case "set":
-			a.Value, a.Mask = v, 0xffffffff
-		case "xset":
-			a.Value, a.Mask = v, m
-		case "and":
-			a.Value, a.Mask = 0, ^v
-		case "or":
-			a.Value, a.Mask = v, v
-		case "xor":
-			a.Value, a.Mask = v, 0
-		default:
-			return &Action{Kind: ActionUnknown, Raw: raw}, nil
-		}
-	case "CONNMARK":
-		if len(args) == 2 && args[0] == "CONNMARK" && (args[1] == "save" || args[1] == "restore") {
-			a.Kind, a.NfMask, a.CtMask = ActionConnMark, 0xffffffff, 0xffffffff
-			a.ConnMarkOp = ConnMarkSave
-			if args[1] == "restore" {
-				a.ConnMarkOp = ConnMarkRestore
-			}
-			return a, nil
-		}
-		return &Action{Kind: ActionUnknown, Raw: raw}, nil
-	case "CT":
-		if len(args) == 3 && args[0] == "CT" && args[1] == "zone" {
-			z, err := strconv.ParseUint(args[2], 10, 16)
-			if err != nil {
-				return nil, fmt.Errorf("bad zone %q", args[2])
-			}
-			a.Kind, a.Zone = ActionCT, uint16(z)
-			return a, nil
-		}
-		if len(args) == 2 && args[0] == "CT" && args[1] == "notrack" {
-			a.Kind, a.NoTrack = ActionCT, true
-			return a, nil
-		}
-		return &Action{Kind: ActionUnknown, Raw: raw}, nil
-	default:
-		if t.Chain(lt.name) != nil && len(args) == 0 {
-			a.Kind, a.Chain = ActionJump, lt.name
-			return a, nil
-		}
-		if t.Chain(lt.name) == nil && !isTargetName(lt.name) && strings.ToUpper(lt.name) != lt.name {
-			return nil, fmt.Errorf("target %q is neither a listed chain nor a known target", lt.name)
-		}
-		return &Action{Kind: ActionUnknown, Raw: raw}, nil
+		a.Ports = pr
+	} else if len(args) != 0 {
+		return listUnknown(a)
 	}
 	return a, nil
+}
+
+// listDNAT reads "to:ADDR[:PORT]".
+func listDNAT(a *Action, args []string) (*Action, error) {
+	if len(args) != 1 || !strings.HasPrefix(args[0], "to:") {
+		return listUnknown(a)
+	}
+	addr, pr, err := parseNATTo(strings.TrimPrefix(args[0], "to:"))
+	if err != nil {
+		return nil, err
+	}
+	a.Kind, a.Addr, a.Ports = ActionDNAT, addr, pr
+	return a, nil
+}
+
+// listTPROXY reads "TPROXY redirect 0.0.0.0:15006 mark 0x539/0xffffffff".
+func listTPROXY(a *Action, args []string) (*Action, error) {
+	if len(args) < 3 || args[0] != "TPROXY" || args[1] != "redirect" {
+		return listUnknown(a)
+	}
+	ap, err := netip.ParseAddrPort(args[2])
+	if err != nil {
+		return nil, fmt.Errorf("TPROXY address %q: %w", args[2], err)
+	}
+	a.Kind, a.Addr, a.Ports = ActionTPROXY, ap.Addr(), PortRange{ap.Port(), ap.Port()}
+	if len(args) == 5 && args[3] == "mark" {
+		v, m, err := parseMarkMask(args[4])
+		if err != nil {
+			return nil, err
+		}
+		a.Value, a.Mask, a.HasMark = v, m, true
+	}
+	return a, nil
+}
+
+// listMarkOps: the listing's MARK words, with iptables-save's option of
+// the same meaning where there is one.
+var listMarkOps = map[string]func(val, mask uint32) (uint32, uint32){
+	"set":  func(val, _ uint32) (uint32, uint32) { return val, 0xffffffff },
+	"xset": markOps["--set-xmark"],
+	"and":  markOps["--and-mark"],
+	"or":   markOps["--or-mark"],
+	"xor":  markOps["--xor-mark"],
+}
+
+// listMark reads "MARK set 0x53a", "MARK xset 0x53a/0xffffffff" and
+// "MARK and/or/xor 0x..".
+func listMark(a *Action, args []string) (*Action, error) {
+	if len(args) != 3 || args[0] != "MARK" {
+		return listUnknown(a)
+	}
+	v, m, err := parseMarkMask(args[2])
+	if err != nil {
+		return nil, err
+	}
+	a.Kind = ActionMark
+	op, ok := listMarkOps[args[1]]
+	if !ok {
+		return listUnknown(a)
+	}
+	a.Value, a.Mask = op(v, m)
+	return a, nil
+}
+
+// listConnMark reads "CONNMARK save" and "CONNMARK restore".
+func listConnMark(a *Action, args []string) (*Action, error) {
+	if len(args) == 2 && args[0] == "CONNMARK" && (args[1] == "save" || args[1] == "restore") {
+		a.Kind, a.NfMask, a.CtMask = ActionConnMark, 0xffffffff, 0xffffffff
+		a.ConnMarkOp = ConnMarkSave
+		if args[1] == "restore" {
+			a.ConnMarkOp = ConnMarkRestore
+		}
+		return a, nil
+	}
+	return listUnknown(a)
+}
+
+// listCT reads "CT zone N" and "CT notrack".
+func listCT(a *Action, args []string) (*Action, error) {
+	if len(args) == 3 && args[0] == "CT" && args[1] == "zone" {
+		z, err := strconv.ParseUint(args[2], 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("bad zone %q", args[2])
+		}
+		a.Kind, a.Zone = ActionCT, uint16(z)
+		return a, nil
+	}
+	if len(args) == 2 && args[0] == "CT" && args[1] == "notrack" {
+		a.Kind, a.NoTrack = ActionCT, true
+		return a, nil
+	}
+	return listUnknown(a)
 }
 
 func isOpt(s string) bool { return s == "--" || s == "-f" || s == "!f" }
@@ -303,15 +415,9 @@ func parseListRow(f []string, verbose bool) (*Rule, listTarget, error) {
 	var lt listTarget
 	i := 0
 	if verbose {
-		if len(f) < 8 {
-			return nil, lt, errors.New("too few columns for a -v listing row")
+		if err := listRowCounters(r, f); err != nil {
+			return nil, lt, err
 		}
-		pk, err1 := parseSuffixed(f[0])
-		by, err2 := parseSuffixed(f[1])
-		if err1 != nil || err2 != nil {
-			return nil, lt, fmt.Errorf("bad counters %q %q", f[0], f[1])
-		}
-		r.Counters = &Counters{Packets: pk, Bytes: by}
 		i = 2
 	}
 	r.Text = strings.Join(f[i:], " ")
@@ -329,46 +435,19 @@ func parseListRow(f []string, verbose bool) (*Rule, listTarget, error) {
 	if len(f) < i+need {
 		return nil, lt, errors.New("too few columns")
 	}
-	prot, opt := f[i], f[i+1]
+	prot := listRowProtOpt(r, f[i], f[i+1])
 	i += 2
-	neg := strings.HasPrefix(prot, "!")
-	prot = normProto(strings.TrimPrefix(prot, "!"))
-	if prot != "all" {
-		r.Matches = append(r.Matches, Match{Kind: MatchProto, Proto: prot, Negate: neg, Raw: "-p " + f[i-2]})
-	}
-	if opt != "--" {
-		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: "opt " + opt})
-	}
 	if verbose {
-		for k, kind := range []MatchKind{MatchInIface, MatchOutIface} {
-			v := f[i+k]
-			if v == "*" {
-				continue
-			}
-			n := strings.HasPrefix(v, "!")
-			r.Matches = append(r.Matches, Match{Kind: kind, Iface: strings.TrimPrefix(v, "!"), Negate: n, Raw: map[MatchKind]string{MatchInIface: "in ", MatchOutIface: "out "}[kind] + v})
-		}
+		listRowIfaces(r, f[i:i+2])
 		i += 2
 	} else {
 		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: "interfaces (not shown without -v)"})
 	}
-	for k, kind := range []MatchKind{MatchSrc, MatchDst} {
-		v := f[i+k]
-		n := strings.HasPrefix(v, "!")
-		v = strings.TrimPrefix(v, "!")
-		if v == "0.0.0.0/0" || v == "::/0" {
-			continue
-		}
-		pfx, err := parsePrefix(v)
-		if err != nil {
-			return nil, lt, fmt.Errorf("address %q: %w", f[i+k], err)
-		}
-		r.Matches = append(r.Matches, Match{Kind: kind, Prefix: pfx, Negate: n, Raw: map[MatchKind]string{MatchSrc: "source ", MatchDst: "destination "}[kind] + f[i+k]})
+	if err := listRowAddrs(r, f[i:i+2]); err != nil {
+		return nil, lt, err
 	}
 	i += 2
-	rest := f[i:]
-	var err error
-	rest, err = parseListExtras(r, rest, prot)
+	rest, err := parseListExtras(r, f[i:], prot)
 	if err != nil {
 		return nil, lt, err
 	}
@@ -376,136 +455,250 @@ func parseListRow(f []string, verbose bool) (*Rule, listTarget, error) {
 	return r, lt, nil
 }
 
+// listRowCounters reads a -v row's pkts and bytes columns.
+func listRowCounters(r *Rule, f []string) error {
+	if len(f) < 8 {
+		return errors.New("too few columns for a -v listing row")
+	}
+	pk, err1 := parseSuffixed(f[0])
+	by, err2 := parseSuffixed(f[1])
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("bad counters %q %q", f[0], f[1])
+	}
+	r.Counters = &Counters{Packets: pk, Bytes: by}
+	return nil
+}
+
+// listRowProtOpt reads the prot and opt columns and returns the protocol.
+func listRowProtOpt(r *Rule, protCol, opt string) string {
+	neg := strings.HasPrefix(protCol, "!")
+	prot := normProto(strings.TrimPrefix(protCol, "!"))
+	if prot != "all" {
+		r.Matches = append(r.Matches, Match{Kind: MatchProto, Proto: prot, Negate: neg, Raw: "-p " + protCol})
+	}
+	if opt != "--" {
+		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: "opt " + opt})
+	}
+	return prot
+}
+
+// listRowIfaces reads a -v row's in and out columns.
+func listRowIfaces(r *Rule, cols []string) {
+	for k, kind := range []MatchKind{MatchInIface, MatchOutIface} {
+		v := cols[k]
+		if v == "*" {
+			continue
+		}
+		n := strings.HasPrefix(v, "!")
+		r.Matches = append(r.Matches, Match{Kind: kind, Iface: strings.TrimPrefix(v, "!"), Negate: n, Raw: map[MatchKind]string{MatchInIface: "in ", MatchOutIface: "out "}[kind] + v})
+	}
+}
+
+// listRowAddrs reads the source and destination columns.
+func listRowAddrs(r *Rule, cols []string) error {
+	for k, kind := range []MatchKind{MatchSrc, MatchDst} {
+		v := cols[k]
+		n := strings.HasPrefix(v, "!")
+		v = strings.TrimPrefix(v, "!")
+		if v == "0.0.0.0/0" || v == "::/0" {
+			continue
+		}
+		pfx, err := parsePrefix(v)
+		if err != nil {
+			return fmt.Errorf("address %q: %w", cols[k], err)
+		}
+		r.Matches = append(r.Matches, Match{Kind: kind, Prefix: pfx, Negate: n, Raw: map[MatchKind]string{MatchSrc: "source ", MatchDst: "destination "}[kind] + cols[k]})
+	}
+	return nil
+}
+
+// listExtras walks a listing row's match clauses; i is the next word.
+type listExtras struct {
+	r    *Rule
+	w    []string
+	i    int
+	prot string // the row's prot column
+}
+
+// listExtraHandler reads the clause at x.i; start is where it began
+// (before a "!"), neg whether a "!" preceded it.
+type listExtraHandler func(x *listExtras, start int, neg bool) error
+
+// listExtraHandlers maps each match keyword of a listing to its handler;
+// any other word begins the target's own text.
+var listExtraHandlers = map[string]listExtraHandler{
+	"tcp":       (*listExtras).tcpUDP,
+	"udp":       (*listExtras).tcpUDP,
+	"multiport": (*listExtras).multiport,
+	"owner":     (*listExtras).owner,
+	"mark":      (*listExtras).mark,
+	"connmark":  (*listExtras).mark,
+	"ctstate":   (*listExtras).ctstate,
+	"state":     (*listExtras).ctstate,
+	"/*":        (*listExtras).comment,
+}
+
 // parseListExtras reads match clauses and returns what is left (the
 // target's own text).
 func parseListExtras(r *Rule, w []string, prot string) ([]string, error) {
-	i := 0
-	add := func(m Match, from int) {
-		m.Raw = strings.Join(w[from:i], " ")
-		r.Matches = append(r.Matches, m)
-	}
-	for i < len(w) {
-		start := i
+	x := &listExtras{r: r, w: w, prot: prot}
+	for x.i < len(w) {
+		start := x.i
 		neg := false
-		if w[i] == "!" {
+		if w[x.i] == "!" {
 			neg = true
-			i++
-			if i >= len(w) {
+			x.i++
+			if x.i >= len(w) {
 				return nil, errors.New("dangling negation (!) at the end")
 			}
 		}
-		switch w[i] {
-		case "tcp", "udp":
-			p := w[i]
-			i++
-			for i < len(w) && (strings.HasPrefix(w[i], "dpt:") || strings.HasPrefix(w[i], "spt:") || strings.HasPrefix(w[i], "dpts:") || strings.HasPrefix(w[i], "spts:")) {
-				k, v, _ := strings.Cut(w[i], ":")
-				n := strings.HasPrefix(v, "!")
-				pr, err := parsePortRange(strings.TrimPrefix(v, "!"))
-				if err != nil {
-					return nil, err
-				}
-				kind := MatchDPort
-				if k[0] == 's' {
-					kind = MatchSPort
-				}
-				s := i
-				i++
-				add(Match{Kind: kind, Proto: p, Ports: []PortRange{pr}, Negate: n}, s)
-			}
-			if i < len(w) && (strings.HasPrefix(w[i], "flags:") || w[i] == "option=") {
-				s := i
-				for i < len(w) && w[i] != "!" && !strings.Contains("tcp udp multiport owner mark connmark ctstate state /*", w[i]) {
-					i++
-				}
-				add(Match{Kind: MatchUnknown}, s)
-			}
-		case "multiport":
-			if i+2 >= len(w) {
-				return nil, errors.New("multiport needs ports")
-			}
-			kind := MatchDPort
-			switch w[i+1] {
-			case "dports":
-			case "sports":
-				kind = MatchSPort
-			default:
-				i += 3
-				add(Match{Kind: MatchUnknown}, start)
-				continue
-			}
-			v := w[i+2]
-			n := strings.HasPrefix(v, "!")
-			ports, err := parsePortList(strings.TrimPrefix(v, "!"))
-			if err != nil {
+		h, ok := listExtraHandlers[w[x.i]]
+		if ok {
+			if err := h(x, start, neg); err != nil {
 				return nil, err
 			}
-			i += 3
-			add(Match{Kind: kind, Proto: prot, Ports: ports, Negate: n}, start)
-		case "owner":
-			// owner UID match 1337
-			if i+3 >= len(w) || w[i+2] != "match" || (w[i+1] != "UID" && w[i+1] != "GID") {
-				i = len(w)
-				add(Match{Kind: MatchUnknown}, start)
-				continue
-			}
-			ids, err := parseIDRange(w[i+3])
-			kind := MatchUID
-			if w[i+1] == "GID" {
-				kind = MatchGID
-			}
-			i += 4
-			if err != nil {
-				add(Match{Kind: MatchUnknown}, start)
-				continue
-			}
-			add(Match{Kind: kind, IDs: ids, Negate: neg}, start)
-		case "mark", "connmark":
-			// mark match [!] 0x539[/0xff]
-			if i+2 >= len(w) || w[i+1] != "match" {
-				return nil, fmt.Errorf("%s: want 'match'", w[i])
-			}
-			kind := MatchMark
-			if w[i] == "connmark" {
-				kind = MatchConnMark
-			}
-			i += 2
-			if w[i] == "!" {
-				neg = true
-				i++
-				if i >= len(w) {
-					return nil, errors.New("mark match needs a value")
-				}
-			}
-			v, m, err := parseMarkMask(w[i])
-			if err != nil {
-				return nil, err
-			}
-			i++
-			add(Match{Kind: kind, Value: v & m, Mask: m, Negate: neg}, start)
-		case "ctstate", "state":
-			if i+1 >= len(w) {
-				return nil, errors.New("ctstate needs states")
-			}
-			i += 2
-			add(Match{Kind: MatchCTState, States: strings.Split(w[i-1], ","), Negate: neg}, start)
-		case "/*":
-			for i < len(w) && w[i] != "*/" {
-				i++
-			}
-			if i == len(w) {
-				return nil, errors.New("unterminated /* comment */")
-			}
-			i++
-			add(Match{Kind: MatchComment}, start)
-		default:
-			if neg {
-				i = len(w)
-				add(Match{Kind: MatchUnknown}, start)
-				continue
-			}
-			return w[i:], nil
+			continue
 		}
+		if !neg {
+			return w[x.i:], nil
+		}
+		x.i = len(w)
+		x.add(Match{Kind: MatchUnknown}, start)
 	}
 	return nil, nil
+}
+
+// add records a match whose text runs from word from to x.i.
+func (x *listExtras) add(m Match, from int) {
+	m.Raw = strings.Join(x.w[from:x.i], " ")
+	x.r.Matches = append(x.r.Matches, m)
+}
+
+// tcpUDP reads "tcp|udp [dpt:P] [spts:A:B] ... [flags:...]".
+func (x *listExtras) tcpUDP(_ int, _ bool) error {
+	w := x.w
+	p := w[x.i]
+	x.i++
+	for x.i < len(w) && (strings.HasPrefix(w[x.i], "dpt:") || strings.HasPrefix(w[x.i], "spt:") || strings.HasPrefix(w[x.i], "dpts:") || strings.HasPrefix(w[x.i], "spts:")) {
+		k, v, _ := strings.Cut(w[x.i], ":")
+		n := strings.HasPrefix(v, "!")
+		pr, err := parsePortRange(strings.TrimPrefix(v, "!"))
+		if err != nil {
+			return err
+		}
+		kind := MatchDPort
+		if k[0] == 's' {
+			kind = MatchSPort
+		}
+		s := x.i
+		x.i++
+		x.add(Match{Kind: kind, Proto: p, Ports: []PortRange{pr}, Negate: n}, s)
+	}
+	if x.i < len(w) && (strings.HasPrefix(w[x.i], "flags:") || w[x.i] == "option=") {
+		s := x.i
+		for x.i < len(w) && w[x.i] != "!" && !strings.Contains("tcp udp multiport owner mark connmark ctstate state /*", w[x.i]) {
+			x.i++
+		}
+		x.add(Match{Kind: MatchUnknown}, s)
+	}
+	return nil
+}
+
+// multiport reads "multiport dports|sports [!]LIST".
+func (x *listExtras) multiport(start int, _ bool) error {
+	w, i := x.w, x.i
+	if i+2 >= len(w) {
+		return errors.New("multiport needs ports")
+	}
+	kind := MatchDPort
+	switch w[i+1] {
+	case "dports":
+	case "sports":
+		kind = MatchSPort
+	default:
+		x.i += 3
+		x.add(Match{Kind: MatchUnknown}, start)
+		return nil
+	}
+	v := w[i+2]
+	n := strings.HasPrefix(v, "!")
+	ports, err := parsePortList(strings.TrimPrefix(v, "!"))
+	if err != nil {
+		return err
+	}
+	x.i += 3
+	x.add(Match{Kind: kind, Proto: x.prot, Ports: ports, Negate: n}, start)
+	return nil
+}
+
+// owner reads "owner UID match 1337" (or GID).
+func (x *listExtras) owner(start int, neg bool) error {
+	w, i := x.w, x.i
+	if i+3 >= len(w) || w[i+2] != "match" || (w[i+1] != "UID" && w[i+1] != "GID") {
+		x.i = len(w)
+		x.add(Match{Kind: MatchUnknown}, start)
+		return nil
+	}
+	ids, err := parseIDRange(w[i+3])
+	kind := MatchUID
+	if w[i+1] == "GID" {
+		kind = MatchGID
+	}
+	x.i += 4
+	if err != nil {
+		x.add(Match{Kind: MatchUnknown}, start)
+		return nil
+	}
+	x.add(Match{Kind: kind, IDs: ids, Negate: neg}, start)
+	return nil
+}
+
+// mark reads "mark|connmark match [!] 0x539[/0xff]".
+func (x *listExtras) mark(start int, neg bool) error {
+	w := x.w
+	if x.i+2 >= len(w) || w[x.i+1] != "match" {
+		return fmt.Errorf("%s: want 'match'", w[x.i])
+	}
+	kind := MatchMark
+	if w[x.i] == "connmark" {
+		kind = MatchConnMark
+	}
+	x.i += 2
+	if w[x.i] == "!" {
+		neg = true
+		x.i++
+		if x.i >= len(w) {
+			return errors.New("mark match needs a value")
+		}
+	}
+	v, m, err := parseMarkMask(w[x.i])
+	if err != nil {
+		return err
+	}
+	x.i++
+	x.add(Match{Kind: kind, Value: v & m, Mask: m, Negate: neg}, start)
+	return nil
+}
+
+// ctstate reads "ctstate|state S1,S2".
+func (x *listExtras) ctstate(start int, neg bool) error {
+	if x.i+1 >= len(x.w) {
+		return errors.New("ctstate needs states")
+	}
+	x.i += 2
+	x.add(Match{Kind: MatchCTState, States: strings.Split(x.w[x.i-1], ","), Negate: neg}, start)
+	return nil
+}
+
+// comment reads "/* text */".
+func (x *listExtras) comment(start int, _ bool) error {
+	for x.i < len(x.w) && x.w[x.i] != "*/" {
+		x.i++
+	}
+	if x.i == len(x.w) {
+		return errors.New("unterminated /* comment */")
+	}
+	x.i++
+	x.add(Match{Kind: MatchComment}, start)
+	return nil
 }

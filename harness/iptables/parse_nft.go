@@ -30,18 +30,27 @@ func ParseNft(data []byte) (*Ruleset, error) {
 	if len(p.rs.Tables) == 0 {
 		return nil, &ParseError{Format: FormatNft, Line: p.line, Err: errors.New("no table found")}
 	}
-	for _, t := range p.rs.Tables {
+	if err := checkNftJumps(p.rs, FormatNft); err != nil {
+		return nil, err
+	}
+	return p.rs, nil
+}
+
+// checkNftJumps names the first jump or goto to a chain its table does not
+// have (both nft forms).
+func checkNftJumps(rs *Ruleset, format Format) error {
+	for _, t := range rs.Tables {
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
 				for _, a := range r.Actions {
 					if (a.Kind == ActionJump || a.Kind == ActionGoto) && t.Chain(a.Chain) == nil {
-						return nil, &ParseError{Format: FormatNft, Line: r.Line, Text: r.Text, Err: fmt.Errorf("jump to chain %q which does not exist in table %s %s", a.Chain, t.Family, t.Name)}
+						return &ParseError{Format: format, Line: r.Line, Text: r.Text, Err: fmt.Errorf("jump to chain %q which does not exist in table %s %s", a.Chain, t.Family, t.Name)}
 					}
 				}
 			}
 		}
 	}
-	return p.rs, nil
+	return nil
 }
 
 type nftParser struct {
@@ -54,7 +63,12 @@ type nftParser struct {
 }
 
 func (p *nftParser) findTable(fam, name string) *Table {
-	for _, t := range p.rs.Tables {
+	return findNftTable(p.rs, fam, name)
+}
+
+// findNftTable returns the table of exactly that family and name, or nil.
+func findNftTable(rs *Ruleset, fam, name string) *Table {
+	for _, t := range rs.Tables {
 		if string(t.Family) == fam && t.Name == name {
 			return t
 		}
@@ -109,47 +123,15 @@ func (p *nftParser) parseLine(raw string) error {
 	}
 	switch {
 	case line == "}":
-		if p.depth == 0 {
-			return errors.New("} without an open block")
-		}
-		p.depth--
-		if p.chain != nil {
-			p.chain = nil
-		} else {
-			p.table = nil
-		}
-		return nil
+		return p.closeBlock()
 	case toks[0] == "table" && p.depth == 0:
-		if len(toks) < 3 || (len(toks) == 4 && toks[3] != "{") {
-			return errors.New("want: table FAMILY NAME {")
-		}
-		t, err := p.getTable(toks[1], toks[2])
-		if err != nil {
+		return p.openTable(toks)
+	case p.depth == 1:
+		if ok, err := p.tableLine(toks); ok {
 			return err
 		}
-		if len(toks) == 4 {
-			p.table, p.depth = t, 1
-		}
-		return nil
-	case p.depth == 1 && toks[0] == "chain":
-		if len(toks) != 3 || toks[2] != "{" {
-			return errors.New("want: chain NAME {")
-		}
-		p.chain, p.depth = p.getChain(p.table, toks[1]), 2
-		return nil
-	case p.depth == 1 && (toks[0] == "set" || toks[0] == "map" || toks[0] == "flowtable" || toks[0] == "counter" || toks[0] == "quota" || toks[0] == "ct" || toks[0] == "limit" || toks[0] == "secmark" || toks[0] == "synproxy"):
-		if toks[len(toks)-1] == "{" {
-			p.depth++
-			p.skip = 1
-		}
-		return nil
-	case p.depth == 1 && (toks[0] == "flags" || toks[0] == "comment"):
-		return nil
 	case p.depth == 2:
-		if toks[0] == "type" {
-			return parseChainHead(p.chain, toks)
-		}
-		if toks[0] == "policy" || toks[0] == "comment" || toks[0] == "devices" {
+		if toks[0] == "type" || toks[0] == "policy" || toks[0] == "comment" || toks[0] == "devices" {
 			return parseChainHead(p.chain, toks)
 		}
 		return p.addRule(p.table, p.chain, toks, -1)
@@ -157,6 +139,64 @@ func (p *nftParser) parseLine(raw string) error {
 		return p.command(toks)
 	}
 	return fmt.Errorf("unexpected %q", line)
+}
+
+// closeBlock reads "}", which closes a chain or a table.
+func (p *nftParser) closeBlock() error {
+	if p.depth == 0 {
+		return errors.New("} without an open block")
+	}
+	p.depth--
+	if p.chain != nil {
+		p.chain = nil
+	} else {
+		p.table = nil
+	}
+	return nil
+}
+
+// openTable reads "table FAMILY NAME [{]".
+func (p *nftParser) openTable(toks []string) error {
+	if len(toks) < 3 || (len(toks) == 4 && toks[3] != "{") {
+		return errors.New("want: table FAMILY NAME {")
+	}
+	t, err := p.getTable(toks[1], toks[2])
+	if err != nil {
+		return err
+	}
+	if len(toks) == 4 {
+		p.table, p.depth = t, 1
+	}
+	return nil
+}
+
+// nftTableObjects are the objects of a table block other than chains; a
+// block of theirs is skipped.
+var nftTableObjects = map[string]bool{
+	"set": true, "map": true, "flowtable": true, "counter": true, "quota": true,
+	"ct": true, "limit": true, "secmark": true, "synproxy": true,
+}
+
+// tableLine reads a line inside a table block; ok is false for a line it
+// does not know.
+func (p *nftParser) tableLine(toks []string) (ok bool, err error) {
+	switch {
+	case toks[0] == "chain":
+		if len(toks) != 3 || toks[2] != "{" {
+			return true, errors.New("want: chain NAME {")
+		}
+		p.chain, p.depth = p.getChain(p.table, toks[1]), 2
+		return true, nil
+	case nftTableObjects[toks[0]]:
+		if toks[len(toks)-1] == "{" {
+			p.depth++
+			p.skip = 1
+		}
+		return true, nil
+	case toks[0] == "flags" || toks[0] == "comment":
+		return true, nil
+	}
+	return false, nil
 }
 
 // command handles script syntax: add/insert/flush/delete/create.
@@ -176,33 +216,7 @@ func (p *nftParser) command(toks []string) error {
 		return fmt.Errorf("unknown command %q", verb)
 	}
 	if obj == "table" {
-		if len(toks) < 4 {
-			toks = append(toks, "")
-		}
-		fam, name := toks[2], toks[3]
-		if len(toks) == 4 && name == "" {
-			fam, name = "ip", toks[2]
-		}
-		switch verb {
-		case "add", "create":
-			_, err := p.getTable(fam, name)
-			return err
-		case "flush":
-			if t := p.findTable(fam, name); t != nil {
-				for _, c := range t.Chains {
-					c.Rules = nil
-				}
-			}
-			return nil
-		default:
-			for i, t := range p.rs.Tables {
-				if string(t.Family) == fam && t.Name == name {
-					p.rs.Tables = append(p.rs.Tables[:i], p.rs.Tables[i+1:]...)
-					break
-				}
-			}
-			return nil
-		}
+		return p.tableCommand(verb, toks)
 	}
 	if len(toks) < 5 {
 		return errors.New("want: " + verb + " " + obj + " FAMILY TABLE CHAIN ...")
@@ -213,49 +227,89 @@ func (p *nftParser) command(toks []string) error {
 	}
 	switch obj {
 	case "chain":
-		c := p.getChain(t, toks[4])
-		if verb == "flush" {
-			c.Rules = nil
-			return nil
-		}
-		rest := toks[5:]
-		if len(rest) > 0 {
-			if rest[0] != "{" || rest[len(rest)-1] != "}" {
-				return errors.New("chain definition must be in { }")
-			}
-			return parseChainHead(c, rest[1:len(rest)-1])
-		}
-		return nil
+		return p.chainCommand(verb, t, toks)
 	case "rule":
-		c := t.Chain(toks[4])
-		if c == nil {
-			return fmt.Errorf("chain %q does not exist in table %s %s", toks[4], t.Family, t.Name)
-		}
-		expr := toks[5:]
-		pos := -1
-		if verb == "insert" {
-			pos = 0
-		}
-		if len(expr) >= 2 && (expr[0] == "index" || expr[0] == "position" || expr[0] == "handle") {
-			n, err := strconv.Atoi(expr[1])
-			if err != nil {
-				return fmt.Errorf("bad %s %q", expr[0], expr[1])
-			}
-			if expr[0] != "index" {
-				return fmt.Errorf("%s is not supported (rule handles are not known)", expr[0])
-			}
-			if n < 0 || n > len(c.Rules) {
-				return fmt.Errorf("index %d out of range 0..%d", n, len(c.Rules))
-			}
-			pos = n
-			if verb == "add" {
-				pos = n + 1
-			}
-			expr = expr[2:]
-		}
-		return p.addRule(t, c, expr, pos)
+		return p.ruleCommand(verb, t, toks)
 	}
 	return fmt.Errorf("unknown object %q", obj)
+}
+
+// tableCommand handles "VERB table [FAMILY] NAME".
+func (p *nftParser) tableCommand(verb string, toks []string) error {
+	if len(toks) < 4 {
+		toks = append(toks, "")
+	}
+	fam, name := toks[2], toks[3]
+	if len(toks) == 4 && name == "" {
+		fam, name = "ip", toks[2]
+	}
+	switch verb {
+	case "add", "create":
+		_, err := p.getTable(fam, name)
+		return err
+	case "flush":
+		if t := p.findTable(fam, name); t != nil {
+			for _, c := range t.Chains {
+				c.Rules = nil
+			}
+		}
+		return nil
+	}
+	for i, t := range p.rs.Tables {
+		if string(t.Family) == fam && t.Name == name {
+			p.rs.Tables = append(p.rs.Tables[:i], p.rs.Tables[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// chainCommand handles "VERB chain FAMILY TABLE NAME [{ HEAD }]".
+func (p *nftParser) chainCommand(verb string, t *Table, toks []string) error {
+	c := p.getChain(t, toks[4])
+	if verb == "flush" {
+		c.Rules = nil
+		return nil
+	}
+	rest := toks[5:]
+	if len(rest) > 0 {
+		if rest[0] != "{" || rest[len(rest)-1] != "}" {
+			return errors.New("chain definition must be in { }")
+		}
+		return parseChainHead(c, rest[1:len(rest)-1])
+	}
+	return nil
+}
+
+// ruleCommand handles "add|insert rule FAMILY TABLE CHAIN [index N] EXPR...".
+func (p *nftParser) ruleCommand(verb string, t *Table, toks []string) error {
+	c := t.Chain(toks[4])
+	if c == nil {
+		return fmt.Errorf("chain %q does not exist in table %s %s", toks[4], t.Family, t.Name)
+	}
+	expr := toks[5:]
+	pos := -1
+	if verb == "insert" {
+		pos = 0
+	}
+	if len(expr) >= 2 && (expr[0] == "index" || expr[0] == "position" || expr[0] == "handle") {
+		n, err := strconv.Atoi(expr[1])
+		if err != nil {
+			return fmt.Errorf("bad %s %q", expr[0], expr[1])
+		}
+		if expr[0] != "index" {
+			return fmt.Errorf("%s is not supported (rule handles are not known)", expr[0])
+		}
+		if n < 0 || n > len(c.Rules) {
+			return fmt.Errorf("index %d out of range 0..%d", n, len(c.Rules))
+		}
+		pos = n
+		if verb == "add" {
+			pos = n + 1
+		}
+		expr = expr[2:]
+	}
+	return p.addRule(t, c, expr, pos)
 }
 
 // parseChainHead reads "type nat hook output priority -100 ; policy accept ;".
@@ -406,129 +460,59 @@ func joinNft(toks []string) string {
 
 var unqualifiedMeta = map[string]bool{"skuid": true, "skgid": true, "mark": true, "iifname": true, "oifname": true, "iif": true, "oif": true, "l4proto": true, "nfproto": true, "protocol": true}
 
+// nftRuleParser walks one rule's tokens; i is the next token to read.
+type nftRuleParser struct {
+	toks []string
+	i    int
+}
+
+// nftWholeError is an error that already names its expression: parseNftRule
+// returns it as is.
+type nftWholeError struct{ err error }
+
+func (e nftWholeError) Error() string { return e.err.Error() }
+
+// nftStmtHandler reads the statement tok (already consumed); a nil action
+// with a nil error is a statement the simulator skips (counter, comment).
+type nftStmtHandler func(p *nftRuleParser, tok string) (*Action, error)
+
+// nftStmts maps each statement keyword to its handler; any other token is
+// read by matchExpr.
+var nftStmts = map[string]nftStmtHandler{
+	"counter":  (*nftRuleParser).counterStmt,
+	"comment":  (*nftRuleParser).commentStmt,
+	"accept":   (*nftRuleParser).verdictStmt,
+	"drop":     (*nftRuleParser).verdictStmt,
+	"return":   (*nftRuleParser).verdictStmt,
+	"reject":   (*nftRuleParser).rejectStmt,
+	"log":      (*nftRuleParser).logStmt,
+	"jump":     (*nftRuleParser).jumpStmt,
+	"goto":     (*nftRuleParser).jumpStmt,
+	"redirect": (*nftRuleParser).natStmt,
+	"dnat":     (*nftRuleParser).natStmt,
+	"tproxy":   (*nftRuleParser).natStmt,
+}
+
 // parseNftRule reads one rule's expressions and statements.
 func parseNftRule(toks []string, fam Family) (*Rule, error) {
 	r := &Rule{Text: joinNft(toks)}
-	i := 0
-	next := func() (string, bool) {
-		if i >= len(toks) {
-			return "", false
-		}
-		i++
-		return toks[i-1], true
-	}
-	// value reads an optional operator and a value or { set }.
-	value := func() (neg bool, vals []string, err error) {
-		if i < len(toks) && (toks[i] == "!=" || toks[i] == "==") {
-			neg = toks[i] == "!="
-			i++
-		}
-		if i >= len(toks) {
-			return false, nil, errors.New("missing value")
-		}
-		if toks[i] == "{" {
-			i++
-			for i < len(toks) && toks[i] != "}" {
-				if toks[i] != "," {
-					vals = append(vals, toks[i])
-				}
-				i++
-			}
-			if i >= len(toks) {
-				return false, nil, errors.New("unclosed {")
-			}
-			i++
-			return neg, vals, nil
-		}
-		if strings.HasPrefix(toks[i], "@") || toks[i] == "&" || toks[i] == "|" || toks[i] == ">" || toks[i] == "<" || toks[i] == ">=" || toks[i] == "<=" {
-			return false, nil, errUnknownExpr
-		}
-		v := toks[i]
-		i++
-		// a comma-separated list without braces (ct state established,related)
-		for i+1 < len(toks) && toks[i] == "," {
-			v += "," + toks[i+1]
-			i += 2
-		}
-		return neg, strings.Split(v, ","), nil
-	}
-	for i < len(toks) {
-		start := i
-		tok, _ := next()
-		var m *Match
-		var a *Action
-		var err error
-		switch {
-		case tok == "counter":
-			if i+3 < len(toks)+0 && i < len(toks) && toks[i] == "packets" {
-				i += 4
-			}
-			continue
-		case tok == "comment":
-			i++
-			continue
-		case tok == "meta" && i+1 < len(toks) && toks[i+1] == "set":
-			a, err = nftSetStmt(toks, &i, "meta")
-		case tok == "meta":
-			k, _ := next()
-			m, err = nftMeta(k, value)
-		case unqualifiedMeta[tok] && !(i < len(toks) && toks[i] == "set"):
-			m, err = nftMeta(tok, value)
-		case tok == "mark" && i < len(toks) && toks[i] == "set":
-			i--
-			a, err = nftSetStmt(toks, &i, "meta")
-		case tok == "ip" || tok == "ip6":
-			f, _ := next()
-			m, err = nftIP(tok, f, value)
-		case tok == "tcp" || tok == "udp" || tok == "th":
-			f, _ := next()
-			m, err = nftPort(tok, f, value)
-		case tok == "ct":
-			if i+1 < len(toks) && toks[i+1] == "set" {
-				a, err = nftSetStmt(toks, &i, "ct")
-			} else {
-				k, _ := next()
-				m, err = nftCt(k, value)
-			}
-		case tok == "accept" || tok == "drop" || tok == "return":
-			a = &Action{Kind: map[string]ActionKind{"accept": ActionAccept, "drop": ActionDrop, "return": ActionReturn}[tok]}
-		case tok == "reject":
-			a = &Action{Kind: ActionReject}
-			i = len(toks)
-		case tok == "log":
-			a = &Action{Kind: ActionLog}
-			for i < len(toks) && (toks[i] == "prefix" || toks[i] == "level" || toks[i] == "group" || toks[i] == "flags") {
-				i += 2
-			}
-		case tok == "jump" || tok == "goto":
-			ch, ok := next()
-			if !ok {
-				return nil, errors.New(tok + " needs a chain")
-			}
-			k := ActionJump
-			if tok == "goto" {
-				k = ActionGoto
-			}
-			a = &Action{Kind: k, Chain: ch}
-		case tok == "redirect" || tok == "dnat" || tok == "tproxy":
-			a, err = nftNAT(tok, toks, &i)
-		default:
-			err = errUnknownExpr
-		}
+	p := &nftRuleParser{toks: toks}
+	for p.i < len(toks) {
+		start := p.i
+		tok, _ := p.next()
+		m, a, err := p.expr(tok)
 		if errors.Is(err, errUnknownExpr) {
-			// Keep the rest verbatim: an unknown expression's extent is not known.
-			raw := joinNft(toks[start:])
-			if isStatement(tok) || (tok == "xt" && start+1 < len(toks) && toks[start+1] == "target") {
-				r.Actions = append(r.Actions, Action{Kind: ActionUnknown, Raw: raw})
-			} else {
-				r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: raw})
-			}
+			addUnknownNft(r, toks, start, tok)
 			return r, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%q: %w", joinNft(toks[start:min(i+1, len(toks))]), err)
+		var whole nftWholeError
+		if errors.As(err, &whole) {
+			return nil, whole.err
 		}
-		raw := joinNft(toks[start:i])
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", joinNft(toks[start:min(p.i+1, len(toks))]), err)
+		}
+		raw := joinNft(toks[start:p.i])
 		if m != nil {
 			m.Raw = raw
 			r.Matches = append(r.Matches, *m)
@@ -539,6 +523,158 @@ func parseNftRule(toks []string, fam Family) (*Rule, error) {
 		}
 	}
 	return r, nil
+}
+
+// addUnknownNft keeps the rest of the rule from start verbatim: an unknown
+// expression's extent is not known.
+func addUnknownNft(r *Rule, toks []string, start int, tok string) {
+	raw := joinNft(toks[start:])
+	if isStatement(tok) || (tok == "xt" && start+1 < len(toks) && toks[start+1] == "target") {
+		r.Actions = append(r.Actions, Action{Kind: ActionUnknown, Raw: raw})
+	} else {
+		r.Matches = append(r.Matches, Match{Kind: MatchUnknown, Raw: raw})
+	}
+}
+
+// next returns the next token; false at the end.
+func (p *nftRuleParser) next() (string, bool) {
+	if p.i >= len(p.toks) {
+		return "", false
+	}
+	p.i++
+	return p.toks[p.i-1], true
+}
+
+// peekIs reports whether the token off places ahead is want.
+func (p *nftRuleParser) peekIs(off int, want string) bool {
+	return p.i+off < len(p.toks) && p.toks[p.i+off] == want
+}
+
+// value reads an optional operator and a value or { set }.
+func (p *nftRuleParser) value() (neg bool, vals []string, err error) {
+	toks := p.toks
+	if p.i < len(toks) && (toks[p.i] == "!=" || toks[p.i] == "==") {
+		neg = toks[p.i] == "!="
+		p.i++
+	}
+	if p.i >= len(toks) {
+		return false, nil, errors.New("missing value")
+	}
+	if toks[p.i] == "{" {
+		p.i++
+		for p.i < len(toks) && toks[p.i] != "}" {
+			if toks[p.i] != "," {
+				vals = append(vals, toks[p.i])
+			}
+			p.i++
+		}
+		if p.i >= len(toks) {
+			return false, nil, errors.New("unclosed {")
+		}
+		p.i++
+		return neg, vals, nil
+	}
+	if t := toks[p.i]; strings.HasPrefix(t, "@") || t == "&" || t == "|" || t == ">" || t == "<" || t == ">=" || t == "<=" {
+		return false, nil, errUnknownExpr
+	}
+	v := toks[p.i]
+	p.i++
+	// a comma-separated list without braces (ct state established,related)
+	for p.i+1 < len(toks) && toks[p.i] == "," {
+		v += "," + toks[p.i+1]
+		p.i += 2
+	}
+	return neg, strings.Split(v, ","), nil
+}
+
+// expr reads one expression or statement whose first token tok is
+// already consumed.
+func (p *nftRuleParser) expr(tok string) (*Match, *Action, error) {
+	if h, ok := nftStmts[tok]; ok {
+		a, err := h(p, tok)
+		return nil, a, err
+	}
+	return p.matchExpr(tok)
+}
+
+// matchExpr reads a match, or a "set" statement on meta, mark or ct.
+func (p *nftRuleParser) matchExpr(tok string) (*Match, *Action, error) {
+	var m *Match
+	var a *Action
+	var err error
+	switch {
+	case tok == "meta" && p.peekIs(1, "set"):
+		a, err = nftSetStmt(p.toks, &p.i, "meta")
+	case tok == "meta":
+		k, _ := p.next()
+		m, err = nftMeta(k, p.value)
+	case unqualifiedMeta[tok] && !p.peekIs(0, "set"):
+		m, err = nftMeta(tok, p.value)
+	case tok == "mark" && p.peekIs(0, "set"):
+		p.i--
+		a, err = nftSetStmt(p.toks, &p.i, "meta")
+	case tok == "ip" || tok == "ip6":
+		f, _ := p.next()
+		m, err = nftIP(tok, f, p.value)
+	case tok == "tcp" || tok == "udp" || tok == "th":
+		f, _ := p.next()
+		m, err = nftPort(tok, f, p.value)
+	case tok == "ct" && p.peekIs(1, "set"):
+		a, err = nftSetStmt(p.toks, &p.i, "ct")
+	case tok == "ct":
+		k, _ := p.next()
+		m, err = nftCt(k, p.value)
+	default:
+		err = errUnknownExpr
+	}
+	return m, a, err
+}
+
+// counterStmt skips "counter [packets N bytes N]".
+func (p *nftRuleParser) counterStmt(string) (*Action, error) {
+	if p.i+3 < len(p.toks) && p.peekIs(0, "packets") {
+		p.i += 4
+	}
+	return nil, nil
+}
+
+// commentStmt skips "comment TEXT".
+func (p *nftRuleParser) commentStmt(string) (*Action, error) {
+	p.i++
+	return nil, nil
+}
+
+func (p *nftRuleParser) verdictStmt(tok string) (*Action, error) {
+	return &Action{Kind: map[string]ActionKind{"accept": ActionAccept, "drop": ActionDrop, "return": ActionReturn}[tok]}, nil
+}
+
+// rejectStmt reads "reject" and ignores its options (the rest of the rule).
+func (p *nftRuleParser) rejectStmt(string) (*Action, error) {
+	p.i = len(p.toks)
+	return &Action{Kind: ActionReject}, nil
+}
+
+func (p *nftRuleParser) logStmt(string) (*Action, error) {
+	for p.i < len(p.toks) && (p.toks[p.i] == "prefix" || p.toks[p.i] == "level" || p.toks[p.i] == "group" || p.toks[p.i] == "flags") {
+		p.i += 2
+	}
+	return &Action{Kind: ActionLog}, nil
+}
+
+func (p *nftRuleParser) jumpStmt(tok string) (*Action, error) {
+	ch, ok := p.next()
+	if !ok {
+		return nil, nftWholeError{errors.New(tok + " needs a chain")}
+	}
+	k := ActionJump
+	if tok == "goto" {
+		k = ActionGoto
+	}
+	return &Action{Kind: k, Chain: ch}, nil
+}
+
+func (p *nftRuleParser) natStmt(tok string) (*Action, error) {
+	return nftNAT(tok, p.toks, &p.i)
 }
 
 var errUnknownExpr = errors.New("expression not modelled")

@@ -14,84 +14,96 @@ import (
 // the same model as the text form; their Text is rendered in nft syntax.
 func ParseNftJSON(data []byte) (*Ruleset, error) {
 	rs := &Ruleset{Format: FormatNftJSON}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var newlines []int64
-	for i, c := range data {
-		if c == '\n' {
-			newlines = append(newlines, int64(i))
-		}
-	}
-	lineAt := func(off int64) int {
-		n, _ := slices.BinarySearch(newlines, off)
-		return n + 1
-	}
-	fail := func(off int64, err error) error {
-		return &ParseError{Format: FormatNftJSON, Line: lineAt(off), Err: err}
-	}
-	expect := func(want json.Delim) error {
-		tok, err := dec.Token()
-		if err != nil {
-			return fail(dec.InputOffset(), err)
-		}
-		if d, ok := tok.(json.Delim); !ok || d != want {
-			return fail(dec.InputOffset(), fmt.Errorf("want %q, got %v", want, tok))
-		}
-		return nil
-	}
-	if err := expect('{'); err != nil {
+	jr := newJSONReader(data)
+	if err := jr.expect('{'); err != nil {
 		return nil, err
 	}
 	found := false
-	for dec.More() {
-		tok, err := dec.Token()
+	for jr.dec.More() {
+		tok, err := jr.dec.Token()
 		if err != nil {
-			return nil, fail(dec.InputOffset(), err)
+			return nil, jr.fail(jr.dec.InputOffset(), err)
 		}
 		if tok != "nftables" {
 			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, fail(dec.InputOffset(), err)
+			if err := jr.dec.Decode(&skip); err != nil {
+				return nil, jr.fail(jr.dec.InputOffset(), err)
 			}
 			continue
 		}
 		found = true
-		if err := expect('['); err != nil {
-			return nil, err
-		}
-		for dec.More() {
-			off := dec.InputOffset()
-			for off < int64(len(data)) && strings.IndexByte(" \t\r\n,", data[off]) >= 0 {
-				off++
-			}
-			var obj map[string]json.RawMessage
-			if err := dec.Decode(&obj); err != nil {
-				return nil, fail(dec.InputOffset(), err)
-			}
-			line := lineAt(off)
-			if err := addJSONObject(rs, obj, line); err != nil {
-				return nil, &ParseError{Format: FormatNftJSON, Line: line, Err: err}
-			}
-		}
-		if err := expect(']'); err != nil {
+		if err := jr.readArray(rs); err != nil {
 			return nil, err
 		}
 	}
 	if !found {
-		return nil, fail(0, errors.New(`no "nftables" array`))
+		return nil, jr.fail(0, errors.New(`no "nftables" array`))
 	}
-	for _, t := range rs.Tables {
-		for _, c := range t.Chains {
-			for _, r := range c.Rules {
-				for _, a := range r.Actions {
-					if (a.Kind == ActionJump || a.Kind == ActionGoto) && t.Chain(a.Chain) == nil {
-						return nil, &ParseError{Format: FormatNftJSON, Line: r.Line, Text: r.Text, Err: fmt.Errorf("jump to chain %q which does not exist in table %s %s", a.Chain, t.Family, t.Name)}
-					}
-				}
-			}
-		}
+	if err := checkNftJumps(rs, FormatNftJSON); err != nil {
+		return nil, err
 	}
 	return rs, nil
+}
+
+// jsonReader streams a JSON document and maps byte offsets to lines.
+type jsonReader struct {
+	dec      *json.Decoder
+	data     []byte
+	newlines []int64 // offsets of the newlines in data
+}
+
+func newJSONReader(data []byte) *jsonReader {
+	jr := &jsonReader{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
+	jr.dec.UseNumber()
+	for i, c := range data {
+		if c == '\n' {
+			jr.newlines = append(jr.newlines, int64(i))
+		}
+	}
+	return jr
+}
+
+func (jr *jsonReader) lineAt(off int64) int {
+	n, _ := slices.BinarySearch(jr.newlines, off)
+	return n + 1
+}
+
+func (jr *jsonReader) fail(off int64, err error) error {
+	return &ParseError{Format: FormatNftJSON, Line: jr.lineAt(off), Err: err}
+}
+
+// expect reads the delimiter want.
+func (jr *jsonReader) expect(want json.Delim) error {
+	tok, err := jr.dec.Token()
+	if err != nil {
+		return jr.fail(jr.dec.InputOffset(), err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return jr.fail(jr.dec.InputOffset(), fmt.Errorf("want %q, got %v", want, tok))
+	}
+	return nil
+}
+
+// readArray reads the "nftables" array's objects into rs.
+func (jr *jsonReader) readArray(rs *Ruleset) error {
+	if err := jr.expect('['); err != nil {
+		return err
+	}
+	for jr.dec.More() {
+		off := jr.dec.InputOffset()
+		for off < int64(len(jr.data)) && strings.IndexByte(" \t\r\n,", jr.data[off]) >= 0 {
+			off++
+		}
+		var obj map[string]json.RawMessage
+		if err := jr.dec.Decode(&obj); err != nil {
+			return jr.fail(jr.dec.InputOffset(), err)
+		}
+		line := jr.lineAt(off)
+		if err := addJSONObject(rs, obj, line); err != nil {
+			return &ParseError{Format: FormatNftJSON, Line: line, Err: err}
+		}
+	}
+	return jr.expect(']')
 }
 
 type jsonChain struct {
@@ -111,82 +123,108 @@ type jsonRule struct {
 	Expr   []json.RawMessage `json:"expr"`
 }
 
+// jsonObjHandler adds one object of the "nftables" array to rs.
+type jsonObjHandler func(rs *Ruleset, body json.RawMessage, line int) error
+
+// jsonObjHandlers maps each object kind to its handler; the kinds that do
+// not change routing are skipped.
+var jsonObjHandlers = map[string]jsonObjHandler{
+	"table": addJSONTable,
+	"chain": addJSONChain,
+	"rule":  addJSONRule,
+}
+
+// jsonSkipped lists the object kinds that are read and ignored.
+var jsonSkipped = map[string]bool{
+	"metainfo": true, "set": true, "map": true, "element": true, "flowtable": true, "counter": true,
+	"quota": true, "ct helper": true, "limit": true, "secmark": true, "synproxy": true,
+}
+
 func addJSONObject(rs *Ruleset, obj map[string]json.RawMessage, line int) error {
-	find := func(fam, name string) *Table {
-		for _, t := range rs.Tables {
-			if string(t.Family) == fam && t.Name == name {
-				return t
-			}
-		}
-		return nil
-	}
 	for kind, body := range obj {
-		switch kind {
-		case "metainfo", "set", "map", "element", "flowtable", "counter", "quota", "ct helper", "limit", "secmark", "synproxy":
-		case "table":
-			var t struct{ Family, Name string }
-			if err := json.Unmarshal(body, &t); err != nil {
-				return err
-			}
-			switch t.Family {
-			case "ip", "ip6", "inet":
-			default:
-				continue // arp, bridge, netdev tables are not simulated
-			}
-			if find(t.Family, t.Name) == nil {
-				rs.Tables = append(rs.Tables, &Table{Family: Family(t.Family), Name: t.Name, Line: line})
-			}
-		case "chain":
-			var c jsonChain
-			if err := json.Unmarshal(body, &c); err != nil {
-				return err
-			}
-			t := find(c.Family, c.Table)
-			if t == nil {
-				if c.Family != "ip" && c.Family != "ip6" && c.Family != "inet" {
-					continue
-				}
-				return fmt.Errorf("chain %s in undeclared table %s %s", c.Name, c.Family, c.Table)
-			}
-			ch := &Chain{Name: c.Name, Line: line}
-			if c.Hook != "" {
-				ch.Hook, ch.Type, ch.Policy = Hook(c.Hook), c.Type, "ACCEPT"
-				if c.Policy == "drop" {
-					ch.Policy = "DROP"
-				}
-				if p, err := strconv.Atoi(c.Prio.String()); err == nil {
-					ch.Priority = p
-				} else if p, ok := nftPriorities[c.Prio.String()]; ok {
-					ch.Priority = p
-				}
-			}
-			t.Chains = append(t.Chains, ch)
-		case "rule":
-			var r jsonRule
-			if err := json.Unmarshal(body, &r); err != nil {
-				return err
-			}
-			t := find(r.Family, r.Table)
-			if t == nil {
-				if r.Family != "ip" && r.Family != "ip6" && r.Family != "inet" {
-					continue
-				}
-				return fmt.Errorf("rule in undeclared table %s %s", r.Family, r.Table)
-			}
-			c := t.Chain(r.Chain)
-			if c == nil {
-				return fmt.Errorf("rule in undeclared chain %s", r.Chain)
-			}
-			rule, err := jsonRuleToModel(r.Expr)
-			if err != nil {
-				return err
-			}
-			rule.Line = line
-			c.Rules = append(c.Rules, rule)
-		default:
+		if jsonSkipped[kind] {
+			continue
+		}
+		h, ok := jsonObjHandlers[kind]
+		if !ok {
 			return fmt.Errorf("unknown object %q", kind)
 		}
+		if err := h(rs, body, line); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// simulatedFamily: arp, bridge and netdev tables are not simulated.
+func simulatedFamily(fam string) bool {
+	return fam == "ip" || fam == "ip6" || fam == "inet"
+}
+
+func addJSONTable(rs *Ruleset, body json.RawMessage, line int) error {
+	var t struct{ Family, Name string }
+	if err := json.Unmarshal(body, &t); err != nil {
+		return err
+	}
+	if !simulatedFamily(t.Family) {
+		return nil
+	}
+	if findNftTable(rs, t.Family, t.Name) == nil {
+		rs.Tables = append(rs.Tables, &Table{Family: Family(t.Family), Name: t.Name, Line: line})
+	}
+	return nil
+}
+
+func addJSONChain(rs *Ruleset, body json.RawMessage, line int) error {
+	var c jsonChain
+	if err := json.Unmarshal(body, &c); err != nil {
+		return err
+	}
+	t := findNftTable(rs, c.Family, c.Table)
+	if t == nil {
+		if !simulatedFamily(c.Family) {
+			return nil
+		}
+		return fmt.Errorf("chain %s in undeclared table %s %s", c.Name, c.Family, c.Table)
+	}
+	ch := &Chain{Name: c.Name, Line: line}
+	if c.Hook != "" {
+		ch.Hook, ch.Type, ch.Policy = Hook(c.Hook), c.Type, "ACCEPT"
+		if c.Policy == "drop" {
+			ch.Policy = "DROP"
+		}
+		if p, err := strconv.Atoi(c.Prio.String()); err == nil {
+			ch.Priority = p
+		} else if p, ok := nftPriorities[c.Prio.String()]; ok {
+			ch.Priority = p
+		}
+	}
+	t.Chains = append(t.Chains, ch)
+	return nil
+}
+
+func addJSONRule(rs *Ruleset, body json.RawMessage, line int) error {
+	var r jsonRule
+	if err := json.Unmarshal(body, &r); err != nil {
+		return err
+	}
+	t := findNftTable(rs, r.Family, r.Table)
+	if t == nil {
+		if !simulatedFamily(r.Family) {
+			return nil
+		}
+		return fmt.Errorf("rule in undeclared table %s %s", r.Family, r.Table)
+	}
+	c := t.Chain(r.Chain)
+	if c == nil {
+		return fmt.Errorf("rule in undeclared chain %s", r.Chain)
+	}
+	rule, err := jsonRuleToModel(r.Expr)
+	if err != nil {
+		return err
+	}
+	rule.Line = line
+	c.Rules = append(c.Rules, rule)
 	return nil
 }
 
@@ -251,160 +289,98 @@ func jsonValue(v json.RawMessage) (string, error) {
 		return "", fmt.Errorf("value %s", v)
 	}
 	if s, ok := obj["set"]; ok {
-		inner, err := jsonValue(s)
-		if err != nil {
-			return "", err
-		}
-		return "{ " + strings.ReplaceAll(inner, ",", ", ") + " }", nil
+		return jsonSetValue(s)
 	}
 	if p, ok := obj["prefix"]; ok {
-		var pf struct {
-			Addr string      `json:"addr"`
-			Len  json.Number `json:"len"`
-		}
-		if err := json.Unmarshal(p, &pf); err != nil {
-			return "", err
-		}
-		return pf.Addr + "/" + pf.Len.String(), nil
+		return jsonPrefixValue(p)
 	}
 	if rg, ok := obj["range"]; ok {
-		var pair []json.RawMessage
-		if err := json.Unmarshal(rg, &pair); err != nil || len(pair) != 2 {
-			return "", fmt.Errorf("range %s", rg)
-		}
-		a, err1 := jsonValue(pair[0])
-		b, err2 := jsonValue(pair[1])
-		if err1 != nil || err2 != nil {
-			return "", fmt.Errorf("range %s", rg)
-		}
-		return a + "-" + b, nil
+		return jsonRangeValue(rg)
 	}
 	if m, ok := obj["meta"]; ok {
-		var k struct{ Key string }
-		_ = json.Unmarshal(m, &k)
-		return "meta " + k.Key, nil
+		return jsonKeyValue("meta ", m), nil
 	}
 	if m, ok := obj["ct"]; ok {
-		var k struct{ Key string }
-		_ = json.Unmarshal(m, &k)
-		return "ct " + k.Key, nil
+		return jsonKeyValue("ct ", m), nil
 	}
 	return "", errUnknownExpr
+}
+
+func jsonSetValue(s json.RawMessage) (string, error) {
+	inner, err := jsonValue(s)
+	if err != nil {
+		return "", err
+	}
+	return "{ " + strings.ReplaceAll(inner, ",", ", ") + " }", nil
+}
+
+func jsonPrefixValue(p json.RawMessage) (string, error) {
+	var pf struct {
+		Addr string      `json:"addr"`
+		Len  json.Number `json:"len"`
+	}
+	if err := json.Unmarshal(p, &pf); err != nil {
+		return "", err
+	}
+	return pf.Addr + "/" + pf.Len.String(), nil
+}
+
+func jsonRangeValue(rg json.RawMessage) (string, error) {
+	var pair []json.RawMessage
+	if err := json.Unmarshal(rg, &pair); err != nil || len(pair) != 2 {
+		return "", fmt.Errorf("range %s", rg)
+	}
+	a, err1 := jsonValue(pair[0])
+	b, err2 := jsonValue(pair[1])
+	if err1 != nil || err2 != nil {
+		return "", fmt.Errorf("range %s", rg)
+	}
+	return a + "-" + b, nil
+}
+
+// jsonKeyValue renders {"meta": {"key": K}} and {"ct": {"key": K}}.
+func jsonKeyValue(prefix string, m json.RawMessage) string {
+	var k struct{ Key string }
+	_ = json.Unmarshal(m, &k)
+	return prefix + k.Key
+}
+
+// jsonTextHandler renders one JSON expression as nft text; known false
+// means the engine does not model it (it is then kept as unknown).
+type jsonTextHandler func(kind string, v json.RawMessage) (text string, known bool, err error)
+
+// jsonTextHandlers maps each JSON expression kind the engine models to its
+// renderer; "counter" is skipped and any other kind is unknown.
+var jsonTextHandlers = map[string]jsonTextHandler{
+	"match":    jsonMatchText,
+	"accept":   jsonKindText,
+	"drop":     jsonKindText,
+	"return":   jsonKindText,
+	"reject":   jsonKindText,
+	"log":      jsonKindText,
+	"jump":     jsonJumpText,
+	"goto":     jsonJumpText,
+	"redirect": jsonNATText,
+	"dnat":     jsonNATText,
+	"tproxy":   jsonNATText,
+	"mangle":   jsonMangleText,
 }
 
 // jsonExpr converts one expression by rendering it as nft text and reusing
 // the text parser, so both forms share one meaning.
 func jsonExpr(kind string, v json.RawMessage) (string, *Match, *Action, error) {
-	var text string
-	switch kind {
-	case "counter":
+	if kind == "counter" {
 		return "", nil, nil, nil
-	case "match":
-		var m struct {
-			Op    string          `json:"op"`
-			Left  json.RawMessage `json:"left"`
-			Right json.RawMessage `json:"right"`
-		}
-		if err := json.Unmarshal(v, &m); err != nil {
-			return "", nil, nil, err
-		}
-		var left map[string]json.RawMessage
-		if err := json.Unmarshal(m.Left, &left); err != nil {
-			return "", nil, nil, err
-		}
-		var lhs string
-		switch {
-		case left["meta"] != nil:
-			var k struct{ Key string }
-			_ = json.Unmarshal(left["meta"], &k)
-			lhs = "meta " + k.Key
-		case left["payload"] != nil:
-			var p struct{ Protocol, Field string }
-			_ = json.Unmarshal(left["payload"], &p)
-			lhs = p.Protocol + " " + p.Field
-		case left["ct"] != nil:
-			var k struct{ Key string }
-			_ = json.Unmarshal(left["ct"], &k)
-			lhs = "ct " + k.Key
-		default:
-			return unknownJSON(kind, v)
-		}
-		rhs, err := jsonValue(m.Right)
-		if err != nil {
-			return unknownJSON(kind, v)
-		}
-		op := ""
-		switch m.Op {
-		case "==", "in":
-		case "!=":
-			op = "!= "
-		default:
-			return unknownJSON(kind, v)
-		}
-		text = lhs + " " + op + rhs
-	case "accept", "drop", "return":
-		text = kind
-	case "reject":
-		text = "reject"
-	case "log":
-		text = "log"
-	case "jump", "goto":
-		var j struct{ Target string }
-		if err := json.Unmarshal(v, &j); err != nil {
-			return "", nil, nil, err
-		}
-		text = kind + " " + j.Target
-	case "redirect", "dnat", "tproxy":
-		var n struct {
-			Family string          `json:"family"`
-			Addr   json.RawMessage `json:"addr"`
-			Port   json.RawMessage `json:"port"`
-		}
-		if len(v) > 0 && string(v) != "null" {
-			if err := json.Unmarshal(v, &n); err != nil {
-				return "", nil, nil, err
-			}
-		}
-		text = kind
-		if n.Family != "" {
-			text += " " + n.Family
-		}
-		addr, port := "", ""
-		if len(n.Addr) > 0 {
-			a, err := jsonValue(n.Addr)
-			if err != nil {
-				return unknownJSON(kind, v)
-			}
-			addr = a
-		}
-		if len(n.Port) > 0 {
-			p, err := jsonValue(n.Port)
-			if err != nil {
-				return unknownJSON(kind, v)
-			}
-			port = ":" + p
-		}
-		if addr != "" || port != "" {
-			if strings.Contains(addr, ":") && port != "" {
-				addr = "[" + addr + "]"
-			}
-			text += " to " + addr + port
-		}
-	case "mangle":
-		var m struct {
-			Key   json.RawMessage `json:"key"`
-			Value json.RawMessage `json:"value"`
-		}
-		if err := json.Unmarshal(v, &m); err != nil {
-			return "", nil, nil, err
-		}
-		k, err1 := jsonValue(m.Key)
-		val, err2 := jsonValue(m.Value)
-		if err1 != nil || err2 != nil {
-			return unknownJSON(kind, v)
-		}
-		text = k + " set " + val
-	default:
+	}
+	h, ok := jsonTextHandlers[kind]
+	if !ok {
+		return unknownJSON(kind, v)
+	}
+	text, known, err := h(kind, v)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if !known {
 		return unknownJSON(kind, v)
 	}
 	toks, err := nftTokens(text)
@@ -427,6 +403,124 @@ func jsonExpr(kind string, v json.RawMessage) (string, *Match, *Action, error) {
 		return unknownJSON(kind, v)
 	}
 	return text, m, a, nil
+}
+
+// jsonKindText: a verdict or statement without arguments is its own name.
+func jsonKindText(kind string, _ json.RawMessage) (string, bool, error) {
+	return kind, true, nil
+}
+
+func jsonJumpText(kind string, v json.RawMessage) (string, bool, error) {
+	var j struct{ Target string }
+	if err := json.Unmarshal(v, &j); err != nil {
+		return "", false, err
+	}
+	return kind + " " + j.Target, true, nil
+}
+
+// jsonMatchText renders {"match": {"op", "left", "right"}}.
+func jsonMatchText(_ string, v json.RawMessage) (string, bool, error) {
+	var m struct {
+		Op    string          `json:"op"`
+		Left  json.RawMessage `json:"left"`
+		Right json.RawMessage `json:"right"`
+	}
+	if err := json.Unmarshal(v, &m); err != nil {
+		return "", false, err
+	}
+	var left map[string]json.RawMessage
+	if err := json.Unmarshal(m.Left, &left); err != nil {
+		return "", false, err
+	}
+	lhs, ok := jsonMatchLeft(left)
+	if !ok {
+		return "", false, nil
+	}
+	rhs, err := jsonValue(m.Right)
+	if err != nil {
+		return "", false, nil
+	}
+	op := ""
+	switch m.Op {
+	case "==", "in":
+	case "!=":
+		op = "!= "
+	default:
+		return "", false, nil
+	}
+	return lhs + " " + op + rhs, true, nil
+}
+
+// jsonMatchLeft renders a match's left side: meta, payload or ct.
+func jsonMatchLeft(left map[string]json.RawMessage) (string, bool) {
+	switch {
+	case left["meta"] != nil:
+		return jsonKeyValue("meta ", left["meta"]), true
+	case left["payload"] != nil:
+		var p struct{ Protocol, Field string }
+		_ = json.Unmarshal(left["payload"], &p)
+		return p.Protocol + " " + p.Field, true
+	case left["ct"] != nil:
+		return jsonKeyValue("ct ", left["ct"]), true
+	}
+	return "", false
+}
+
+// jsonNATText renders redirect, dnat and tproxy with their optional family,
+// address and port.
+func jsonNATText(kind string, v json.RawMessage) (string, bool, error) {
+	var n struct {
+		Family string          `json:"family"`
+		Addr   json.RawMessage `json:"addr"`
+		Port   json.RawMessage `json:"port"`
+	}
+	if len(v) > 0 && string(v) != "null" {
+		if err := json.Unmarshal(v, &n); err != nil {
+			return "", false, err
+		}
+	}
+	text := kind
+	if n.Family != "" {
+		text += " " + n.Family
+	}
+	addr, port := "", ""
+	if len(n.Addr) > 0 {
+		a, err := jsonValue(n.Addr)
+		if err != nil {
+			return "", false, nil
+		}
+		addr = a
+	}
+	if len(n.Port) > 0 {
+		p, err := jsonValue(n.Port)
+		if err != nil {
+			return "", false, nil
+		}
+		port = ":" + p
+	}
+	if addr != "" || port != "" {
+		if strings.Contains(addr, ":") && port != "" {
+			addr = "[" + addr + "]"
+		}
+		text += " to " + addr + port
+	}
+	return text, true, nil
+}
+
+func jsonMangleText(_ string, v json.RawMessage) (string, bool, error) {
+	var m struct {
+		Key   json.RawMessage `json:"key"`
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(v, &m); err != nil {
+		return "", false, err
+	}
+	k, err1 := jsonValue(m.Key)
+	val, err2 := jsonValue(m.Value)
+	if err1 != nil || err2 != nil {
+		return "", false, nil
+	}
+	return k + " set " + val, true, nil
 }
 
 func unknownJSON(kind string, v json.RawMessage) (string, *Match, *Action, error) {
