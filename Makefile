@@ -29,9 +29,10 @@ build: ## build bin/meshcheck
 test: ## unit and package tests (race detector on everything that does not link Istio)
 	hack/test.sh
 
-lint: ## go vet, staticcheck and actionlint (pinned in hack/tools), gofmt
+lint: ## go vet, staticcheck and actionlint (pinned in hack/tools), gofmt, no function over 100 lines (hack/funclen)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) run ./hack/funclen -allow TestFindings,TestDiff
 	cd hack/tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
 	$(BIN)/staticcheck $(PKGS)
 	cd hack/tools && $(GO) build -o $(BIN)/actionlint github.com/rhysd/actionlint/cmd/actionlint
