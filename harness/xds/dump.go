@@ -71,6 +71,20 @@ type Cluster struct {
 	Config *clusterv3.Cluster
 }
 
+// DefaultPanicThreshold is Envoy's healthy_panic_threshold (percent) for a
+// cluster whose common_lb_config sets none.
+const DefaultPanicThreshold = 50.0
+
+// PanicThreshold is the share of healthy endpoints (percent) below which
+// Envoy balances over every endpoint, unhealthy ones too; 0 turns panic
+// routing off.
+func (c *Cluster) PanicThreshold() float64 {
+	if p := c.Config.GetCommonLbConfig().GetHealthyPanicThreshold(); p != nil {
+		return p.GetValue()
+	}
+	return DefaultPanicThreshold
+}
+
 // RouteConfig is one route configuration (RDS or static) of the dump.
 type RouteConfig struct {
 	Meta

@@ -303,7 +303,7 @@ func noHealthyText(c *xds.Cluster, total int) string {
 	if total == 0 {
 		return "no healthy endpoint (0 endpoints in all): requests to it get 503 (UH); common for a subset that selects no pods"
 	}
-	if p := c.Config.GetCommonLbConfig().GetHealthyPanicThreshold(); p != nil && p.GetValue() == 0 {
+	if c.PanicThreshold() == 0 {
 		return fmt.Sprintf("no healthy endpoint (%d endpoints in all) and panic routing off (healthy_panic_threshold 0): requests to it get 503 (UH)", total)
 	}
 	return fmt.Sprintf("no healthy endpoint (%d endpoints in all): below the panic threshold Envoy balances over all of them, unhealthy ones too (DEGRADED ones first)", total)

@@ -26,8 +26,7 @@ func TraceRouteConfig(d *xds.Dump, routeConfig string, req Request) (*Result, er
 		}
 		routeConfig = names[0]
 	}
-	method, path := req.method(), req.path()
-	t := &tracer{d: d, req: req, dropped: map[string]bool{}, res: &Result{Request: fmt.Sprintf("%s %s%s (route configuration %q alone)", method, req.Host, path, routeConfig), Clusters: []WeightedCluster{}, Endpoints: map[string][]Endpoint{}, Unsupported: []string{}}}
+	t := newTracer(d, req, fmt.Sprintf("%s %s%s (route configuration %q alone)", req.method(), req.Host, req.path(), routeConfig))
 	t.connTLS = req.transport() == "tls"
 	t.res.Protocol = "http"
 	t.res.step("http", "route configuration alone, behind a connection manager with Envoy's defaults (listener and filter chain not traced)")

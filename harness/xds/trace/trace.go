@@ -44,7 +44,7 @@ func Trace(d *xds.Dump, req Request) (*Result, error) {
 			return nil, fmt.Errorf("trace: source address %q is not an IP: %w", req.SourceAddress, err)
 		}
 	}
-	t := &tracer{d: d, req: req, dropped: map[string]bool{}, res: &Result{Request: req.String(), Clusters: []WeightedCluster{}, Endpoints: map[string][]Endpoint{}, Unsupported: []string{}}}
+	t := newTracer(d, req, req.String())
 	if why := d.Lacking(xds.TypeListeners); why != "" {
 		t.res.unsupported("listener", "%s: a trace starts at a listener", why)
 		return t.res, nil
@@ -55,6 +55,13 @@ func Trace(d *xds.Dump, req Request) (*Result, error) {
 	}
 	t.chain(l)
 	return t.res, nil
+}
+
+// newTracer starts a trace of req through d; request is the result's
+// one-line description of the request.
+func newTracer(d *xds.Dump, req Request, request string) *tracer {
+	return &tracer{d: d, req: req, dropped: map[string]bool{},
+		res: &Result{Request: request, Clusters: []WeightedCluster{}, Endpoints: map[string][]Endpoint{}, Unsupported: []string{}}}
 }
 
 type tracer struct {
@@ -332,10 +339,6 @@ func (t *tracer) endpoints(c *xds.Cluster) []Endpoint {
 	return out
 }
 
-// defaultPanicThreshold is Envoy's healthy_panic_threshold when the cluster
-// sets none (common_lb_config): 50%.
-const defaultPanicThreshold = 50.0
-
 // noHealthyUpstream decides whether Envoy answers 503 (UH) for a cluster
 // whose endpoints are known: only when none is healthy (HEALTHY or
 // UNKNOWN), none is DEGRADED (Envoy falls back to those), and panic routing
@@ -359,10 +362,7 @@ func (t *tracer) noHealthyUpstream(c *xds.Cluster, eps []Endpoint) bool {
 			degraded++
 		}
 	}
-	threshold := defaultPanicThreshold
-	if p := c.Config.GetCommonLbConfig().GetHealthyPanicThreshold(); p != nil {
-		threshold = p.GetValue()
-	}
+	threshold := c.PanicThreshold()
 	share := 100 * float64(healthy) / float64(len(eps))
 	switch {
 	case healthy == 0 && degraded > 0:
