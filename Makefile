@@ -62,22 +62,22 @@ e2e-airgap: ## the suites on kind, every image built here (make images), Istio f
 images: images-base images-istio images-fixtures node-image ## build every local image, skipping those whose inputs did not change (ISTIO_SRC=<istio checkout> builds Istio from it)
 
 images-base: ## meshcheck.local/debian-slim:12 (debootstrap; root)
-	hack/images/base.sh
+	build/images/base.sh
 
 images-istio: images-base ## meshcheck.local/istio/pilot and proxyv2:local, and istioctl, from the pinned Istio or ISTIO_SRC
-	hack/images/istio.sh
+	build/images/istio.sh
 
 images-fixtures: images-base ## the Bookinfo, whoami and curl images the fixtures name, from cmd/meshcheck-app
-	hack/images/fixtures.sh
+	build/images/fixtures.sh
 
 images-check: ## run the built Istio and fixture images as a cluster would and check them (root)
-	hack/images/check-istio.sh
-	hack/images/check-fixtures.sh
+	build/images/check-istio.sh
+	build/images/check-fixtures.sh
 
 .PHONY: node-image host-compat
 
 node-image: ## the air-gapped kind node image meshcheck.local/kind-node:vK8S_VERSION (default 1.34.4); root, Docker; docs/airgap.md
-	hack/images/node.sh
+	build/images/node.sh
 
 host-compat: ## make bin/meshcheck-runc Docker's default runtime, only where CAP_SYS_RESOURCE is missing; root; docs/airgap.md
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/meshcheck-runc ./cmd/meshcheck-runc

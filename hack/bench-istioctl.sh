@@ -34,9 +34,9 @@ time_ms() {
 printf '| services | dump MB | istioctl proxy-config route -f (ms) | meshcheck xds trace (ms) | ratio |\n|---|---|---|---|---|\n'
 for n in "${sizes[@]}"; do
 	dump="$work/dump-$n.json"
-	go run ./harness/xds/internal/synth/benchdump -services "$n" -out "$dump" >/dev/null
+	go run ./engines/xds/internal/synth/benchdump -services "$n" -out "$dump" >/dev/null
 	last=$((n - 1))
-	port=$(go run ./harness/xds/internal/synth/benchdump -services "$n" -port-of "$last")
+	port=$(go run ./engines/xds/internal/synth/benchdump -services "$n" -port-of "$last")
 	ic=$(time_ms bin/istioctl proxy-config route -f "$dump")
 	mc=$(time_ms bin/meshcheck xds trace --dump "$dump" --role sidecar-outbound --address 10.96.0.1 \
 		--port "$port" --host "svc-$last.ns-$((last % 50)).svc.cluster.local" --path /api)

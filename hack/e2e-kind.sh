@@ -46,7 +46,7 @@ release)
 airgap)
 	"$mc" kind preflight --docker-only
 	make --no-print-directory images
-	hack/images/env.sh >reports/kind/images.env
+	build/images/env.sh >reports/kind/images.env
 	# shellcheck source=/dev/null
 	source reports/kind/images.env
 	export MESHCHECK_ISTIO_VERSION=$AIRGAP_ISTIO_VERSION MESHCHECK_ISTIOCTL=$AIRGAP_ISTIOCTL

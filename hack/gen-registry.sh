@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates harness/xds/internal/registry/types.gen.go: blank imports of every
+# Regenerates engines/xds/internal/registry/types.gen.go: blank imports of every
 # Go package that defines Envoy or Istio xDS types (go-control-plane's envoy
 # and contrib modules, istio.io/api/envoy), so that Any payloads in a config
 # dump resolve through the global protobuf registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=harness/xds/internal/registry/types.gen.go
+out=engines/xds/internal/registry/types.gen.go
 # Packages that register a proto name another package already owns (loading
 # both panics at init). Keep the side istio.io/istio itself imports, so a
 # binary that links pilot too registers each name once: istio.io/api's ALPN

@@ -10,12 +10,12 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/meshcheck/meshcheck/harness/accesslog"
-	"github.com/meshcheck/meshcheck/harness/backend"
-	"github.com/meshcheck/meshcheck/harness/traffic"
-	"github.com/meshcheck/meshcheck/harness/xds"
-	"github.com/meshcheck/meshcheck/harness/xds/trace"
-	. "github.com/meshcheck/meshcheck/harness/xds/xdsmatchers"
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/engines/accesslog"
+	"github.com/meshcheck/meshcheck/engines/traffic"
+	"github.com/meshcheck/meshcheck/engines/xds"
+	"github.com/meshcheck/meshcheck/engines/xds/trace"
+	. "github.com/meshcheck/meshcheck/engines/xds/xdsmatchers"
 )
 
 // dump parses a proxy's config dump, named for messages.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshcheck/meshcheck/harness/embedded"
-	"github.com/meshcheck/meshcheck/harness/kindcluster"
+	"github.com/meshcheck/meshcheck/backends/embedded"
+	"github.com/meshcheck/meshcheck/backends/kindmesh/kindcluster"
 )
 
 // Ctrl-C while the mesh is up tears everything down. Embedded: no network

@@ -7,9 +7,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/meshcheck/meshcheck/harness/backend"
-	"github.com/meshcheck/meshcheck/harness/iptables"
-	"github.com/meshcheck/meshcheck/harness/iptables/istio"
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/engines/iptables"
+	"github.com/meshcheck/meshcheck/engines/iptables/istio"
 )
 
 var _ = Describe("Interception", Label("iptables"), func() {

@@ -14,11 +14,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/backends/embedded"
+	"github.com/meshcheck/meshcheck/backends/kindmesh"
 	"github.com/meshcheck/meshcheck/fixtures"
-	"github.com/meshcheck/meshcheck/harness/backend"
-	"github.com/meshcheck/meshcheck/harness/embedded"
-	"github.com/meshcheck/meshcheck/harness/kindmesh"
-	"github.com/meshcheck/meshcheck/harness/timeouts"
+	"github.com/meshcheck/meshcheck/timeouts"
 )
 
 // The suite's shared state, set up once.

@@ -6,10 +6,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/meshcheck/meshcheck/harness/split"
-	"github.com/meshcheck/meshcheck/harness/traffic"
-	"github.com/meshcheck/meshcheck/harness/xds/trace"
-	. "github.com/meshcheck/meshcheck/harness/xds/xdsmatchers"
+	"github.com/meshcheck/meshcheck/engines/split"
+	"github.com/meshcheck/meshcheck/engines/traffic"
+	"github.com/meshcheck/meshcheck/engines/xds/trace"
+	. "github.com/meshcheck/meshcheck/engines/xds/xdsmatchers"
 )
 
 const (

@@ -6,9 +6,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/meshcheck/meshcheck/harness/xds/expect"
-	"github.com/meshcheck/meshcheck/harness/xds/golden"
-	. "github.com/meshcheck/meshcheck/harness/xds/xdsmatchers"
+	"github.com/meshcheck/meshcheck/engines/xds/expect"
+	"github.com/meshcheck/meshcheck/engines/xds/golden"
+	. "github.com/meshcheck/meshcheck/engines/xds/xdsmatchers"
 )
 
 // goldenPath is a golden of the backend in use: the embedded mesh's at the

@@ -1,5 +1,5 @@
 // Command meshcheck-app is the entry point of meshcheck's fixture images
-// (examples-bookinfo-*, whoami, curl; hack/images/fixtures.sh): the sample
+// (examples-bookinfo-*, whoami, curl; build/images/fixtures.sh): the sample
 // apps of package workload in a small static binary that does not link
 // Istio.
 //

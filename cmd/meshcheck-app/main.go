@@ -9,7 +9,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"github.com/meshcheck/meshcheck/harness/workload"
+	"github.com/meshcheck/meshcheck/apps/apprun"
 )
 
 func main() {
@@ -30,25 +30,25 @@ Usage:
 
 Run 'meshcheck-app run -h' or 'meshcheck-app fetch -h' for the flags.
 Exit codes: 0 ok, 1 failed, 64 usage.
-`, workload.RunSummary, workload.FetchSummary)
+`, apprun.RunSummary, apprun.FetchSummary)
 		if len(args) == 0 {
-			return workload.ExitUsage
+			return apprun.ExitUsage
 		}
-		return workload.ExitOK
+		return apprun.ExitOK
 	}
 	switch args[0] {
 	case "run":
-		return workload.Run(ctx, "meshcheck-app run", args[1:], stdout, stderr)
+		return apprun.Run(ctx, "meshcheck-app run", args[1:], stdout, stderr)
 	case "fetch":
-		return workload.Fetch(ctx, "meshcheck-app fetch", args[1:], stdout, stderr)
+		return apprun.Fetch(ctx, "meshcheck-app fetch", args[1:], stdout, stderr)
 	case "version":
 		v := "(devel)"
 		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 			v = bi.Main.Version
 		}
 		fmt.Fprintln(stdout, "meshcheck-app", v)
-		return workload.ExitOK
+		return apprun.ExitOK
 	}
 	fmt.Fprintf(stderr, "meshcheck-app: unknown command %q: want run, fetch or version ('meshcheck-app -h')\n", args[0])
-	return workload.ExitUsage
+	return apprun.ExitUsage
 }

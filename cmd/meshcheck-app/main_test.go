@@ -29,7 +29,7 @@ func TestLinksNoIstio(t *testing.T) {
 	var bad []string
 	for _, p := range strings.Fields(string(out)) {
 		if strings.HasPrefix(p, "istio.io/") || strings.HasPrefix(p, "github.com/envoyproxy/") || strings.HasPrefix(p, "k8s.io/") ||
-			strings.HasPrefix(p, "google.golang.org/") || strings.HasPrefix(p, "github.com/meshcheck/meshcheck/harness/embedded") {
+			strings.HasPrefix(p, "google.golang.org/") || strings.HasPrefix(p, "github.com/meshcheck/meshcheck/backends/embedded") {
 			bad = append(bad, p)
 		}
 	}

@@ -24,7 +24,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/meshcheck/meshcheck/harness/cni"
+	"github.com/meshcheck/meshcheck/build/cni"
 )
 
 // daemon holds what one sync needs and what the previous one did.

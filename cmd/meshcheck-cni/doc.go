@@ -1,5 +1,5 @@
 // Command meshcheck-cni is the default CNI of meshcheck's air-gapped kind
-// node image (hack/images/node.sh); the logic lives in harness/cni.
+// node image (build/images/node.sh); the logic lives in build/cni.
 //
 //	meshcheck-cni run [flags]        the per-node daemon (DaemonSet, hostNetwork, privileged)
 //	meshcheck-cni manifest --image I the DaemonSet and RBAC, as kind's default-cni.yaml

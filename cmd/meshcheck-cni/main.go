@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshcheck/meshcheck/harness/cni"
+	"github.com/meshcheck/meshcheck/build/cni"
 )
 
 func main() {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/meshcheck/meshcheck/harness/hostcompat"
+	"github.com/meshcheck/meshcheck/build/runcwrap"
 )
 
 // dropEnv names the variable listing the capabilities to remove (comma-separated).
@@ -24,17 +24,17 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	inv, err := hostcompat.ParseRuncArgs(args, cwd)
+	inv, err := runcwrap.ParseRuncArgs(args, cwd)
 	if err != nil {
 		return err
 	}
 	if inv.Spec != "" {
-		if _, err := hostcompat.StripFile(inv.Spec, inv.Kind, drops(os.Getenv(dropEnv))); err != nil {
+		if _, err := runcwrap.StripFile(inv.Spec, inv.Kind, drops(os.Getenv(dropEnv))); err != nil {
 			return fmt.Errorf("runc %s: %w", inv.Command, err)
 		}
 	}
 	self, _ := os.Executable()
-	real, err := hostcompat.FindRunc(os.Getenv, self)
+	real, err := runcwrap.FindRunc(os.Getenv, self)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func drops(env string) []string {
 		}
 	}
 	if len(out) == 0 {
-		return []string{hostcompat.CapSysResourceName}
+		return []string{runcwrap.CapSysResourceName}
 	}
 	return out
 }

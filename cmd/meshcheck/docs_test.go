@@ -51,19 +51,19 @@ var runElsewhere = map[string]string{
 		"TestCompletion generates the script in-process",
 	"meshcheck completion fish > ~/.config/fish/completions/meshcheck.fish": "writes into the user's fish setup (fish is not installed here); " +
 		"TestCompletion generates the script in-process",
-	"go test ./harness/xds/trace -run Envoy -v":                             "make test runs these tests (hack/test.sh: go test over every package), in .ci/run",
-	"go test ./harness/xds/trace -run 'TestEnvoyDifferential/redirects' -v": "make test runs TestEnvoyDifferential, redirects included, in .ci/run",
-	"MESHCHECK_ENVOY_SEEDS=40 go test ./harness/xds/trace -run TestEnvoyDifferentialRandom": "make test runs TestEnvoyDifferentialRandom with its default seeds " +
+	"go test ./engines/xds/trace -run Envoy -v":                             "make test runs these tests (hack/test.sh: go test over every package), in .ci/run",
+	"go test ./engines/xds/trace -run 'TestEnvoyDifferential/redirects' -v": "make test runs TestEnvoyDifferential, redirects included, in .ci/run",
+	"MESHCHECK_ENVOY_SEEDS=40 go test ./engines/xds/trace -run TestEnvoyDifferentialRandom": "make test runs TestEnvoyDifferentialRandom with its default seeds " +
 		"(the variable only sets how many; 300 seeds were run by hand, docs/xds.md)",
-	"MESHCHECK_ENVOY_SEED=7 go test ./harness/xds/trace -run TestEnvoyDifferentialRandom -v": "replays one seed by hand (run once here); make test runs seeds 1 to 6 through the same test",
+	"MESHCHECK_ENVOY_SEED=7 go test ./engines/xds/trace -run TestEnvoyDifferentialRandom -v": "replays one seed by hand (run once here); make test runs seeds 1 to 6 through the same test",
 	"make e2e-local":  "run by .ci/run (CI)",
 	"make test":       "run by .ci/run (CI)",
 	"make e2e-airgap": "run by .ci/run (CI)",
-	"make node-image": "make images builds it (hack/images/node.sh), which make e2e-airgap runs in .ci/run",
+	"make node-image": "make images builds it (build/images/node.sh), which make e2e-airgap runs in .ci/run",
 	"make node-image K8S_VERSION=1.36.3": "not run automatically: the node image for another Kubernetes version, built by hand " +
-		"with the same script as the default one (hack/images/node.sh, run by make e2e-airgap)",
+		"with the same script as the default one (build/images/node.sh, run by make e2e-airgap)",
 	"kind create cluster --image meshcheck.local/kind-node:v1.34.4": "by hand (kind CLI, Docker); make e2e-airgap creates its " +
-		"clusters from the same image through kind's Go API (harness/kindcluster)",
+		"clusters from the same image through kind's Go API (backends/kindmesh/kindcluster)",
 	"sudo make host-compat": "root and Docker: hack/e2e-kind.sh runs make host-compat (make e2e-airgap, in .ci/run)",
 	"meshcheck kind host-compat status": "reads the host's Docker and capabilities (answer differs per host): " +
 		"hack/e2e-kind.sh runs it (make e2e-airgap, in .ci/run)",
@@ -72,13 +72,13 @@ var runElsewhere = map[string]string{
 	"sudo meshcheck kind host-compat disable": "root and Docker: hack/e2e-kind.sh runs it on exit (make e2e-airgap, in .ci/run)",
 	"cp -r $(go env GOMODCACHE)/istio.io/istio@v0.0.0-20260827124520-eed52ebb66ad /tmp/istio-src && chmod -R u+w /tmp/istio-src": "" +
 		"a recipe run by hand (docs/airgap.md, ISTIO_SRC): minutes of image builds, root and Docker",
-	"ISTIO_SRC=/tmp/istio-src hack/images/istio.sh": "a recipe run by hand (docs/airgap.md); hack/images/istio.sh without " +
+	"ISTIO_SRC=/tmp/istio-src build/images/istio.sh": "a recipe run by hand (docs/airgap.md); build/images/istio.sh without " +
 		"ISTIO_SRC is run by make images (make e2e-airgap, in .ci/run)",
 	`sed -i 's/log.Info("Starting proxy agent")/log.Info("Starting proxy agent (meshcheck ISTIO_SRC edit)")/' /tmp/istio-src/pkg/envoy/agent.go`: "" +
 		"a recipe run by hand (docs/airgap.md, ISTIO_SRC)",
 	"docker run --rm --network container:<pod> --user 0:0 --cap-drop ALL --cap-add NET_ADMIN --cap-add NET_RAW " +
 		"meshcheck.local/istio/proxyv2:local istio-iptables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x '' -b '*' " +
-		"-d 15090,15021,15020 --log_output_level=default:info": "root and Docker: hack/images/check-istio.sh runs it (make images-check, run by hand: .ci/run does not)",
+		"-d 15090,15021,15020 --log_output_level=default:info": "root and Docker: build/images/check-istio.sh runs it (make images-check, run by hand: .ci/run does not)",
 	"meshcheck workload run --app bookinfo-productpage|bookinfo-details|bookinfo-reviews|bookinfo-ratings|whoami --listen ADDR " +
 		"[--name POD] [--version v1|v2|v3] [--details URL --reviews URL --ratings URL]": "a synopsis, not a command line; " +
 		"the embedded backend runs workload run in every pod's network namespace (make e2e-local), and TestWorkloadRunStopsWithTheContext here",
@@ -91,7 +91,7 @@ var helpElsewhere = map[string]string{
 	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
 	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
 		"needs a pod's network namespace: the kind backend reads each pod's rules this way " +
-		"(harness/kindmesh: nsenter -t PID -n on the node) and the suites check them (make e2e-airgap)",
+		"(backends/kindmesh: nsenter -t PID -n on the node) and the suites check them (make e2e-airgap)",
 	"kubectl exec deploy/productpage-v1 -c istio-proxy -- pilot-agent request GET 'config_dump?include_eds' | " +
 		"meshcheck xds trace --dump - --role sidecar-inbound --address 10.244.0.12 --port 9080 --host productpage:9080": "needs a cluster",
 	"kubectl logs deploy/productpage-v1 -c istio-proxy | meshcheck logs parse -": "needs a cluster",
@@ -101,10 +101,10 @@ var helpElsewhere = map[string]string{
 	"meshcheck kind preflight --docker-only": "needs Docker: hack/e2e-kind.sh runs it (make e2e-airgap, in .ci/run)",
 	`eval "$(meshcheck kind release --istio-version 1.30.4)"`: "downloads a release: hack/e2e-kind.sh runs it (make e2e); " +
 		"TestKindRelease runs it against a local server",
-	"meshcheck kind delete --name meshcheck-1-31-a1b2c3":         "needs Docker; kindmesh deletes its clusters through the same harness/kindcluster code (make e2e-airgap)",
+	"meshcheck kind delete --name meshcheck-1-31-a1b2c3":         "needs Docker; kindmesh deletes its clusters through the same backends/kindmesh/kindcluster code (make e2e-airgap)",
 	"meshcheck kind delete --name meshcheck-1-31-a1b2c3 -o json": "needs Docker, as above",
 	"meshcheck kind export-logs --name meshcheck-1-31-a1b2c3 --dir reports/kind-logs": "needs Docker and a cluster; kindmesh " +
-		"exports a failed run's logs through the same harness/kindcluster code (make e2e-airgap)",
+		"exports a failed run's logs through the same backends/kindmesh/kindcluster code (make e2e-airgap)",
 	"meshcheck kind host-compat status":                                   runElsewhere["meshcheck kind host-compat status"],
 	"sudo meshcheck kind host-compat enable --wrapper bin/meshcheck-runc": runElsewhere["sudo meshcheck kind host-compat enable --wrapper bin/meshcheck-runc"],
 	"sudo meshcheck kind host-compat disable":                             runElsewhere["sudo meshcheck kind host-compat disable"],

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshcheck/meshcheck/harness/hostcompat"
+	"github.com/meshcheck/meshcheck/build/runcwrap"
 )
 
 // hostCompatOptions are the flags of meshcheck kind host-compat.
@@ -58,8 +58,8 @@ the wrapper is needed but not in place, or in place but not needed), 64 usage.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.daemonJSON, "daemon-json", hostcompat.DefaultDaemonJSON, "Docker daemon configuration file")
-	f.StringVar(&o.installPath, "install-path", hostcompat.DefaultInstallPath, "where enable installs the wrapper")
+	f.StringVar(&o.daemonJSON, "daemon-json", runcwrap.DefaultDaemonJSON, "Docker daemon configuration file")
+	f.StringVar(&o.installPath, "install-path", runcwrap.DefaultInstallPath, "where enable installs the wrapper")
 	f.StringVar(&o.wrapper, "wrapper", "", "meshcheck-runc binary to install (default: meshcheck-runc beside this executable, else in $PATH)")
 	f.DurationVar(&o.wait, "wait", 20*time.Second, "how long to wait for dockerd to apply the change")
 	f.BoolVar(&o.force, "force", false, "disable even while containers use the wrapper")
@@ -100,7 +100,7 @@ func hostCompat(ctx context.Context, s streams, o hostCompatOptions) error {
 	if o.output.json() {
 		log = s.Err // stdout holds the JSON only
 	}
-	h := hostcompat.Host{DaemonJSON: o.daemonJSON, InstallPath: o.installPath, Wait: o.wait, Log: log}
+	h := runcwrap.Host{DaemonJSON: o.daemonJSON, InstallPath: o.installPath, Wait: o.wait, Log: log}
 	var err error
 	switch o.action {
 	case "enable":
@@ -122,7 +122,7 @@ func hostCompat(ctx context.Context, s streams, o hostCompatOptions) error {
 		return err
 	}
 	switch {
-	case o.action == "disable" && (st.Enabled() || st.DockerDefault == hostcompat.RuntimeName):
+	case o.action == "disable" && (st.Enabled() || st.DockerDefault == runcwrap.RuntimeName):
 		return exitWith(exitFail, fmt.Errorf("the wrapper is still in use (see above)"))
 	case o.action == "disable":
 		return nil
@@ -135,7 +135,7 @@ func hostCompat(ctx context.Context, s streams, o hostCompatOptions) error {
 }
 
 // writeHostCompat prints the state status found, as text or JSON.
-func writeHostCompat(s streams, o hostCompatOptions, st hostcompat.State) error {
+func writeHostCompat(s streams, o hostCompatOptions, st runcwrap.State) error {
 	if !o.output.json() {
 		_, err := fmt.Fprint(s.Out, st)
 		return err

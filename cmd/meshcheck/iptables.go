@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshcheck/meshcheck/harness/iptables"
-	"github.com/meshcheck/meshcheck/harness/iptables/istio"
+	"github.com/meshcheck/meshcheck/engines/iptables"
+	"github.com/meshcheck/meshcheck/engines/iptables/istio"
 )
 
 func newIptablesCmd(s streams) *cobra.Command {

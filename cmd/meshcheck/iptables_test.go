@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meshcheck/meshcheck/harness/iptables/istio"
+	"github.com/meshcheck/meshcheck/engines/iptables/istio"
 )
 
 func writeRules(t *testing.T, text string) string {

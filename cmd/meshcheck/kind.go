@@ -9,15 +9,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshcheck/meshcheck/backends/istioinstall"
+	"github.com/meshcheck/meshcheck/backends/istiorelease"
+	"github.com/meshcheck/meshcheck/backends/kindmesh/kindcluster"
 	"github.com/meshcheck/meshcheck/fixtures"
-	"github.com/meshcheck/meshcheck/harness/istioinstall"
-	"github.com/meshcheck/meshcheck/harness/istiorelease"
-	"github.com/meshcheck/meshcheck/harness/kindcluster"
-	"github.com/meshcheck/meshcheck/harness/timeouts"
+	"github.com/meshcheck/meshcheck/timeouts"
 )
 
 // The kind group holds what runs before and around a kind cluster; the
-// backend itself is harness/kindmesh, run by the suites (make e2e).
+// backend itself is backends/kindmesh, run by the suites (make e2e).
 func newKindCmd(s streams) *cobra.Command {
 	return newGroupCmd("kind", "kind backend: preflight, cluster config, versions, releases, delete, logs, host compatibility",
 		newKindPreflightCmd(s),

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshcheck/meshcheck/harness/accesslog"
+	"github.com/meshcheck/meshcheck/engines/accesslog"
 )
 
 func newLogsCmd(s streams) *cobra.Command {

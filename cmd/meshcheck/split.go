@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshcheck/meshcheck/harness/split"
+	"github.com/meshcheck/meshcheck/engines/split"
 )
 
 func newSplitCmd(s streams) *cobra.Command {

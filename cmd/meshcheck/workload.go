@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshcheck/meshcheck/harness/workload"
+	"github.com/meshcheck/meshcheck/apps/apprun"
 )
 
 // The workload group is meshcheck's own plumbing, not a user command: the
@@ -17,12 +17,12 @@ import (
 // it the arguments unparsed.
 func newWorkloadCmd(s streams) *cobra.Command {
 	return newGroupCmd("workload", "(internal) run a sample app, or fetch a URL from inside a pod",
-		newWorkloadLeaf(s, "run", workload.RunSummary, workload.Run),
-		newWorkloadLeaf(s, "fetch", workload.FetchSummary, workload.Fetch),
+		newWorkloadLeaf(s, "run", apprun.RunSummary, apprun.Run),
+		newWorkloadLeaf(s, "fetch", apprun.FetchSummary, apprun.Fetch),
 	)
 }
 
-// workloadFunc is the signature of workload.Run and workload.Fetch.
+// workloadFunc is the signature of apprun.Run and apprun.Fetch.
 type workloadFunc func(ctx context.Context, prog string, args []string, stdout, stderr io.Writer) int
 
 func newWorkloadLeaf(s streams, name, short string, fn workloadFunc) *cobra.Command {

@@ -11,11 +11,11 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/meshcheck/meshcheck/harness/xds"
-	"github.com/meshcheck/meshcheck/harness/xds/expect"
-	"github.com/meshcheck/meshcheck/harness/xds/golden"
-	"github.com/meshcheck/meshcheck/harness/xds/lint"
-	"github.com/meshcheck/meshcheck/harness/xds/trace"
+	"github.com/meshcheck/meshcheck/engines/xds"
+	"github.com/meshcheck/meshcheck/engines/xds/expect"
+	"github.com/meshcheck/meshcheck/engines/xds/golden"
+	"github.com/meshcheck/meshcheck/engines/xds/lint"
+	"github.com/meshcheck/meshcheck/engines/xds/trace"
 )
 
 func newXDSCmd(s streams) *cobra.Command {

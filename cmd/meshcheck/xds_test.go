@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const td = "../../harness/xds/testdata"
+const td = "../../engines/xds/testdata"
 
 func TestXDSTraceJSON(t *testing.T) {
 	code, out, stderr := runCLI("", "xds", "trace", "--dump", td+"/pilot/gateway-config_dump.json",

@@ -1,5 +1,5 @@
 // Command dumpgen produces Envoy admin config dumps from Istio's real pilot,
-// compiled in-process, for the tests of harness/xds.
+// compiled in-process, for the tests of engines/xds.
 //
 // It feeds the Kubernetes objects in fixtures.yaml and the Istio configuration
 // in config.yaml to pilot's FakeDiscoveryServer, builds the listeners,
@@ -7,7 +7,7 @@
 // gateway and the sleep sidecar), and writes each as /config_dump?include_eds
 // would (admin.v3.ConfigDump, proto field names).
 //
-//	go run ./hack/dumpgen -out harness/xds/testdata/pilot
+//	go run ./hack/dumpgen -out engines/xds/testdata/pilot
 //
 // With -minimal it sets PILOT_ENABLE_ALPN_FILTER=false and
 // PILOT_ENABLE_METADATA_EXCHANGE=false (re-executing itself, since pilot reads
@@ -45,7 +45,7 @@ const childEnv = "DUMPGEN_CHILD"
 
 func main() {
 	fs := flag.NewFlagSet("dumpgen", flag.ExitOnError)
-	out := fs.String("out", "harness/xds/testdata/pilot", "output directory")
+	out := fs.String("out", "engines/xds/testdata/pilot", "output directory")
 	minimal := fs.Bool("minimal", false, "disable Istio-only filters (ALPN, metadata exchange) for a stock Envoy")
 	_ = fs.Parse(os.Args[1:])
 

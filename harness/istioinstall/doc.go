@@ -1,8 +1,0 @@
-// Package istioinstall says how meshcheck installs an Istio release on a
-// kind cluster: the istioctl install arguments and overlay for a set of
-// options, and the table of supported Istio minors with the Kubernetes
-// versions and kind node images each one is run on.
-//
-// Nothing here runs istioctl; the kind backend runs the arguments this
-// package builds with the istioctl that harness/istiorelease fetched.
-package istioinstall
