@@ -176,7 +176,9 @@ func checkoutRevision(ctx context.Context, src Source) (string, error) {
 	}
 	head, err := gitOut(ctx, src.Path, "rev-parse", "HEAD")
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: its working tree has no git HEAD to name it by (give path@ref): %w", ErrSource, src.Path, err)
+		// Not a git checkout (a copy of a module, for instance): named by
+		// the content of its Go sources and module files.
+		return treeHash(src.Path)
 	}
 	diff, err := gitOut(ctx, src.Path, "status", "--porcelain=v1", "-uall")
 	if err != nil {
@@ -191,6 +193,32 @@ func checkoutRevision(ctx context.Context, src Source) (string, error) {
 	}
 	sum := sha256.Sum256([]byte(diff + "\n" + d))
 	return head + "+dirty." + hex.EncodeToString(sum[:8]), nil
+}
+
+// treeHash hashes the path and content of every Go source and module file
+// under dir.
+func treeHash(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			if n := e.Name(); n == ".git" || n == "testdata" && p != dir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if n := e.Name(); !strings.HasSuffix(n, ".go") && n != "go.mod" && n != "go.sum" {
+			return nil
+		}
+		fmt.Fprintln(h, p[len(dir):])
+		return hashFile(h, p)
+	})
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrSource, dir, err)
+	}
+	return "tree." + hex.EncodeToString(h.Sum(nil)[:16]), nil
 }
 
 func hashFile(w io.Writer, path string) error {

@@ -108,3 +108,38 @@ func TestCheckoutIdentity(t *testing.T) {
 		t.Errorf("path@HEAD and the working tree share identity %s", head)
 	}
 }
+
+// TestTreeIdentity: a checkout that is not a git repository (a copy of a
+// module) is named by its sources' content.
+func TestTreeIdentity(t *testing.T) {
+	repo, err := RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module istio.io/istio\n")
+	write("pilot/a.go", "package pilot\n\nconst weight = 90\n")
+	ctx := context.Background()
+	src := Source{Kind: Checkout, Path: dir}
+	one, err := identity(ctx, src, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("README.md", "not a source")
+	if same, _ := identity(ctx, src, repo); same != one {
+		t.Error("a file that is not a source changed the identity")
+	}
+	write("pilot/a.go", "package pilot\n\nconst weight = 10\n")
+	if other, _ := identity(ctx, src, repo); other == one {
+		t.Error("a changed source kept the identity")
+	}
+}
