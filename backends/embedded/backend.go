@@ -36,13 +36,13 @@ import (
 	"github.com/meshcheck/meshcheck/fixtures"
 )
 
-// IngressNamespace and the ingress gateway's names, as istioctl installs them.
+// ingressNamespace and the ingress gateway's names, as istioctl installs them.
 const (
-	IngressNamespace = istioinstall.Namespace
-	IngressService   = "istio-ingressgateway"
-	// IngressPort is the port the gateway's Envoy listens on: the Service
+	ingressNamespace = istioinstall.Namespace
+	ingressService   = "istio-ingressgateway"
+	// ingressPort is the port the gateway's Envoy listens on: the Service
 	// maps 80 to it, as an istioctl install does.
-	IngressPort = 8080
+	ingressPort = 8080
 )
 
 // MeshOptions configure the mesh under the backend: run id, work
@@ -114,17 +114,17 @@ func (b *Backend) Up(ctx context.Context) error {
 	}
 	one := int32(1)
 	labels := map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}
-	objs := []runtime.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: IngressNamespace}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingressgateway-service-account", Namespace: IngressNamespace}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: IngressService, Namespace: IngressNamespace, Labels: labels},
+	objs := fixtures.Objects{
+		Namespaces:      []*corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: ingressNamespace}}},
+		ServiceAccounts: []*corev1.ServiceAccount{{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingressgateway-service-account", Namespace: ingressNamespace}}},
+		Services: []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: ingressService, Namespace: ingressNamespace, Labels: labels},
 			Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{
-				{Name: "http2", Port: 80, TargetPort: intstr.FromInt32(IngressPort), Protocol: corev1.ProtocolTCP}}}},
-		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: IngressService, Namespace: IngressNamespace, Labels: labels},
+				{Name: "http2", Port: 80, TargetPort: intstr.FromInt32(ingressPort), Protocol: corev1.ProtocolTCP}}}}},
+		Deployments: []*appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: ingressService, Namespace: ingressNamespace, Labels: labels},
 			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 					Spec: corev1.PodSpec{ServiceAccountName: "istio-ingressgateway-service-account",
-						Containers: []corev1.Container{{Name: "istio-proxy", Image: "proxyv2", Ports: []corev1.ContainerPort{{ContainerPort: IngressPort}}}}}}}},
+						Containers: []corev1.Container{{Name: "istio-proxy", Image: "proxyv2", Ports: []corev1.ContainerPort{{ContainerPort: ingressPort}}}}}}}}},
 	}
 	return b.apply(ctx, objs, nil)
 }
@@ -164,14 +164,14 @@ func (b *Backend) Apply(ctx context.Context, set *fixtures.Set) error {
 			istioYAML.WriteString("\n---\n")
 		}
 	}
-	return b.apply(ctx, set.KubeObjects(), &applyIstio{yaml: istioYAML.String(), domain: set.Domain})
+	return b.apply(ctx, set.Objects, &applyIstio{yaml: istioYAML.String(), domain: set.Domain})
 }
 
 type applyIstio struct{ yaml, domain string }
 
-func (b *Backend) apply(ctx context.Context, objs []runtime.Object, istioCfg *applyIstio) error {
+func (b *Backend) apply(ctx context.Context, objs fixtures.Objects, istioCfg *applyIstio) error {
 	old := b.cluster.State()
-	state, err := b.cluster.Apply(objs...)
+	state, err := b.cluster.Apply(objs)
 	if err != nil {
 		return fmt.Errorf("expand objects: %w", err)
 	}
@@ -490,7 +490,7 @@ func (b *Backend) AccessLogs(_ context.Context, p backend.Proxy, since backend.M
 func (b *Backend) Ingress(context.Context) (traffic.Transport, error) {
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy != nil && p.Envoy.Spec.Kind == backend.Gateway {
-			return &traffic.HTTPTransport{Address: net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(IngressPort))}, nil
+			return &traffic.HTTPTransport{Address: net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(ingressPort))}, nil
 		}
 	}
 	return nil, errors.New("no ingress gateway running")
