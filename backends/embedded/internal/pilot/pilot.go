@@ -29,7 +29,7 @@ import (
 // ErrEnv is returned when the process started without the parity
 // setting's environment (istioinstall.Parity).
 var ErrEnv = fmt.Errorf("pilot was initialized without %s: "+
-	"set them in the environment before the process starts (pilot reads them at init); make e2e-local does", istioinstall.Parity)
+	"set them in the environment before the process starts (pilot reads them at init): istioinstall.Parity.Reexec does, in every TestMain that runs pilot", istioinstall.Parity)
 
 // CheckEnv reports whether this process's pilot emits only upstream
 // Envoy types (istioinstall.Parity).
