@@ -145,7 +145,7 @@ func prepareEnvoy(opts Options) (string, error) {
 		}
 	}
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("Envoy binary: %w", err)
+		return "", fmt.Errorf("the Envoy binary: %w", err)
 	}
 	shared := filepath.Join(os.TempDir(), "meshcheck-envoy")
 	if err := os.MkdirAll(shared, 0o755); err != nil {
@@ -432,13 +432,13 @@ func (m *Mesh) syncPending(ctx context.Context) ([]string, error) {
 		}
 		if exited, err := p.Envoy.Exited(); exited {
 			log, _ := os.ReadFile(p.Envoy.Spec.EnvoyLog())
-			return nil, fmt.Errorf("Envoy of %s exited (%v); its log:\n%s", p.Key(), err, tail(log, 2000))
+			return nil, fmt.Errorf("the Envoy of %s exited (%v); its log:\n%s", p.Key(), err, tail(log, 2000))
 		}
 		ids = append(ids, p.Envoy.Spec.ProxyID())
 	}
 	pending, err := backend.Unsynced(ids, m.cp.Sync())
 	if err != nil {
-		return nil, fmt.Errorf("Envoy rejected config: %w", err)
+		return nil, fmt.Errorf("an Envoy rejected config: %w", err)
 	}
 	if len(pending) > 0 {
 		return pending, nil
