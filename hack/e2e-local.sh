@@ -13,6 +13,6 @@ hack/deps.sh e2e-local
 mkdir -p bin reports
 go build -o bin/meshcheck ./cmd/meshcheck
 export MESHCHECK_BIN=$PWD/bin/meshcheck MESHCHECK_BACKEND=embedded
-# Pilot reads these when the process starts: only upstream Envoy types.
-export PILOT_ENABLE_ALPN_FILTER=false PILOT_ENABLE_METADATA_EXCHANGE=false
+# Pilot's parity environment (istioinstall.Parity) is set by the suites'
+# TestMain, which re-executes the test binary with it.
 exec hack/run-suites.sh e2e-local "${1:-${LABELS:-}}"

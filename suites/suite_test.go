@@ -122,7 +122,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}, NodeTimeout(5*time.Minute))
 	Expect(mesh.Up(ctx)).To(Succeed())
 	if e, ok := mesh.(*embedded.Backend); ok {
-		GinkgoWriter.Printf("mesh run id: %s\n", e.Mesh().RunID())
+		GinkgoWriter.Printf("mesh run id: %s\n", e.RunID())
 	}
 	if v, ok := mesh.(vmStarter); ok {
 		var err error

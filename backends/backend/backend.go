@@ -7,6 +7,8 @@ package backend
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/meshcheck/meshcheck/engines/traffic"
@@ -95,7 +97,9 @@ type Mark struct {
 	Offsets map[string]int64 // by namespace/name
 }
 
-// ProxySync is a proxy's xDS state as the control plane sees it.
+// ProxySync is a proxy's xDS state as the control plane sees it: the one
+// sync status of every backend (istiod's /debug/syncz on kind, pilot's own
+// connections in the embedded mesh).
 type ProxySync struct {
 	Proxy string // namespace/name
 	// Current is true when the proxy has the control plane's latest config.
@@ -123,16 +127,77 @@ func (s ProxySync) Synced() bool {
 	return true
 }
 
+// String says whether the proxy is current, how many types are ACKed, and
+// for each type that is not, what was sent and ACKed and Envoy's NACK text.
 func (s ProxySync) String() string {
 	n := 0
-	for _, t := range s.Types {
-		if t.Sent == t.Acked {
+	var pending []string
+	for url, t := range s.Types {
+		if t.Sent == t.Acked && t.Sent != "" && t.LastError == "" {
 			n++
+			continue
 		}
+		p := fmt.Sprintf("%s sent=%s acked=%s", url[strings.LastIndexByte(url, '.')+1:], short(t.Sent), short(t.Acked))
+		if t.LastError != "" {
+			p += " NACK: " + t.LastError
+		}
+		pending = append(pending, p)
 	}
+	sort.Strings(pending)
 	state := "current"
 	if !s.Current {
 		state = "behind"
 	}
-	return fmt.Sprintf("%s: %s, %d of %d types ACKed", s.Proxy, state, n, len(s.Types))
+	out := fmt.Sprintf("%s: %s, %d of %d types ACKed", s.Proxy, state, n, len(s.Types))
+	if len(pending) > 0 {
+		out += " (" + strings.Join(pending, "; ") + ")"
+	}
+	return out
+}
+
+// short is the end of a version or nonce, enough to tell two apart.
+func short(v string) string {
+	if len(v) > 8 {
+		return "..." + v[len(v)-8:]
+	}
+	return v
+}
+
+// NACKError is a proxy's rejection of the config last sent, with Envoy's
+// text.
+type NACKError struct{ Proxy, TypeURL, Text string }
+
+func (e *NACKError) Error() string {
+	return fmt.Sprintf("proxy %s NACKed %s: %s", e.Proxy, e.TypeURL, e.Text)
+}
+
+// Unsynced compares the proxies a backend runs (named as syncs name them)
+// with the control plane's view: behind lists each proxy that is not
+// connected or not synced, with its state. A NACK of any proxy is returned
+// at once as a *NACKError: waiting will not mend it.
+func Unsynced(proxies []string, syncs []ProxySync) (behind []string, err error) {
+	by := map[string]ProxySync{}
+	for _, s := range syncs {
+		by[s.Proxy] = s
+		urls := make([]string, 0, len(s.Types))
+		for url := range s.Types {
+			urls = append(urls, url)
+		}
+		sort.Strings(urls)
+		for _, url := range urls {
+			if t := s.Types[url]; t.LastError != "" {
+				return nil, &NACKError{s.Proxy, url, t.LastError}
+			}
+		}
+	}
+	for _, p := range proxies {
+		s, ok := by[p]
+		switch {
+		case !ok:
+			behind = append(behind, p+" (not connected to the control plane)")
+		case !s.Synced():
+			behind = append(behind, s.String())
+		}
+	}
+	return behind, nil
 }

@@ -27,23 +27,31 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/apiserver"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/mesh"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilot"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/podnet"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/proxy"
 	"github.com/meshcheck/meshcheck/backends/istioinstall"
 	"github.com/meshcheck/meshcheck/engines/traffic"
 	"github.com/meshcheck/meshcheck/fixtures"
 )
 
-// IngressNamespace and the ingress gateway's names, as istioctl installs them.
+// ingressNamespace and the ingress gateway's names, as istioctl installs them.
 const (
-	IngressNamespace = istioinstall.Namespace
-	IngressService   = "istio-ingressgateway"
-	// IngressPort is the port the gateway's Envoy listens on: the Service
+	ingressNamespace = istioinstall.Namespace
+	ingressService   = "istio-ingressgateway"
+	// ingressPort is the port the gateway's Envoy listens on: the Service
 	// maps 80 to it, as an istioctl install does.
-	IngressPort = 8080
+	ingressPort = 8080
 )
+
+// MeshOptions configure the mesh under the backend: run id, work
+// directory, Envoy binary, pod subnet, Istio version, timeouts.
+type MeshOptions = mesh.Options
 
 // BackendOptions configure the embedded backend.
 type BackendOptions struct {
-	Mesh Options
+	Mesh MeshOptions
 	// Binary is the meshcheck binary the pods run their apps with
 	// (meshcheck workload run); $MESHCHECK_BIN when empty.
 	Binary string
@@ -56,12 +64,12 @@ type BackendOptions struct {
 // mode behind istio-ingressgateway (80 to 8080).
 type Backend struct {
 	opts    BackendOptions
-	mesh    *Mesh
+	mesh    *mesh.Mesh
 	cluster *apiserver.Cluster
 
 	mu       sync.Mutex
-	spaces   map[string]*Namespace // pod namespace/name -> its network namespace
-	vms      map[string]*Pod
+	spaces   map[string]*podnet.NetNS // pod namespace/name -> its network namespace
+	vms      map[string]*mesh.Pod
 	injected map[string]bool // Kubernetes namespaces with injection on
 }
 
@@ -72,14 +80,20 @@ func NewBackend(opts BackendOptions) *Backend {
 	if opts.Binary == "" {
 		opts.Binary = os.Getenv("MESHCHECK_BIN")
 	}
-	return &Backend{opts: opts, spaces: map[string]*Namespace{}, vms: map[string]*Pod{}, injected: map[string]bool{}}
+	return &Backend{opts: opts, spaces: map[string]*podnet.NetNS{}, vms: map[string]*mesh.Pod{}, injected: map[string]bool{}}
 }
 
 // Name implements backend.Backend.
 func (b *Backend) Name() string { return "embedded" }
 
-// Mesh is the running mesh (nil before Up).
-func (b *Backend) Mesh() *Mesh { return b.mesh }
+// RunID is the id the running mesh's names carry (see Leftovers); empty
+// before Up.
+func (b *Backend) RunID() string {
+	if b.mesh == nil {
+		return ""
+	}
+	return b.mesh.RunID()
+}
 
 // Up starts pilot, the pod network and the ingress gateway.
 func (b *Backend) Up(ctx context.Context) error {
@@ -89,28 +103,28 @@ func (b *Backend) Up(ctx context.Context) error {
 	if b.mesh != nil {
 		return errors.New("embedded backend: Up twice")
 	}
-	m, err := Start(ctx, b.opts.Mesh)
+	m, err := mesh.Start(ctx, b.opts.Mesh)
 	if err != nil {
 		return err
 	}
 	b.mesh = m
-	b.cluster, err = apiserver.New(apiserver.Options{PodIP: b.podIP, NodeIP: m.net.Gateway.String()})
+	b.cluster, err = apiserver.New(apiserver.Options{PodIP: b.podIP, NodeIP: m.Network().Gateway.String()})
 	if err != nil {
 		return err
 	}
 	one := int32(1)
 	labels := map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}
-	objs := []runtime.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: IngressNamespace}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingressgateway-service-account", Namespace: IngressNamespace}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: IngressService, Namespace: IngressNamespace, Labels: labels},
+	objs := fixtures.Objects{
+		Namespaces:      []*corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: ingressNamespace}}},
+		ServiceAccounts: []*corev1.ServiceAccount{{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingressgateway-service-account", Namespace: ingressNamespace}}},
+		Services: []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: ingressService, Namespace: ingressNamespace, Labels: labels},
 			Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{
-				{Name: "http2", Port: 80, TargetPort: intstr.FromInt32(IngressPort), Protocol: corev1.ProtocolTCP}}}},
-		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: IngressService, Namespace: IngressNamespace, Labels: labels},
+				{Name: "http2", Port: 80, TargetPort: intstr.FromInt32(ingressPort), Protocol: corev1.ProtocolTCP}}}}},
+		Deployments: []*appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: ingressService, Namespace: ingressNamespace, Labels: labels},
 			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 					Spec: corev1.PodSpec{ServiceAccountName: "istio-ingressgateway-service-account",
-						Containers: []corev1.Container{{Name: "istio-proxy", Image: "proxyv2", Ports: []corev1.ContainerPort{{ContainerPort: IngressPort}}}}}}}},
+						Containers: []corev1.Container{{Name: "istio-proxy", Image: "proxyv2", Ports: []corev1.ContainerPort{{ContainerPort: ingressPort}}}}}}}}},
 	}
 	return b.apply(ctx, objs, nil)
 }
@@ -118,7 +132,7 @@ func (b *Backend) Up(ctx context.Context) error {
 // podIP gives each new pod its network namespace (apiserver calls it once per
 // pod) and returns the namespace's address.
 func (b *Backend) podIP(pod *corev1.Pod) (netip.Addr, error) {
-	ns, err := b.mesh.net.AddNamespace(context.Background(), shortName(pod.Name), "")
+	ns, err := b.mesh.Network().AddNetNS(context.Background(), mesh.ShortName(pod.Name), "")
 	if err != nil {
 		return netip.Addr{}, err
 	}
@@ -150,14 +164,14 @@ func (b *Backend) Apply(ctx context.Context, set *fixtures.Set) error {
 			istioYAML.WriteString("\n---\n")
 		}
 	}
-	return b.apply(ctx, set.KubeObjects(), &applyIstio{yaml: istioYAML.String(), domain: set.Domain})
+	return b.apply(ctx, set.Objects, &applyIstio{yaml: istioYAML.String(), domain: set.Domain})
 }
 
 type applyIstio struct{ yaml, domain string }
 
-func (b *Backend) apply(ctx context.Context, objs []runtime.Object, istioCfg *applyIstio) error {
+func (b *Backend) apply(ctx context.Context, objs fixtures.Objects, istioCfg *applyIstio) error {
 	old := b.cluster.State()
-	state, err := b.cluster.Apply(objs...)
+	state, err := b.cluster.Apply(objs)
 	if err != nil {
 		return fmt.Errorf("expand objects: %w", err)
 	}
@@ -167,7 +181,7 @@ func (b *Backend) apply(ctx context.Context, objs []runtime.Object, istioCfg *ap
 		b.mu.Unlock()
 	}
 	changes := apiserver.Diff(old, state)
-	cp := b.mesh.cp
+	cp := b.mesh.ControlPlane()
 	// Namespaces, service accounts and services first, then pods, then
 	// their endpoints, as controllers would publish them.
 	var first, slices []runtime.Object
@@ -223,7 +237,7 @@ func (b *Backend) apply(ctx context.Context, objs []runtime.Object, istioCfg *ap
 		return err
 	}
 	if istioCfg != nil && strings.TrimSpace(istioCfg.yaml) != "" {
-		cfgs, err := ParseIstioConfigs(istioCfg.yaml, istioCfg.domain)
+		cfgs, err := pilot.ParseConfigs(istioCfg.yaml, istioCfg.domain)
 		if err != nil {
 			return err
 		}
@@ -237,9 +251,9 @@ func (b *Backend) apply(ctx context.Context, objs []runtime.Object, istioCfg *ap
 // proxyFor decides a pod's proxy as injection would: gateways run Envoy in
 // router mode; pods in a namespace with istio-injection=enabled get a
 // sidecar unless sidecar.istio.io/inject is "false".
-func (b *Backend) proxyFor(p *corev1.Pod) ProxyKind {
+func (b *Backend) proxyFor(p *corev1.Pod) backend.ProxyKind {
 	if p.Labels["istio"] == "ingressgateway" {
-		return KindRouter
+		return backend.Gateway
 	}
 	inject := p.Labels["sidecar.istio.io/inject"]
 	if inject == "" {
@@ -251,7 +265,7 @@ func (b *Backend) proxyFor(p *corev1.Pod) ProxyKind {
 	if inject == "false" || (!on && inject != "true") {
 		return ""
 	}
-	return KindSidecar
+	return backend.Sidecar
 }
 
 func (b *Backend) startPod(ctx context.Context, p *corev1.Pod) error {
@@ -326,7 +340,7 @@ func (b *Backend) writeHosts(state *apiserver.State) {
 // StartVM runs a VM outside the mesh: a network namespace with no sidecar
 // and no interception, serving whoami on port 80 under the given name.
 func (b *Backend) StartVM(ctx context.Context, namespace, name string) (backend.Workload, error) {
-	ns, err := b.mesh.net.AddNamespace(ctx, shortName("vm-"+name), "")
+	ns, err := b.mesh.Network().AddNetNS(ctx, mesh.ShortName("vm-"+name), "")
 	if err != nil {
 		return backend.Workload{}, err
 	}
@@ -345,52 +359,10 @@ func (b *Backend) StartVM(ctx context.Context, namespace, name string) (backend.
 // WaitReady implements backend.Backend: every app listens and every proxy
 // has ACKed pilot's current config.
 func (b *Backend) WaitReady(ctx context.Context) error {
-	if err := b.waitApps(ctx); err != nil {
+	if err := b.mesh.WaitApps(ctx); err != nil {
 		return err
 	}
 	return b.mesh.WaitSynced(ctx)
-}
-
-func (b *Backend) waitApps(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, b.mesh.opts.Timeouts.ProxySync)
-	defer cancel()
-	for _, p := range b.mesh.Pods() {
-		if p.app == nil {
-			continue
-		}
-		port := "80"
-		if cs := p.Object.Spec.Containers; len(cs) > 0 && len(cs[0].Ports) > 0 {
-			port = strconv.Itoa(int(cs[0].Ports[0].ContainerPort))
-		}
-		addr := net.JoinHostPort(p.NS.IP.String(), port)
-		for {
-			if exited, err := p.appExited(); exited {
-				log, _ := os.ReadFile(p.AppLog)
-				return fmt.Errorf("app of %s exited (%v); its log:\n%s", p.Key(), err, tail(log, 2000))
-			}
-			c, err := p.NS.DialContext(ctx, "tcp", addr)
-			if err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("app of %s not listening on %s: %w", p.Key(), addr, err)
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
-	return nil
-}
-
-func (p *Pod) appExited() (bool, error) {
-	select {
-	case err := <-p.appDone:
-		p.appDone <- err
-		return true, err
-	default:
-		return false, nil
-	}
 }
 
 // Delete implements backend.Backend: Istio configs of the set are removed;
@@ -398,14 +370,14 @@ func (p *Pod) appExited() (bool, error) {
 func (b *Backend) Delete(_ context.Context, set *fixtures.Set) error {
 	for _, c := range set.Configs {
 		g := c.GroupVersionKind()
-		if err := b.mesh.cp.DeleteConfig(config.GroupVersionKind{Group: g.Group, Version: g.Version, Kind: g.Kind}, c.Name, c.Namespace); err != nil {
+		if err := b.mesh.ControlPlane().DeleteConfig(config.GroupVersionKind{Group: g.Group, Version: g.Version, Kind: g.Kind}, c.Name, c.Namespace); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (b *Backend) workload(p *Pod) backend.Workload {
+func (b *Backend) workload(p *mesh.Pod) backend.Workload {
 	w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Object.Labels, IP: p.NS.IP.String()}
 	for _, c := range p.Object.Spec.Containers {
 		for _, port := range c.Ports {
@@ -413,10 +385,7 @@ func (b *Backend) workload(p *Pod) backend.Workload {
 		}
 	}
 	if p.Envoy != nil {
-		w.Proxy = backend.Sidecar
-		if p.Envoy.Spec.Kind == KindRouter {
-			w.Proxy = backend.Gateway
-		}
+		w.Proxy = p.Envoy.Spec.Kind
 	}
 	return w
 }
@@ -441,7 +410,7 @@ func (b *Backend) Proxies(context.Context) ([]backend.Proxy, error) {
 	return out, nil
 }
 
-func (b *Backend) pod(w backend.Workload) (*Pod, error) {
+func (b *Backend) pod(w backend.Workload) (*mesh.Pod, error) {
 	p, ok := b.mesh.Pod(w.Namespace, w.Name)
 	if !ok {
 		return nil, fmt.Errorf("no workload %s", w)
@@ -449,7 +418,7 @@ func (b *Backend) pod(w backend.Workload) (*Pod, error) {
 	return p, nil
 }
 
-func (b *Backend) envoyOf(p backend.Proxy) (*Envoy, error) {
+func (b *Backend) envoyOf(p backend.Proxy) (*proxy.Envoy, error) {
 	pod, err := b.pod(p.Workload)
 	if err != nil {
 		return nil, err
@@ -520,8 +489,8 @@ func (b *Backend) AccessLogs(_ context.Context, p backend.Proxy, since backend.M
 // (the host reaches pods over the bridge).
 func (b *Backend) Ingress(context.Context) (traffic.Transport, error) {
 	for _, p := range b.mesh.Pods() {
-		if p.Envoy != nil && p.Envoy.Spec.Kind == KindRouter {
-			return &traffic.HTTPTransport{Address: net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(IngressPort))}, nil
+		if p.Envoy != nil && p.Envoy.Spec.Kind == backend.Gateway {
+			return &traffic.HTTPTransport{Address: net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(ingressPort))}, nil
 		}
 	}
 	return nil, errors.New("no ingress gateway running")
@@ -547,7 +516,8 @@ func (b *Backend) ServiceAddress(_ context.Context, namespace, name string, port
 	return net.JoinHostPort("240.240.0.1", strconv.Itoa(port)), nil
 }
 
-// Sync implements backend.Backend.
+// Sync implements backend.Backend: pilot's view of every proxy, named by
+// its pod (namespace/name).
 func (b *Backend) Sync(context.Context) ([]backend.ProxySync, error) {
 	byID := map[string]string{}
 	for _, p := range b.mesh.Pods() {
@@ -555,16 +525,11 @@ func (b *Backend) Sync(context.Context) ([]backend.ProxySync, error) {
 			byID[p.Envoy.Spec.ProxyID()] = p.Key()
 		}
 	}
-	var out []backend.ProxySync
-	for _, s := range b.mesh.cp.Sync() {
-		ps := backend.ProxySync{Proxy: byID[s.ProxyID], Current: s.Current, Types: map[string]backend.TypeSync{}}
-		if ps.Proxy == "" {
-			ps.Proxy = s.ProxyID
+	out := b.mesh.ControlPlane().Sync()
+	for i := range out {
+		if key := byID[out[i].Proxy]; key != "" {
+			out[i].Proxy = key
 		}
-		for url, t := range s.Types {
-			ps.Types[url] = backend.TypeSync{Sent: t.Sent, Acked: t.Acked, LastError: t.LastError}
-		}
-		out = append(out, ps)
 	}
 	return out, nil
 }

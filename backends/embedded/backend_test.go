@@ -2,6 +2,7 @@ package embedded_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,11 +14,32 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded"
+	"github.com/meshcheck/meshcheck/backends/istioinstall"
 	"github.com/meshcheck/meshcheck/engines/traffic"
 	"github.com/meshcheck/meshcheck/engines/xds"
 	"github.com/meshcheck/meshcheck/engines/xds/trace"
 	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/internal/envoybin"
 )
+
+// TestMain re-executes the test binary with the parity setting's pilot
+// environment: pilot reads it at init.
+func TestMain(m *testing.M) {
+	if err := istioinstall.Parity.Reexec(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func skipUnlessReady(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the embedded mesh needs root (network namespaces, iptables); run as root")
+	}
+	if _, err := envoybin.Find(); err != nil {
+		t.Skip(err.Error())
+	}
+}
 
 var (
 	binOnce sync.Once
@@ -121,7 +143,7 @@ func startBackend(ctx context.Context, t *testing.T, bin string) *embedded.Backe
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		id := b.Mesh().RunID()
+		id := b.RunID()
 		if err := b.Down(context.Background()); err != nil {
 			t.Errorf("down: %v", err)
 		}

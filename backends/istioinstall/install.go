@@ -54,13 +54,10 @@ type Options struct {
 	// into the cluster with kind load) instead of the release's; both or
 	// neither. Images are then never pulled.
 	Hub, Tag string
-	// EmbeddedParity turns off Istio's own filters the way the embedded mesh
-	// does (PILOT_ENABLE_ALPN_FILTER=false,
-	// PILOT_ENABLE_METADATA_EXCHANGE=false, and telemetry off so there is
-	// no default metrics provider and no istio.stats filter): pilot then
-	// emits only upstream Envoy types, which a stock Envoy (the air-gapped
-	// proxyv2 image) accepts, and config dumps from kind and from the
-	// embedded mesh can be compared.
+	// EmbeddedParity installs with Parity, as the embedded mesh runs: pilot
+	// then emits only upstream Envoy types, which a stock Envoy (the
+	// air-gapped proxyv2 image) accepts, and config dumps from kind and
+	// from the embedded mesh can be compared.
 	EmbeddedParity bool
 	// OverlayPath is where the caller writes Overlay's output; the
 	// arguments pass it with -f (default "meshcheck-overlay.yaml").
@@ -132,9 +129,9 @@ func InstallArgs(opts Options) ([]string, error) {
 		set("values.pilot.env.PILOT_ENABLE_IP_AUTOALLOCATE=true")
 	}
 	if o.EmbeddedParity {
-		set("values.pilot.env.PILOT_ENABLE_ALPN_FILTER=false")
-		set("values.pilot.env.PILOT_ENABLE_METADATA_EXCHANGE=false")
-		set("values.telemetry.enabled=false")
+		for _, kv := range Parity.installSets() {
+			set(kv)
+		}
 	}
 	if o.Hub != "" {
 		set("hub=" + o.Hub)

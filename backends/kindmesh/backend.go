@@ -293,16 +293,10 @@ func (b *Backend) WaitReady(ctx context.Context) error {
 	}
 	var st lastState
 	cond := st.streak(3, b.syncedOnce, func(err error) bool {
-		var nack *nackError
+		var nack *backend.NACKError
 		return errors.As(err, &nack)
 	})
 	return waitFor(ctx, "proxies not synced", b.tmo.ProxySync, b.tmo.PilotEvent/2, cond, &st)
-}
-
-type nackError struct{ proxy, typeURL, text string }
-
-func (e *nackError) Error() string {
-	return fmt.Sprintf("proxy %s NACKed %s: %s", e.proxy, e.typeURL, e.text)
 }
 
 // syncedOnce checks syncz once against the meshed pods.
@@ -318,24 +312,13 @@ func (b *Backend) syncedOnce(ctx context.Context) error {
 	if len(proxies) == 0 {
 		return errors.New("no proxies running")
 	}
-	by := map[string]backend.ProxySync{}
-	for _, s := range syncs {
-		by[s.Proxy] = s
-		for url, t := range s.Types {
-			if t.LastError != "" {
-				return &nackError{s.Proxy, url, t.LastError}
-			}
-		}
+	names := make([]string, len(proxies))
+	for i, p := range proxies {
+		names[i] = p.String()
 	}
-	var behind []string
-	for _, p := range proxies {
-		s, ok := by[p.String()]
-		switch {
-		case !ok:
-			behind = append(behind, p.String()+" (not connected to istiod)")
-		case !s.Synced():
-			behind = append(behind, s.String())
-		}
+	behind, err := backend.Unsynced(names, syncs)
+	if err != nil {
+		return err
 	}
 	if len(behind) > 0 {
 		return fmt.Errorf("%d of %d proxies not synced: %s", len(behind), len(proxies), strings.Join(behind, "; "))

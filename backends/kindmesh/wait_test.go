@@ -14,6 +14,7 @@ import (
 	apimachinerywait "k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 
+	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/fixtures"
 )
 
@@ -68,8 +69,8 @@ func TestWaitForPending(t *testing.T) {
 }
 
 func TestWaitForStreak(t *testing.T) {
-	nack := &nackError{"reviews-v1.bookinfo", rdsType, "invalid route"}
-	isNack := func(err error) bool { var n *nackError; return errors.As(err, &n) }
+	nack := &backend.NACKError{Proxy: "reviews-v1.bookinfo", TypeURL: rdsType, Text: "invalid route"}
+	isNack := func(err error) bool { var n *backend.NACKError; return errors.As(err, &n) }
 	tests := []struct {
 		name      string
 		results   []error

@@ -9,9 +9,9 @@
 //
 //	go run ./hack/dumpgen -out engines/xds/testdata/pilot
 //
-// With -minimal it sets PILOT_ENABLE_ALPN_FILTER=false and
-// PILOT_ENABLE_METADATA_EXCHANGE=false (re-executing itself, since pilot reads
-// them at init) so the output holds only upstream Envoy types.
+// With -minimal it runs pilot with the parity setting (istioinstall.Parity:
+// re-executing itself with pilot's environment, which pilot reads at init)
+// so the output holds only upstream Envoy types.
 package main
 
 import (
@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -33,6 +32,8 @@ import (
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config/mesh"
+
+	"github.com/meshcheck/meshcheck/backends/istioinstall"
 )
 
 //go:embed fixtures.yaml
@@ -41,24 +42,16 @@ var kubeObjects string
 //go:embed config.yaml
 var istioConfig string
 
-const childEnv = "DUMPGEN_CHILD"
-
 func main() {
 	fs := flag.NewFlagSet("dumpgen", flag.ExitOnError)
 	out := fs.String("out", "engines/xds/testdata/pilot", "output directory")
 	minimal := fs.Bool("minimal", false, "disable Istio-only filters (ALPN, metadata exchange) for a stock Envoy")
 	_ = fs.Parse(os.Args[1:])
 
-	if *minimal && os.Getenv(childEnv) == "" {
-		// Pilot reads these at package init: set them and run again.
-		cmd := exec.Command(os.Args[0], os.Args[1:]...)
-		cmd.Env = append(os.Environ(), childEnv+"=1",
-			"PILOT_ENABLE_ALPN_FILTER=false", "PILOT_ENABLE_METADATA_EXCHANGE=false")
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
+	if *minimal {
+		if err := istioinstall.Parity.Reexec(); err != nil {
 			log.Fatal(err)
 		}
-		return
 	}
 	suffix := ""
 	if *minimal {

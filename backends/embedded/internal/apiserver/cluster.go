@@ -12,6 +12,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/meshcheck/meshcheck/fixtures"
 )
 
 // Defaults of Options.
@@ -23,7 +25,6 @@ const (
 
 // Errors a Cluster wraps.
 var (
-	ErrUnsupported       = errors.New("unsupported object")
 	ErrNamespaceNotFound = errors.New("namespace not found")
 	ErrIPConflict        = errors.New("IP address conflict")
 )
@@ -54,31 +55,20 @@ type Object interface {
 }
 
 // State is the full object set an API server would hold, each list sorted by
-// namespace and name.
+// namespace and name: the declared objects (defaulted) and what controllers
+// derive from them.
 type State struct {
-	Namespaces      []*corev1.Namespace
-	ServiceAccounts []*corev1.ServiceAccount
-	Services        []*corev1.Service
-	Deployments     []*appsv1.Deployment
-	Pods            []*corev1.Pod
-	EndpointSlices  []*discoveryv1.EndpointSlice
+	fixtures.Objects
+	Pods           []*corev1.Pod
+	EndpointSlices []*discoveryv1.EndpointSlice
 }
 
-// Objects returns every object in creation order: namespaces, service
+// All returns every object in creation order: namespaces, service
 // accounts, services, deployments, pods, endpoint slices.
-func (s *State) Objects() []Object {
+func (s *State) All() []Object {
 	var out []Object
-	for _, o := range s.Namespaces {
-		out = append(out, o)
-	}
-	for _, o := range s.ServiceAccounts {
-		out = append(out, o)
-	}
-	for _, o := range s.Services {
-		out = append(out, o)
-	}
-	for _, o := range s.Deployments {
-		out = append(out, o)
+	for _, o := range s.KubeObjects() {
+		out = append(out, o.(Object))
 	}
 	for _, o := range s.Pods {
 		out = append(out, o)
@@ -138,19 +128,7 @@ func (s *State) EndpointSlicesOf(namespace, service string) []*discoveryv1.Endpo
 
 // DeepCopy copies every object.
 func (s *State) DeepCopy() *State {
-	c := &State{}
-	for _, o := range s.Namespaces {
-		c.Namespaces = append(c.Namespaces, o.DeepCopy())
-	}
-	for _, o := range s.ServiceAccounts {
-		c.ServiceAccounts = append(c.ServiceAccounts, o.DeepCopy())
-	}
-	for _, o := range s.Services {
-		c.Services = append(c.Services, o.DeepCopy())
-	}
-	for _, o := range s.Deployments {
-		c.Deployments = append(c.Deployments, o.DeepCopy())
-	}
+	c := &State{Objects: s.Objects.DeepCopy()}
 	for _, o := range s.Pods {
 		c.Pods = append(c.Pods, o.DeepCopy())
 	}
@@ -258,94 +236,73 @@ func (c *Cluster) State() *State {
 	return c.state.DeepCopy()
 }
 
-// Apply creates or replaces declared objects (*corev1.Namespace,
-// *corev1.ServiceAccount, *corev1.Service, *appsv1.Deployment; namespaces
-// first whatever the order) and returns the new object set. On error nothing
-// changes.
-func (c *Cluster) Apply(objs ...runtime.Object) (*State, error) {
+// Apply creates or replaces declared objects (namespaces first) and
+// returns the new object set. On error nothing changes.
+func (c *Cluster) Apply(objs fixtures.Objects) (*State, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	in := c.in.clone()
-	for _, pass := range []bool{true, false} {
-		for _, o := range objs {
-			ns, isNS := o.(*corev1.Namespace)
-			if isNS != pass {
-				continue
-			}
-			if isNS {
-				in.namespaces[ns.Name] = ns.DeepCopy()
-				continue
-			}
-			m, ok := o.(metav1.Object)
-			if !ok {
-				return nil, fmt.Errorf("apiserver: %w: %T", ErrUnsupported, o)
-			}
-			k := key{m.GetNamespace(), m.GetName()}
-			if _, ok := in.namespaces[k.namespace]; !ok {
-				return nil, fmt.Errorf("apiserver: %T %s: %w (apply the Namespace first)", o, k, ErrNamespaceNotFound)
-			}
-			switch v := o.(type) {
-			case *corev1.ServiceAccount:
-				in.serviceAccounts[k] = v.DeepCopy()
-			case *corev1.Service:
-				in.services[k] = v.DeepCopy()
-			case *appsv1.Deployment:
-				in.deployments[k] = v.DeepCopy()
-			default:
-				return nil, fmt.Errorf("apiserver: %w: %T (Namespaces, ServiceAccounts, Services and Deployments)", ErrUnsupported, o)
-			}
+	for _, ns := range objs.Namespaces {
+		in.namespaces[ns.Name] = ns.DeepCopy()
+	}
+	for _, o := range objs.KubeObjects()[len(objs.Namespaces):] {
+		m := o.(metav1.Object)
+		k := key{m.GetNamespace(), m.GetName()}
+		if _, ok := in.namespaces[k.namespace]; !ok {
+			return nil, fmt.Errorf("apiserver: %T %s: %w (apply the Namespace first)", o, k, ErrNamespaceNotFound)
 		}
+	}
+	for _, o := range objs.ServiceAccounts {
+		in.serviceAccounts[keyOf(o)] = o.DeepCopy()
+	}
+	for _, o := range objs.Services {
+		in.services[keyOf(o)] = o.DeepCopy()
+	}
+	for _, o := range objs.Deployments {
+		in.deployments[keyOf(o)] = o.DeepCopy()
 	}
 	return c.commit(in)
 }
+
+func keyOf(o metav1.Object) key { return key{o.GetNamespace(), o.GetName()} }
 
 // Delete removes declared objects, matched by type, namespace and name; a
 // Namespace takes everything in it. Deleting what does not exist is not an
 // error.
-func (c *Cluster) Delete(objs ...runtime.Object) (*State, error) {
+func (c *Cluster) Delete(objs fixtures.Objects) (*State, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	in := c.in.clone()
-	for _, o := range objs {
-		m, ok := o.(metav1.Object)
-		if !ok {
-			return nil, fmt.Errorf("apiserver: %w: %T", ErrUnsupported, o)
-		}
-		k := key{m.GetNamespace(), m.GetName()}
-		switch o.(type) {
-		case *corev1.Namespace:
-			delete(in.namespaces, m.GetName())
-			for k := range in.serviceAccounts {
-				if k.namespace == m.GetName() {
-					delete(in.serviceAccounts, k)
-				}
-			}
-			for k := range in.services {
-				if k.namespace == m.GetName() {
-					delete(in.services, k)
-				}
-			}
-			for k := range in.deployments {
-				if k.namespace == m.GetName() {
-					delete(in.deployments, k)
-				}
-			}
-		case *corev1.ServiceAccount:
-			delete(in.serviceAccounts, k)
-		case *corev1.Service:
-			delete(in.services, k)
-		case *appsv1.Deployment:
-			delete(in.deployments, k)
-		default:
-			return nil, fmt.Errorf("apiserver: %w: %T", ErrUnsupported, o)
-		}
+	for _, ns := range objs.Namespaces {
+		delete(in.namespaces, ns.Name)
+		deleteIn(in.serviceAccounts, ns.Name)
+		deleteIn(in.services, ns.Name)
+		deleteIn(in.deployments, ns.Name)
+	}
+	for _, o := range objs.ServiceAccounts {
+		delete(in.serviceAccounts, keyOf(o))
+	}
+	for _, o := range objs.Services {
+		delete(in.services, keyOf(o))
+	}
+	for _, o := range objs.Deployments {
+		delete(in.deployments, keyOf(o))
 	}
 	return c.commit(in)
 }
 
+// deleteIn removes everything of one namespace from m.
+func deleteIn[T any](m map[key]T, namespace string) {
+	for k := range m {
+		if k.namespace == namespace {
+			delete(m, k)
+		}
+	}
+}
+
 // commit derives the object set from in and, on success, makes it current.
 func (c *Cluster) commit(in *inputs) (*State, error) {
-	st := &State{Namespaces: namespaceObjects(in), ServiceAccounts: serviceAccountObjects(in)}
+	st := &State{Objects: fixtures.Objects{Namespaces: namespaceObjects(in), ServiceAccounts: serviceAccountObjects(in)}}
 	svcIPs, svcAlloc, err := c.serviceObjects(in, st)
 	if err != nil {
 		return nil, err

@@ -67,12 +67,12 @@ func Diff(old, next *State) Changes {
 		next = &State{}
 	}
 	before := map[Ref]Object{}
-	for _, o := range old.Objects() {
+	for _, o := range old.All() {
 		before[RefOf(o)] = o
 	}
 	var ch Changes
 	seen := map[Ref]bool{}
-	for _, o := range next.Objects() {
+	for _, o := range next.All() {
 		r := RefOf(o)
 		seen[r] = true
 		prev, ok := before[r]
@@ -83,7 +83,7 @@ func Diff(old, next *State) Changes {
 			ch.Updated = append(ch.Updated, o)
 		}
 	}
-	objs := old.Objects()
+	objs := old.All()
 	for i := len(objs) - 1; i >= 0; i-- {
 		if !seen[RefOf(objs[i])] {
 			ch.Deleted = append(ch.Deleted, objs[i])

@@ -4,8 +4,10 @@
 // control plane run in-process on a fake clientset sees no API defaulting and
 // no controllers.
 //
-// A Cluster keeps the declared objects and derives, on every Apply or
-// Delete, the full desired object set (a State):
+// A Cluster keeps the declared objects (fixtures.Objects, as a fixture
+// declares them) and derives, on every Apply or Delete, the full desired
+// object set (a State: those objects defaulted, plus Pods and
+// EndpointSlices):
 //
 //   - Namespaces get the kubernetes.io/metadata.name label and phase Active.
 //   - Services are defaulted as the API server does (type ClusterIP, protocol

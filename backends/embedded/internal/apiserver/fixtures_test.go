@@ -26,7 +26,7 @@ func TestFixturesExpand(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				st, err := c.Apply(set.KubeObjects()...)
+				st, err := c.Apply(set.Objects)
 				if err != nil {
 					t.Fatal(err)
 				}

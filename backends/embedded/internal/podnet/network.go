@@ -1,4 +1,4 @@
-package embedded
+package podnet
 
 import (
 	"bytes"
@@ -53,11 +53,11 @@ type Network struct {
 
 	mu     sync.Mutex
 	next   netip.Addr
-	spaces []*Namespace
+	spaces []*NetNS
 }
 
-// Namespace is one pod's network namespace.
-type Namespace struct {
+// NetNS is one pod's network namespace.
+type NetNS struct {
 	Name string
 	IP   netip.Addr
 	veth string
@@ -100,15 +100,15 @@ func (n *Network) forwardRule() []string {
 
 func forwardComment(runID string) string { return "meshcheck run " + runID }
 
-// AddNamespace creates a namespace with an address, loopback up and a
+// AddNetNS creates a network namespace with an address, loopback up and a
 // default route through the bridge; hosts lines go to /etc/netns/<name>/hosts
 // (what `ip netns exec` shows the processes as /etc/hosts).
-func (n *Network) AddNamespace(ctx context.Context, short string, hosts string) (*Namespace, error) {
+func (n *Network) AddNetNS(ctx context.Context, short string, hosts string) (*NetNS, error) {
 	n.mu.Lock()
 	ip := n.next
 	n.next = n.next.Next()
 	idx := len(n.spaces)
-	ns := &Namespace{Name: fmt.Sprintf("mc-%s-%s", n.RunID, short), IP: ip, veth: fmt.Sprintf("mcv%s%d", n.RunID, idx)}
+	ns := &NetNS{Name: fmt.Sprintf("mc-%s-%s", n.RunID, short), IP: ip, veth: fmt.Sprintf("mcv%s%d", n.RunID, idx)}
 	n.spaces = append(n.spaces, ns)
 	n.mu.Unlock()
 	if !n.Prefix.Contains(ip) {
@@ -144,18 +144,18 @@ func (n *Network) AddNamespace(ctx context.Context, short string, hosts string) 
 
 // WriteHosts sets the namespace's /etc/hosts (as `ip netns exec` shows it):
 // localhost, its own name, then lines.
-func (ns *Namespace) WriteHosts(self, lines string) error {
+func (ns *NetNS) WriteHosts(self, lines string) error {
 	base := "127.0.0.1 localhost\n" + ns.IP.String() + " " + self + "\n"
 	return os.WriteFile(filepath.Join("/etc/netns", ns.Name, "hosts"), []byte(base+lines), 0o644)
 }
 
 // Exec returns a command that runs inside the namespace.
-func (ns *Namespace) Exec(ctx context.Context, name string, args ...string) *exec.Cmd {
+func (ns *NetNS) Exec(ctx context.Context, name string, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns.Name, name}, args...)...)
 }
 
 // Run runs a command in the namespace and returns its output.
-func (ns *Namespace) Run(ctx context.Context, stdin, name string, args ...string) (string, error) {
+func (ns *NetNS) Run(ctx context.Context, stdin, name string, args ...string) (string, error) {
 	return run(ctx, stdin, "ip", append([]string{"netns", "exec", ns.Name, name}, args...)...)
 }
 

@@ -1,8 +1,10 @@
-package embedded
+package proxy
 
 import (
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"strconv"
 	"sync/atomic"
 
@@ -10,6 +12,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	secretv3 "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -88,4 +91,22 @@ func (s *sdsServer) StreamSecrets(stream secretv3.SecretDiscoveryService_StreamS
 			return err
 		}
 	}
+}
+
+// ServeSDS serves a proxy's secrets (its workload certificate and key, and
+// the root) on its SDS socket until the returned server stops.
+func ServeSDS(spec Spec, cert, key, root []byte) (*grpc.Server, error) {
+	_ = os.Remove(spec.SDSSocket())
+	ln, err := net.Listen("unix", spec.SDSSocket())
+	if err != nil {
+		return nil, fmt.Errorf("proxy %s: SDS socket: %w", spec.ProxyID(), err)
+	}
+	if err := os.Chmod(spec.SDSSocket(), 0o666); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s := grpc.NewServer()
+	secretv3.RegisterSecretDiscoveryServiceServer(s, &sdsServer{cert: cert, key: key, root: root})
+	go func() { _ = s.Serve(ln) }()
+	return s, nil
 }

@@ -1,4 +1,4 @@
-package embedded
+package mesh
 
 import (
 	"context"
@@ -12,16 +12,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	secretv3 "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	"google.golang.org/grpc"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/ca"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilot"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/podnet"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/proxy"
 	"github.com/meshcheck/meshcheck/engines/iptables/istio"
+	"github.com/meshcheck/meshcheck/internal/envoybin"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
 
@@ -33,7 +39,7 @@ type Options struct {
 	// WorkDir holds sockets, bootstraps and logs; empty means a new
 	// directory under the system temp dir, removed on Close.
 	WorkDir string
-	// EnvoyPath is the Envoy binary; empty means FindEnvoy.
+	// EnvoyPath is the Envoy binary; empty means envoybin.Find.
 	EnvoyPath string
 	// PodCIDR is the pods' subnet; empty means 10.253.<n>.0/24, <n> from the run id.
 	PodCIDR netip.Prefix
@@ -48,9 +54,9 @@ type Options struct {
 // with real Envoy sidecars, gateways as Envoys in router mode.
 type Mesh struct {
 	opts    Options
-	cp      *ControlPlane
-	net     *Network
-	ca      *CA
+	cp      *pilot.ControlPlane
+	net     *podnet.Network
+	ca      *ca.CA
 	envoy   string
 	dir     string
 	ownsDir bool
@@ -62,9 +68,9 @@ type Mesh struct {
 // Pod is a workload: a network namespace, its app, and its proxy.
 type Pod struct {
 	Name, Namespace string
-	NS              *Namespace
+	NS              *podnet.NetNS
 	Object          *corev1.Pod
-	Envoy           *Envoy
+	Envoy           *proxy.Envoy
 	app             *exec.Cmd
 	appDone         chan error
 	sds             *grpc.Server
@@ -116,13 +122,13 @@ func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
 	if err := os.Chmod(m.dir, 0o755); err != nil {
 		return m, err
 	}
-	if m.ca, err = NewCA("cluster.local", 24*time.Hour); err != nil {
+	if m.ca, err = ca.New("cluster.local", 24*time.Hour); err != nil {
 		return m, err
 	}
-	if m.cp, err = StartControlPlane(ControlPlaneOptions{Socket: filepath.Join(m.dir, "xds.sock"), EventGrace: opts.Timeouts.PilotEvent}); err != nil {
+	if m.cp, err = pilot.Start(pilot.Options{Socket: filepath.Join(m.dir, "xds.sock"), EventGrace: opts.Timeouts.PilotEvent}); err != nil {
 		return m, err
 	}
-	if m.net, err = NewNetwork(ctx, opts.RunID, opts.PodCIDR); err != nil {
+	if m.net, err = podnet.NewNetwork(ctx, opts.RunID, opts.PodCIDR); err != nil {
 		return m, err
 	}
 	return m, nil
@@ -134,12 +140,12 @@ func prepareEnvoy(opts Options) (string, error) {
 	p := opts.EnvoyPath
 	if p == "" {
 		var err error
-		if p, err = FindEnvoy(); err != nil {
+		if p, err = envoybin.Find(); err != nil {
 			return "", err
 		}
 	}
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("Envoy binary: %w", err)
+		return "", fmt.Errorf("the Envoy binary: %w", err)
 	}
 	shared := filepath.Join(os.TempDir(), "meshcheck-envoy")
 	if err := os.MkdirAll(shared, 0o755); err != nil {
@@ -170,10 +176,13 @@ func prepareEnvoy(opts Options) (string, error) {
 }
 
 // ControlPlane returns the mesh's pilot.
-func (m *Mesh) ControlPlane() *ControlPlane { return m.cp }
+func (m *Mesh) ControlPlane() *pilot.ControlPlane { return m.cp }
 
 // Network returns the pod network.
-func (m *Mesh) Network() *Network { return m.net }
+func (m *Mesh) Network() *podnet.Network { return m.net }
+
+// Timeouts are the mesh's waits, defaults filled in.
+func (m *Mesh) Timeouts() timeouts.Timeouts { return m.opts.Timeouts }
 
 // RunID is the run's id.
 func (m *Mesh) RunID() string { return m.opts.RunID }
@@ -185,10 +194,10 @@ type PodSpec struct {
 	Labels          map[string]string
 	// Ports are the container ports.
 	Ports []int32
-	// Proxy is KindSidecar (meshed, with interception), KindRouter (a
-	// gateway: Envoy only, no interception), or "" (no proxy: a VM or an
-	// unmeshed pod).
-	Proxy ProxyKind
+	// Proxy is backend.Sidecar (meshed, with interception),
+	// backend.Gateway (Envoy only, no interception), or "" (no proxy: a VM
+	// or an unmeshed pod).
+	Proxy backend.ProxyKind
 	// App is the command run inside the namespace (nil: none).
 	App []string
 	// Hosts are /etc/hosts lines for the namespace ("10.96.0.20 whoami ...").
@@ -199,13 +208,13 @@ type PodSpec struct {
 
 // AddPod creates the pod's namespace and starts it (see StartPod), for a
 // pod described by hand; backends that expand Deployments use
-// Network().AddNamespace and StartPod.
+// Network().AddNetNS and StartPod.
 func (m *Mesh) AddPod(ctx context.Context, spec PodSpec) (*Pod, error) {
 	short := spec.Short
 	if short == "" {
 		short = spec.Name
 	}
-	ns, err := m.net.AddNamespace(ctx, shortName(short), spec.Hosts)
+	ns, err := m.net.AddNetNS(ctx, ShortName(short), spec.Hosts)
 	if err != nil {
 		return nil, err
 	}
@@ -232,8 +241,8 @@ func (m *Mesh) AddPod(ctx context.Context, spec PodSpec) (*Pod, error) {
 	return m.StartPod(ctx, ns, obj, spec.Proxy, spec.App)
 }
 
-// shortName cuts a name to what a namespace name carries.
-func shortName(s string) string {
+// ShortName cuts a name to what a network namespace's name carries.
+func ShortName(s string) string {
 	if len(s) > 24 {
 		return s[:24]
 	}
@@ -244,13 +253,13 @@ func shortName(s string) string {
 // (the object must carry the namespace's IP, Running, Ready), starts its
 // app, loads Istio's interception rules for the version under test (for a
 // sidecar), and starts its proxy with a workload certificate.
-func (m *Mesh) StartPod(ctx context.Context, ns *Namespace, obj *corev1.Pod, proxyKind ProxyKind, app []string) (*Pod, error) {
+func (m *Mesh) StartPod(ctx context.Context, ns *podnet.NetNS, obj *corev1.Pod, proxyKind backend.ProxyKind, app []string) (*Pod, error) {
 	obj = obj.DeepCopy()
 	p := &Pod{Name: obj.Name, Namespace: obj.Namespace, NS: ns, Object: obj}
 	m.mu.Lock()
 	m.pods[p.Key()] = p
 	m.mu.Unlock()
-	if proxyKind == KindSidecar {
+	if proxyKind == backend.Sidecar {
 		if obj.Labels == nil {
 			obj.Labels = map[string]string{}
 		}
@@ -280,7 +289,7 @@ func (m *Mesh) StartPod(ctx context.Context, ns *Namespace, obj *corev1.Pod, pro
 	if proxyKind == "" {
 		return p, nil
 	}
-	if proxyKind == KindSidecar {
+	if proxyKind == backend.Sidecar {
 		v, err := istio.ParseVersion(m.opts.IstioVersion)
 		if err != nil {
 			return p, err
@@ -305,14 +314,14 @@ func (m *Mesh) StartPod(ctx context.Context, ns *Namespace, obj *corev1.Pod, pro
 	if sa == "" {
 		sa = "default"
 	}
-	proxy := ProxySpec{Kind: proxyKind, Pod: obj.Name, Namespace: obj.Namespace, IP: ns.IP.String(), Labels: obj.Labels,
+	spec := proxy.Spec{Kind: proxyKind, Pod: obj.Name, Namespace: obj.Namespace, IP: ns.IP.String(), Labels: obj.Labels,
 		ServiceAccount: sa, WorkloadName: workloadName(obj.Name, obj.Labels), IstioVersion: m.opts.IstioVersion,
 		ClusterID: "Kubernetes", Dir: dir}
-	if err := m.serveSDS(p, proxy); err != nil {
+	if err := m.serveSDS(p, spec); err != nil {
 		return p, err
 	}
 	var err error
-	if p.Envoy, err = StartEnvoy(ctx, ns, m.envoy, proxy, m.cp.Socket()); err != nil {
+	if p.Envoy, err = proxy.Start(ctx, ns, m.envoy, spec, m.cp.Socket()); err != nil {
 		return p, err
 	}
 	p.Envoy.StopGrace = m.opts.Timeouts.ProxyStop
@@ -360,25 +369,13 @@ func workloadName(name string, labels map[string]string) string {
 	return name
 }
 
-func (m *Mesh) serveSDS(p *Pod, proxy ProxySpec) error {
-	cert, key, err := m.ca.Issue(proxy.Namespace, proxy.ServiceAccount, 24*time.Hour)
+func (m *Mesh) serveSDS(p *Pod, spec proxy.Spec) error {
+	cert, key, err := m.ca.Issue(spec.Namespace, spec.ServiceAccount, 24*time.Hour)
 	if err != nil {
 		return err
 	}
-	_ = os.Remove(proxy.SDSSocket())
-	ln, err := net.Listen("unix", proxy.SDSSocket())
-	if err != nil {
-		return fmt.Errorf("pod %s: SDS socket: %w", p.Key(), err)
-	}
-	if err := os.Chmod(proxy.SDSSocket(), 0o666); err != nil {
-		ln.Close()
-		return err
-	}
-	s := grpc.NewServer()
-	secretv3.RegisterSecretDiscoveryServiceServer(s, &sdsServer{cert: cert, key: key, root: m.ca.RootPEM()})
-	go func() { _ = s.Serve(ln) }()
-	p.sds = s
-	return nil
+	p.sds, err = proxy.ServeSDS(spec, cert, key, m.ca.RootPEM())
+	return err
 }
 
 // Pods returns the pods, sorted by namespace/name.
@@ -424,37 +421,88 @@ func (m *Mesh) WaitSynced(ctx context.Context) error {
 	}
 }
 
+// syncPending lists what keeps the proxies from being synced: a proxy
+// not connected or behind pilot (backend.Unsynced), or an Envoy not LIVE.
+// A NACK or an Envoy that exited fails at once.
 func (m *Mesh) syncPending(ctx context.Context) ([]string, error) {
-	byID := map[string]ProxySync{}
-	for _, s := range m.cp.Sync() {
-		byID[s.ProxyID] = s
-	}
-	var pending []string
+	var ids []string
 	for _, p := range m.Pods() {
 		if p.Envoy == nil {
 			continue
 		}
 		if exited, err := p.Envoy.Exited(); exited {
 			log, _ := os.ReadFile(p.Envoy.Spec.EnvoyLog())
-			return nil, fmt.Errorf("Envoy of %s exited (%v); its log:\n%s", p.Key(), err, tail(log, 2000))
+			return nil, fmt.Errorf("the Envoy of %s exited (%v); its log:\n%s", p.Key(), err, tail(log, 2000))
 		}
-		s, ok := byID[p.Envoy.Spec.ProxyID()]
-		switch {
-		case !ok:
-			pending = append(pending, p.Key()+": not connected to pilot")
-			continue
-		case len(s.NACKs()) > 0:
-			return nil, fmt.Errorf("Envoy of %s rejected config (NACK): %s", p.Key(), strings.Join(s.NACKs(), "; "))
-		case !s.Synced():
-			pending = append(pending, s.String())
+		ids = append(ids, p.Envoy.Spec.ProxyID())
+	}
+	pending, err := backend.Unsynced(ids, m.cp.Sync())
+	if err != nil {
+		return nil, fmt.Errorf("an Envoy rejected config: %w", err)
+	}
+	if len(pending) > 0 {
+		return pending, nil
+	}
+	for _, p := range m.Pods() {
+		if p.Envoy == nil {
 			continue
 		}
-		state, err := p.Envoy.serverState(ctx)
+		state, err := p.Envoy.ServerState(ctx)
 		if err != nil || state != "LIVE" {
 			pending = append(pending, fmt.Sprintf("%s: Envoy state %q (%v)", p.Key(), state, err))
 		}
 	}
 	return pending, nil
+}
+
+// WaitApps waits until every pod's app listens on its first container
+// port (80 when it declares none), failing at once when an app exited.
+func (m *Mesh) WaitApps(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.Timeouts.ProxySync)
+	defer cancel()
+	for _, p := range m.Pods() {
+		if p.app == nil {
+			continue
+		}
+		if err := p.waitApp(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pod) waitApp(ctx context.Context) error {
+	port := "80"
+	if cs := p.Object.Spec.Containers; len(cs) > 0 && len(cs[0].Ports) > 0 {
+		port = strconv.Itoa(int(cs[0].Ports[0].ContainerPort))
+	}
+	addr := net.JoinHostPort(p.NS.IP.String(), port)
+	for {
+		if exited, err := p.appExited(); exited {
+			log, _ := os.ReadFile(p.AppLog)
+			return fmt.Errorf("app of %s exited (%v); its log:\n%s", p.Key(), err, tail(log, 2000))
+		}
+		c, err := p.NS.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("app of %s not listening on %s: %w", p.Key(), addr, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (p *Pod) appExited() (bool, error) {
+	select {
+	case err := <-p.appDone:
+		p.appDone <- err
+		return true, err
+	default:
+		return false, nil
+	}
 }
 
 func tail(b []byte, n int) string {

@@ -1,13 +1,10 @@
-package embedded
+package pilot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,31 +21,27 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/backends/istioinstall"
 )
 
-// Environment variables pilot reads when the process starts; the embedded
-// mesh needs them set to "false" so pilot emits only upstream Envoy types,
-// which a stock Envoy accepts.
-var PilotEnv = map[string]string{
-	"PILOT_ENABLE_ALPN_FILTER":       "false",
-	"PILOT_ENABLE_METADATA_EXCHANGE": "false",
-}
+// ErrEnv is returned when the process started without the parity
+// setting's environment (istioinstall.Parity).
+var ErrEnv = fmt.Errorf("pilot was initialized without %s: "+
+	"set them in the environment before the process starts (pilot reads them at init): istioinstall.Parity.Reexec does, in every TestMain that runs pilot", istioinstall.Parity)
 
-// ErrPilotEnv is returned when the process started without PilotEnv.
-var ErrPilotEnv = errors.New("pilot was initialized without PILOT_ENABLE_ALPN_FILTER=false and PILOT_ENABLE_METADATA_EXCHANGE=false: " +
-	"set them in the environment before the process starts (pilot reads them at init); make e2e-local does")
-
-// CheckPilotEnv reports whether this process's pilot emits only upstream
-// Envoy types.
-func CheckPilotEnv() error {
+// CheckEnv reports whether this process's pilot emits only upstream
+// Envoy types (istioinstall.Parity).
+func CheckEnv() error {
 	if features.ALPNFilter || features.MetadataExchange {
-		return ErrPilotEnv
+		return ErrEnv
 	}
 	return nil
 }
 
-// ControlPlaneOptions configure the in-process control plane.
-type ControlPlaneOptions struct {
+// Options configure the in-process control plane.
+type Options struct {
 	// Socket is the Unix socket path ADS is served on; Envoys in any network
 	// namespace reach it through the file system.
 	Socket string
@@ -83,17 +76,17 @@ type ControlPlane struct {
 }
 
 // DefaultMesh is the mesh config of the embedded mesh: Istio's defaults
-// (no default metrics provider), access log to stdout in the default text
-// format.
+// (no default metrics provider: istioinstall.Parity's telemetry off), access
+// log to stdout in the default text format.
 func DefaultMesh() *meshconfig.MeshConfig {
 	m := mesh.DefaultMeshConfig()
 	m.AccessLogFile = "/dev/stdout"
 	return m
 }
 
-// StartControlPlane starts pilot and serves ADS on opts.Socket.
-func StartControlPlane(opts ControlPlaneOptions) (cp *ControlPlane, err error) {
-	if err := CheckPilotEnv(); err != nil {
+// Start starts pilot and serves ADS on opts.Socket.
+func Start(opts Options) (cp *ControlPlane, err error) {
+	if err := CheckEnv(); err != nil {
 		return nil, err
 	}
 	if opts.Mesh == nil {
@@ -271,9 +264,9 @@ func upsert[T metav1.Object](ctx context.Context, obj T,
 	return err
 }
 
-// ParseIstioConfigs reads Istio resources (YAML, several documents) with the
+// ParseConfigs reads Istio resources (YAML, several documents) with the
 // cluster domain set, so short hosts resolve the way istiod resolves them.
-func ParseIstioConfigs(yamlText, domain string) ([]config.Config, error) {
+func ParseConfigs(yamlText, domain string) ([]config.Config, error) {
 	cfgs, _, err := crd.ParseInputs(yamlText)
 	if err != nil {
 		return nil, fmt.Errorf("parse Istio configs: %w", err)
@@ -319,70 +312,6 @@ func (c *ControlPlane) DeleteConfig(g config.GroupVersionKind, name, namespace s
 	return nil
 }
 
-// ProxySync is one connected proxy's xDS state, as istiod's /debug/syncz
-// reports it.
-type ProxySync struct {
-	ProxyID string
-	// Version is the push context version the proxy was last considered
-	// or pushed for; Current is true when that is pilot's current one.
-	Version string
-	Current bool
-	// Types maps a type URL to its state.
-	Types map[string]TypeSync
-}
-
-// TypeSync is the state of one xDS type for a proxy.
-type TypeSync struct {
-	Sent, Acked string
-	// LastError is Envoy's error text when it rejected (NACKed) the last
-	// push of this type.
-	LastError string
-}
-
-// Synced reports whether every type the proxy watches is ACKed at the
-// nonce last sent, and no NACK is pending.
-func (p ProxySync) Synced() bool {
-	if !p.Current {
-		return false
-	}
-	for _, t := range p.Types {
-		if t.Sent == "" || t.Sent != t.Acked || t.LastError != "" {
-			return false
-		}
-	}
-	return len(p.Types) > 0
-}
-
-// NACKs lists the types with an error, with Envoy's text.
-func (p ProxySync) NACKs() []string {
-	var out []string
-	for url, t := range p.Types {
-		if t.LastError != "" {
-			out = append(out, fmt.Sprintf("%s: %s", url, t.LastError))
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (p ProxySync) String() string {
-	var parts []string
-	for url, t := range p.Types {
-		short := url[strings.LastIndexByte(url, '.')+1:]
-		s := fmt.Sprintf("%s sent=%s acked=%s", short, shortNonce(t.Sent), shortNonce(t.Acked))
-		if t.LastError != "" {
-			s += " NACK: " + t.LastError
-		}
-		parts = append(parts, s)
-	}
-	sort.Strings(parts)
-	cur := "current"
-	if !p.Current {
-		cur = "behind pilot's current push (at " + p.Version + ")"
-	}
-	return p.ProxyID + " " + cur + ": " + strings.Join(parts, "; ")
-}
-
 // nonceVersion is the push version a nonce was sent for: pilot's nonces
 // are the version followed by a UUID.
 func nonceVersion(n string) string {
@@ -393,17 +322,11 @@ func nonceVersion(n string) string {
 	return n[:len(n)-uuidLen]
 }
 
-func shortNonce(n string) string {
-	if len(n) > 8 {
-		return "..." + n[len(n)-8:]
-	}
-	return n
-}
-
-// Sync returns the xDS state of every connected proxy.
-func (c *ControlPlane) Sync() []ProxySync {
+// Sync returns the xDS state of every connected proxy, each named by
+// pilot's proxy id (pod.namespace).
+func (c *ControlPlane) Sync() []backend.ProxySync {
 	current, committed := c.Version()
-	var out []ProxySync
+	var out []backend.ProxySync
 	for _, con := range c.fake.Discovery.SortedClients() {
 		p := con.Proxy()
 		if p == nil {
@@ -412,16 +335,16 @@ func (c *ControlPlane) Sync() []ProxySync {
 		c.mu.Lock()
 		considered := c.processed[p.ID]
 		c.mu.Unlock()
-		ps := ProxySync{ProxyID: p.ID, Version: considered, Types: map[string]TypeSync{}}
+		ps := backend.ProxySync{Proxy: p.ID, Types: map[string]backend.TypeSync{}}
 		// Current: pilot considered the proxy for its current push, or a
 		// response of the current push went out (a proxy that connected
 		// after the last push gets the current context with its first one).
 		// Versions are compared only for equality: they do not sort.
 		has := considered == current
 		for url, wr := range p.DeepCloneWatchedResources() {
-			ps.Types[url] = TypeSync{Sent: wr.NonceSent, Acked: wr.NonceAcked, LastError: wr.LastError}
-			if v := nonceVersion(wr.NonceSent); v == current {
-				has, ps.Version = true, v
+			ps.Types[url] = backend.TypeSync{Sent: wr.NonceSent, Acked: wr.NonceAcked, LastError: wr.LastError}
+			if nonceVersion(wr.NonceSent) == current {
+				has = true
 			}
 		}
 		ps.Current = committed && has
@@ -431,7 +354,7 @@ func (c *ControlPlane) Sync() []ProxySync {
 }
 
 // failer satisfies Istio's test.Failer outside a test: a failure during
-// start panics with a failure value that StartControlPlane recovers.
+// start panics with a failure value that Start recovers.
 type failer struct {
 	mu       sync.Mutex
 	cleanups []func()

@@ -1,4 +1,4 @@
-package embedded
+package podnet
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // created in the namespace's network stack, so the pod's interception rules
 // apply to it exactly as to the app's own connections (it runs as root, not
 // as the proxy's UID, so outbound traffic goes through the sidecar).
-func (ns *Namespace) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+func (ns *NetNS) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	type result struct {
 		c   net.Conn
 		err error

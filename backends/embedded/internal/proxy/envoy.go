@@ -1,4 +1,4 @@
-package embedded
+package proxy
 
 import (
 	"cmp"
@@ -24,25 +24,16 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/meshcheck/meshcheck/internal/envoybin"
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/podnet"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
 
-// FindEnvoy returns the Envoy binary (see envoybin.Find).
-func FindEnvoy() (string, error) { return envoybin.Find() }
-
-// ProxyKind is a sidecar or a gateway (router).
-type ProxyKind string
-
-// Proxy kinds, as in Istio's node ids.
-const (
-	KindSidecar ProxyKind = "sidecar"
-	KindRouter  ProxyKind = "router"
-)
-
-// ProxySpec identifies a proxy to pilot the way istio-agent does.
-type ProxySpec struct {
-	Kind           ProxyKind
+// Spec identifies a proxy to pilot the way istio-agent does.
+type Spec struct {
+	// Kind is backend.Sidecar or backend.Gateway (a router in Istio's
+	// node id).
+	Kind           backend.ProxyKind
 	Pod, Namespace string
 	IP             string
 	Labels         map[string]string
@@ -54,24 +45,33 @@ type ProxySpec struct {
 	Dir string
 }
 
-// ID is the node id: kind~ip~pod.namespace~namespace.svc.cluster.local.
-func (p ProxySpec) ID() string {
-	return fmt.Sprintf("%s~%s~%s.%s~%s.svc.cluster.local", p.Kind, p.IP, p.Pod, p.Namespace, p.Namespace)
+// ID is the node id: type~ip~pod.namespace~namespace.svc.cluster.local,
+// the type "sidecar" or, for a gateway, "router".
+func (p Spec) ID() string {
+	return fmt.Sprintf("%s~%s~%s.%s~%s.svc.cluster.local", nodeType(p.Kind), p.IP, p.Pod, p.Namespace, p.Namespace)
+}
+
+// nodeType is the proxy type of Istio's node id for a proxy kind.
+func nodeType(k backend.ProxyKind) string {
+	if k == backend.Gateway {
+		return "router"
+	}
+	return "sidecar"
 }
 
 // ProxyID is how pilot names the proxy: pod.namespace.
-func (p ProxySpec) ProxyID() string { return p.Pod + "." + p.Namespace }
+func (p Spec) ProxyID() string { return p.Pod + "." + p.Namespace }
 
 // AdminSocket, SDSSocket, AccessLog and EnvoyLog are the proxy's files.
-func (p ProxySpec) AdminSocket() string { return filepath.Join(p.Dir, "admin.sock") }
-func (p ProxySpec) SDSSocket() string   { return filepath.Join(p.Dir, "sds.sock") }
-func (p ProxySpec) AccessLog() string   { return filepath.Join(p.Dir, "access.log") }
-func (p ProxySpec) EnvoyLog() string    { return filepath.Join(p.Dir, "envoy.log") }
+func (p Spec) AdminSocket() string { return filepath.Join(p.Dir, "admin.sock") }
+func (p Spec) SDSSocket() string   { return filepath.Join(p.Dir, "sds.sock") }
+func (p Spec) AccessLog() string   { return filepath.Join(p.Dir, "access.log") }
+func (p Spec) EnvoyLog() string    { return filepath.Join(p.Dir, "envoy.log") }
 
 // Bootstrap returns the Envoy bootstrap istio-agent would write: the node
 // with Istio's metadata, ADS over the xds-grpc cluster and SDS over the
 // sds-grpc cluster (both Unix sockets here), the admin on a Unix socket.
-func (p ProxySpec) Bootstrap(xdsSocket string) ([]byte, error) {
+func (p Spec) Bootstrap(xdsSocket string) ([]byte, error) {
 	labels := map[string]any{}
 	for k, v := range p.Labels {
 		labels[k] = v
@@ -135,7 +135,7 @@ func (p ProxySpec) Bootstrap(xdsSocket string) ([]byte, error) {
 
 // Envoy is a running Envoy process.
 type Envoy struct {
-	Spec ProxySpec
+	Spec Spec
 	// StopGrace bounds the drain on Stop before the process is killed.
 	StopGrace time.Duration
 	cmd       *exec.Cmd
@@ -143,9 +143,9 @@ type Envoy struct {
 	logs      []*os.File
 }
 
-// StartEnvoy runs Envoy in the namespace as UID and GID 1337 (istio-proxy),
+// Start runs Envoy in the namespace as UID and GID 1337 (istio-proxy),
 // with its access log (stdout) and its own log (stderr) in spec.Dir.
-func StartEnvoy(ctx context.Context, ns *Namespace, envoyPath string, spec ProxySpec, xdsSocket string) (*Envoy, error) {
+func Start(ctx context.Context, ns *podnet.NetNS, envoyPath string, spec Spec, xdsSocket string) (*Envoy, error) {
 	boot, err := spec.Bootstrap(xdsSocket)
 	if err != nil {
 		return nil, err
@@ -251,8 +251,8 @@ func (e *Envoy) ConfigDump(ctx context.Context) ([]byte, error) {
 	return e.Admin(ctx, "/config_dump?include_eds")
 }
 
-// serverState reads /server_info's state (LIVE once initialized).
-func (e *Envoy) serverState(ctx context.Context) (string, error) {
+// ServerState reads /server_info's state (LIVE once initialized).
+func (e *Envoy) ServerState(ctx context.Context) (string, error) {
 	b, err := e.Admin(ctx, "/server_info")
 	if err != nil {
 		return "", err

@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/meshcheck/meshcheck/fixtures"
 )
 
 func service(ns, name string, selector map[string]string, ports ...corev1.ServicePort) *corev1.Service {
@@ -87,13 +89,25 @@ func TestDefaultService(t *testing.T) {
 	}
 }
 
+// bag puts objects in the fixtures' object bag, as a fixture declares them.
+func bag(t *testing.T, objs ...runtime.Object) fixtures.Objects {
+	t.Helper()
+	var b fixtures.Objects
+	for _, o := range objs {
+		if err := b.Add(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
 func mustCluster(t *testing.T, opts Options, objs ...runtime.Object) (*Cluster, *State) {
 	t.Helper()
 	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := c.Apply(objs...)
+	st, err := c.Apply(bag(t, objs...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +154,7 @@ func TestClusterIPs(t *testing.T) {
 	for i := range 4 {
 		more = append(more, service("ns", fmt.Sprintf("x%d", i), nil, corev1.ServicePort{Port: 80}))
 	}
-	if _, err := c.Apply(more...); !errors.Is(err, ErrExhausted) {
+	if _, err := c.Apply(bag(t, more...)); !errors.Is(err, ErrExhausted) {
 		t.Errorf("error %v, want %v", err, ErrExhausted)
 	}
 	if !Diff(before, c.State()).Empty() {
@@ -154,14 +168,14 @@ func TestClusterIPKeptAndExplicit(t *testing.T) {
 	if !netip.MustParsePrefix(DefaultServiceCIDR).Contains(netip.MustParseAddr(a)) {
 		t.Errorf("ClusterIP %s outside %s", a, DefaultServiceCIDR)
 	}
-	st, err := c.Apply(service("default", "a", nil, corev1.ServicePort{Port: 81}))
+	st, err := c.Apply(bag(t, service("default", "a", nil, corev1.ServicePort{Port: 81})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := st.Service("default", "a").Spec.ClusterIP; got != a {
 		t.Errorf("an update moved the ClusterIP from %s to %s", a, got)
 	}
-	if _, err := c.Delete(service("default", "b", nil)); err != nil {
+	if _, err := c.Delete(bag(t, service("default", "b", nil))); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.State().Service("default", "a").Spec.ClusterIP; got != a {
@@ -169,24 +183,24 @@ func TestClusterIPKeptAndExplicit(t *testing.T) {
 	}
 	explicit := service("default", "c", nil, corev1.ServicePort{Port: 80})
 	explicit.Spec.ClusterIP = a
-	if _, err := c.Apply(explicit); !errors.Is(err, ErrIPConflict) || !strings.Contains(err.Error(), "default/a") {
+	if _, err := c.Apply(bag(t, explicit)); !errors.Is(err, ErrIPConflict) || !strings.Contains(err.Error(), "default/a") {
 		t.Errorf("taking a's ClusterIP: %v", err)
 	}
 	explicit.Spec.ClusterIP = "10.96.7.7"
-	if st, err := c.Apply(explicit); err != nil || st.Service("default", "c").Spec.ClusterIP != "10.96.7.7" {
+	if st, err := c.Apply(bag(t, explicit)); err != nil || st.Service("default", "c").Spec.ClusterIP != "10.96.7.7" {
 		t.Errorf("explicit ClusterIP: %v", err)
 	}
 	explicit.Spec.ClusterIP = "10.96.7.8"
-	if _, err := c.Apply(explicit); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "immutable") {
+	if _, err := c.Apply(bag(t, explicit)); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "immutable") {
 		t.Errorf("changing a ClusterIP: %v", err)
 	}
 	explicit.Spec.ClusterIP = "192.168.0.1"
-	if _, err := c.Apply(service("default", "d", nil, corev1.ServicePort{Port: 80}), explicitWith("e", "192.168.0.1")); !errors.Is(err, ErrIPConflict) {
+	if _, err := c.Apply(bag(t, service("default", "d", nil, corev1.ServicePort{Port: 80}), explicitWith("e", "192.168.0.1"))); !errors.Is(err, ErrIPConflict) {
 		t.Errorf("ClusterIP outside the range: %v", err)
 	}
 	headless := service("default", "h", map[string]string{"app": "x"}, corev1.ServicePort{Port: 80})
 	headless.Spec.ClusterIP = corev1.ClusterIPNone
-	if st, err := c.Apply(headless); err != nil || st.Service("default", "h").Spec.ClusterIP != corev1.ClusterIPNone {
+	if st, err := c.Apply(bag(t, headless)); err != nil || st.Service("default", "h").Spec.ClusterIP != corev1.ClusterIPNone {
 		t.Errorf("headless: %v", err)
 	}
 }
@@ -338,7 +352,7 @@ func TestUpdatesAndDiff(t *testing.T) {
 	svc := service("w", "whoami", map[string]string{"app": "whoami"}, corev1.ServicePort{Name: "http", Port: 80})
 	v1 := deployment("w", "whoami-v1", nil, map[string]string{"app": "whoami", "version": "v1"}, corev1.ContainerPort{ContainerPort: 80})
 	c, st0 := mustCluster(t, opts, ns, svc, v1)
-	if ch := Diff(nil, st0); len(ch.Created) != len(st0.Objects()) || len(ch.Updated)+len(ch.Deleted) != 0 {
+	if ch := Diff(nil, st0); len(ch.Created) != len(st0.All()) || len(ch.Updated)+len(ch.Deleted) != 0 {
 		t.Errorf("diff from nothing: %v", ch)
 	}
 	if len(calls) != 1 || st0.Pods[0].Status.PodIP != "10.1.0.10" {
@@ -346,7 +360,7 @@ func TestUpdatesAndDiff(t *testing.T) {
 	}
 	two := int32(2)
 	v1.Spec.Replicas = &two
-	st1, err := c.Apply(v1)
+	st1, err := c.Apply(bag(t, v1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +376,7 @@ func TestUpdatesAndDiff(t *testing.T) {
 	}
 	// A Service change updates the Service and its slice, not the pods.
 	svc.Spec.Ports[0].TargetPort = intstr.FromInt32(8080)
-	st2, err := c.Apply(svc)
+	st2, err := c.Apply(bag(t, svc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +387,7 @@ func TestUpdatesAndDiff(t *testing.T) {
 		t.Errorf("slice port %d, want 8080", p)
 	}
 	// Deleting the Deployment deletes its pods and empties the slice.
-	st3, err := c.Delete(v1)
+	st3, err := c.Delete(bag(t, v1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,11 +396,11 @@ func TestUpdatesAndDiff(t *testing.T) {
 		t.Errorf("deleting the Deployment: %v; endpoints left %d", ch, len(st3.EndpointSlices[0].Endpoints))
 	}
 	// Deleting the namespace deletes everything in it.
-	st4, err := c.Delete(ns)
+	st4, err := c.Delete(bag(t, ns))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range st4.Objects() {
+	for _, o := range st4.All() {
 		if o.GetNamespace() == "w" || o.GetName() == "w" {
 			t.Errorf("%s survived its namespace", RefOf(o))
 		}
@@ -399,14 +413,15 @@ func TestUpdatesAndDiff(t *testing.T) {
 func TestApplyErrors(t *testing.T) {
 	c, _ := mustCluster(t, Options{})
 	before := c.State()
-	if _, err := c.Apply(service("missing", "s", nil, corev1.ServicePort{Port: 80})); !errors.Is(err, ErrNamespaceNotFound) {
+	if _, err := c.Apply(bag(t, service("missing", "s", nil, corev1.ServicePort{Port: 80}))); !errors.Is(err, ErrNamespaceNotFound) {
 		t.Errorf("service in a missing namespace: %v", err)
 	}
-	if _, err := c.Apply(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "default"}}); !errors.Is(err, ErrUnsupported) {
+	var objs fixtures.Objects
+	if err := objs.Add(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "default"}}); !errors.Is(err, fixtures.ErrUnsupported) {
 		t.Errorf("a ConfigMap: %v", err)
 	}
 	// One bad object fails the whole Apply and changes nothing.
-	if _, err := c.Apply(service("default", "good", nil, corev1.ServicePort{Port: 80}), service("default", "bad", nil)); !errors.Is(err, ErrInvalid) {
+	if _, err := c.Apply(bag(t, service("default", "good", nil, corev1.ServicePort{Port: 80}), service("default", "bad", nil))); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a Service without ports: %v", err)
 	}
 	if !Diff(before, c.State()).Empty() {
@@ -415,12 +430,12 @@ func TestApplyErrors(t *testing.T) {
 	dup := Options{PodIP: func(*corev1.Pod) (netip.Addr, error) { return netip.MustParseAddr("10.1.0.1"), nil }}
 	c2, _ := mustCluster(t, dup)
 	two := int32(2)
-	if _, err := c2.Apply(deployment("default", "d", &two, map[string]string{"app": "d"})); !errors.Is(err, ErrIPConflict) {
+	if _, err := c2.Apply(bag(t, deployment("default", "d", &two, map[string]string{"app": "d"}))); !errors.Is(err, ErrIPConflict) {
 		t.Errorf("two pods given one IP: %v", err)
 	}
 	failing := Options{PodIP: func(p *corev1.Pod) (netip.Addr, error) { return netip.Addr{}, errors.New("no netns") }}
 	c3, _ := mustCluster(t, failing)
-	if _, err := c3.Apply(deployment("default", "d", nil, map[string]string{"app": "d"})); err == nil || !strings.Contains(err.Error(), "no netns") {
+	if _, err := c3.Apply(bag(t, deployment("default", "d", nil, map[string]string{"app": "d"}))); err == nil || !strings.Contains(err.Error(), "no netns") {
 		t.Errorf("PodIP error: %v", err)
 	}
 	for _, o := range []Options{{ServiceCIDR: "bogus"}, {PodCIDR: "10.0.0.0/33"}, {ServiceCIDR: "10.0.0.0/31"}, {ServiceCIDR: "10.0.0.0/8", PodCIDR: "10.1.0.0/16"}} {

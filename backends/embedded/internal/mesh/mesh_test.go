@@ -1,4 +1,4 @@
-package embedded_test
+package mesh_test
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -17,39 +16,33 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/meshcheck/meshcheck/backends/embedded"
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/mesh"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilot"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/podnet"
+	"github.com/meshcheck/meshcheck/backends/istioinstall"
 	"github.com/meshcheck/meshcheck/engines/iptables"
 	"github.com/meshcheck/meshcheck/engines/iptables/istio"
 	"github.com/meshcheck/meshcheck/engines/traffic"
 	"github.com/meshcheck/meshcheck/engines/xds"
 	"github.com/meshcheck/meshcheck/engines/xds/lint"
+	"github.com/meshcheck/meshcheck/internal/envoybin"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
 
 const appEnv = "MESHCHECK_TEST_APP"
 
-// TestMain re-executes the test binary with pilot's environment set (pilot
-// reads it at init), and serves as a tiny app when asked to.
+// TestMain re-executes the test binary with the parity setting's pilot
+// environment (pilot reads it at init), and serves as a tiny app when asked
+// to.
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(appEnv); spec != "" {
 		serveApp(spec)
 		return
 	}
-	if embedded.CheckPilotEnv() != nil && os.Getenv("MESHCHECK_REEXEC") == "" {
-		cmd := exec.Command(os.Args[0], os.Args[1:]...)
-		cmd.Env = append(os.Environ(), "MESHCHECK_REEXEC=1")
-		for k, v := range embedded.PilotEnv {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
-			if ee, ok := err.(*exec.ExitError); ok {
-				os.Exit(ee.ExitCode())
-			}
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+	if err := istioinstall.Parity.Reexec(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	os.Exit(m.Run())
 }
@@ -70,7 +63,7 @@ func skipUnlessReady(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the embedded mesh needs root (network namespaces, iptables); run as root")
 	}
-	if _, err := embedded.FindEnvoy(); err != nil {
+	if _, err := envoybin.Find(); err != nil {
 		t.Skip(err.Error())
 	}
 }
@@ -94,7 +87,7 @@ func TestGatewayToSidecar(t *testing.T) {
 	}
 	t.Logf("through the gateway: %s", body)
 
-	for _, p := range []*embedded.Pod{gw, v1} {
+	for _, p := range []*mesh.Pod{gw, v1} {
 		lintPodDump(ctx, t, p)
 	}
 	acc, _ := os.ReadFile(v1.Envoy.Spec.AccessLog())
@@ -106,9 +99,9 @@ func TestGatewayToSidecar(t *testing.T) {
 
 // startMesh starts an embedded mesh, closed (and checked for leftovers) when
 // the test ends.
-func startMesh(ctx context.Context, t *testing.T) *embedded.Mesh {
+func startMesh(ctx context.Context, t *testing.T) *mesh.Mesh {
 	t.Helper()
-	m, err := embedded.Start(ctx, embedded.Options{})
+	m, err := mesh.Start(ctx, mesh.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +109,7 @@ func startMesh(ctx context.Context, t *testing.T) *embedded.Mesh {
 		if err := m.Close(context.Background()); err != nil {
 			t.Errorf("close: %v", err)
 		}
-		left, err := embedded.Leftovers(context.Background(), m.RunID())
+		left, err := podnet.Leftovers(context.Background(), m.RunID())
 		if err != nil || len(left) > 0 {
 			t.Errorf("left behind: %v %v", left, err)
 		}
@@ -131,7 +124,7 @@ func testService(name, ns, ip string, port, target int32, sel map[string]string)
 }
 
 // testSlice is svcName's EndpointSlice of pods, all ready.
-func testSlice(svcName, ns string, port int32, pods ...*embedded.Pod) *discoveryv1.EndpointSlice {
+func testSlice(svcName, ns string, port int32, pods ...*mesh.Pod) *discoveryv1.EndpointSlice {
 	es := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: svcName + "-x", Namespace: ns, Labels: map[string]string{"kubernetes.io/service-name": svcName}},
 		AddressType: discoveryv1.AddressTypeIPv4, Ports: []discoveryv1.EndpointPort{{Name: ptr("http"), Port: &port, Protocol: ptr(corev1.ProtocolTCP)}}}
 	for _, p := range pods {
@@ -163,27 +156,27 @@ spec:
 // deployWhoamiBehindGateway adds whoami v1 behind a sidecar and an ingress
 // gateway, their Services, EndpointSlices and the gatewayToWhoami config,
 // and waits until the proxies are synced.
-func deployWhoamiBehindGateway(ctx context.Context, t *testing.T, m *embedded.Mesh) (v1, gw *embedded.Pod) {
+func deployWhoamiBehindGateway(ctx context.Context, t *testing.T, m *mesh.Mesh) (v1, gw *mesh.Pod) {
 	t.Helper()
 	cp := m.ControlPlane()
 	if err := cp.ApplyKube(ctx, testService("whoami", "default", "10.96.0.20", 80, 80, map[string]string{"app": "whoami"}),
 		testService("istio-ingressgateway", "istio-system", "10.96.0.30", 80, 8080, map[string]string{"istio": "ingressgateway"})); err != nil {
 		t.Fatal(err)
 	}
-	v1, err := m.AddPod(ctx, embedded.PodSpec{Name: "whoami-v1-abc", Namespace: "default", Labels: map[string]string{"app": "whoami", "version": "v1"},
-		Ports: []int32{80}, Proxy: embedded.KindSidecar, App: []string{"env", appEnv + "=whoami-v1-abc:80", os.Args[0]}, Short: "whoami-v1"})
+	v1, err := m.AddPod(ctx, mesh.PodSpec{Name: "whoami-v1-abc", Namespace: "default", Labels: map[string]string{"app": "whoami", "version": "v1"},
+		Ports: []int32{80}, Proxy: backend.Sidecar, App: []string{"env", appEnv + "=whoami-v1-abc:80", os.Args[0]}, Short: "whoami-v1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err = m.AddPod(ctx, embedded.PodSpec{Name: "istio-ingressgateway-abc", Namespace: "istio-system", ServiceAccount: "istio-ingressgateway-service-account",
-		Labels: map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}, Ports: []int32{8080}, Proxy: embedded.KindRouter, Short: "gateway"})
+	gw, err = m.AddPod(ctx, mesh.PodSpec{Name: "istio-ingressgateway-abc", Namespace: "istio-system", ServiceAccount: "istio-ingressgateway-service-account",
+		Labels: map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}, Ports: []int32{8080}, Proxy: backend.Gateway, Short: "gateway"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cp.ApplyKube(ctx, testSlice("whoami", "default", 80, v1), testSlice("istio-ingressgateway", "istio-system", 8080, gw)); err != nil {
 		t.Fatal(err)
 	}
-	cfgs, err := embedded.ParseIstioConfigs(gatewayToWhoami, "cluster.local")
+	cfgs, err := pilot.ParseConfigs(gatewayToWhoami, "cluster.local")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +192,7 @@ func deployWhoamiBehindGateway(ctx context.Context, t *testing.T, m *embedded.Me
 // getThroughGateway sends GET /hello for whoami.example.com to the gateway
 // until it answers 200 (within the convergence timeout) and returns
 // "status body".
-func getThroughGateway(ctx context.Context, t *testing.T, gw *embedded.Pod) string {
+func getThroughGateway(ctx context.Context, t *testing.T, gw *mesh.Pod) string {
 	t.Helper()
 	url := fmt.Sprintf("http://%s:8080/hello", gw.NS.IP)
 	var body string
@@ -228,7 +221,7 @@ func getThroughGateway(ctx context.Context, t *testing.T, gw *embedded.Pod) stri
 }
 
 // lintPodDump lints p's Envoy config dump: findings logged, errors failing.
-func lintPodDump(ctx context.Context, t *testing.T, p *embedded.Pod) {
+func lintPodDump(ctx context.Context, t *testing.T, p *mesh.Pod) {
 	t.Helper()
 	b, err := p.Envoy.ConfigDump(ctx)
 	if err != nil {
@@ -248,10 +241,10 @@ func lintPodDump(ctx context.Context, t *testing.T, p *embedded.Pod) {
 
 // checkMeshedClient adds a meshed client: its connection to whoami's
 // ClusterIP is intercepted by its own rules and routed by its sidecar.
-func checkMeshedClient(ctx context.Context, t *testing.T, m *embedded.Mesh) {
+func checkMeshedClient(ctx context.Context, t *testing.T, m *mesh.Mesh) {
 	t.Helper()
-	sleep, err := m.AddPod(ctx, embedded.PodSpec{Name: "sleep-abc", Namespace: "default", Labels: map[string]string{"app": "sleep"},
-		Proxy: embedded.KindSidecar, Short: "sleep"})
+	sleep, err := m.AddPod(ctx, mesh.PodSpec{Name: "sleep-abc", Namespace: "default", Labels: map[string]string{"app": "sleep"},
+		Proxy: backend.Sidecar, Short: "sleep"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +264,7 @@ func checkMeshedClient(ctx context.Context, t *testing.T, m *embedded.Mesh) {
 
 // checkKernelRules checks that the rules the kernel holds in v1's network
 // namespace behave like istio-init's.
-func checkKernelRules(ctx context.Context, t *testing.T, m *embedded.Mesh, v1 *embedded.Pod) {
+func checkKernelRules(ctx context.Context, t *testing.T, m *mesh.Mesh, v1 *mesh.Pod) {
 	t.Helper()
 	saved, err := v1.NS.Run(ctx, "", "iptables-save")
 	if err != nil {
@@ -296,7 +289,7 @@ func TestNACKFailsWithEnvoysMessage(t *testing.T) {
 	skipUnlessReady(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	m, err := embedded.Start(ctx, embedded.Options{})
+	m, err := mesh.Start(ctx, mesh.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,14 +299,14 @@ func TestNACKFailsWithEnvoysMessage(t *testing.T) {
 			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(80), Protocol: corev1.ProtocolTCP}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.AddPod(ctx, embedded.PodSpec{Name: "sleep-abc", Namespace: "default", Labels: map[string]string{"app": "sleep"},
-		Proxy: embedded.KindSidecar, Short: "sleep"}); err != nil {
+	if _, err := m.AddPod(ctx, mesh.PodSpec{Name: "sleep-abc", Namespace: "default", Labels: map[string]string{"app": "sleep"},
+		Proxy: backend.Sidecar, Short: "sleep"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.WaitSynced(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfgs, err := embedded.ParseIstioConfigs(`
+	cfgs, err := pilot.ParseConfigs(`
 apiVersion: networking.istio.io/v1alpha3
 kind: EnvoyFilter
 metadata: {name: broken, namespace: default}

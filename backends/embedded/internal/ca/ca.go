@@ -1,4 +1,4 @@
-package embedded
+package ca
 
 import (
 	"crypto/ecdsa"
@@ -23,8 +23,8 @@ type CA struct {
 	rootPEM     []byte
 }
 
-// NewCA creates a root valid for validity.
-func NewCA(trustDomain string, validity time.Duration) (*CA, error) {
+// New creates a root valid for validity.
+func New(trustDomain string, validity time.Duration) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("CA key: %w", err)
