@@ -46,6 +46,13 @@ type Timeouts struct {
 	// config event of an apply before taking it as a no-op (an object
 	// applied unchanged produces no event).
 	PilotEvent time.Duration
+	// PilotStart bounds the start of the embedded control plane's process
+	// until it answers on its control socket.
+	PilotStart time.Duration
+	// PilotBuild bounds a build of the embedded control plane against an
+	// Istio source (a cached one takes no time; a cold build of another
+	// Istio module about 8 minutes on 2 cores).
+	PilotBuild time.Duration
 	// AppCall bounds one call from Bookinfo's productpage to details,
 	// reviews or ratings. Upstream productpage uses 3 s per attempt and
 	// tries reviews twice; fault-injection results depend on it.
@@ -102,6 +109,8 @@ func Default() Timeouts {
 		SplitSampling:       5 * time.Minute,
 		ProxySync:           30 * time.Second,
 		PilotEvent:          2 * time.Second,
+		PilotStart:          time.Minute,
+		PilotBuild:          20 * time.Minute,
 		ProxyStop:           3 * time.Second,
 		AccessLogFlush:      10 * time.Second,
 		AppCall:             3 * time.Second,

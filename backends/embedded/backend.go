@@ -23,12 +23,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"istio.io/istio/pkg/config"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/apiserver"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/mesh"
-	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilot"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilotapi"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/podnet"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/proxy"
 	"github.com/meshcheck/meshcheck/backends/istioinstall"
@@ -237,11 +236,7 @@ func (b *Backend) apply(ctx context.Context, objs fixtures.Objects, istioCfg *ap
 		return err
 	}
 	if istioCfg != nil && strings.TrimSpace(istioCfg.yaml) != "" {
-		cfgs, err := pilot.ParseConfigs(istioCfg.yaml, istioCfg.domain)
-		if err != nil {
-			return err
-		}
-		if err := cp.ApplyConfigs(cfgs...); err != nil {
+		if err := cp.ApplyConfigs(ctx, istioCfg.yaml, istioCfg.domain); err != nil {
 			return err
 		}
 	}
@@ -367,10 +362,11 @@ func (b *Backend) WaitReady(ctx context.Context) error {
 
 // Delete implements backend.Backend: Istio configs of the set are removed;
 // Kubernetes objects stay (the suites only step configs).
-func (b *Backend) Delete(_ context.Context, set *fixtures.Set) error {
+func (b *Backend) Delete(ctx context.Context, set *fixtures.Set) error {
 	for _, c := range set.Configs {
 		g := c.GroupVersionKind()
-		if err := b.mesh.ControlPlane().DeleteConfig(config.GroupVersionKind{Group: g.Group, Version: g.Version, Kind: g.Kind}, c.Name, c.Namespace); err != nil {
+		k := pilotapi.ConfigKey{Group: g.Group, Version: g.Version, Kind: g.Kind, Name: c.Name, Namespace: c.Namespace}
+		if err := b.mesh.ControlPlane().DeleteConfig(ctx, k); err != nil {
 			return err
 		}
 	}
@@ -518,14 +514,17 @@ func (b *Backend) ServiceAddress(_ context.Context, namespace, name string, port
 
 // Sync implements backend.Backend: pilot's view of every proxy, named by
 // its pod (namespace/name).
-func (b *Backend) Sync(context.Context) ([]backend.ProxySync, error) {
+func (b *Backend) Sync(ctx context.Context) ([]backend.ProxySync, error) {
 	byID := map[string]string{}
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy != nil {
 			byID[p.Envoy.Spec.ProxyID()] = p.Key()
 		}
 	}
-	out := b.mesh.ControlPlane().Sync()
+	out, err := b.mesh.ControlPlane().Sync(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if key := byID[out[i].Proxy]; key != "" {
 			out[i].Proxy = key

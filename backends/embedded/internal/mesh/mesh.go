@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/ca"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilot"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilotbuild"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/podnet"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/proxy"
 	"github.com/meshcheck/meshcheck/engines/iptables/istio"
@@ -44,13 +46,25 @@ type Options struct {
 	// PodCIDR is the pods' subnet; empty means 10.253.<n>.0/24, <n> from the run id.
 	PodCIDR netip.Prefix
 	// IstioVersion is what proxies report and which interception rules
-	// they get (default 1.31.0).
+	// they get (default: the Istio release whose proxy ships the Envoy,
+	// envoybin.IstioProxyVersion).
 	IstioVersion string
+	// Pilot is the control plane: the Istio source it is built from, or a
+	// binary already built.
+	Pilot PilotOptions
 	// Timeouts bounds every wait (zero fields: defaults).
 	Timeouts timeouts.Timeouts
 }
 
-// Mesh is an embedded mesh: pilot in-process, pods as network namespaces
+// PilotOptions choose the control plane.
+type PilotOptions struct {
+	Source pilotbuild.Source
+	Binary string
+	// BuildLog receives a build's output.
+	BuildLog io.Writer
+}
+
+// Mesh is an embedded mesh: pilot in a process of its own, pods as network namespaces
 // with real Envoy sidecars, gateways as Envoys in router mode.
 type Mesh struct {
 	opts    Options
@@ -125,7 +139,8 @@ func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
 	if m.ca, err = ca.New("cluster.local", 24*time.Hour); err != nil {
 		return m, err
 	}
-	if m.cp, err = pilot.Start(pilot.Options{Socket: filepath.Join(m.dir, "xds.sock"), EventGrace: opts.Timeouts.PilotEvent}); err != nil {
+	if m.cp, err = pilot.Start(ctx, pilot.Options{Source: opts.Pilot.Source, Binary: opts.Pilot.Binary, Dir: m.dir, BuildLog: opts.Pilot.BuildLog,
+		EventGrace: opts.Timeouts.PilotEvent, Ready: opts.Timeouts.PilotStart, Build: opts.Timeouts.PilotBuild}); err != nil {
 		return m, err
 	}
 	if m.net, err = podnet.NewNetwork(ctx, opts.RunID, opts.PodCIDR); err != nil {
@@ -436,7 +451,11 @@ func (m *Mesh) syncPending(ctx context.Context) ([]string, error) {
 		}
 		ids = append(ids, p.Envoy.Spec.ProxyID())
 	}
-	pending, err := backend.Unsynced(ids, m.cp.Sync())
+	syncs, err := m.cp.Sync(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := backend.Unsynced(ids, syncs)
 	if err != nil {
 		return nil, fmt.Errorf("an Envoy rejected config: %w", err)
 	}

@@ -2,383 +2,187 @@ package pilot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"net"
+	"io"
 	"os"
-	"sync"
 	"time"
 
-	meshconfig "istio.io/api/mesh/v1alpha1"
-	"istio.io/istio/pilot/pkg/config/kube/crd"
-	"istio.io/istio/pilot/pkg/features"
-	"istio.io/istio/pilot/pkg/model"
-	"istio.io/istio/pilot/test/xds"
-	"istio.io/istio/pkg/config"
-	"istio.io/istio/pkg/config/mesh"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilotapi"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilotbuild"
 	"github.com/meshcheck/meshcheck/backends/istioinstall"
 )
 
-// ErrEnv is returned when the process started without the parity
-// setting's environment (istioinstall.Parity).
-var ErrEnv = fmt.Errorf("pilot was initialized without %s: "+
-	"set them in the environment before the process starts (pilot reads them at init): istioinstall.Parity.Reexec does, in every TestMain that runs pilot", istioinstall.Parity)
-
-// CheckEnv reports whether this process's pilot emits only upstream
-// Envoy types (istioinstall.Parity).
-func CheckEnv() error {
-	if features.ALPNFilter || features.MetadataExchange {
-		return ErrEnv
-	}
-	return nil
-}
-
-// Options configure the in-process control plane.
+// Options configure the control plane.
 type Options struct {
-	// Socket is the Unix socket path ADS is served on; Envoys in any network
-	// namespace reach it through the file system.
-	Socket string
-	// Mesh is the mesh config; nil means Istio's default with the access log
-	// on stdout in the default text format.
-	Mesh *meshconfig.MeshConfig
-	// Debounce is pilot's push debounce (0: push at once).
-	Debounce time.Duration
+	// Source is the Istio source pilot is built from (the zero value: the
+	// pinned module).
+	Source pilotbuild.Source
+	// Binary is a control plane already built; empty means build (or
+	// reuse from the cache) Source's.
+	Binary string
+	// Dir holds the sockets and the process's log.
+	Dir string
 	// EventGrace bounds how long an apply that changes nothing is awaited
-	// as a config event (see timeouts.Timeouts.PilotEvent).
-	EventGrace time.Duration
+	// as a config event (see timeouts.Timeouts.PilotEvent); Debounce is
+	// pilot's push debounce (0: push at once).
+	EventGrace, Debounce time.Duration
+	// Ready bounds the wait for the process to answer; Build the build.
+	Ready, Build time.Duration
+	// BuildLog receives the go command's output of a build.
+	BuildLog io.Writer
 }
 
-// ControlPlane is Istio's real pilot (istio.io/istio, FakeDiscoveryServer:
-// the real config generation over a fake Kubernetes clientset and an
-// in-memory Istio config store) serving ADS on a Unix socket.
+// ControlPlane is a running control plane.
 type ControlPlane struct {
-	fake   *xds.FakeDiscoveryServer
-	failer *failer
-	socket string
-
-	mu sync.Mutex
-	// processed is, per proxy id, the push context version pilot last
-	// considered for it (pushed or found not to need a push).
-	processed map[string]string
-	// After an apply, pilot is not current until its inbound update count
-	// passes barrier (the store tells it asynchronously), or until the
-	// grace ends for an apply that changed nothing.
-	barrier    int64
-	barrierSet time.Time
-	grace      time.Duration
+	proc *pilotapi.Process
+	bin  pilotbuild.Binary
 }
 
-// DefaultMesh is the mesh config of the embedded mesh: Istio's defaults
-// (no default metrics provider: istioinstall.Parity's telemetry off), access
-// log to stdout in the default text format.
-func DefaultMesh() *meshconfig.MeshConfig {
-	m := mesh.DefaultMeshConfig()
-	m.AccessLogFile = "/dev/stdout"
-	return m
-}
-
-// Start starts pilot and serves ADS on opts.Socket.
-func Start(opts Options) (cp *ControlPlane, err error) {
-	if err := CheckEnv(); err != nil {
-		return nil, err
-	}
-	if opts.Mesh == nil {
-		opts.Mesh = DefaultMesh()
-	}
-	_ = os.Remove(opts.Socket)
-	f := &failer{}
-	defer func() {
-		if r := recover(); r != nil {
-			f.cleanup()
-			if fe, ok := r.(failure); ok {
-				err = fmt.Errorf("start pilot: %s", fe.msg)
-				return
-			}
-			panic(r)
+// Start builds (or finds in the cache) the control plane for the source
+// and starts it with istioinstall.Parity's environment.
+func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
+	bin := pilotbuild.Binary{Path: opts.Binary, Source: opts.Source, Identity: "given"}
+	if opts.Binary == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
 		}
-	}()
-	fake := xds.NewFakeDiscoveryServer(f, xds.FakeOptions{
-		MeshConfig:   opts.Mesh,
-		DebounceTime: opts.Debounce,
-		ListenerBuilder: func() (net.Listener, error) {
-			ln, err := net.Listen("unix", opts.Socket)
-			if err != nil {
-				return nil, err
-			}
-			return ln, os.Chmod(opts.Socket, 0o666)
-		},
-	})
-	cp = &ControlPlane{fake: fake, failer: f, socket: opts.Socket, processed: map[string]string{}, grace: opts.EventGrace, barrier: -1}
-	if cp.grace == 0 {
-		cp.grace = 2 * time.Second
-	}
-	// Pilot asks ProxyNeedsPush for every connection on every push: record
-	// the version it considered, so Sync can tell a proxy that is current
-	// from one whose push is still queued. No proxy is connected yet, so
-	// nothing reads the field while it is replaced.
-	needsPush := fake.Discovery.ProxyNeedsPush
-	fake.Discovery.ProxyNeedsPush = func(p *model.Proxy, req *model.PushRequest) (*model.PushRequest, bool) {
-		r, ok := needsPush(p, req)
-		if req != nil && req.Push != nil {
-			cp.mu.Lock()
-			cp.processed[p.ID] = req.Push.PushVersion
-			cp.mu.Unlock()
+		repo, err := pilotbuild.RepoRoot(wd)
+		if err != nil {
+			return nil, err
 		}
-		return r, ok
+		bctx, cancel := context.WithTimeout(ctx, opts.Build)
+		defer cancel()
+		if bin, err = pilotbuild.Build(bctx, opts.Source, pilotbuild.Options{Repo: repo, Log: opts.BuildLog}); err != nil {
+			return nil, err
+		}
 	}
-	return cp, nil
-}
-
-// Version is the version of pilot's current push context, once every
-// config event received so far is in it; ok is false while some are not.
-func (c *ControlPlane) Version() (v string, ok bool) {
-	d := c.fake.Discovery
-	in := d.InboundUpdates.Load()
-	c.mu.Lock()
-	waiting := c.barrier >= 0 && in <= c.barrier && time.Since(c.barrierSet) < c.grace
-	if c.barrier >= 0 && !waiting {
-		c.barrier = -1
+	env := map[string]string{}
+	for _, e := range istioinstall.Parity.PilotEnv {
+		env[e.Name] = e.Value
 	}
-	c.mu.Unlock()
-	if waiting || d.CommittedUpdates.Load() < in {
-		return "", false
+	p, err := pilotapi.Start(ctx, pilotapi.StartOptions{Binary: bin.Path, Dir: opts.Dir, Env: env,
+		EventGrace: opts.EventGrace, Debounce: opts.Debounce, Source: opts.Source.String(), Ready: opts.Ready})
+	if err != nil {
+		return nil, fmt.Errorf("control plane from %s: %w", opts.Source, err)
 	}
-	return d.Env.PushContext().PushVersion, true
+	return &ControlPlane{proc: p, bin: bin}, nil
 }
 
 // Socket is where ADS is served.
-func (c *ControlPlane) Socket() string { return c.socket }
+func (c *ControlPlane) Socket() string { return c.proc.XDS }
 
-// Close stops pilot.
-func (c *ControlPlane) Close() {
-	c.failer.cleanup()
-	_ = os.Remove(c.socket)
-}
+// Log is the control plane's output.
+func (c *ControlPlane) Log() string { return c.proc.Log }
 
-// expectEvent marks an apply: Version is not current until pilot has
-// counted an event after it.
-func (c *ControlPlane) expectEvent() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.barrier < 0 {
-		c.barrier = c.fake.Discovery.InboundUpdates.Load()
-	}
-	c.barrierSet = time.Now()
-}
+// Info is what the control plane said of itself (its Istio module).
+func (c *ControlPlane) Info() pilotapi.Info { return c.proc.Info }
 
-// ApplyKube creates or updates Kubernetes objects in the fake clientset,
-// as an API server would hold them (the caller has defaulted them).
+// Binary is the control plane binary and its identity.
+func (c *ControlPlane) Binary() pilotbuild.Binary { return c.bin }
+
+// Close stops the control plane.
+func (c *ControlPlane) Close() { c.proc.Close() }
+
+// ApplyKube creates or updates Kubernetes objects as an API server would
+// hold them (the caller has defaulted them).
 func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) error {
-	kc := c.fake.KubeClient().Kube()
-	for _, o := range objs {
-		switch o.(type) {
-		case *corev1.Service, *discoveryv1.EndpointSlice:
-			// These always reach pilot as a config event; a Pod alone
-			// does not (its endpoints do).
-			c.expectEvent()
-		}
-		var err error
-		switch t := o.(type) {
-		case *corev1.Namespace:
-			err = upsert(ctx, t, kc.CoreV1().Namespaces().Create, kc.CoreV1().Namespaces().Update)
-		case *corev1.ServiceAccount:
-			err = upsert(ctx, t, kc.CoreV1().ServiceAccounts(t.Namespace).Create, kc.CoreV1().ServiceAccounts(t.Namespace).Update)
-		case *corev1.Service:
-			err = upsert(ctx, t, kc.CoreV1().Services(t.Namespace).Create, kc.CoreV1().Services(t.Namespace).Update)
-		case *corev1.Pod:
-			err = upsert(ctx, t, kc.CoreV1().Pods(t.Namespace).Create, kc.CoreV1().Pods(t.Namespace).Update)
-		case *discoveryv1.EndpointSlice:
-			err = upsert(ctx, t, kc.DiscoveryV1().EndpointSlices(t.Namespace).Create, kc.DiscoveryV1().EndpointSlices(t.Namespace).Update)
-		case *appsv1.Deployment:
-			err = upsert(ctx, t, kc.AppsV1().Deployments(t.Namespace).Create, kc.AppsV1().Deployments(t.Namespace).Update)
-		default:
-			err = fmt.Errorf("unsupported Kubernetes object %T", o)
-		}
-		if err != nil {
-			return fmt.Errorf("apply %s: %w", objName(o), err)
-		}
+	if len(objs) == 0 {
+		return nil
 	}
-	return nil
+	wire, err := toWire(objs)
+	if err != nil {
+		return err
+	}
+	return c.call(c.proc.Apply(ctx, pilotapi.Apply{Kube: wire}))
 }
 
-// DeleteKube deletes Kubernetes objects.
+// DeleteKube deletes Kubernetes objects; a missing one is not an error.
 func (c *ControlPlane) DeleteKube(ctx context.Context, objs ...runtime.Object) error {
-	kc := c.fake.KubeClient().Kube()
-	for _, o := range objs {
-		switch o.(type) {
-		case *corev1.Service, *discoveryv1.EndpointSlice:
-			c.expectEvent()
-		}
-		m, ok := o.(metav1.Object)
-		if !ok {
-			return fmt.Errorf("delete %T: not an object", o)
-		}
-		var err error
-		opts := metav1.DeleteOptions{}
-		switch o.(type) {
-		case *corev1.Service:
-			err = kc.CoreV1().Services(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
-		case *corev1.Pod:
-			err = kc.CoreV1().Pods(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
-		case *discoveryv1.EndpointSlice:
-			err = kc.DiscoveryV1().EndpointSlices(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
-		case *appsv1.Deployment:
-			err = kc.AppsV1().Deployments(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
-		case *corev1.ServiceAccount:
-			err = kc.CoreV1().ServiceAccounts(m.GetNamespace()).Delete(ctx, m.GetName(), opts)
-		case *corev1.Namespace:
-			err = kc.CoreV1().Namespaces().Delete(ctx, m.GetName(), opts)
-		default:
-			err = fmt.Errorf("unsupported Kubernetes object %T", o)
-		}
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("delete %s: %w", objName(o), err)
-		}
+	if len(objs) == 0 {
+		return nil
 	}
-	return nil
+	wire, err := toWire(objs)
+	if err != nil {
+		return err
+	}
+	return c.call(c.proc.Delete(ctx, pilotapi.Delete{Kube: wire}))
 }
 
-func objName(o runtime.Object) string {
-	m, ok := o.(metav1.Object)
-	if !ok {
-		return fmt.Sprintf("%T", o)
-	}
-	return fmt.Sprintf("%T %s/%s", o, m.GetNamespace(), m.GetName())
+// ApplyConfigs creates or updates Istio configs (YAML, several documents)
+// read with the cluster domain set, so short hosts resolve the way istiod
+// resolves them.
+func (c *ControlPlane) ApplyConfigs(ctx context.Context, yamlText, domain string) error {
+	return c.call(c.proc.Apply(ctx, pilotapi.Apply{Istio: yamlText, Domain: domain}))
 }
 
-func upsert[T metav1.Object](ctx context.Context, obj T,
-	create func(context.Context, T, metav1.CreateOptions) (T, error),
-	update func(context.Context, T, metav1.UpdateOptions) (T, error),
-) error {
-	_, err := create(ctx, obj, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		_, err = update(ctx, obj, metav1.UpdateOptions{})
+// DeleteConfig removes an Istio config.
+func (c *ControlPlane) DeleteConfig(ctx context.Context, k pilotapi.ConfigKey) error {
+	return c.call(c.proc.Delete(ctx, pilotapi.Delete{Istio: []pilotapi.ConfigKey{k}}))
+}
+
+// Sync is the xDS state of every connected proxy, each named by pilot's
+// proxy id (pod.namespace).
+func (c *ControlPlane) Sync(ctx context.Context) ([]backend.ProxySync, error) {
+	in, err := c.proc.Sync(ctx)
+	if err := c.call(err); err != nil {
+		return nil, err
+	}
+	out := make([]backend.ProxySync, 0, len(in))
+	for _, s := range in {
+		ps := backend.ProxySync{Proxy: s.ProxyID, Current: s.Current, Types: map[string]backend.TypeSync{}}
+		for url, t := range s.Types {
+			ps.Types[url] = backend.TypeSync{Sent: t.Sent, Acked: t.Acked, LastError: t.LastError}
+		}
+		out = append(out, ps)
+	}
+	return out, nil
+}
+
+// call adds the process's exit, when it has died, to an error.
+func (c *ControlPlane) call(err error) error {
+	if err == nil {
+		return nil
+	}
+	if dead := c.proc.Exited(); dead != nil {
+		return fmt.Errorf("%w (%w)", err, dead)
 	}
 	return err
 }
 
-// ParseConfigs reads Istio resources (YAML, several documents) with the
-// cluster domain set, so short hosts resolve the way istiod resolves them.
-func ParseConfigs(yamlText, domain string) ([]config.Config, error) {
-	cfgs, _, err := crd.ParseInputs(yamlText)
-	if err != nil {
-		return nil, fmt.Errorf("parse Istio configs: %w", err)
-	}
-	for i := range cfgs {
-		cfgs[i].Domain = domain
-		if cfgs[i].Namespace == "" {
-			cfgs[i].Namespace = "default"
+// toWire carries typed objects as their kind and JSON.
+func toWire(objs []runtime.Object) ([]pilotapi.Object, error) {
+	out := make([]pilotapi.Object, 0, len(objs))
+	for _, o := range objs {
+		var kind string
+		switch o.(type) {
+		case *corev1.Namespace:
+			kind = "Namespace"
+		case *corev1.ServiceAccount:
+			kind = "ServiceAccount"
+		case *corev1.Service:
+			kind = "Service"
+		case *corev1.Pod:
+			kind = "Pod"
+		case *discoveryv1.EndpointSlice:
+			kind = "EndpointSlice"
+		case *appsv1.Deployment:
+			kind = "Deployment"
+		default:
+			return nil, fmt.Errorf("unsupported Kubernetes object %T (the control plane holds %v)", o, pilotapi.Kinds)
 		}
-	}
-	return cfgs, nil
-}
-
-// ApplyConfigs creates or updates Istio configs in pilot's store; the
-// store's handlers push the change to connected proxies.
-func (c *ControlPlane) ApplyConfigs(cfgs ...config.Config) error {
-	c.expectEvent()
-	store := c.fake.Store()
-	for _, cfg := range cfgs {
-		if cfg.CreationTimestamp.IsZero() {
-			cfg.CreationTimestamp = time.Now()
+		b, err := json.Marshal(o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
-		if existing := store.Get(cfg.GroupVersionKind, cfg.Name, cfg.Namespace); existing != nil {
-			cfg.ResourceVersion = existing.ResourceVersion
-			if _, err := store.Update(cfg); err != nil {
-				return fmt.Errorf("update %s %s/%s: %w", cfg.GroupVersionKind.Kind, cfg.Namespace, cfg.Name, err)
-			}
-			continue
-		}
-		if _, err := store.Create(cfg); err != nil {
-			return fmt.Errorf("create %s %s/%s: %w", cfg.GroupVersionKind.Kind, cfg.Namespace, cfg.Name, err)
-		}
+		out = append(out, pilotapi.Object{Kind: kind, Object: b})
 	}
-	return nil
-}
-
-// DeleteConfig removes an Istio config (g is e.g. gvk.VirtualService).
-func (c *ControlPlane) DeleteConfig(g config.GroupVersionKind, name, namespace string) error {
-	c.expectEvent()
-	if err := c.fake.Store().Delete(g, name, namespace, nil); err != nil {
-		return fmt.Errorf("delete %s %s/%s: %w", g.Kind, namespace, name, err)
-	}
-	return nil
-}
-
-// nonceVersion is the push version a nonce was sent for: pilot's nonces
-// are the version followed by a UUID.
-func nonceVersion(n string) string {
-	const uuidLen = 36
-	if len(n) < uuidLen {
-		return ""
-	}
-	return n[:len(n)-uuidLen]
-}
-
-// Sync returns the xDS state of every connected proxy, each named by
-// pilot's proxy id (pod.namespace).
-func (c *ControlPlane) Sync() []backend.ProxySync {
-	current, committed := c.Version()
-	var out []backend.ProxySync
-	for _, con := range c.fake.Discovery.SortedClients() {
-		p := con.Proxy()
-		if p == nil {
-			continue
-		}
-		c.mu.Lock()
-		considered := c.processed[p.ID]
-		c.mu.Unlock()
-		ps := backend.ProxySync{Proxy: p.ID, Types: map[string]backend.TypeSync{}}
-		// Current: pilot considered the proxy for its current push, or a
-		// response of the current push went out (a proxy that connected
-		// after the last push gets the current context with its first one).
-		// Versions are compared only for equality: they do not sort.
-		has := considered == current
-		for url, wr := range p.DeepCloneWatchedResources() {
-			ps.Types[url] = backend.TypeSync{Sent: wr.NonceSent, Acked: wr.NonceAcked, LastError: wr.LastError}
-			if nonceVersion(wr.NonceSent) == current {
-				has = true
-			}
-		}
-		ps.Current = committed && has
-		out = append(out, ps)
-	}
-	return out
-}
-
-// failer satisfies Istio's test.Failer outside a test: a failure during
-// start panics with a failure value that Start recovers.
-type failer struct {
-	mu       sync.Mutex
-	cleanups []func()
-}
-
-type failure struct{ msg string }
-
-func (f *failer) Fail()                     { f.Fatal("failed") }
-func (f *failer) FailNow()                  { f.Fatal("failed") }
-func (f *failer) Fatal(a ...any)            { f.fail(fmt.Sprint(a...)) }
-func (f *failer) Fatalf(s string, a ...any) { f.fail(fmt.Sprintf(s, a...)) }
-func (f *failer) fail(msg string)           { panic(failure{msg}) }
-func (f *failer) Log(...any)                {}
-func (f *failer) Logf(string, ...any)       {}
-func (f *failer) Helper()                   {}
-func (f *failer) Skip(a ...any)             { f.Fatal(append([]any{"skip: "}, a...)...) }
-func (f *failer) Cleanup(fn func())         { f.mu.Lock(); f.cleanups = append(f.cleanups, fn); f.mu.Unlock() }
-func (f *failer) TempDir() string           { d, _ := os.MkdirTemp("", "meshcheck-pilot"); return d }
-func (f *failer) cleanup() {
-	f.mu.Lock()
-	cs := f.cleanups
-	f.cleanups = nil
-	f.mu.Unlock()
-	for i := len(cs) - 1; i >= 0; i-- {
-		cs[i]()
-	}
+	return out, nil
 }
