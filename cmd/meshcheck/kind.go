@@ -245,13 +245,14 @@ func newKindReleaseCmd(s streams) *cobra.Command {
 		Short: "download (or take from the cache) an Istio release's istioctl and print what a run uses",
 		Long: `Downloads the release's istioctl archive and the full release (for its
 samples), each with its .sha256 (from --mirror, $MESHCHECK_ISTIO_MIRROR or
-GitHub), verifies and caches them, and prints KEY=VALUE lines a shell can
-eval: ISTIOCTL, NODE_IMAGE (the kind node image of the Istio minor),
-RELEASE_DIR, and BOOKINFO_REGISTRY and BOOKINFO_TAG as the release's
-samples/bookinfo names them. The output is for eval, so there is no -o.
+GitHub), verifies and caches them, and prints KEY=VALUE lines: ISTIOCTL,
+NODE_IMAGE (the kind node image of the Istio minor), RELEASE_DIR, and
+BOOKINFO_REGISTRY and BOOKINFO_TAG as the release's samples/bookinfo names
+them. make e2e resolves the same in Go (kindmesh.Resolve); this command
+shows it, or warms the cache.
 
 Exit codes: 0 printed, 1 download or checksum failed, 64 usage.`,
-		Example: `  eval "$(meshcheck kind release --istio-version 1.30.4)"`,
+		Example: `  meshcheck kind release --istio-version 1.30.4`,
 		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), s) },
 	}
