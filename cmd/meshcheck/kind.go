@@ -294,9 +294,10 @@ func (o *releaseOptions) run(ctx context.Context, s streams) error {
 	return nil
 }
 
-// addClusterNameFlag registers --name, defaulting to $MESHCHECK_KIND_CLUSTER.
+// addClusterNameFlag registers --name (a run prints its cluster's name:
+// "kind cluster: NAME").
 func addClusterNameFlag(c *cobra.Command, p *string) {
-	c.Flags().StringVar(p, "name", os.Getenv("MESHCHECK_KIND_CLUSTER"), "cluster name (default $MESHCHECK_KIND_CLUSTER)")
+	c.Flags().StringVar(p, "name", "", "cluster name (required)")
 }
 
 func newKindDeleteCmd(s streams) *cobra.Command {
