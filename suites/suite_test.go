@@ -95,6 +95,7 @@ func newBackend(ctx context.Context, dir string) backend.Backend {
 	cfg, err := config.FromEnv(os.Getenv)
 	Expect(err).NotTo(HaveOccurred())
 	cfg.ReportDir = dir
+	GinkgoWriter.Printf("run configuration: %s\n", cfg)
 	b, err := open.New(ctx, cfg, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	return b
