@@ -11,6 +11,9 @@
 // "Environment variables" section is checked against EnvTable by a test.
 // Errors name the field and the flag and variable it comes from.
 //
+// A command builds one with r := config.Default(), r.AddFlags(flags), the
+// parse, then r.Validate(); the suites with config.FromEnv(os.Getenv).
+//
 // Resolving a Run into a running backend (downloading a release, finding
 // the locally built images) is backends/open's job, not this package's.
 package config
