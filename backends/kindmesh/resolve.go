@@ -82,35 +82,58 @@ func (rs resolver) resolve(ctx context.Context, cfg config.Run, log io.Writer) (
 	return options(cfg, r)
 }
 
-// resolveRelease downloads (or takes from the cache) release
-// cfg.Istio.Version and names its images.
-func resolveRelease(ctx context.Context, cfg config.Run, log io.Writer) (run, error) {
-	v := cfg.Istio.Version
-	compat, err := istioinstall.Lookup(v)
+// Release is what an Istio release gives a kind run.
+type Release struct {
+	// Version is the release X.Y.Z; Istioctl its istioctl binary; Dir
+	// the unpacked full release.
+	Version, Istioctl, Dir string
+	// NodeImage is the kind node image of the release's minor.
+	NodeImage string
+	// BookinfoRegistry and BookinfoTag are the Bookinfo images the
+	// release's samples/bookinfo names.
+	BookinfoRegistry, BookinfoTag string
+}
+
+// ResolveRelease downloads release version (or takes it from the cache):
+// istioctl (unless istioctl names one already) and the full release, each
+// checked against its .sha256, and reads the node image of its minor and
+// Bookinfo's images from the release's samples.
+func ResolveRelease(ctx context.Context, version, istioctl string, ro istiorelease.Options) (Release, error) {
+	compat, err := istioinstall.Lookup(version)
 	if err != nil {
-		return run{}, fmt.Errorf("kindmesh: Istio.Version (--istio-version, $ISTIO_VERSION): %w", err)
+		return Release{}, fmt.Errorf("kindmesh: %w", err)
 	}
-	ro := istiorelease.Options{BaseURL: cfg.Istio.Mirror, Logf: func(f string, a ...any) { fmt.Fprintf(log, f+"\n", a...) }}
-	r := run{version: v, istioctl: cfg.Kind.Istioctl, nodeImage: compat.NodeImage, vmCommand: whoamiCommand}
-	if r.istioctl == "" {
-		if r.istioctl, err = istiorelease.Istioctl(ctx, v, ro); err != nil {
-			return run{}, fmt.Errorf("kindmesh: Istio %s: %w", v, err)
+	r := Release{Version: version, Istioctl: istioctl, NodeImage: compat.NodeImage}
+	if r.Istioctl == "" {
+		if r.Istioctl, err = istiorelease.Istioctl(ctx, version, ro); err != nil {
+			return Release{}, fmt.Errorf("kindmesh: Istio %s: %w", version, err)
 		}
 	}
-	dir, err := istiorelease.Release(ctx, v, ro)
-	if err != nil {
-		return run{}, fmt.Errorf("kindmesh: Istio %s: %w", v, err)
+	if r.Dir, err = istiorelease.Release(ctx, version, ro); err != nil {
+		return Release{}, fmt.Errorf("kindmesh: Istio %s: %w", version, err)
 	}
-	bookinfoRegistry, bookinfoTag, err := istiorelease.BookinfoImage(dir)
-	if err != nil {
-		return run{}, fmt.Errorf("kindmesh: Istio %s: %w", v, err)
+	if r.BookinfoRegistry, r.BookinfoTag, err = istiorelease.BookinfoImage(r.Dir); err != nil {
+		return Release{}, fmt.Errorf("kindmesh: Istio %s: %w", version, err)
 	}
-	r.fixtureVars = map[string]string{"bookinfoRegistry": bookinfoRegistry, "bookinfoTag": bookinfoTag}
-	r.vmImage = "docker.io/traefik/" + whoamiImage
+	return r, nil
+}
+
+// resolveRelease resolves release cfg.Istio.Version and names its images,
+// upstream or from the cfg.ImageRegistry mirror.
+func resolveRelease(ctx context.Context, cfg config.Run, log io.Writer) (run, error) {
+	v := cfg.Istio.Version
+	ro := istiorelease.Options{BaseURL: cfg.Istio.Mirror, Logf: func(f string, a ...any) { fmt.Fprintf(log, f+"\n", a...) }}
+	rel, err := ResolveRelease(ctx, v, cfg.Kind.Istioctl, ro)
+	if err != nil {
+		return run{}, fmt.Errorf("%w (from Istio.Version, --istio-version, $ISTIO_VERSION)", err)
+	}
+	r := run{version: v, istioctl: rel.Istioctl, nodeImage: rel.NodeImage, vmCommand: whoamiCommand,
+		fixtureVars: map[string]string{"bookinfoRegistry": rel.BookinfoRegistry, "bookinfoTag": rel.BookinfoTag},
+		vmImage:     "docker.io/traefik/" + whoamiImage}
 	if reg := cfg.ImageRegistry; reg != "" {
 		// One mirror holds every image, under the upstream repositories.
 		r.hub, r.tag = reg+"/istio", v
-		r.fixtureVars = map[string]string{"bookinfoRegistry": reg + "/istio", "bookinfoTag": bookinfoTag,
+		r.fixtureVars = map[string]string{"bookinfoRegistry": reg + "/istio", "bookinfoTag": rel.BookinfoTag,
 			"whoamiRegistry": reg + "/traefik", "curlRegistry": reg + "/curlimages"}
 		r.vmImage = reg + "/traefik/" + whoamiImage
 	}

@@ -199,7 +199,7 @@ func TestResolveErrors(t *testing.T) {
 		{"not kind", config.Default(), nil, false, []string{"the run's backend is embedded, not kind"}},
 		{"invalid", kindRun(func(r *config.Run) { r.Nodes = 3 }), nil, false, []string{"Nodes (--nodes, $NODES): 3"}},
 		{"unsupported minor", kindRun(func(r *config.Run) { r.Istio.Version = "1.27.0" }), nil, false,
-			[]string{"Istio.Version (--istio-version, $ISTIO_VERSION)", "supported minors"}},
+			[]string{"kindmesh: istioinstall: unsupported Istio version: 1.27.0", "supported minors", "(from Istio.Version, --istio-version, $ISTIO_VERSION)"}},
 		{"no download and no cache", kindRun(func(r *config.Run) { r.Istio.Version, r.Istio.Mirror = "1.30.4", unreachable }), nil, false,
 			[]string{"kindmesh: Istio 1.30.4: ", unreachable + "/1.30.4/istioctl-1.30.4-linux-amd64.tar.gz.sha256", "connection refused"}},
 		{"images missing", kindRun(func(*config.Run) {}), []string{"meshcheck.local/istio/pilot:local", "meshcheck.local/curl:local"}, false,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/istioinstall"
 	"github.com/meshcheck/meshcheck/backends/istiorelease"
+	"github.com/meshcheck/meshcheck/backends/kindmesh"
 	"github.com/meshcheck/meshcheck/backends/kindmesh/kindcluster"
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/timeouts"
@@ -269,28 +270,24 @@ func (o *releaseOptions) run(ctx context.Context, s streams) error {
 		return err
 	}
 	ro := istiorelease.Options{BaseURL: o.mirror, Logf: func(f string, a ...any) { fmt.Fprintf(s.Err, f+"\n", a...) }}
-	bin, err := istiorelease.Istioctl(ctx, o.version, ro)
-	if err != nil {
-		return exitWith(exitFail, err)
-	}
-	fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\n", bin, compat.NodeImage)
 	if !o.samples {
+		bin, err := istiorelease.Istioctl(ctx, o.version, ro)
+		if err != nil {
+			return exitWith(exitFail, err)
+		}
 		registry, err := fixtures.BookinfoRegistry(o.version)
 		if err != nil {
 			return usageErr("%w", err)
 		}
-		fmt.Fprintf(s.Out, "BOOKINFO_REGISTRY=%s\n", registry)
+		fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\nBOOKINFO_REGISTRY=%s\n", bin, compat.NodeImage, registry)
 		return nil
 	}
-	dir, err := istiorelease.Release(ctx, o.version, ro)
+	rel, err := kindmesh.ResolveRelease(ctx, o.version, "", ro)
 	if err != nil {
 		return exitWith(exitFail, err)
 	}
-	registry, tag, err := istiorelease.BookinfoImage(dir)
-	if err != nil {
-		return exitWith(exitFail, err)
-	}
-	fmt.Fprintf(s.Out, "RELEASE_DIR=%s\nBOOKINFO_REGISTRY=%s\nBOOKINFO_TAG=%s\n", dir, registry, tag)
+	fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\nRELEASE_DIR=%s\nBOOKINFO_REGISTRY=%s\nBOOKINFO_TAG=%s\n",
+		rel.Istioctl, rel.NodeImage, rel.Dir, rel.BookinfoRegistry, rel.BookinfoTag)
 	return nil
 }
 
