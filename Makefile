@@ -17,6 +17,9 @@ FIXTURE_TAG ?= local
 ISTIO_SRC  ?=
 K8S_VERSION ?= 1.34.4
 export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION
+# make e2e pulls from IMAGE_REGISTRY only when it is given (command line or
+# environment), not the local images' default above.
+RELEASE_MIRROR := $(if $(filter file,$(origin IMAGE_REGISTRY)),,$(IMAGE_REGISTRY))
 
 .PHONY: help build test test-race lint bench bench-istioctl golden fuzz e2e e2e-local e2e-airgap images images-base images-istio images-fixtures images-check clean
 
@@ -54,7 +57,7 @@ e2e-local: ## the embedded mesh (pilot in-process, real Envoys in network namesp
 	hack/e2e-local.sh
 
 e2e: ## the suites on kind with an Istio release: ISTIO_VERSION=1.30.4 [IMAGE_REGISTRY=mirror] [NODES=2] [KEEP_CLUSTER=1]
-	ISTIO_VERSION="$(ISTIO_VERSION)" hack/e2e-kind.sh release
+	ISTIO_VERSION="$(ISTIO_VERSION)" IMAGE_REGISTRY="$(RELEASE_MIRROR)" hack/e2e-kind.sh release
 
 e2e-airgap: ## the suites on kind, every image built here (make images), Istio from source: [ISTIO_SRC=path] [NODES=2] [KEEP_CLUSTER=1]
 	hack/e2e-kind.sh airgap

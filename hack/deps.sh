@@ -60,12 +60,28 @@ install_envoy() {
 	python3 -m pip install -q "$spec"
 }
 
+# close_inherited closes every descriptor of this (sub)shell above 2.
+close_inherited() {
+	local p fd
+	for p in /proc/$BASHPID/fd/*; do
+		fd=${p##*/}
+		((fd > 2)) && exec {fd}>&-
+	done
+	return 0
+}
+
 start_docker() {
 	docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && return 0
 	[[ $(id -u) == 0 ]] || { say "no Docker daemon answers (not root: not starting one)"; return 0; }
 	say "starting dockerd (log: reports/dockerd.log)"
 	mkdir -p reports
-	nohup dockerd >reports/dockerd.log 2>&1 &
+	# dockerd outlives this script: it must not inherit a descriptor but
+	# stdio, or a lock the caller holds (flock /tmp/mc-heavy.lock ...)
+	# stays held for as long as dockerd runs.
+	(
+		close_inherited
+		exec nohup dockerd >reports/dockerd.log 2>&1
+	) &
 	for _ in $(seq 60); do
 		docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && return 0
 		sleep 1

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # run-suites.sh NAME [label filter]: runs the Ginkgo suites with the
-# environment the caller set (MESHCHECK_BACKEND and the backend's
-# variables), writes reports/NAME.junit.xml and reports/NAME.json, and
-# fails a run in which no spec ran (Ginkgo's --fail-on-empty) or every spec
-# skipped.
+# environment the caller set (MESHCHECK_BACKEND and README's "Environment
+# variables", which the suites read with config.FromEnv), writes
+# reports/NAME.junit.xml and reports/NAME.json, and fails a run in which no
+# spec ran (Ginkgo's --fail-on-empty) or every spec skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=$1

@@ -16,7 +16,8 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded"
-	"github.com/meshcheck/meshcheck/backends/kindmesh"
+	"github.com/meshcheck/meshcheck/backends/open"
+	"github.com/meshcheck/meshcheck/config"
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
@@ -88,25 +89,22 @@ func load(name, step string) *fixtures.Set {
 	return set
 }
 
+// newBackend builds the backend the environment names (config.FromEnv:
+// README's "Environment variables"), reports going to dir.
+func newBackend(ctx context.Context, dir string) backend.Backend {
+	cfg, err := config.FromEnv(os.Getenv)
+	Expect(err).NotTo(HaveOccurred())
+	cfg.ReportDir = dir
+	GinkgoWriter.Printf("run configuration: %s\n", cfg)
+	b, err := open.New(ctx, cfg, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	return b
+}
+
 var _ = BeforeSuite(func(ctx SpecContext) {
 	reports = reportsDir()
 	Expect(os.MkdirAll(reports, 0o755)).To(Succeed())
-	switch b := os.Getenv("MESHCHECK_BACKEND"); b {
-	case "", "embedded":
-		Expect(embedded.CheckPilotEnv()).To(Succeed())
-		mesh = embedded.NewBackend(embedded.BackendOptions{})
-	case "kind":
-		opts, err := kindmesh.OptionsFromEnv(os.Getenv)
-		Expect(err).NotTo(HaveOccurred())
-		opts.Log = GinkgoWriter
-		opts.Timeouts = tmo
-		k, err := kindmesh.New(opts)
-		Expect(err).NotTo(HaveOccurred())
-		mesh = k
-		GinkgoWriter.Printf("kind cluster: %s\n", k.ClusterName())
-	default:
-		Fail(fmt.Sprintf("unknown MESHCHECK_BACKEND %q (want embedded or kind)", b))
-	}
+	mesh = newBackend(ctx, reports)
 	start := time.Now()
 	// Registered before Up: a failed or interrupted Up is torn down too
 	// (Down is safe on a half-started mesh and on an interrupt).

@@ -12,6 +12,9 @@ import (
 // istioinstall.Parity.Reexec).
 func CheckPilotEnv() error { return pilot.CheckEnv() }
 
+// ErrPilotEnv is CheckPilotEnv's error.
+var ErrPilotEnv = pilot.ErrEnv
+
 // Leftovers lists the network namespaces, links and host iptables rules a
 // run with this id (Backend.RunID) left behind.
 func Leftovers(ctx context.Context, runID string) ([]string, error) {

@@ -99,7 +99,7 @@ var helpElsewhere = map[string]string{
 	"meshcheck kind preflight --istio-version 1.31.1 --mirror https://mirror.example/istio --timeout 2s": "needs Docker and a mirror; " +
 		"TestKindPreflight runs preflight against a local server",
 	"meshcheck kind preflight --docker-only": "needs Docker: hack/e2e-kind.sh runs it (make e2e-airgap, in .ci/run)",
-	`eval "$(meshcheck kind release --istio-version 1.30.4)"`: "downloads a release: hack/e2e-kind.sh runs it (make e2e); " +
+	"meshcheck kind release --istio-version 1.30.4": "downloads a release (make e2e resolves the same in Go, kindmesh.Resolve); " +
 		"TestKindRelease runs it against a local server",
 	"meshcheck kind delete --name meshcheck-1-31-a1b2c3":         "needs Docker; kindmesh deletes its clusters through the same backends/kindmesh/kindcluster code (make e2e-airgap)",
 	"meshcheck kind delete --name meshcheck-1-31-a1b2c3 -o json": "needs Docker, as above",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/istioinstall"
 	"github.com/meshcheck/meshcheck/backends/istiorelease"
+	"github.com/meshcheck/meshcheck/backends/kindmesh"
 	"github.com/meshcheck/meshcheck/backends/kindmesh/kindcluster"
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/timeouts"
@@ -245,13 +246,14 @@ func newKindReleaseCmd(s streams) *cobra.Command {
 		Short: "download (or take from the cache) an Istio release's istioctl and print what a run uses",
 		Long: `Downloads the release's istioctl archive and the full release (for its
 samples), each with its .sha256 (from --mirror, $MESHCHECK_ISTIO_MIRROR or
-GitHub), verifies and caches them, and prints KEY=VALUE lines a shell can
-eval: ISTIOCTL, NODE_IMAGE (the kind node image of the Istio minor),
-RELEASE_DIR, and BOOKINFO_REGISTRY and BOOKINFO_TAG as the release's
-samples/bookinfo names them. The output is for eval, so there is no -o.
+GitHub), verifies and caches them, and prints KEY=VALUE lines: ISTIOCTL,
+NODE_IMAGE (the kind node image of the Istio minor), RELEASE_DIR, and
+BOOKINFO_REGISTRY and BOOKINFO_TAG as the release's samples/bookinfo names
+them. make e2e resolves the same in Go (kindmesh.Resolve); this command
+shows it, or warms the cache.
 
 Exit codes: 0 printed, 1 download or checksum failed, 64 usage.`,
-		Example: `  eval "$(meshcheck kind release --istio-version 1.30.4)"`,
+		Example: `  meshcheck kind release --istio-version 1.30.4`,
 		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), s) },
 	}
@@ -268,34 +270,31 @@ func (o *releaseOptions) run(ctx context.Context, s streams) error {
 		return err
 	}
 	ro := istiorelease.Options{BaseURL: o.mirror, Logf: func(f string, a ...any) { fmt.Fprintf(s.Err, f+"\n", a...) }}
-	bin, err := istiorelease.Istioctl(ctx, o.version, ro)
-	if err != nil {
-		return exitWith(exitFail, err)
-	}
-	fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\n", bin, compat.NodeImage)
 	if !o.samples {
+		bin, err := istiorelease.Istioctl(ctx, o.version, ro)
+		if err != nil {
+			return exitWith(exitFail, err)
+		}
 		registry, err := fixtures.BookinfoRegistry(o.version)
 		if err != nil {
 			return usageErr("%w", err)
 		}
-		fmt.Fprintf(s.Out, "BOOKINFO_REGISTRY=%s\n", registry)
+		fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\nBOOKINFO_REGISTRY=%s\n", bin, compat.NodeImage, registry)
 		return nil
 	}
-	dir, err := istiorelease.Release(ctx, o.version, ro)
+	rel, err := kindmesh.ResolveRelease(ctx, o.version, "", ro)
 	if err != nil {
 		return exitWith(exitFail, err)
 	}
-	registry, tag, err := istiorelease.BookinfoImage(dir)
-	if err != nil {
-		return exitWith(exitFail, err)
-	}
-	fmt.Fprintf(s.Out, "RELEASE_DIR=%s\nBOOKINFO_REGISTRY=%s\nBOOKINFO_TAG=%s\n", dir, registry, tag)
+	fmt.Fprintf(s.Out, "ISTIOCTL=%s\nNODE_IMAGE=%s\nRELEASE_DIR=%s\nBOOKINFO_REGISTRY=%s\nBOOKINFO_TAG=%s\n",
+		rel.Istioctl, rel.NodeImage, rel.Dir, rel.BookinfoRegistry, rel.BookinfoTag)
 	return nil
 }
 
-// addClusterNameFlag registers --name, defaulting to $MESHCHECK_KIND_CLUSTER.
+// addClusterNameFlag registers --name (a run prints its cluster's name:
+// "kind cluster: NAME").
 func addClusterNameFlag(c *cobra.Command, p *string) {
-	c.Flags().StringVar(p, "name", os.Getenv("MESHCHECK_KIND_CLUSTER"), "cluster name (default $MESHCHECK_KIND_CLUSTER)")
+	c.Flags().StringVar(p, "name", "", "cluster name (required)")
 }
 
 func newKindDeleteCmd(s streams) *cobra.Command {

