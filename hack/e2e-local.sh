@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make e2e-local: the embedded mesh (Istio's pilot in-process, real Envoy
-# sidecars in network namespaces) and every suite against it.
+# make e2e-local: the embedded mesh (Istio's pilot in a process of its own,
+# built for ISTIO_SRC; real Envoy sidecars in network namespaces, ENVOY's
+# release when given) and every suite against it.
 # Installs what it lacks (hack/deps.sh e2e-local), stops at once without root, and writes reports under reports/.
 #   hack/e2e-local.sh [ginkgo label filter]   e.g. hack/e2e-local.sh 'whoami || xds'
 set -euo pipefail
@@ -13,6 +14,7 @@ hack/deps.sh e2e-local
 mkdir -p bin reports
 go build -o bin/meshcheck ./cmd/meshcheck
 export MESHCHECK_BIN=$PWD/bin/meshcheck MESHCHECK_BACKEND=embedded
-# Pilot's parity environment (istioinstall.Parity) is set by the suites'
-# TestMain, which re-executes the test binary with it.
-exec hack/run-suites.sh e2e-local "${1:-${LABELS:-}}"
+# ENVOY=1.37 (make e2e-local ENVOY=1.37) is the run configuration's Envoy.
+[[ -n ${ENVOY:-} ]] && export MESHCHECK_ENVOY=$ENVOY
+# SUITES_NAME names the reports (hack/matrix gives each cell its own).
+exec hack/run-suites.sh "${SUITES_NAME:-e2e-local}" "${1:-${LABELS:-}}"

@@ -2,7 +2,6 @@ package embedded_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,23 +13,12 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded"
-	"github.com/meshcheck/meshcheck/backends/istioinstall"
 	"github.com/meshcheck/meshcheck/engines/traffic"
 	"github.com/meshcheck/meshcheck/engines/xds"
 	"github.com/meshcheck/meshcheck/engines/xds/trace"
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/internal/envoybin"
 )
-
-// TestMain re-executes the test binary with the parity setting's pilot
-// environment: pilot reads it at init.
-func TestMain(m *testing.M) {
-	if err := istioinstall.Parity.Reexec(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
 
 func skipUnlessReady(t *testing.T) {
 	if os.Geteuid() != 0 {

@@ -1,10 +1,11 @@
-// Package embedded is the embedded backend: Istio's real pilot in-process,
+// Package embedded is the embedded backend: Istio's real pilot in a process
+// of its own built against the Istio source under test,
 // pods as network namespaces running the repository's sample apps behind
 // real Envoy sidecars, the ingress gateway an Envoy in router mode, behind
 // the backend.Backend interface.
 //
 // Its public surface is small: NewBackend and its options, the Backend, and
-// for the suites CheckPilotEnv and Leftovers. The machinery is internal:
+// Leftovers (what a run left behind). The machinery is internal:
 //
 //   - internal/apiserver: what an API server and its controllers would hold
 //     for the fixtures' objects (defaulted Services with ClusterIPs, Pods
@@ -12,9 +13,12 @@
 //   - internal/mesh: the mesh itself (pilot, the pod network, the CA) and
 //     its pods: start a pod's app, load Istio's interception rules, start
 //     its proxy; wait until apps listen and proxies are synced.
-//   - internal/pilot: Istio's pilot (istio.io/istio's FakeDiscoveryServer)
-//     serving ADS on a Unix socket, fed Kubernetes objects and Istio
-//     configs; its view of every proxy's sync state.
+//   - internal/pilot: the control plane: Istio's pilot (istio.io/istio's
+//     FakeDiscoveryServer) serving ADS on a Unix socket, run as the process
+//     meshcheck-pilot (internal/pilothost, built by internal/pilotbuild for
+//     an Istio source: the pinned module, another served module version, a
+//     checkout), fed Kubernetes objects and Istio configs over a control
+//     socket (internal/pilotapi); its view of every proxy's sync state.
 //   - internal/proxy: one Envoy as istio-agent would run it (bootstrap, SDS
 //     server, admin reads).
 //   - internal/podnet: the host bridge and one network namespace (NetNS)

