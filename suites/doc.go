@@ -6,8 +6,9 @@
 //	MESHCHECK_E2E=1 PILOT_ENABLE_ALPN_FILTER=false PILOT_ENABLE_METADATA_EXCHANGE=false \
 //	  go test ./suites/ -args -ginkgo.label-filter=whoami
 //
-// Each test's labels are its fixtures' names (bookinfo, whoami, vm), its
-// features (iptables, accesslog, multinode, vm) and its own (xds). A test
+// Each test's labels are its short name (whoami-header-canary), its
+// fixtures' names (bookinfo, whoami, vm), its features (iptables,
+// accesslog, multinode, vm) and its own (xds). A test
 // whose features the backend lacks is skipped, the feature named. For every
 // failed spec the evidence (config dumps, access logs, interception rules,
 // sync state, the backend's own) is written to

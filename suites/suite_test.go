@@ -123,15 +123,15 @@ func run(ctx SpecContext, s *suite.Suite, t suite.Test) {
 	t.Test(ctx, s)
 }
 
-// labels select a test: its fixtures' names, its features (under the
-// names LABELS has always used) and its own labels.
+// labels select a test: its short name, its fixtures' names, its features
+// (under the names LABELS has always used) and its own labels.
 func labels(t suite.Test) []string {
 	names := map[backend.Feature]string{
 		backend.FeatureInterceptionRules: "iptables",
 		backend.FeatureAccessLogs:        "accesslog",
 		backend.FeatureMultiNode:         "multinode",
 	}
-	var out []string
+	out := []string{t.ShortName}
 	for _, f := range t.Fixtures {
 		out = append(out, f.Name)
 	}
