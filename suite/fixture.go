@@ -28,7 +28,7 @@ func (f Fixture) String() string {
 // variables (each fixture takes those it declares) and the VM's address
 // where the fixture declares VMAddressVar.
 func (s *Suite) Load(name, step string) (*fixtures.Set, error) {
-	f, err := fixtures.Get(name)
+	f, err := s.catalog.Get(name)
 	if err != nil {
 		return nil, fmt.Errorf("suite: %w", err)
 	}
@@ -46,7 +46,7 @@ func (s *Suite) Load(name, step string) (*fixtures.Set, error) {
 			opts.Vars[v.Name] = s.VM.IP
 		}
 	}
-	set, err := fixtures.Load(name, opts)
+	set, err := s.catalog.Load(name, opts)
 	if err != nil {
 		return nil, fmt.Errorf("suite: %w", err)
 	}
