@@ -1,4 +1,4 @@
-package tests
+package suites
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // "<!-- file: PATH -->" line before a fenced block) is shown as it is in
 // the repository, so the example there is the test that runs.
 func TestContributingShowsTheFiles(t *testing.T) {
-	root := filepath.Join("..", "..")
+	root := ".."
 	b, err := os.ReadFile(filepath.Join(root, "CONTRIBUTING.md"))
 	if err != nil {
 		t.Fatal(err)
