@@ -175,6 +175,9 @@ func prepareEnvoy(opts Options) (string, error) {
 	return dst, os.Rename(tmp, dst)
 }
 
+// Envoy is the Envoy binary the proxies run.
+func (m *Mesh) Envoy() string { return m.envoy }
+
 // ControlPlane returns the mesh's pilot.
 func (m *Mesh) ControlPlane() *pilot.ControlPlane { return m.cp }
 
