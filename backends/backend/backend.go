@@ -2,6 +2,12 @@
 // and act on it, whatever runs it: the embedded mesh (Istio's pilot
 // in-process, real Envoys in network namespaces) or a kind cluster with an
 // Istio release. Every wait takes its deadline from timeouts.Timeouts.
+//
+// What a backend may lack is explicit: Features lists what it offers (a VM,
+// interception rules, access logs, more than one node, random Service VIPs,
+// its own evidence), Has and Missing ask, and a method whose feature is
+// missing returns an error wrapping ErrUnsupported that names it. Versions
+// are asked of the running mesh (EnvoyVersion reads Envoy's build string).
 package backend
 
 import (
@@ -59,6 +65,25 @@ type Backend interface {
 	// Sync is the control plane's view of every proxy: sent and ACKed
 	// versions per type, and the NACK text when there is one.
 	Sync(ctx context.Context) ([]ProxySync, error)
+
+	// Features lists what this backend offers (see Feature); the methods
+	// below return an error wrapping ErrUnsupported, naming the feature,
+	// where it lacks one.
+	Features() []Feature
+	// Versions asks the running mesh which Istio, Envoy and Kubernetes it
+	// runs (after Up).
+	Versions(ctx context.Context) (Versions, error)
+	// StartVM runs a VM outside the mesh (FeatureVM).
+	StartVM(ctx context.Context, namespace, name string) (Workload, error)
+	// FixtureVars are the variables every fixture gets on this backend
+	// (image registries and tags); empty where it needs none.
+	FixtureVars() map[string]string
+	// CollectEvidence writes the backend's own evidence into dir
+	// (FeatureEvidence).
+	CollectEvidence(ctx context.Context, dir string) error
+	// ServiceVIPs maps each Service VIP to a stable name such as
+	// "<vip reviews.default>" (FeatureServiceVIPs).
+	ServiceVIPs(ctx context.Context) (map[string]string, error)
 }
 
 // ProxyKind is what a proxy does.

@@ -27,6 +27,7 @@ import (
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/apiserver"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/mesh"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilotapi"
+	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilotbuild"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/podnet"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/proxy"
 	"github.com/meshcheck/meshcheck/backends/istioinstall"
@@ -69,6 +70,7 @@ type Backend struct {
 	spaces   map[string]*podnet.NetNS // pod namespace/name -> its network namespace
 	vms      map[string]*mesh.Pod
 	injected map[string]bool // Kubernetes namespaces with injection on
+	istio    string          // the control plane's release line (Versions)
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -101,6 +103,11 @@ func (b *Backend) Up(ctx context.Context) error {
 	if b.mesh != nil {
 		return errors.New("embedded backend: Up twice")
 	}
+	istio, err := pilotbuild.Release(ctx, b.opts.Mesh.Pilot.Source)
+	if err != nil {
+		return fmt.Errorf("embedded backend: the control plane's release: %w", err)
+	}
+	b.istio = istio
 	m, err := mesh.Start(ctx, b.opts.Mesh)
 	if err != nil {
 		return err

@@ -8,11 +8,13 @@ import (
 	"strings"
 )
 
-// versionRE finds the release in `envoy --version`'s
-// "version: <commit>/<X.Y.Z>/<state>/<build>/<ssl>".
-var versionRE = regexp.MustCompile(`version: [0-9a-f]+/([0-9]+\.[0-9]+\.[0-9]+)(-dev)?/`)
+// versionRE finds the release in Envoy's build version,
+// "<commit>/<X.Y.Z>/<state>/<build>/<ssl>", as `envoy --version` prints it
+// (after "version: ") and the admin API's server_info holds it.
+var versionRE = regexp.MustCompile(`(?:^|[\s:])[0-9a-f]+/([0-9]+\.[0-9]+\.[0-9]+)(-dev)?/`)
 
-// ParseVersion returns the release X.Y.Z that `envoy --version` printed.
+// ParseVersion returns the release X.Y.Z of a build version (what
+// `envoy --version` printed, or server_info's version).
 func ParseVersion(out []byte) (string, error) {
 	m := versionRE.FindSubmatch(out)
 	if m == nil {

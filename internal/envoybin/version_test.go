@@ -14,6 +14,7 @@ func TestParseVersion(t *testing.T) {
 		{"envoy  version: 0123abcd/1.37.0-dev/Modified/DEBUG/BoringSSL-FIPS", "1.37.0", ""},
 		{"envoy version unknown", "", `no version <commit>/X.Y.Z/ in "envoy version unknown"`},
 		{"", "", "no version"},
+		{"0a1b/1.36.2/Modified/DEBUG/BoringSSL-FIPS", "1.36.2", ""}, // server_info's version
 	}
 	for _, tt := range tests {
 		got, err := ParseVersion([]byte(tt.out))

@@ -7,12 +7,17 @@
 package pilotbuild
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/meshcheck/meshcheck/backends/istioinstall"
 )
 
 // Kind says where a Source's Istio comes from.
@@ -101,3 +106,44 @@ func checkCheckout(dir string) error {
 	}
 	return nil
 }
+
+// Release is the Istio release line a source is (X.Y.Z): the pinned
+// module's as istioinstall.PinnedVersion reads it, and for any other
+// source its VERSION file's minor (X.Y, master's next release) as X.Y.0.
+func Release(ctx context.Context, src Source) (string, error) {
+	var text []byte
+	var err error
+	switch src.Kind {
+	case Pinned:
+		return istioinstall.PinnedVersion()
+	case Module:
+		var out []byte
+		out, err = exec.CommandContext(ctx, "go", "mod", "download", "-json", "istio.io/istio@"+src.Version).Output()
+		if err != nil {
+			return "", fmt.Errorf("%s: go mod download: %w", src, err)
+		}
+		var m struct{ Dir string }
+		if err = json.Unmarshal(out, &m); err != nil {
+			return "", fmt.Errorf("%s: go mod download: %w", src, err)
+		}
+		text, err = os.ReadFile(filepath.Join(m.Dir, "VERSION"))
+	case Checkout:
+		if src.Ref != "" {
+			var s string
+			s, err = gitOut(ctx, src.Path, "show", src.Ref+":VERSION")
+			text = []byte(s)
+		} else {
+			text, err = os.ReadFile(filepath.Join(src.Path, "VERSION"))
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: its VERSION: %w", src, err)
+	}
+	v := strings.TrimSpace(string(text))
+	if !releaseLine.MatchString(v) {
+		return "", fmt.Errorf("%s: VERSION %q is not X.Y", src, v)
+	}
+	return v + ".0", nil
+}
+
+var releaseLine = regexp.MustCompile(`^1\.[0-9]+$`)

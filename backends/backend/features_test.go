@@ -1,0 +1,43 @@
+package backend
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// fake has the features it is given; only Features is called.
+type fake struct {
+	Backend
+	features []Feature
+}
+
+func (f fake) Features() []Feature { return f.features }
+
+func TestHasAndMissing(t *testing.T) {
+	b := fake{features: []Feature{FeatureVM, FeatureAccessLogs}}
+	for _, tc := range []struct {
+		f    Feature
+		want bool
+	}{{FeatureVM, true}, {FeatureAccessLogs, true}, {FeatureMultiNode, false}, {FeatureEvidence, false}} {
+		if got := Has(b, tc.f); got != tc.want {
+			t.Errorf("Has(%s) = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+	got := Missing(b, []Feature{FeatureMultiNode, FeatureVM, FeatureServiceVIPs})
+	if len(got) != 2 || got[0] != FeatureMultiNode || got[1] != FeatureServiceVIPs {
+		t.Errorf("Missing = %v, want [multi-node service-vips]", got)
+	}
+}
+
+func TestUnsupportedNamesBackendAndFeature(t *testing.T) {
+	err := Unsupported("embedded", FeatureServiceVIPs)
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("%v does not wrap ErrUnsupported", err)
+	}
+	for _, want := range []string{"embedded backend", `"service-vips"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not name %s", err, want)
+		}
+	}
+}
