@@ -58,8 +58,8 @@ fuzz: ## run every fuzz target for FUZZTIME each
 e2e-local: ## the embedded mesh (pilot built for ISTIO_SRC, real Envoys of ENVOY=1.37 in network namespaces) and every suite; root; LABELS='whoami' to filter
 	hack/e2e-local.sh
 
-e2e-matrix: ## e2e-local once per cell: every Istio build (pinned, the April module) x every Envoy release; reports/matrix.json, matrix.md; [MATRIX_ISTIO=a,b] [MATRIX_ENVOY=1.39,1.40]
-	go run ./hack/matrix $(if $(MATRIX_ISTIO),-istio $(MATRIX_ISTIO)) $(if $(MATRIX_ENVOY),-envoy $(MATRIX_ENVOY)) $(if $(LABELS),-labels '$(LABELS)')
+e2e-matrix: ## e2e-local once per cell: every Istio build (pinned, the April module) x every Envoy release; reports/matrix.json, matrix.md; [MATRIX_ISTIO=a,b] [MATRIX_ENVOY=1.39,1.40] [MATRIX_CELLS='pinned 1.40;pinned 1.39']
+	go run ./hack/matrix $(if $(MATRIX_ISTIO),-istio $(MATRIX_ISTIO)) $(if $(MATRIX_ENVOY),-envoy $(MATRIX_ENVOY)) $(if $(MATRIX_CELLS),-cells '$(MATRIX_CELLS)') $(if $(LABELS),-labels '$(LABELS)')
 
 e2e: ## the suites on kind with an Istio release: ISTIO_VERSION=1.30.4 [IMAGE_REGISTRY=mirror] [NODES=2] [KEEP_CLUSTER=1]
 	ISTIO_VERSION="$(ISTIO_VERSION)" IMAGE_REGISTRY="$(RELEASE_MIRROR)" hack/e2e-kind.sh release

@@ -35,33 +35,57 @@ func run() error {
 	}
 	istio := flag.String("istio", strings.Join(istios, ","), "control plane sources, comma-separated")
 	envoy := flag.String("envoy", strings.Join(envoybin.Served, ","), "Envoy releases or minors, comma-separated")
+	cells := flag.String("cells", "", `cells to run instead of every -istio x -envoy pair: "SOURCE ENVOY;SOURCE ENVOY"`)
 	labels := flag.String("labels", "", "Ginkgo label filter for every cell")
 	reports := flag.String("reports", "reports", "report folder")
 	flag.Parse()
+	pairs, err := cellPairs(*cells, *istio, *envoy)
+	if err != nil {
+		return err
+	}
 	var r matrix.Report
 	failed := 0
-	for _, src := range strings.Split(*istio, ",") {
-		for _, ev := range strings.Split(*envoy, ",") {
-			c, err := newCell(src, ev)
-			if err != nil {
-				return err
-			}
-			runCell(&c, *labels, *reports)
-			if !c.Passing() && c.Supported {
-				failed++
-			}
-			r.Cells = append(r.Cells, c)
-			if err := write(r, *reports); err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "== cell %s: passed %d, failed %d, skipped %d in %.0f s %s\n", c.Name(), c.Passed, c.Failed, c.Skipped, c.Seconds, c.Error)
+	for _, p := range pairs {
+		c, err := newCell(p[0], p[1])
+		if err != nil {
+			return err
 		}
+		runCell(&c, *labels, *reports)
+		if !c.Passing() && c.Supported {
+			failed++
+		}
+		r.Cells = append(r.Cells, c)
+		if err := write(r, *reports); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "== cell %s: passed %d, failed %d, skipped %d in %.0f s %s\n", c.Name(), c.Passed, c.Failed, c.Skipped, c.Seconds, c.Error)
 	}
 	fmt.Print(r.Markdown())
 	if failed > 0 {
 		return fmt.Errorf("%d supported cell(s) failed (reports in %s/matrix.md)", failed, *reports)
 	}
 	return nil
+}
+
+// cellPairs are the cells to run: the -cells list, or every pair.
+func cellPairs(cells, istio, envoy string) ([][2]string, error) {
+	var out [][2]string
+	if cells != "" {
+		for _, c := range strings.Split(cells, ";") {
+			f := strings.Fields(c)
+			if len(f) != 2 {
+				return nil, fmt.Errorf("-cells: %q: want SOURCE ENVOY", c)
+			}
+			out = append(out, [2]string{f[0], f[1]})
+		}
+		return out, nil
+	}
+	for _, src := range strings.Split(istio, ",") {
+		for _, ev := range strings.Split(envoy, ",") {
+			out = append(out, [2]string{src, ev})
+		}
+	}
+	return out, nil
 }
 
 func newCell(src, envoy string) (matrix.Cell, error) {
