@@ -86,4 +86,3 @@ func (v Versions) String() string {
 	}
 	return fmt.Sprintf("Istio %s, Envoy %s%s, Kubernetes %s", v.Istio, v.Envoy, proxy, k)
 }
-
