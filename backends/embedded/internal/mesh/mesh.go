@@ -67,13 +67,15 @@ type PilotOptions struct {
 // Mesh is an embedded mesh: pilot in a process of its own, pods as network namespaces
 // with real Envoy sidecars, gateways as Envoys in router mode.
 type Mesh struct {
-	opts    Options
-	cp      *pilot.ControlPlane
-	net     *podnet.Network
-	ca      *ca.CA
-	envoy   string
-	dir     string
-	ownsDir bool
+	opts  Options
+	cp    *pilot.ControlPlane
+	net   *podnet.Network
+	ca    *ca.CA
+	envoy string
+	// envoyVersion is what envoy says to --version.
+	envoyVersion string
+	dir          string
+	ownsDir      bool
 
 	mu   sync.Mutex
 	pods map[string]*Pod
@@ -123,8 +125,11 @@ func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
 	if m.envoy, err = prepareEnvoy(ctx, opts); err != nil {
 		return m, err
 	}
+	if m.envoyVersion, err = envoybin.Version(ctx, m.envoy); err != nil {
+		return m, err
+	}
 	if m.opts.IstioVersion == "" {
-		if m.opts.IstioVersion, err = proxyVersion(ctx, m.envoy); err != nil {
+		if m.opts.IstioVersion, err = envoybin.IstioProxyVersion(m.envoyVersion); err != nil {
 			return m, err
 		}
 	}
@@ -194,18 +199,6 @@ func prepareEnvoy(ctx context.Context, opts Options) (string, error) {
 		return "", err
 	}
 	return dst, os.Rename(tmp, dst)
-}
-
-// proxyVersion is the Istio release whose proxy ships the Envoy: what the
-// sidecars declare to pilot (ISTIO_VERSION), so pilot generates what it
-// would send a real sidecar of that release, and whose interception rules
-// they get.
-func proxyVersion(ctx context.Context, envoy string) (string, error) {
-	v, err := envoybin.Version(ctx, envoy)
-	if err != nil {
-		return "", err
-	}
-	return envoybin.IstioProxyVersion(v)
 }
 
 // Envoy is the Envoy binary the proxies run; IstioVersion what they
@@ -482,7 +475,9 @@ func (m *Mesh) syncPending(ctx context.Context) ([]string, error) {
 	}
 	pending, err := backend.Unsynced(ids, syncs)
 	if err != nil {
-		return nil, fmt.Errorf("an Envoy rejected config: %w", err)
+		info := m.cp.Info()
+		return nil, fmt.Errorf("an Envoy rejected config (control plane istio.io/istio %s from %s; Envoy %s declaring Istio proxy %s): %w",
+			info.Istio, info.Source, m.envoyVersion, m.opts.IstioVersion, err)
 	}
 	if len(pending) > 0 {
 		return pending, nil

@@ -91,7 +91,7 @@ func CacheDir() (string, error) { return cachedir.Dir("pilot") }
 // one the module proxy serves; a checkout must declare module
 // istio.io/istio and hold the ref asked for.
 func Check(ctx context.Context, src Source) error {
-	switch src.Kind {
+	switch src.kind() {
 	case Pinned:
 		return nil
 	case Module:
@@ -125,7 +125,7 @@ func Check(ctx context.Context, src Source) error {
 func identity(ctx context.Context, src Source, repo string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n", runtime.Version(), src)
-	switch src.Kind {
+	switch src.kind() {
 	case Pinned:
 		for _, f := range []string{"go.mod", "go.sum"} {
 			if err := hashFile(h, filepath.Join(repo, f)); err != nil {

@@ -28,7 +28,7 @@ const committedModfiles = "backends/embedded/istio"
 //     builds ISTIO_SRC.
 func prepareModfile(ctx context.Context, src Source, opts Options, dir string) (string, error) {
 	mod := filepath.Join(dir, "istio.mod")
-	switch src.Kind {
+	switch src.kind() {
 	case Module:
 		committed := filepath.Join(opts.Repo, committedModfiles, src.Version+".mod")
 		if _, err := os.Stat(committed); err == nil {

@@ -82,7 +82,7 @@ func Parse(s string) (Source, error) {
 }
 
 func (s Source) String() string {
-	switch s.Kind {
+	switch s.kind() {
 	case Module:
 		return "istio.io/istio@" + s.Version
 	case Checkout:
@@ -113,7 +113,7 @@ func checkCheckout(dir string) error {
 func Release(ctx context.Context, src Source) (string, error) {
 	var text []byte
 	var err error
-	switch src.Kind {
+	switch src.kind() {
 	case Pinned:
 		return istioinstall.PinnedVersion()
 	case Module:
@@ -147,3 +147,11 @@ func Release(ctx context.Context, src Source) (string, error) {
 }
 
 var releaseLine = regexp.MustCompile(`^1\.[0-9]+$`)
+
+// kind is the source's kind; the zero Source is the pinned module.
+func (s Source) kind() Kind {
+	if s.Kind == "" {
+		return Pinned
+	}
+	return s.Kind
+}
