@@ -61,6 +61,7 @@ var runElsewhere = map[string]string{
 		"whoami-header-canary with every other test; run alone by hand",
 	"make test":       "run by .ci/run (CI)",
 	"make e2e-airgap": "run by .ci/run (CI)",
+	"make e2e-matrix": "run by .ci/run (CI) on three cells (MATRIX_CELLS); every cell by hand, results in the README",
 	"make node-image": "make images builds it (build/images/node.sh), which make e2e-airgap runs in .ci/run",
 	"make node-image K8S_VERSION=1.36.3": "not run automatically: the node image for another Kubernetes version, built by hand " +
 		"with the same script as the default one (build/images/node.sh, run by make e2e-airgap)",
@@ -90,6 +91,10 @@ var runElsewhere = map[string]string{
 
 // helpElsewhere is runElsewhere for the examples in the commands' -h.
 var helpElsewhere = map[string]string{
+	"meshcheck gate --baseline pinned --candidate ../istio": "root, two embedded meshes and a control plane built from a checkout: " +
+		"TestGate runs meshcheck gate end to end on the two served Istio builds (make test, in .ci/run)",
+	"meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json": "" +
+		"root and two embedded meshes: TestGate runs this command line with an accepted-changes file of its own (make test, in .ci/run)",
 	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
 	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
 		"needs a pod's network namespace: the kind backend reads each pod's rules this way " +
