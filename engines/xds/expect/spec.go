@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
-	"regexp"
-	"sort"
-	"strings"
 
 	"github.com/Masterminds/semver/v3"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/meshcheck/meshcheck/internal/strictyaml"
 )
 
 // Spec is a set of expectations for one dump.
@@ -162,140 +160,18 @@ func Load(data []byte, source string) (*Spec, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &SpecError{Source: source, Err: errors.New("the spec is empty")}
 		}
-		return nil, &SpecError{Source: source, Line: yamlErrLine(err), Err: fmt.Errorf("invalid YAML: %w", err)}
-	}
-	doc := &root
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		doc = doc.Content[0]
+		return nil, &SpecError{Source: source, Line: strictyaml.LineOf(err), Err: fmt.Errorf("invalid YAML: %w", err)}
 	}
 	spec := &Spec{source: source}
-	if err := decodeStrict(doc, spec, "spec"); err != nil {
-		return nil, &SpecError{Source: source, Line: lineOf(err), Err: err}
+	if err := strictyaml.Decode(strictyaml.Root(&root), spec, "spec"); err != nil {
+		return nil, &SpecError{Source: source, Line: strictyaml.LineOf(err), Err: err}
 	}
 	return spec, nil
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
-
-func yamlErrLine(err error) int {
-	m := yamlLine.FindStringSubmatch(err.Error())
-	if m == nil {
-		return 0
-	}
-	var n int
-	fmt.Sscan(m[1], &n)
-	return n
-}
-
-// lineError carries a line through decodeStrict.
-type lineError struct {
-	line int
-	err  error
-}
-
-func (e *lineError) Error() string { return e.err.Error() }
-func (e *lineError) Unwrap() error { return e.err }
-
-func lineOf(err error) int {
-	var le *lineError
-	if errors.As(err, &le) {
-		return le.line
-	}
-	return yamlErrLine(err)
-}
-
-// decodeStrict decodes a mapping node into a struct, rejecting keys the
-// struct does not have, recursing into nested items to keep their lines.
-func decodeStrict(n *yaml.Node, out any, what string) error {
-	if n.Kind != yaml.MappingNode {
-		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			return nil
-		}
-		return &lineError{n.Line, fmt.Errorf("%s must be a mapping, found %s", what, kindName(n))}
-	}
-	rv := reflect.ValueOf(out).Elem()
-	fields := yamlFields(rv.Type())
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f, ok := fields[k.Value]
-		if !ok {
-			names := make([]string, 0, len(fields))
-			for name := range fields {
-				names = append(names, name)
-			}
-			sort.Strings(names)
-			return &lineError{k.Line, fmt.Errorf("unknown field %q in %s (allowed: %s)", k.Value, what, strings.Join(names, ", "))}
-		}
-		fv := rv.FieldByIndex(f)
-		if err := decodeValue(v, fv, what+"."+k.Value); err != nil {
-			return err
-		}
-	}
-	if it, ok := rv.Addr().Interface().(interface{ setLine(int) error }); ok {
-		if err := it.setLine(n.Line); err != nil {
-			return &lineError{n.Line, fmt.Errorf("%s: %w", what, err)}
-		}
-	}
-	return nil
-}
-
-func decodeValue(v *yaml.Node, fv reflect.Value, what string) error {
-	switch {
-	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct:
-		if v.Kind != yaml.SequenceNode {
-			return &lineError{v.Line, fmt.Errorf("%s must be a list, found %s", what, kindName(v))}
-		}
-		s := reflect.MakeSlice(fv.Type(), len(v.Content), len(v.Content))
-		for i, e := range v.Content {
-			if err := decodeStrict(e, s.Index(i).Addr().Interface(), fmt.Sprintf("%s[%d]", what, i)); err != nil {
-				return err
-			}
-		}
-		fv.Set(s)
-		return nil
-	case fv.Kind() == reflect.Struct:
-		return decodeStrict(v, fv.Addr().Interface(), what)
-	}
-	if err := v.Decode(fv.Addr().Interface()); err != nil {
-		return &lineError{v.Line, fmt.Errorf("%s: %s", what, strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "))}
-	}
-	return nil
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "something else"
-}
-
-// yamlFields maps yaml keys to field indexes, flattening inline structs.
-func yamlFields(t reflect.Type) map[string][]int {
-	out := map[string][]int{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("yaml")
-		if tag == "" || tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if opts == "inline" {
-			for k, idx := range yamlFields(f.Type) {
-				out[k] = append([]int{i}, idx...)
-			}
-			continue
-		}
-		out[name] = []int{i}
-	}
-	return out
-}
-
-func (it *Item) setLine(line int) error {
+// SetLine records the item's line and parses its version constraint
+// (strictyaml.Liner).
+func (it *Item) SetLine(line int) error {
 	it.line = line
 	if it.Istio == "" {
 		return nil
@@ -307,6 +183,10 @@ func (it *Item) setLine(line int) error {
 	it.cons = c
 	return nil
 }
+
+// SetSource names the spec in reports and errors (a spec decoded as part
+// of another file, such as a fixture's expect.yaml).
+func (s *Spec) SetSource(source string) { s.source = source }
 
 // Line is the spec line the item starts on.
 func (it Item) Line() int { return it.line }
