@@ -57,6 +57,25 @@ type Backend interface {
 	// Sync is the control plane's view of every proxy: sent and ACKed
 	// versions per type, and the NACK text when there is one.
 	Sync(ctx context.Context) ([]ProxySync, error)
+
+	// Features lists what this backend offers (see Feature); the methods
+	// below return an error wrapping ErrUnsupported, naming the feature,
+	// where it lacks one.
+	Features() []Feature
+	// Versions asks the running mesh which Istio, Envoy and Kubernetes it
+	// runs (after Up).
+	Versions(ctx context.Context) (Versions, error)
+	// StartVM runs a VM outside the mesh (FeatureVM).
+	StartVM(ctx context.Context, namespace, name string) (Workload, error)
+	// FixtureVars are the variables every fixture gets on this backend
+	// (image registries and tags); empty where it needs none.
+	FixtureVars() map[string]string
+	// CollectEvidence writes the backend's own evidence into dir
+	// (FeatureEvidence).
+	CollectEvidence(ctx context.Context, dir string) error
+	// ServiceVIPs maps each Service VIP to a stable name such as
+	// "<vip reviews.default>" (FeatureServiceVIPs).
+	ServiceVIPs(ctx context.Context) (map[string]string, error)
 }
 
 // ProxyKind is what a proxy does.

@@ -1,0 +1,96 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/engines/accesslog"
+	"github.com/meshcheck/meshcheck/engines/split"
+	"github.com/meshcheck/meshcheck/engines/traffic"
+	"github.com/meshcheck/meshcheck/engines/xds"
+)
+
+// Workload finds the workload in namespace whose name starts with prefix;
+// the error lists every workload there is.
+func (s *Suite) Workload(ctx context.Context, namespace, prefix string) (backend.Workload, error) {
+	ws, err := s.Backend.Workloads(ctx)
+	if err != nil {
+		return backend.Workload{}, fmt.Errorf("suite: workloads: %w", err)
+	}
+	names := make([]string, 0, len(ws))
+	for _, w := range ws {
+		if w.Namespace == namespace && strings.HasPrefix(w.Name, prefix) {
+			return w, nil
+		}
+		names = append(names, w.String())
+	}
+	return backend.Workload{}, fmt.Errorf("suite: no workload %s/%s*; have %v", namespace, prefix, names)
+}
+
+// Proxy finds the proxy of the workload in namespace whose name starts
+// with prefix; the error lists every proxy there is.
+func (s *Suite) Proxy(ctx context.Context, namespace, prefix string) (backend.Proxy, error) {
+	ps, err := s.Backend.Proxies(ctx)
+	if err != nil {
+		return backend.Proxy{}, fmt.Errorf("suite: proxies: %w", err)
+	}
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p.Namespace == namespace && strings.HasPrefix(p.Name, prefix) {
+			return p, nil
+		}
+		names = append(names, p.String())
+	}
+	return backend.Proxy{}, fmt.Errorf("suite: no proxy %s/%s*; have %v", namespace, prefix, names)
+}
+
+// Dump reads and parses a proxy's config dump, named after the proxy in
+// messages.
+func (s *Suite) Dump(ctx context.Context, p backend.Proxy) (*xds.Dump, error) {
+	b, err := s.Backend.ConfigDump(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("suite: config dump of %s: %w", p, err)
+	}
+	d, err := xds.Parse(b, xds.Options{Source: p.String()})
+	if err != nil {
+		return nil, fmt.Errorf("suite: config dump of %s: %w", p, err)
+	}
+	return d, nil
+}
+
+// AccessLog reads and parses what a proxy logged since a mark.
+func (s *Suite) AccessLog(ctx context.Context, p backend.Proxy, since backend.Mark) ([]accesslog.Record, error) {
+	b, err := s.Backend.AccessLogs(ctx, p, since)
+	if err != nil {
+		return nil, fmt.Errorf("suite: access log of %s: %w", p, err)
+	}
+	res, err := accesslog.Read(bytes.NewReader(b), accesslog.ReadOptions{Source: p.String(), Proxy: p.Name})
+	if err != nil {
+		return nil, fmt.Errorf("suite: access log of %s: %w", p, err)
+	}
+	return res.Records, nil
+}
+
+// SampleSplit runs the sequential split test for weights ("v1=90,v2=10")
+// on requests sent through tr, each classified by c, for at most
+// Timeouts.SplitSampling.
+func (s *Suite) SampleSplit(ctx context.Context, tr traffic.Transport, req traffic.Request, c traffic.Classifier, weights string) (split.Result, error) {
+	w, err := split.ParseWeights(weights)
+	if err != nil {
+		return split.Result{}, fmt.Errorf("suite: %w", err)
+	}
+	test, err := split.New(w, split.Options{})
+	if err != nil {
+		return split.Result{}, fmt.Errorf("suite: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.Timeouts.SplitSampling)
+	defer cancel()
+	res, err := split.Sampler{Test: test, Sample: traffic.SampleFunc(tr, req, s.Timeouts.Request, c)}.Run(ctx)
+	if err != nil {
+		return res, fmt.Errorf("suite: sampling %s through %s: %w", req, tr, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,151 @@
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/timeouts"
+)
+
+// The VM the suite starts where the backend has FeatureVM: the vm
+// fixture's WorkloadEntry names it, and every fixture declaring the
+// variable VMAddressVar gets its address.
+const (
+	VMNamespace  = "vm"
+	VMName       = "vm1"
+	VMAddressVar = "vmAddress"
+)
+
+// DefaultFixtures are the base fixtures Up applies when Options.Fixtures is
+// empty: Bookinfo, whoami at 90/10 and the VM migration at 100/0.
+func DefaultFixtures() []Fixture {
+	return []Fixture{{Name: "bookinfo"}, {Name: "whoami", Step: "90-10"}, {Name: "vm", Step: "100-0"}}
+}
+
+// Options configure a Suite.
+type Options struct {
+	// Backend runs the mesh (required).
+	Backend backend.Backend
+	// Timeouts bound the suite's waits (zero fields take the defaults).
+	Timeouts timeouts.Timeouts
+	// Reports is the directory of the report and the evidence (required).
+	Reports string
+	// TestData is the directory the tests' manifests, goldens and expect
+	// specs are read from (Test.Manifests are paths inside it).
+	TestData string
+	// Fixtures are the base fixtures Up applies, in order
+	// (DefaultFixtures when empty).
+	Fixtures []Fixture
+	// Log receives progress lines (nil: discarded).
+	Log io.Writer
+}
+
+// Suite is a mesh under test and what the tests need to act on it.
+type Suite struct {
+	Backend  backend.Backend
+	Versions backend.Versions
+	Timeouts timeouts.Timeouts
+	// Reports is where Report and the evidence are written.
+	Reports string
+	// TestData is the tests' data directory (Options.TestData).
+	TestData string
+	Log      io.Writer
+	// VM is the workload StartVM started (zero without FeatureVM).
+	VM backend.Workload
+	// Mark is the access-log mark taken once the mesh was up: evidence
+	// holds every proxy's log since it.
+	Mark   backend.Mark
+	Report Report
+
+	base  []Fixture
+	state map[string]string // base fixture name -> the step applied now
+}
+
+// Report is what a run writes to <Reports>/e2e-<backend>.timing.json.
+type Report struct {
+	Backend  string            `json:"backend"`
+	Versions backend.Versions  `json:"versions"`
+	Features []backend.Feature `json:"features"`
+	// MeshUpSeconds is the time from Up's start to every base fixture
+	// applied and the mesh ready.
+	MeshUpSeconds float64 `json:"meshUpSeconds"`
+}
+
+// New checks opts and returns a Suite; Up brings its mesh up.
+func New(opts Options) (*Suite, error) {
+	if opts.Backend == nil {
+		return nil, errors.New("suite: no backend (Options.Backend)")
+	}
+	if opts.Reports == "" {
+		return nil, errors.New("suite: no reports directory (Options.Reports)")
+	}
+	if len(opts.Fixtures) == 0 {
+		opts.Fixtures = DefaultFixtures()
+	}
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	return &Suite{
+		Backend: opts.Backend, Timeouts: opts.Timeouts.WithDefaults(), Reports: opts.Reports, TestData: opts.TestData,
+		Log: log, base: opts.Fixtures, state: map[string]string{},
+	}, nil
+}
+
+// Logf writes a progress line to the suite's log.
+func (s *Suite) Logf(format string, args ...any) {
+	fmt.Fprintf(s.Log, format+"\n", args...)
+}
+
+// Up brings the mesh up: the backend, the VM where the backend has one,
+// every base fixture, then waits until it is ready, asks the versions,
+// takes the log mark and writes the report (Report.MeshUpSeconds says how
+// long it took). After a failed Up, collect
+// evidence and call Down: Down is safe on a half-started mesh.
+func (s *Suite) Up(ctx context.Context) error {
+	start := time.Now()
+	if err := os.MkdirAll(s.Reports, 0o755); err != nil {
+		return fmt.Errorf("suite: %w", err)
+	}
+	b := s.Backend
+	if err := b.Up(ctx); err != nil {
+		return fmt.Errorf("suite: %s backend up: %w", b.Name(), err)
+	}
+	if backend.Has(b, backend.FeatureVM) {
+		vm, err := b.StartVM(ctx, VMNamespace, VMName)
+		if err != nil {
+			return fmt.Errorf("suite: VM %s/%s: %w", VMNamespace, VMName, err)
+		}
+		s.VM = vm
+	}
+	for _, f := range s.base {
+		if err := s.apply(ctx, f); err != nil {
+			return err
+		}
+	}
+	if err := b.WaitReady(ctx); err != nil {
+		return fmt.Errorf("suite: waiting for the base fixtures: %w", err)
+	}
+	up := time.Since(start)
+	v, err := b.Versions(ctx)
+	if err != nil {
+		return fmt.Errorf("suite: versions under test: %w", err)
+	}
+	s.Versions = v
+	if s.Mark, err = b.Mark(ctx); err != nil {
+		return fmt.Errorf("suite: access-log mark: %w", err)
+	}
+	s.Report = Report{Backend: b.Name(), Versions: v, Features: b.Features(), MeshUpSeconds: up.Seconds()}
+	return WriteJSON(filepath.Join(s.Reports, "e2e-"+b.Name()+".timing.json"), s.Report)
+}
+
+// Down tears the mesh down (safe after a failed Up, and more than once).
+func (s *Suite) Down(ctx context.Context) error {
+	return s.Backend.Down(ctx)
+}

@@ -1,0 +1,219 @@
+package suite
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/fixtures"
+)
+
+// fakeBackend records what the harness asks of it; methods the harness
+// does not call are the nil interface's (they panic).
+type fakeBackend struct {
+	backend.Backend
+	features []backend.Feature
+	calls    []string
+	proxies  []backend.Proxy
+	failSync error
+}
+
+func (f *fakeBackend) Name() string                   { return "fake" }
+func (f *fakeBackend) Features() []backend.Feature    { return f.features }
+func (f *fakeBackend) FixtureVars() map[string]string { return nil }
+func (f *fakeBackend) Up(context.Context) error       { f.calls = append(f.calls, "up"); return nil }
+func (f *fakeBackend) WaitReady(context.Context) error {
+	f.calls = append(f.calls, "ready")
+	return nil
+}
+func (f *fakeBackend) Apply(_ context.Context, set *fixtures.Set) error {
+	f.calls = append(f.calls, "apply "+setName(set))
+	return nil
+}
+func (f *fakeBackend) Delete(_ context.Context, set *fixtures.Set) error {
+	var names []string
+	for _, c := range set.Configs {
+		names = append(names, c.Kind+"/"+c.Name)
+	}
+	f.calls = append(f.calls, "delete "+strings.Join(names, ","))
+	return nil
+}
+func (f *fakeBackend) StartVM(_ context.Context, ns, name string) (backend.Workload, error) {
+	f.calls = append(f.calls, "vm")
+	return backend.Workload{Namespace: ns, Name: name, IP: "10.1.2.3"}, nil
+}
+func (f *fakeBackend) Versions(context.Context) (backend.Versions, error) {
+	return backend.Versions{Istio: "1.31.1", Envoy: "1.40.0"}, nil
+}
+func (f *fakeBackend) Mark(context.Context) (backend.Mark, error) { return backend.Mark{}, nil }
+func (f *fakeBackend) Proxies(context.Context) ([]backend.Proxy, error) {
+	return f.proxies, nil
+}
+func (f *fakeBackend) Workloads(context.Context) ([]backend.Workload, error) {
+	var out []backend.Workload
+	for _, p := range f.proxies {
+		out = append(out, p.Workload)
+	}
+	return out, nil
+}
+func (f *fakeBackend) Sync(context.Context) ([]backend.ProxySync, error) { return nil, f.failSync }
+func (f *fakeBackend) ConfigDump(_ context.Context, p backend.Proxy) ([]byte, error) {
+	return []byte(`{"configs":[]}`), nil
+}
+func (f *fakeBackend) AccessLogs(context.Context, backend.Proxy, backend.Mark) ([]byte, error) {
+	return []byte("log line\n"), nil
+}
+func (f *fakeBackend) InterceptionRules(context.Context, backend.Workload) ([]byte, error) {
+	return nil, errors.New("no iptables-save here")
+}
+
+func setName(set *fixtures.Set) string {
+	if set.Step == "" {
+		return set.Fixture.Name
+	}
+	return set.Fixture.Name + "@" + set.Step
+}
+
+// upSuite is a suite over a fake backend, up with the default fixtures.
+func upSuite(t *testing.T, testdata string) (*Suite, *fakeBackend) {
+	t.Helper()
+	f := &fakeBackend{features: []backend.Feature{backend.FeatureVM, backend.FeatureAccessLogs}}
+	s, err := New(Options{Backend: f, Reports: t.TempDir(), TestData: testdata})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"up", "vm", "apply bookinfo", "apply whoami@90-10", "apply vm@100-0", "ready"}; !reflect.DeepEqual(f.calls, want) {
+		t.Fatalf("Up called %v, want %v", f.calls, want)
+	}
+	if s.Versions.Istio != "1.31.1" {
+		t.Errorf("Versions = %v, want the backend's", s.Versions)
+	}
+	if _, err := os.Stat(filepath.Join(s.Reports, "e2e-fake.timing.json")); err != nil {
+		t.Errorf("no report: %v", err)
+	}
+	f.calls = nil
+	return s, f
+}
+
+func TestSetupAppliesAndRestores(t *testing.T) {
+	data := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(data, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("canary.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: canary\n  namespace: {{ .Namespace }}\nspec:\n  hosts: [canary.example.com]\n")
+	write("pod.yaml", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  namespace: {{ .Namespace }}\n")
+	for _, tc := range []struct {
+		name               string
+		test               Test
+		wantSetup, wantEnd []string
+		wantErr            string
+	}{
+		{name: "a step, put back after", test: Test{ShortName: "t", Fixtures: []Fixture{{Name: "whoami", Step: "50-50"}}},
+			wantSetup: []string{"apply whoami@50-50", "ready"}, wantEnd: []string{"apply whoami@90-10", "ready"}},
+		{name: "the step in place: nothing to do", test: Test{ShortName: "t", Fixtures: []Fixture{{Name: "whoami", Step: "90-10"}, {Name: "bookinfo"}}}},
+		{name: "a step that replaces a config by name deletes nothing", test: Test{ShortName: "t", Fixtures: []Fixture{{Name: "vm", Step: "short-host"}}},
+			wantSetup: []string{"apply vm@short-host", "ready"}, wantEnd: []string{"apply vm@100-0", "ready"}},
+		{name: "a step adding a config: deleted after", test: Test{ShortName: "t", Fixtures: []Fixture{{Name: "bookinfo", Step: "reviews-90-10"}}},
+			wantSetup: []string{"apply bookinfo@reviews-90-10", "ready"}, wantEnd: []string{"apply bookinfo", "delete VirtualService/reviews", "ready"}},
+		{name: "a manifest, deleted after; steps undone last", test: Test{ShortName: "t", Namespace: "whoami", Manifests: []string{"canary.yaml"}, Fixtures: []Fixture{{Name: "whoami", Step: "50-50"}}},
+			wantSetup: []string{"apply whoami@50-50", "apply .", "ready"}, wantEnd: []string{"delete VirtualService/canary", "apply whoami@90-10", "ready"}},
+		{name: "a fixture the suite does not hold", test: Test{ShortName: "t", Fixtures: []Fixture{{Name: "nope", Step: "x"}}},
+			wantErr: "test t: suite: fixture nope is not one of the suite's base fixtures [bookinfo whoami@90-10 vm@100-0]"},
+		{name: "an unknown step", test: Test{ShortName: "t", Fixtures: []Fixture{{Name: "whoami", Step: "70-30"}}},
+			wantErr: `unknown step "70-30" (have [90-10 50-50])`},
+		{name: "a manifest with Kubernetes objects, after a step: the step is undone",
+			test:      Test{ShortName: "t", Fixtures: []Fixture{{Name: "whoami", Step: "50-50"}}, Manifests: []string{"pod.yaml"}},
+			wantSetup: []string{"apply whoami@50-50"}, wantEnd: []string{"apply whoami@90-10", "ready"},
+			wantErr: "manifest pod.yaml (in " + data + ") holds Kubernetes objects [ServiceAccount default/sa (line 1)]"},
+		{name: "a missing manifest", test: Test{ShortName: "t", Manifests: []string{"none.yaml"}}, wantErr: "manifest none.yaml (in " + data + ")"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, f := upSuite(t, data)
+			restore, err := s.Setup(context.Background(), tc.test)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Setup: error %v, want one containing %q", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(f.calls, tc.wantSetup) && len(f.calls)+len(tc.wantSetup) > 0 {
+				t.Errorf("Setup called %v, want %v", f.calls, tc.wantSetup)
+			}
+			f.calls = nil
+			if err := restore(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(f.calls, tc.wantEnd) && len(f.calls)+len(tc.wantEnd) > 0 {
+				t.Errorf("restore called %v, want %v", f.calls, tc.wantEnd)
+			}
+			if got := s.state["whoami"]; got != "90-10" {
+				t.Errorf("after restore whoami is at %q, want 90-10", got)
+			}
+		})
+	}
+}
+
+func TestSkipReasonNamesTheFeature(t *testing.T) {
+	s, _ := upSuite(t, "")
+	for _, tc := range []struct {
+		features []backend.Feature
+		want     string
+	}{
+		{nil, ""},
+		{[]backend.Feature{backend.FeatureVM}, ""},
+		{[]backend.Feature{backend.FeatureVM, backend.FeatureMultiNode, backend.FeatureEvidence},
+			"the fake backend lacks feature multi-node, evidence (it has [vm access-logs])"},
+	} {
+		if got := s.SkipReason(Test{Features: tc.features}); got != tc.want {
+			t.Errorf("SkipReason(%v) = %q, want %q", tc.features, got, tc.want)
+		}
+	}
+}
+
+func TestFindersListCandidates(t *testing.T) {
+	s, f := upSuite(t, "")
+	f.proxies = []backend.Proxy{
+		{Workload: backend.Workload{Namespace: "default", Name: "productpage-v1-abc", Proxy: backend.Sidecar}},
+		{Workload: backend.Workload{Namespace: "istio-system", Name: "istio-ingressgateway-1", Proxy: backend.Gateway}},
+	}
+	ctx := context.Background()
+	if p, err := s.Proxy(ctx, "default", "productpage"); err != nil || p.Name != "productpage-v1-abc" {
+		t.Errorf("Proxy = %v, %v", p, err)
+	}
+	_, err := s.Proxy(ctx, "default", "reviews")
+	if want := "suite: no proxy default/reviews*; have [default/productpage-v1-abc istio-system/istio-ingressgateway-1]"; err == nil || err.Error() != want {
+		t.Errorf("Proxy: error %v, want %q", err, want)
+	}
+	_, err = s.Workload(ctx, "istio-system", "istiod")
+	if err == nil || !strings.Contains(err.Error(), "no workload istio-system/istiod*; have [default/productpage-v1-abc") {
+		t.Errorf("Workload: error %v", err)
+	}
+}
+
+func TestFailedWritesEvidenceAndNamesWhatIsMissing(t *testing.T) {
+	s, f := upSuite(t, "")
+	f.features = append(f.features, backend.FeatureInterceptionRules)
+	f.proxies = []backend.Proxy{{Workload: backend.Workload{Namespace: "default", Name: "productpage-v1", Proxy: backend.Sidecar}}}
+	f.failSync = errors.New("syncz unreachable")
+	err := s.Failed(context.Background(), "[It] whoami: splits 90/10", "expected 90/10, got 80/20")
+	if err == nil || !strings.Contains(err.Error(), "sync.json: syncz unreachable") || !strings.Contains(err.Error(), "default.productpage-v1.iptables: no iptables-save here") {
+		t.Fatalf("Failed: error %v, want the sync and rules failures named", err)
+	}
+	dir := filepath.Join(s.Reports, "evidence", "fake", "It-whoami-splits-90-10")
+	for _, name := range []string{"failure.txt", "default.productpage-v1.config_dump.json", "default.productpage-v1.access.log", "evidence-errors.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("evidence: %v", err)
+		}
+	}
+}
