@@ -1,0 +1,203 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Backend is what runs the mesh.
+type Backend string
+
+// Backends.
+const (
+	// Embedded is Istio's pilot in-process with real Envoy sidecars in
+	// network namespaces (make e2e-local).
+	Embedded Backend = "embedded"
+	// Kind is a kind cluster with Istio installed by istioctl (make e2e,
+	// make e2e-airgap).
+	Kind Backend = "kind"
+)
+
+// Run is one run's configuration.
+type Run struct {
+	// Backend runs the mesh (default Embedded).
+	Backend Backend
+	// Istio is which Istio the kind backend installs.
+	Istio Istio
+	// Envoy is the embedded backend's Envoy: a binary path, or a version
+	// X.Y.Z that the Envoy found by internal/envoybin must report; ""
+	// takes what internal/envoybin finds.
+	Envoy string
+	// NodeImage is the kind node image; "" takes the one of the Istio
+	// minor (a release) or the one make node-image built (LocalImages).
+	NodeImage string
+	// Nodes is 1 (one control-plane node that also runs pods) or 2 (a
+	// control plane and a worker); kind only.
+	Nodes int
+	// Keep leaves the kind cluster running at the end.
+	Keep bool
+	// Labels is a Ginkgo label filter ("" runs every spec).
+	Labels string
+	// ReportDir receives JUnit, JSON, timings and evidence.
+	ReportDir string
+	// ImageRegistry is, with a release, a mirror every image is pulled
+	// from ("" pulls each from upstream); for the images built here, the
+	// registry name make images tags them with (default meshcheck.local).
+	ImageRegistry string
+	// Local names the images make images built (the air-gapped run).
+	Local LocalImages
+	// Kind is what only the kind backend takes.
+	Kind KindOptions
+	// Mesh is how Istio is configured, on either backend.
+	Mesh MeshOptions
+	// Binary is the meshcheck binary the embedded backend's pods run
+	// their apps with (meshcheck workload run).
+	Binary string
+}
+
+// Istio says which Istio a kind run installs.
+type Istio struct {
+	// Version is a release X.Y.Z to download (make e2e); "" installs the
+	// images make images built (make e2e-airgap), labelled with the
+	// pinned Istio's version.
+	Version string
+	// Source is the Istio checkout make images built from ("" = the
+	// istio.io/istio module go.mod pins); recorded, not built, here.
+	Source string
+	// Mirror is the release download root ("" = GitHub's).
+	Mirror string
+}
+
+// LocalImages are the names make images gives what it builds; empty
+// fields take build/images/lib.sh's defaults (see Resolved).
+type LocalImages struct {
+	// IstioHub and IstioTag name pilot and proxyv2 (default
+	// <registry>/istio and local).
+	IstioHub, IstioTag string
+	// FixtureRegistry and FixtureTag name the fixture apps (default
+	// <registry> and local).
+	FixtureRegistry, FixtureTag string
+	// K8sVersion is the node image's Kubernetes, <registry>/kind-node:vX
+	// (default 1.34.4).
+	K8sVersion string
+}
+
+// DefaultLocalRegistry is the registry name of locally built images.
+const DefaultLocalRegistry = "meshcheck.local"
+
+// Resolved returns l with every empty name filled in as build/images/lib.sh
+// fills it, for images tagged under registry ("" = DefaultLocalRegistry).
+func (l LocalImages) Resolved(registry string) LocalImages {
+	if registry == "" {
+		registry = DefaultLocalRegistry
+	}
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&l.IstioHub, registry+"/istio")
+	def(&l.IstioTag, "local")
+	def(&l.FixtureRegistry, registry)
+	def(&l.FixtureTag, "local")
+	def(&l.K8sVersion, "1.34.4")
+	l.K8sVersion = strings.TrimPrefix(l.K8sVersion, "v")
+	return l
+}
+
+// NodeImage is the node image make node-image builds.
+func (l LocalImages) NodeImage(registry string) string {
+	if registry == "" {
+		registry = DefaultLocalRegistry
+	}
+	return registry + "/kind-node:v" + l.Resolved(registry).K8sVersion
+}
+
+// KindOptions are what only the kind backend takes; every field has a
+// default that backends/open fills in.
+type KindOptions struct {
+	// WorkDir holds the kubeconfig and the istioctl overlay (default
+	// <ReportDir>/kind).
+	WorkDir string
+	// Cluster is the cluster's name (default a fresh meshcheck-X-Y-<hex>);
+	// Reuse takes a running cluster of that name.
+	Cluster string
+	Reuse   bool
+	// Istioctl is the istioctl binary (default: the release's, or
+	// bin/istioctl that make images built).
+	Istioctl string
+	// Images are loaded into every node in addition to those the run needs.
+	Images []string
+	// FixtureVars are passed to every fixture, over the run's own
+	// (registries and tags).
+	FixtureVars map[string]string
+	// VMImage and VMCommand run the VM container ({name} in the command is
+	// the VM's name); default whoami, as the run's images name it.
+	VMImage   string
+	VMCommand []string
+}
+
+// MeshOptions configure Istio on either backend.
+type MeshOptions struct {
+	// AccessLogEncoding is TEXT or JSON ("" = JSON on kind).
+	AccessLogEncoding string
+	// DNSCapture turns on the sidecar DNS proxy; DNSAutoAllocate gives
+	// ServiceEntries without addresses one (it needs DNSCapture).
+	DNSCapture, DNSAutoAllocate bool
+	// Parity makes pilot emit only upstream Envoy types (no ALPN or
+	// metadata-exchange filters, no telemetry), as a stock Envoy needs;
+	// the air-gapped run turns it on, its proxyv2 runs a stock Envoy.
+	Parity bool
+}
+
+// Default is a run of the embedded backend, one node, reports in reports/.
+func Default() Run {
+	return Run{Backend: Embedded, Nodes: 1, ReportDir: "reports"}
+}
+
+// String renders the run as its flags, the ones that differ from Default.
+func (r Run) String() string {
+	def := Default()
+	var parts []string
+	for _, f := range fields {
+		if v := f.get(&r); v != f.get(&def) {
+			parts = append(parts, "--"+f.flag+"="+v)
+		}
+	}
+	if len(parts) == 0 {
+		return "(defaults)"
+	}
+	return strings.Join(parts, " ")
+}
+
+// joinVars renders fixture variables as sorted NAME=VALUE words.
+func joinVars(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k + "=" + m[k]
+	}
+	return strings.Join(out, " ")
+}
+
+// splitVars parses space-separated NAME=VALUE words.
+func splitVars(s string) (map[string]string, error) {
+	words := strings.Fields(s)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(words))
+	for _, kv := range words {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q is not NAME=VALUE", kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
