@@ -129,6 +129,7 @@ takes -o text|json.
 		newSplitCmd(s),
 		newWorkloadCmd(s),
 		newKindCmd(s),
+		newRunCmd(s),
 		newVersionCmd(s),
 	)
 	// cobra adds "completion" and "help" when it runs; added now, they can
