@@ -88,6 +88,8 @@ var runElsewhere = map[string]string{
 
 // helpElsewhere is runElsewhere for the examples in the commands' -h.
 var helpElsewhere = map[string]string{
+	runWhoami:     "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runWhoamiJSON: "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
 	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
 	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
 		"needs a pod's network namespace: the kind backend reads each pod's rules this way " +

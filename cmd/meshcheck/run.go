@@ -49,7 +49,7 @@ Exit codes: 0 every check holds, 1 a check failed (or the mesh did not come
 up), 4 a check could not be decided (and none failed), 64 usage, 65 bad
 input (the message names file, line and field), 66 cannot read input.`,
 		Example: `  meshcheck run --fixtures fixtures/whoami
-  meshcheck run --fixtures fixtures/whoami --fixtures ./my-fixture --report-dir /tmp/reports -o json`,
+  meshcheck run --fixtures fixtures/whoami --report-dir /tmp/meshcheck-reports -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runFixtures(cmd.Context(), s, o) },
 	}
