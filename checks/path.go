@@ -51,8 +51,10 @@ func (r *Runner) path(ctx context.Context, t target, p *expect.Path) Result {
 	}
 	check := accesslog.All(accesslog.ExpectPath(steps...), accesslog.NoResponseFlags())
 	flow, err := r.awaitFlow(ctx, mark, tag, check)
-	res.Detail = flow.String()
-	res.Actual = strings.Join(flow.Path(), " -> ")
+	if len(flow.Hops) > 0 {
+		res.Detail = flow.String()
+		res.Actual = strings.Join(flow.Path(), " -> ")
+	}
 	if err != nil {
 		res.Status, res.LastError = Fail, err.Error()
 		return res

@@ -6,59 +6,51 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/meshcheck/meshcheck/engines/split"
-	"github.com/meshcheck/meshcheck/engines/traffic"
-	"github.com/meshcheck/meshcheck/engines/xds/trace"
-	. "github.com/meshcheck/meshcheck/engines/xds/xdsmatchers"
+	"github.com/meshcheck/meshcheck/checks"
+	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/fixtures/expect"
 )
 
-const (
-	whoamiV1 = "outbound|80|v1|whoami.whoami.svc.cluster.local"
-	whoamiV2 = "outbound|80|v2|whoami.whoami.svc.cluster.local"
-)
-
-var whoamiReq = trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "whoami.example.com", Path: "/"}
-
-// sampleSplit drives the statistical split test through the ingress.
-func sampleSplit(ctx context.Context, weights string) split.Result {
-	w, err := split.ParseWeights(weights)
-	Expect(err).NotTo(HaveOccurred())
-	test, err := split.New(w, split.Options{})
-	Expect(err).NotTo(HaveOccurred())
-	ingress, err := mesh.Ingress(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	ctx, cancel := context.WithTimeout(ctx, tmo.SplitSampling)
-	defer cancel()
-	res, err := split.Sampler{Test: test, Sample: traffic.SampleFunc(ingress, traffic.Request{Host: "whoami.example.com", Path: "/"}, tmo.Request, traffic.Whoami{})}.Run(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	return res
-}
-
+// The whoami specs run the checks the fixture carries, fixtures/whoami/
+// expect.yaml (the gateway's route weights and endpoints, the interception
+// rules, one request's path in the access logs, the split through the
+// ingress), as meshcheck run does.
 var _ = Describe("whoami", Label("whoami"), Ordered, func() {
+	var (
+		spec *expect.Expect
+		fx   expect.Fixture
+	)
+	BeforeAll(func() {
+		c, err := fixtures.Default()
+		Expect(err).NotTo(HaveOccurred())
+		fx, err = expect.FixtureOf(c, "whoami", fixtures.Options{Vars: load("whoami", "").Vars})
+		Expect(err).NotTo(HaveOccurred())
+		data, file, err := c.ReadFile("whoami", fixtures.ExpectFile)
+		Expect(err).NotTo(HaveOccurred())
+		spec, err = expect.Load(data, file, fx)
+		Expect(err).NotTo(HaveOccurred())
+	})
 	AfterAll(func(ctx SpecContext) {
 		Expect(mesh.Apply(ctx, load("whoami", "90-10"))).To(Succeed())
 		Expect(mesh.WaitReady(ctx)).To(Succeed())
 	})
-	It("has the 90/10 weighted route in the gateway's config", Label("xds"), func(ctx SpecContext) {
-		gw := dump(ctx, proxy(ctx, "istio-system", "istio-ingressgateway"))
-		Expect(gw).To(RouteRequest(whoamiReq).ToWeightedClusters(map[string]uint32{whoamiV1: 90, whoamiV2: 10}))
-		Expect(gw).To(HaveHealthyEndpoints(whoamiV1, 1))
-		Expect(gw).To(HaveHealthyEndpoints(whoamiV2, 1))
-	})
+	holds := func(ctx context.Context, step string) {
+		r := &checks.Runner{Backend: mesh, Timeouts: tmo, IstioVersion: "1.31.0"}
+		results := r.Run(ctx, "whoami", fx, spec, step)
+		Expect(results).NotTo(BeEmpty())
+		for _, res := range results {
+			GinkgoWriter.Println(res.String())
+			Expect(res.Status).To(Equal(checks.Pass), "%s", res)
+		}
+	}
 
-	It("splits traffic through the ingress 90/10 (sequential test, false-fail 1e-6, power 0.999)", func(ctx SpecContext) {
-		res := sampleSplit(ctx, "v1=90,v2=10")
-		Expect(res.Decision).To(Equal(split.Pass), "%s", res.Reason)
-		GinkgoWriter.Printf("90/10 decided after %d requests: %v\n", res.Samples, res.Counts)
+	It("holds its expect.yaml at step 90-10: the gateway routes 90/10 and traffic through the ingress splits so (sequential test)", Label("xds"), func(ctx SpecContext) {
+		holds(ctx, "90-10")
 	})
 
 	It("follows a VirtualService step to 50/50, in config and in traffic", func(ctx SpecContext) {
 		Expect(mesh.Apply(ctx, load("whoami", "50-50"))).To(Succeed())
 		Expect(mesh.WaitReady(ctx)).To(Succeed())
-		gw := dump(ctx, proxy(ctx, "istio-system", "istio-ingressgateway"))
-		Expect(gw).To(RouteRequest(whoamiReq).ToWeightedClusters(map[string]uint32{whoamiV1: 50, whoamiV2: 50}))
-		res := sampleSplit(ctx, "v1=50,v2=50")
-		Expect(res.Decision).To(Equal(split.Pass), "%s", res.Reason)
-		GinkgoWriter.Printf("50/50 decided after %d requests: %v\n", res.Samples, res.Counts)
+		holds(ctx, "50-50")
 	})
 })
