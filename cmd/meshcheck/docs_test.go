@@ -46,7 +46,7 @@ const docsRoot = "../.."
 // entry must still be shown somewhere (TestDocsCommands fails on a stale
 // one), and a new command in the docs fails until it is run or listed.
 var runElsewhere = map[string]string{
-	runWhoami: "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runWhoami:                             "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
 	"source <(meshcheck completion bash)": "TestCompletionInBash runs it in a real bash (with the bash-completion package) and completes through it",
 	`meshcheck completion zsh > "${fpath[1]}/_meshcheck"`: "writes into the user's zsh setup (zsh is not installed here); " +
 		"TestCompletion generates the script in-process",
