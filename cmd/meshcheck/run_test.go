@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshcheck/meshcheck/checks"
 	"github.com/meshcheck/meshcheck/internal/envoybin"
 )
 
@@ -141,4 +142,50 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// Bad input stops meshcheck run before anything is brought up, with the
+// exit code and a message naming the file, the line and the field.
+func TestRunBadInput(t *testing.T) {
+	whoami := filepath.Join(docsRoot, "fixtures", "whoami")
+	noExpect := t.TempDir()
+	if err := os.CopyFS(noExpect, os.DirFS(filepath.Join(docsRoot, "fixtures", "bookinfo"))); err != nil {
+		t.Fatal(err)
+	}
+	unknownField := brokenCopy(t, "expect.yaml", [2]string{"classify: whoami\n        weights: v1=90", "classify: whoami\n        weigths: v1=90"})
+	unknownProxy := brokenCopy(t, "expect.yaml", [2]string{"      - proxy: gateway\n        flows:", "      - proxy: whoami/whoareyou\n        flows:"})
+	badWeight := brokenCopy(t, "expect.yaml", [2]string{"weights: v1=90,v2=10", "weights: v1=90%,v2=10"})
+	badManifest := brokenCopy(t, "steps/50-50.yaml", [2]string{"subset: v1", "subsett: v1"})
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"no folder", []string{"run"}, exitUsage, "no --fixtures folder given"},
+		{"a folder that is not there", []string{"run", "--fixtures", "/nonexistent"}, exitNoInput, "/nonexistent: bad fixture metadata: open /nonexistent/fixture.yaml: no such file or directory"},
+		{"a folder without expect.yaml", []string{"run", "--fixtures", noExpect}, exitNoInput, noExpect + "/expect.yaml: the fixture's checks: open expect.yaml: no such file or directory"},
+		{"unknown field", []string{"run", "--fixtures", unknownField}, exitBadInput, unknownField + `/expect.yaml:40: bad field: unknown field "weigths" in expect.steps[0].splits[0]`},
+		{"unknown proxy", []string{"run", "--fixtures", unknownProxy}, exitBadInput, unknownProxy + `/expect.yaml:28: steps[0].routes[0].proxy: unknown name: no workload of the fixture matches "whoami/whoareyou"`},
+		{"a weight that does not parse", []string{"run", "--fixtures", badWeight}, exitBadInput, badWeight + `/expect.yaml:40: steps[0].splits[0].weights: bad value: "v1=90%,v2=10": weight "v1=90%": "90%" is not a non-negative number`},
+		{"a manifest's unknown field", []string{"run", "--fixtures", badManifest}, exitBadInput, badManifest + "/steps/50-50.yaml:19: spec.http[0].route[0].destination.subsett: unknown field"},
+		{"an unknown backend", []string{"run", "--fixtures", whoami, "--backend", "nope"}, exitUsage, "nope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI("", tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.err) {
+				t.Errorf("exit %d, want %d; stderr:\n%s\nwant it to contain\n%s\nstdout:\n%s", code, tc.code, errs, tc.err, out)
+			}
+		})
+	}
+}
+
+func TestExitFor(t *testing.T) {
+	for _, tc := range []struct {
+		pass, fail, undecided, code int
+	}{{3, 0, 0, exitOK}, {3, 1, 0, exitFail}, {3, 0, 1, exitUndecided}, {0, 1, 1, exitFail}} {
+		if got := exitFor(map[checks.Status]int{checks.Pass: tc.pass, checks.Fail: tc.fail, checks.Undecided: tc.undecided}); got != tc.code {
+			t.Errorf("%+v: exit %d", tc, got)
+		}
+	}
 }
