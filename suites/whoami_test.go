@@ -35,7 +35,9 @@ var _ = Describe("whoami", Label("whoami"), Ordered, func() {
 		Expect(mesh.WaitReady(ctx)).To(Succeed())
 	})
 	holds := func(ctx context.Context, step string) {
-		r := &checks.Runner{Backend: mesh, Timeouts: tmo, IstioVersion: "1.31.0"}
+		v, err := mesh.Versions(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		r := &checks.Runner{Backend: mesh, Timeouts: tmo, IstioVersion: v.Istio}
 		results := r.Run(ctx, "whoami", fx, spec, step)
 		Expect(results).NotTo(BeEmpty())
 		for _, res := range results {
