@@ -35,9 +35,9 @@ var _ = Describe("whoami", Label("whoami"), Ordered, func() {
 		Expect(mesh.WaitReady(ctx)).To(Succeed())
 	})
 	holds := func(ctx context.Context, step string) {
-		v, err := mesh.Versions(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		r := &checks.Runner{Backend: mesh, Timeouts: tmo, IstioVersion: v.Istio}
+		// No Istio version: whoami's checks carry no version constraint
+		// (an item with one would be skipped and listed).
+		r := &checks.Runner{Backend: mesh, Timeouts: tmo}
 		results := r.Run(ctx, "whoami", fx, spec, step)
 		Expect(results).NotTo(BeEmpty())
 		for _, res := range results {
