@@ -15,9 +15,6 @@ type Fixture struct {
 	// Step is the step to apply; empty means the fixture as the suite
 	// holds it (a test that only needs it says so).
 	Step string
-	// Catalog holds the fixture; nil is the embedded catalog (a folder on
-	// disk comes from fixtures.OpenDir).
-	Catalog *fixtures.Catalog
 }
 
 func (f Fixture) String() string {
@@ -27,35 +24,13 @@ func (f Fixture) String() string {
 	return f.Name + "@" + f.Step
 }
 
-// Load renders an embedded fixture, or one of its steps, with the
-// backend's variables (each fixture takes those it declares) and the VM's
-// address where the fixture declares VMAddressVar.
-func (s *Suite) Load(name, step string) (*fixtures.Set, error) { return s.LoadFrom(nil, name, step) }
-
-// LoadFrom is Load from a catalog (nil: the embedded one).
-func (s *Suite) LoadFrom(c *fixtures.Catalog, name, step string) (*fixtures.Set, error) {
-	if c == nil {
-		var err error
-		if c, err = fixtures.Default(); err != nil {
-			return nil, fmt.Errorf("suite: %w", err)
-		}
-	}
-	opts, err := s.FixtureOptions(c, name, step)
-	if err != nil {
-		return nil, err
-	}
-	set, err := c.Load(name, opts)
+// Load renders a fixture, or one of its steps, with the backend's
+// variables (each fixture takes those it declares) and the VM's address
+// where the fixture declares VMAddressVar.
+func (s *Suite) Load(name, step string) (*fixtures.Set, error) {
+	f, err := s.catalog.Get(name)
 	if err != nil {
 		return nil, fmt.Errorf("suite: %w", err)
-	}
-	return set, nil
-}
-
-// FixtureOptions are the options Load renders a fixture of c with.
-func (s *Suite) FixtureOptions(c *fixtures.Catalog, name, step string) (fixtures.Options, error) {
-	f, err := c.Get(name)
-	if err != nil {
-		return fixtures.Options{}, fmt.Errorf("suite: %w", err)
 	}
 	opts := fixtures.Options{Step: step, Vars: map[string]string{}}
 	vars := s.Backend.FixtureVars()
@@ -65,19 +40,23 @@ func (s *Suite) FixtureOptions(c *fixtures.Catalog, name, step string) (fixtures
 		}
 		if v.Name == VMAddressVar {
 			if s.VM.IP == "" {
-				return fixtures.Options{}, fmt.Errorf("suite: fixture %s needs a VM's address (%s) and the %s backend started none: %w",
+				return nil, fmt.Errorf("suite: fixture %s needs a VM's address (%s) and the %s backend started none: %w",
 					name, VMAddressVar, s.Backend.Name(), backend.Unsupported(s.Backend.Name(), backend.FeatureVM))
 			}
 			opts.Vars[v.Name] = s.VM.IP
 		}
 	}
-	return opts, nil
+	set, err := s.catalog.Load(name, opts)
+	if err != nil {
+		return nil, fmt.Errorf("suite: %w", err)
+	}
+	return set, nil
 }
 
 // apply loads and applies a fixture (or step) and records it as the
 // fixture's state.
 func (s *Suite) apply(ctx context.Context, f Fixture) error {
-	set, err := s.LoadFrom(f.Catalog, f.Name, f.Step)
+	set, err := s.Load(f.Name, f.Step)
 	if err != nil {
 		return err
 	}
@@ -109,12 +88,12 @@ func (s *Suite) step(ctx context.Context, f Fixture) (undo func(context.Context)
 			return err
 		}
 		if err := s.Backend.Apply(ctx, before); err != nil {
-			return fmt.Errorf("suite: restoring %s: %w", Fixture{Name: f.Name, Step: prev}, err)
+			return fmt.Errorf("suite: restoring %s: %w", Fixture{f.Name, prev}, err)
 		}
 		s.state[f.Name] = prev
 		if extra := configsNotIn(set, before); len(extra.Configs) > 0 {
 			if err := s.Backend.Delete(ctx, extra); err != nil {
-				return fmt.Errorf("suite: restoring %s: deleting what %s added: %w", Fixture{Name: f.Name, Step: prev}, f, err)
+				return fmt.Errorf("suite: restoring %s: deleting what %s added: %w", Fixture{f.Name, prev}, f, err)
 			}
 		}
 		return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
 
@@ -42,6 +43,9 @@ type Options struct {
 	// Fixtures are the base fixtures Up applies, in order
 	// (DefaultFixtures when empty).
 	Fixtures []Fixture
+	// Catalog is where fixtures are read from (nil: the fixtures embedded
+	// in the binary, fixtures.Default; fixtures.NewCatalog reads folders).
+	Catalog *fixtures.Catalog
 	// Log receives progress lines (nil: discarded).
 	Log io.Writer
 }
@@ -63,8 +67,9 @@ type Suite struct {
 	Mark   backend.Mark
 	Report Report
 
-	base  []Fixture
-	state map[string]string // base fixture name -> the step applied now
+	catalog *fixtures.Catalog
+	base    []Fixture
+	state   map[string]string // base fixture name -> the step applied now
 }
 
 // Report is what a run writes to <Reports>/e2e-<backend>.timing.json.
@@ -92,9 +97,16 @@ func New(opts Options) (*Suite, error) {
 	if log == nil {
 		log = io.Discard
 	}
+	if opts.Catalog == nil {
+		c, err := fixtures.Default()
+		if err != nil {
+			return nil, fmt.Errorf("suite: %w", err)
+		}
+		opts.Catalog = c
+	}
 	return &Suite{
 		Backend: opts.Backend, Timeouts: opts.Timeouts.WithDefaults(), Reports: opts.Reports, TestData: opts.TestData,
-		Log: log, base: opts.Fixtures, state: map[string]string{},
+		Log: log, catalog: opts.Catalog, base: opts.Fixtures, state: map[string]string{},
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/fixtures"
@@ -21,11 +22,12 @@ type fakeBackend struct {
 	calls    []string
 	proxies  []backend.Proxy
 	failSync error
+	vars     map[string]string
 }
 
 func (f *fakeBackend) Name() string                   { return "fake" }
 func (f *fakeBackend) Features() []backend.Feature    { return f.features }
-func (f *fakeBackend) FixtureVars() map[string]string { return nil }
+func (f *fakeBackend) FixtureVars() map[string]string { return f.vars }
 func (f *fakeBackend) Up(context.Context) error       { f.calls = append(f.calls, "up"); return nil }
 func (f *fakeBackend) WaitReady(context.Context) error {
 	f.calls = append(f.calls, "ready")
@@ -215,5 +217,37 @@ func TestFailedWritesEvidenceAndNamesWhatIsMissing(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("evidence: %v", err)
 		}
+	}
+}
+
+func TestLoadFromACatalogWithTheBackendsVarsAndTheVM(t *testing.T) {
+	fsys := fstest.MapFS{
+		"demo/fixture.yaml": {Data: []byte("name: demo\ndescription: a demo\nlabels: [demo]\nnamespace: demo\nfiles: [vs.yaml]\n" +
+			"vars:\n  vmAddress:\n    type: ip\n    description: the VM\n  tag:\n    default: v0\n    description: a tag\n")},
+		"demo/vs.yaml": {Data: []byte("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: vm\n  namespace: {{ .Namespace }}\n" +
+			"  labels:\n    tag: {{ .Vars.tag }}\nspec:\n  hosts: [vm.example.com]\n  endpoints:\n  - address: {{ .Vars.vmAddress }}\n")},
+	}
+	c, err := fixtures.NewCatalog(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeBackend{vars: map[string]string{"tag": "v9", "bookinfoTag": "not demo's"}}
+	s, err := New(Options{Backend: f, Reports: t.TempDir(), Catalog: c, Fixtures: []Fixture{{Name: "demo"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load("demo", ""); err == nil || !strings.Contains(err.Error(), `feature "vm"`) {
+		t.Errorf("Load without a VM: error %v, want one naming the vm feature", err)
+	}
+	s.VM = backend.Workload{IP: "10.1.2.3"}
+	set, err := s.Load("demo", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Vars; got["tag"] != "v9" || got["vmAddress"] != "10.1.2.3" {
+		t.Errorf("vars %v, want tag v9 from the backend and the VM's address", got)
+	}
+	if _, err := s.Load("bookinfo", ""); err == nil || !strings.Contains(err.Error(), `unknown fixture "bookinfo" (have [demo])`) {
+		t.Errorf("Load of a fixture outside the catalog: error %v", err)
 	}
 }

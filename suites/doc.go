@@ -1,10 +1,16 @@
-// Package suites holds meshcheck's Ginkgo suites: the same specs for every
-// backend (embedded today; kind later). They run under make e2e-local:
+// Package suites runs meshcheck's end-to-end tests (package suites/tests,
+// one file per test, listed in tests.All) as Ginkgo specs against a
+// backend: embedded (the default) or kind (MESHCHECK_BACKEND=kind). They
+// run under make e2e-local:
 //
 //	MESHCHECK_E2E=1 PILOT_ENABLE_ALPN_FILTER=false PILOT_ENABLE_METADATA_EXCHANGE=false \
 //	  go test ./suites/ -args -ginkgo.label-filter=whoami
 //
-// Labels: bookinfo, whoami, vm, iptables, accesslog, xds. For every failed
-// spec the evidence (config dumps, access logs, interception rules, sync
-// state) is written to reports/evidence/<spec>/.
+// Each test's labels are its short name (whoami-header-canary), its
+// fixtures' names (bookinfo, whoami, vm), its features (iptables,
+// accesslog, multinode, vm) and its own (xds). A test
+// whose features the backend lacks is skipped, the feature named. For every
+// failed spec the evidence (config dumps, access logs, interception rules,
+// sync state, the backend's own) is written to
+// reports/evidence/<backend>/<spec>/ before the harness restores the mesh.
 package suites

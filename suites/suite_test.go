@@ -2,12 +2,10 @@ package suites
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,17 +15,9 @@ import (
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded"
 	"github.com/meshcheck/meshcheck/backends/kindmesh"
-	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/suite"
+	"github.com/meshcheck/meshcheck/suites/tests"
 	"github.com/meshcheck/meshcheck/timeouts"
-)
-
-// The suite's shared state, set up once.
-var (
-	mesh    backend.Backend
-	vm      backend.Workload
-	tmo     = timeouts.Default()
-	mark0   backend.Mark
-	reports string
 )
 
 func TestSuites(t *testing.T) {
@@ -38,204 +28,119 @@ func TestSuites(t *testing.T) {
 	RunSpecs(t, "meshcheck suites")
 }
 
-func reportsDir() string {
-	if d := os.Getenv("MESHCHECK_REPORTS"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "reports")
-}
+// Every test of tests.All becomes a spec; the suite they share is made in
+// BeforeSuite and lives in this closure, not in a package variable.
+var _ = specs(tests.All())
 
-// Optional parts of a backend the suites use when a backend has them.
-type (
-	// vmStarter starts the vm fixture's VM outside the mesh.
-	vmStarter interface {
-		StartVM(ctx context.Context, namespace, name string) (backend.Workload, error)
-	}
-	// fixtureVarer gives variables every fixture needs on that backend
-	// (image registries and tags).
-	fixtureVarer interface{ FixtureVars() map[string]string }
-	// evidenceCollector writes the backend's own evidence (pods, events,
-	// control-plane logs, node logs) into a directory.
-	evidenceCollector interface {
-		CollectEvidence(ctx context.Context, dir string) error
-	}
-	// vipNamer names the Service VIPs a cluster assigned at random, for
-	// goldens that must not depend on them.
-	vipNamer interface {
-		ServiceVIPs(ctx context.Context) (map[string]string, error)
-	}
-)
-
-// load renders a fixture or one of its steps, with the VM's address and
-// the backend's variables.
-func load(name, step string) *fixtures.Set {
-	opts := fixtures.Options{Step: step, Vars: map[string]string{}}
-	if fv, ok := mesh.(fixtureVarer); ok {
-		f, err := fixtures.Get(name)
-		Expect(err).NotTo(HaveOccurred())
-		// The backend's variables cover every fixture; each takes its own.
-		for _, v := range f.Vars {
-			if val, ok := fv.FixtureVars()[v.Name]; ok {
-				opts.Vars[v.Name] = val
-			}
+func specs(all []suite.Test) bool {
+	var s *suite.Suite
+	BeforeSuite(func(ctx SpecContext) { s = upSuite(ctx) }, NodeTimeout(20*time.Minute))
+	Describe("meshcheck", func() {
+		for _, t := range all {
+			It(t.ShortName+": "+t.Description, Label(labels(t)...), func(ctx SpecContext) { run(ctx, s, t) })
 		}
-	}
-	if name == "vm" {
-		opts.Vars["vmAddress"] = vm.IP
-	}
-	set, err := fixtures.Load(name, opts)
-	Expect(err).NotTo(HaveOccurred())
-	return set
+	})
+	return true
 }
 
-var _ = BeforeSuite(func(ctx SpecContext) {
-	reports = reportsDir()
-	Expect(os.MkdirAll(reports, 0o755)).To(Succeed())
+// newBackend builds the backend the environment names (MESHCHECK_BACKEND:
+// embedded, the default, or kind with its MESHCHECK_* variables).
+func newBackend(tmo timeouts.Timeouts) (backend.Backend, error) {
 	switch b := os.Getenv("MESHCHECK_BACKEND"); b {
 	case "", "embedded":
-		Expect(embedded.CheckPilotEnv()).To(Succeed())
-		mesh = embedded.NewBackend(embedded.BackendOptions{})
+		if err := embedded.CheckPilotEnv(); err != nil {
+			return nil, err
+		}
+		return embedded.NewBackend(embedded.BackendOptions{}), nil
 	case "kind":
 		opts, err := kindmesh.OptionsFromEnv(os.Getenv)
-		Expect(err).NotTo(HaveOccurred())
-		opts.Log = GinkgoWriter
-		opts.Timeouts = tmo
+		if err != nil {
+			return nil, err
+		}
+		opts.Log, opts.Timeouts = GinkgoWriter, tmo
 		k, err := kindmesh.New(opts)
-		Expect(err).NotTo(HaveOccurred())
-		mesh = k
+		if err != nil {
+			return nil, err
+		}
 		GinkgoWriter.Printf("kind cluster: %s\n", k.ClusterName())
+		return k, nil
 	default:
-		Fail(fmt.Sprintf("unknown MESHCHECK_BACKEND %q (want embedded or kind)", b))
+		return nil, fmt.Errorf("unknown MESHCHECK_BACKEND %q (want embedded or kind)", b)
 	}
-	start := time.Now()
-	// Registered before Up: a failed or interrupted Up is torn down too
-	// (Down is safe on a half-started mesh and on an interrupt).
-	DeferCleanup(func(ctx SpecContext) {
-		Expect(mesh.Down(ctx)).To(Succeed())
-	}, NodeTimeout(time.Minute))
-	// A failed setup leaves its evidence, as a failed spec does.
+}
+
+// upSuite brings the mesh up with the base fixtures; a failed or
+// interrupted setup leaves its evidence and is torn down.
+func upSuite(ctx context.Context) *suite.Suite {
+	tmo := timeouts.Default()
+	b, err := newBackend(tmo)
+	Expect(err).NotTo(HaveOccurred())
+	reports := os.Getenv("MESHCHECK_REPORTS")
+	if reports == "" {
+		reports = filepath.Join("..", "reports")
+	}
+	s, err := suite.New(suite.Options{Backend: b, Timeouts: tmo, Reports: reports, TestData: filepath.Join("tests", "testdata"), Log: GinkgoWriter})
+	Expect(err).NotTo(HaveOccurred())
+	// Registered before Up: Down is safe on a half-started mesh and on an
+	// interrupt.
+	DeferCleanup(func(ctx SpecContext) { Expect(s.Down(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	setupOK := false
 	DeferCleanup(func(ctx SpecContext) {
 		if !setupOK {
-			collectEvidence(ctx, filepath.Join(reports, "evidence", mesh.Name(), "setup"))
+			_ = s.CollectEvidence(ctx, s.EvidenceDir("setup"))
 		}
 	}, NodeTimeout(5*time.Minute))
-	Expect(mesh.Up(ctx)).To(Succeed())
-	if e, ok := mesh.(*embedded.Backend); ok {
+	err = s.Up(ctx)
+	if e, ok := b.(*embedded.Backend); ok && e.Mesh() != nil {
 		GinkgoWriter.Printf("mesh run id: %s\n", e.Mesh().RunID())
 	}
-	if v, ok := mesh.(vmStarter); ok {
-		var err error
-		vm, err = v.StartVM(ctx, "vm", "vm1")
-		Expect(err).NotTo(HaveOccurred())
-	}
-	for _, f := range []struct{ name, step string }{{"bookinfo", ""}, {"whoami", "90-10"}, {"vm", "100-0"}} {
-		Expect(mesh.Apply(ctx, load(f.name, f.step))).To(Succeed(), "apply %s", f.name)
-	}
-	Expect(mesh.WaitReady(ctx)).To(Succeed())
-	setupOK = true
-	up := time.Since(start)
-	GinkgoWriter.Printf("mesh with all fixtures up and converged in %v\n", up)
-	writeJSON(filepath.Join(reports, "e2e-"+mesh.Name()+".timing.json"), map[string]any{"meshUpSeconds": up.Seconds()})
-	var err error
-	mark0, err = mesh.Mark(ctx)
 	Expect(err).NotTo(HaveOccurred())
-}, NodeTimeout(20*time.Minute))
-
-// For every failed spec, the evidence next to the reports.
-var _ = ReportAfterEach(func(ctx SpecContext, r SpecReport) {
-	if !r.Failed() || mesh == nil {
-		return
-	}
-	dir := filepath.Join(reports, "evidence", mesh.Name(), sanitize(r.FullText()))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return
-	}
-	_ = os.WriteFile(filepath.Join(dir, "failure.txt"), []byte(r.FailureMessage()+"\n\n"+r.FailureLocation().String()+"\n"), 0o644)
-	collectEvidence(ctx, dir)
-}, NodeTimeout(5*time.Minute))
-
-func collectEvidence(ctx context.Context, dir string) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return
-	}
-	// A backend with its own collector writes the config dumps there, with
-	// everything else it knows (pods, events, control-plane and node logs).
-	ec, own := mesh.(evidenceCollector)
-	if own {
-		if err := ec.CollectEvidence(ctx, filepath.Join(dir, mesh.Name())); err != nil {
-			_ = os.WriteFile(filepath.Join(dir, "evidence-errors.txt"), []byte(err.Error()+"\n"), 0o644)
-		}
-	}
-	if s, err := mesh.Sync(ctx); err == nil {
-		writeJSON(filepath.Join(dir, "sync.json"), s)
-	}
-	proxies, _ := mesh.Proxies(ctx)
-	for _, p := range proxies {
-		name := p.Namespace + "." + p.Name
-		if !own {
-			if b, err := mesh.ConfigDump(ctx, p); err == nil {
-				_ = os.WriteFile(filepath.Join(dir, name+".config_dump.json"), b, 0o644)
-			}
-		}
-		if b, err := mesh.AccessLogs(ctx, p, mark0); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, name+".access.log"), b, 0o644)
-		}
-	}
-	ws, _ := mesh.Workloads(ctx)
-	for _, w := range ws {
-		if w.Proxy != backend.Sidecar {
-			continue
-		}
-		if b, err := mesh.InterceptionRules(ctx, w); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, w.Namespace+"."+w.Name+".iptables"), b, 0o644)
-		}
-	}
-}
-
-var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-func sanitize(s string) string {
-	s = strings.Trim(unsafe.ReplaceAllString(s, "-"), "-")
-	if len(s) > 120 {
-		s = s[:120]
-	}
+	setupOK = true
+	GinkgoWriter.Printf("mesh with all fixtures up and converged in %.2fs (%s backend: %s; features %v)\n",
+		s.Report.MeshUpSeconds, b.Name(), s.Versions, s.Report.Features)
 	return s
 }
 
-func writeJSON(path string, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err == nil {
-		_ = os.WriteFile(path, append(b, '\n'), 0o644)
+// run runs one test: skipped when the backend lacks a feature it needs;
+// else its fixtures and manifests are applied, and after it (passed,
+// failed or interrupted) a failure's evidence is written, then the
+// previous state is restored.
+func run(ctx SpecContext, s *suite.Suite, t suite.Test) {
+	if why := s.SkipReason(t); why != "" {
+		Skip(why)
 	}
+	restore, err := s.Setup(ctx, t)
+	DeferCleanup(func(ctx SpecContext) {
+		if r := CurrentSpecReport(); r.Failed() {
+			failure := r.FailureMessage() + "\n\n" + r.FailureLocation().String()
+			if err := s.Failed(ctx, r.FullText(), failure); err != nil {
+				GinkgoWriter.Printf("evidence: %v\n", err)
+			}
+		}
+		Expect(restore(ctx)).To(Succeed(), "restoring the mesh after %s", t.ShortName)
+	}, NodeTimeout(5*time.Minute))
+	Expect(err).NotTo(HaveOccurred())
+	t.Test(ctx, s)
 }
 
-// proxy finds the proxy of a workload whose name starts with prefix.
-func proxy(ctx context.Context, namespace, prefix string) backend.Proxy {
-	ps, err := mesh.Proxies(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	var names []string
-	for _, p := range ps {
-		if p.Namespace == namespace && strings.HasPrefix(p.Name, prefix) {
-			return p
-		}
-		names = append(names, p.String())
+// labels select a test: its short name, its fixtures' names, its features
+// (under the names LABELS has always used) and its own labels.
+func labels(t suite.Test) []string {
+	names := map[backend.Feature]string{
+		backend.FeatureInterceptionRules: "iptables",
+		backend.FeatureAccessLogs:        "accesslog",
+		backend.FeatureMultiNode:         "multinode",
 	}
-	Fail(fmt.Sprintf("no proxy %s/%s*; have %v", namespace, prefix, names))
-	return backend.Proxy{}
-}
-
-// workload finds a workload whose name starts with prefix.
-func workload(ctx context.Context, namespace, prefix string) backend.Workload {
-	ws, err := mesh.Workloads(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	var names []string
-	for _, w := range ws {
-		if w.Namespace == namespace && strings.HasPrefix(w.Name, prefix) {
-			return w
-		}
-		names = append(names, w.String())
+	out := []string{t.ShortName}
+	for _, f := range t.Fixtures {
+		out = append(out, f.Name)
 	}
-	Fail(fmt.Sprintf("no workload %s/%s*; have %v", namespace, prefix, names))
-	return backend.Workload{}
+	for _, f := range t.Features {
+		if n, ok := names[f]; ok {
+			out = append(out, n)
+		} else {
+			out = append(out, string(f))
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(append(out, t.Labels...))))
 }

@@ -2,6 +2,12 @@
 // and act on it, whatever runs it: the embedded mesh (Istio's pilot
 // in-process, real Envoys in network namespaces) or a kind cluster with an
 // Istio release. Every wait takes its deadline from timeouts.Timeouts.
+//
+// What a backend may lack is explicit: Features lists what it offers (a VM,
+// interception rules, access logs, more than one node, random Service VIPs,
+// its own evidence), Has and Missing ask, and a method whose feature is
+// missing returns an error wrapping ErrUnsupported that names it. Versions
+// are asked of the running mesh (EnvoyVersion reads Envoy's build string).
 package backend
 
 import (

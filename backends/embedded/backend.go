@@ -89,6 +89,13 @@ func (b *Backend) Up(ctx context.Context) error {
 	if b.mesh != nil {
 		return errors.New("embedded backend: Up twice")
 	}
+	if b.opts.Mesh.IstioVersion == "" {
+		v, err := istioinstall.PinnedVersion()
+		if err != nil {
+			return fmt.Errorf("embedded backend: %w", err)
+		}
+		b.opts.Mesh.IstioVersion = v
+	}
 	m, err := Start(ctx, b.opts.Mesh)
 	if err != nil {
 		return err

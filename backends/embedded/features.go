@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"runtime/debug"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
-	"github.com/meshcheck/meshcheck/backends/istioinstall"
 )
 
 // Features implements backend.Backend: a VM (a network namespace outside
@@ -20,18 +18,14 @@ func (b *Backend) Features() []backend.Feature {
 	return []backend.Feature{backend.FeatureVM, backend.FeatureInterceptionRules, backend.FeatureAccessLogs}
 }
 
-// Versions implements backend.Backend: Istio is the release line of the
-// pinned istio.io/istio module this binary runs in-process
-// (istioinstall.PinnedVersion), Envoy what the proxies' binary says to
-// --version; no Kubernetes.
+// Versions implements backend.Backend: Istio is the version the mesh runs
+// its proxies and interception rules as (Options.IstioVersion; by default
+// the release line of the pinned istio.io/istio module whose pilot runs
+// in-process, istioinstall.PinnedVersion), Envoy what the proxies' binary
+// says to --version; no Kubernetes.
 func (b *Backend) Versions(ctx context.Context) (backend.Versions, error) {
 	if b.mesh == nil {
 		return backend.Versions{}, errors.New("embedded backend: Versions before Up")
-	}
-	bi, _ := debug.ReadBuildInfo()
-	istio, err := istioinstall.PinnedVersion(bi)
-	if err != nil {
-		return backend.Versions{}, fmt.Errorf("embedded backend: %w", err)
 	}
 	out, err := exec.CommandContext(ctx, b.mesh.envoy, "--version").CombinedOutput()
 	if err != nil {
@@ -41,7 +35,7 @@ func (b *Backend) Versions(ctx context.Context) (backend.Versions, error) {
 	if err != nil {
 		return backend.Versions{}, fmt.Errorf("embedded backend: %s --version: %w", b.mesh.envoy, err)
 	}
-	return backend.Versions{Istio: istio, Envoy: envoy}, nil
+	return backend.Versions{Istio: b.opts.Mesh.IstioVersion, Envoy: envoy}, nil
 }
 
 // FixtureVars implements backend.Backend: the embedded mesh ignores images,

@@ -64,15 +64,20 @@ func (b *Backend) envoyVersion(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("kindmesh: server_info of %s: %w", p, err)
 	}
-	var info struct {
-		Version string `json:"version"`
-	}
-	if err := json.Unmarshal(res.Stdout, &info); err != nil {
-		return "", fmt.Errorf("kindmesh: server_info of %s: %w: %s", p, err, tail(strings.TrimSpace(string(res.Stdout)), 400))
-	}
-	v, err := backend.EnvoyVersion(info.Version)
+	v, err := serverInfoVersion(res.Stdout)
 	if err != nil {
 		return "", fmt.Errorf("kindmesh: server_info of %s: %w", p, err)
 	}
 	return v, nil
+}
+
+// serverInfoVersion reads Envoy's X.Y.Z from the admin API's server_info.
+func serverInfoVersion(b []byte) (string, error) {
+	var info struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		return "", fmt.Errorf("%w: %s", err, tail(strings.TrimSpace(string(b)), 400))
+	}
+	return backend.EnvoyVersion(info.Version)
 }

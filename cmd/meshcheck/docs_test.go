@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// The documentation test: every command line shown in README.md and
-// docs/*.md is either run here, in-process, with the working directory
+// The documentation test: every command line shown in README.md,
+// CONTRIBUTING.md and docs/*.md is either run here, in-process, with the working directory
 // testdata/docs (the committed files the examples name), or listed in
 // runElsewhere with where it runs or why it cannot run here. The exit code
 // and, where the docs show it, the output must match.
@@ -57,7 +57,9 @@ var runElsewhere = map[string]string{
 	"MESHCHECK_ENVOY_SEEDS=40 go test ./engines/xds/trace -run TestEnvoyDifferentialRandom": "make test runs TestEnvoyDifferentialRandom with its default seeds " +
 		"(the variable only sets how many; 300 seeds were run by hand, docs/xds.md)",
 	"MESHCHECK_ENVOY_SEED=7 go test ./engines/xds/trace -run TestEnvoyDifferentialRandom -v": "replays one seed by hand (run once here); make test runs seeds 1 to 6 through the same test",
-	"make e2e-local":  "run by .ci/run (CI)",
+	"make e2e-local": "run by .ci/run (CI)",
+	"LABELS=whoami-header-canary make e2e-local": "root and network namespaces: make e2e-local (in .ci/run) runs " +
+		"whoami-header-canary with every other test; run alone by hand",
 	"make test":       "run by .ci/run (CI)",
 	"make e2e-airgap": "run by .ci/run (CI)",
 	"make node-image": "make images builds it (build/images/node.sh), which make e2e-airgap runs in .ci/run",
@@ -133,14 +135,15 @@ var (
 	fence       = regexp.MustCompile("^\\s*```")
 )
 
-// docFiles are README.md and docs/*.md, relative to the repository root.
+// docFiles are README.md, CONTRIBUTING.md and docs/*.md, relative to the
+// repository root.
 func docFiles(t *testing.T) []string {
 	t.Helper()
 	docs, err := filepath.Glob(filepath.Join(docsRoot, "docs", "*.md"))
 	if err != nil || len(docs) == 0 {
 		t.Fatalf("no docs/*.md under %s: %v", docsRoot, err)
 	}
-	files := []string{"README.md"}
+	files := []string{"README.md", "CONTRIBUTING.md"}
 	for _, d := range docs {
 		files = append(files, filepath.ToSlash(strings.TrimPrefix(d, docsRoot+string(filepath.Separator))))
 	}

@@ -62,10 +62,9 @@ input (the message names file, line and field), 66 cannot read input.`,
 
 // folder is one --fixtures folder, read and checked before the mesh is up.
 type folder struct {
-	dir     string
-	catalog *fixtures.Catalog
-	name    string
-	expect  *expect.Expect
+	dir    string
+	name   string
+	expect *expect.Expect
 }
 
 // runReport is what meshcheck run writes to <report-dir>/run-<backend>.json.
@@ -89,7 +88,7 @@ func runFixtures(ctx context.Context, s streams, o *runOptions) error {
 	if len(o.dirs) == 0 {
 		return usageErr("no --fixtures folder given")
 	}
-	folders, err := readFolders(o.dirs)
+	catalog, folders, err := readFolders(o.dirs)
 	if err != nil {
 		return err
 	}
@@ -113,7 +112,7 @@ func runFixtures(ctx context.Context, s streams, o *runOptions) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	rep, code := runSuite(ctx, s, b, o.cfg, folders)
+	rep, code := runSuite(ctx, s, b, o.cfg, catalog, folders)
 	if err := suite.WriteJSON(filepath.Join(o.cfg.ReportDir, "run-"+b.Name()+".json"), rep); err != nil {
 		fmt.Fprintf(s.Err, "meshcheck run: %v\n", err)
 	}
@@ -127,30 +126,22 @@ func runFixtures(ctx context.Context, s streams, o *runOptions) error {
 	return exitCode(code)
 }
 
-// readFolders reads every folder and its expect.yaml, strictly, before
-// anything starts.
-func readFolders(dirs []string) ([]folder, error) {
-	var out []folder
-	for _, dir := range dirs {
-		c, name, err := fixtures.OpenDir(dir)
-		if err != nil {
-			return nil, inputErr(err)
-		}
-		data, file, err := c.ReadFile(name, fixtures.ExpectFile)
-		if err != nil {
-			return nil, exitWith(exitNoInput, fmt.Errorf("%s: the fixture's checks: %w", file, err))
-		}
-		fx, err := expect.FixtureOf(c, name, placeholderOptions(c, name))
-		if err != nil {
-			return nil, inputErr(err)
-		}
-		e, err := expect.Load(data, file, fx)
-		if err != nil {
-			return nil, inputErr(err)
-		}
-		out = append(out, folder{dir: dir, catalog: c, name: name, expect: e})
+// readFolders reads every folder into one catalog, and each expect.yaml,
+// strictly, before anything starts.
+func readFolders(dirs []string) (*fixtures.Catalog, []folder, error) {
+	c, names, err := fixtures.OpenDirs(dirs...)
+	if err != nil {
+		return nil, nil, inputErr(err)
 	}
-	return out, nil
+	var out []folder
+	for i, name := range names {
+		e, _, err := expect.LoadFixture(c, name, placeholderOptions(c, name))
+		if err != nil {
+			return nil, nil, inputErr(err)
+		}
+		out = append(out, folder{dir: dirs[i], name: name, expect: e})
+	}
+	return c, out, nil
 }
 
 // placeholderOptions give a required variable of type ip an address of

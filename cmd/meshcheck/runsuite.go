@@ -17,15 +17,15 @@ import (
 
 // runSuite brings the mesh up with every folder's base objects, walks each
 // folder's steps, runs the checks and returns the report and the exit code.
-func runSuite(ctx context.Context, s streams, b backend.Backend, cfg config.Run, folders []folder) (*runReport, int) {
+func runSuite(ctx context.Context, s streams, b backend.Backend, cfg config.Run, c *fixtures.Catalog, folders []folder) (*runReport, int) {
 	start := now()
 	rep := &runReport{APIVersion: expect.APIVersion, Kind: "RunReport", Backend: b.Name(), Results: []checks.Result{}, Evidence: map[string]string{}}
 	var bases []suite.Fixture
 	for _, f := range folders {
 		rep.Fixtures = append(rep.Fixtures, f.name+" ("+f.dir+")")
-		bases = append(bases, suite.Fixture{Name: f.name, Catalog: f.catalog})
+		bases = append(bases, suite.Fixture{Name: f.name})
 	}
-	st, err := suite.New(suite.Options{Backend: b, Timeouts: timeouts.Default(), Reports: cfg.ReportDir, Fixtures: bases, Log: s.Err})
+	st, err := suite.New(suite.Options{Backend: b, Timeouts: timeouts.Default(), Reports: cfg.ReportDir, Fixtures: bases, Catalog: c, Log: s.Err})
 	if err != nil {
 		rep.Setup = err.Error()
 		return rep, exitFail
@@ -48,7 +48,7 @@ func runSuite(ctx context.Context, s streams, b backend.Backend, cfg config.Run,
 	rep.Versions = st.Versions
 	runner := &checks.Runner{Backend: b, Timeouts: st.Timeouts, IstioVersion: st.Versions.Istio}
 	for _, f := range folders {
-		runFolder(ctx, st, runner, f, rep)
+		runFolder(ctx, st, runner, c, f, rep)
 	}
 	rep.Summary = checks.Summary(rep.Results)
 	rep.Seconds = now().Sub(start).Seconds()
@@ -57,13 +57,14 @@ func runSuite(ctx context.Context, s streams, b backend.Backend, cfg config.Run,
 
 // runFolder checks a folder's base objects (applied by Up), then applies
 // each step and checks it.
-func runFolder(ctx context.Context, st *suite.Suite, runner *checks.Runner, f folder, rep *runReport) {
-	for _, step := range append([]string{""}, stepsOf(f)...) {
+func runFolder(ctx context.Context, st *suite.Suite, runner *checks.Runner, c *fixtures.Catalog, f folder, rep *runReport) {
+	fixture, _ := c.Get(f.name)
+	for _, step := range append([]string{""}, fixture.StepNames()...) {
 		state := f.name + "@" + step
 		if step == "" {
 			state = f.name + "@base"
 		}
-		set, err := st.LoadFrom(f.catalog, f.name, step)
+		set, err := st.Load(f.name, step)
 		var fx expect.Fixture
 		if err == nil && step != "" {
 			if err = st.Backend.Apply(ctx, set); err == nil {
@@ -71,7 +72,7 @@ func runFolder(ctx context.Context, st *suite.Suite, runner *checks.Runner, f fo
 			}
 		}
 		if err == nil {
-			fx, err = expect.FixtureOf(f.catalog, f.name, fixtureOptions(st, f))
+			fx, err = expect.FixtureOf(c, f.name, fixtures.Options{Vars: set.Vars})
 		}
 		if err != nil {
 			res := checks.Result{Fixture: f.name, Step: step, Kind: "apply", Name: "apply " + state, Source: f.dir, Status: checks.Fail, LastError: err.Error()}
@@ -84,18 +85,6 @@ func runFolder(ctx context.Context, st *suite.Suite, runner *checks.Runner, f fo
 		rep.Results = append(rep.Results, results...)
 		evidence(ctx, st, rep, state, results)
 	}
-}
-
-func stepsOf(f folder) []string {
-	fx, _ := f.catalog.Get(f.name)
-	return fx.StepNames()
-}
-
-// fixtureOptions are the suite's options for the folder (the backend's
-// variables, the VM's address); errors surface in LoadFrom first.
-func fixtureOptions(st *suite.Suite, f folder) fixtures.Options {
-	o, _ := st.FixtureOptions(f.catalog, f.name, "")
-	return o
 }
 
 // evidence writes the evidence of a state with a failed or undecided check.

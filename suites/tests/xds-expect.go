@@ -1,0 +1,40 @@
+package tests
+
+import (
+	"context"
+	"path/filepath"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/meshcheck/meshcheck/engines/xds/expect"
+	"github.com/meshcheck/meshcheck/suite"
+)
+
+// xdsExpect checks two proxies against the expect specs in
+// testdata/expect, with the Istio version under test.
+func xdsExpect() []suite.Test {
+	var out []suite.Test
+	for _, e := range []struct{ short, what, namespace, prefix, spec string }{
+		{"gateway", "the ingress gateway", "istio-system", "istio-ingressgateway", "gateway.yaml"},
+		{"productpage", "productpage's sidecar", "default", "productpage-v1", "productpage.yaml"},
+	} {
+		out = append(out, suite.Test{
+			ShortName:   "xds-expect-" + e.short,
+			Description: "meets the expectations for " + e.what + " (testdata/expect/" + e.spec + ")",
+			Fixtures:    []suite.Fixture{{Name: "bookinfo"}},
+			Labels:      []string{"xds"},
+			Test: func(ctx context.Context, s *suite.Suite) {
+				p := proxy(ctx, s, e.namespace, e.prefix)
+				spec, err := expect.LoadFile(filepath.Join(s.TestData, "expect", e.spec))
+				Expect(err).NotTo(HaveOccurred())
+				d, err := s.Dump(ctx, p)
+				Expect(err).NotTo(HaveOccurred())
+				rep, err := expect.Check(d, spec, expect.Options{IstioVersion: s.Versions.Istio, Vars: map[string]string{"podIP": p.IP}})
+				Expect(err).NotTo(HaveOccurred())
+				Expect(rep.Failures).To(BeEmpty())
+				Expect(rep.Checked).To(BeNumerically(">", 5))
+			},
+		})
+	}
+	return out
+}
