@@ -5,8 +5,8 @@
 //
 //	MESHCHECK_E2E=1 go test ./suites/ -args -ginkgo.label-filter=whoami
 //
-// (TestMain re-executes the test binary with pilot's parity environment,
-// istioinstall.Parity, which pilot reads when the process starts.)
+// (The embedded control plane is a process of its own started with
+// pilot's parity environment, istioinstall.Parity: nothing to export.)
 //
 // Each test's labels are its short name (whoami-header-canary), its
 // fixtures' names (bookinfo, whoami, vm), its features (iptables,

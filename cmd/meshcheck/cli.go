@@ -130,6 +130,7 @@ takes -o text|json.
 		newWorkloadCmd(s),
 		newKindCmd(s),
 		newGateCmd(s),
+		newRunCmd(s),
 		newVersionCmd(s),
 	)
 	// cobra adds "completion" and "help" when it runs; added now, they can

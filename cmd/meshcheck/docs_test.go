@@ -46,6 +46,7 @@ const docsRoot = "../.."
 // entry must still be shown somewhere (TestDocsCommands fails on a stale
 // one), and a new command in the docs fails until it is run or listed.
 var runElsewhere = map[string]string{
+	runWhoami:                             "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
 	"source <(meshcheck completion bash)": "TestCompletionInBash runs it in a real bash (with the bash-completion package) and completes through it",
 	`meshcheck completion zsh > "${fpath[1]}/_meshcheck"`: "writes into the user's zsh setup (zsh is not installed here); " +
 		"TestCompletion generates the script in-process",
@@ -95,6 +96,8 @@ var helpElsewhere = map[string]string{
 		"TestGate runs meshcheck gate end to end on the two served Istio builds (make test, in .ci/run)",
 	"meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json": "" +
 		"root and two embedded meshes: TestGate runs this command line with an accepted-changes file of its own (make test, in .ci/run)",
+	runWhoami:     "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runWhoamiJSON: "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
 	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
 	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
 		"needs a pod's network namespace: the kind backend reads each pod's rules this way " +

@@ -12,9 +12,8 @@ func All() []suite.Test {
 		bookinfoPathThreeWays(),
 		bookinfoXDSRoutes(),
 		interceptionRules(),
-		whoami9010XDS(),
-		whoami9010Split(),
-		whoami5050(),
+		whoamiStep("90-10", "holds fixtures/whoami/expect.yaml at step 90-10: the gateway routes 90/10, and traffic through the ingress splits so (sequential test)", "xds"),
+		whoamiStep("50-50", "follows a VirtualService step to 50/50 and holds fixtures/whoami/expect.yaml there, in config and in traffic"),
 		whoamiHeaderCanary(),
 	)
 	all = append(all, vmMigrationSteps()...)

@@ -102,14 +102,26 @@ var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // sub substitutes ${name}; an unknown variable is a spec error.
 func (c *checker) sub(s string, line int, path string) string {
-	return varRef.ReplaceAllStringFunc(s, func(m string) string {
+	out, err := Expand(s, c.vars)
+	if err != nil && c.err == nil {
+		c.err = &SpecError{Source: c.rep.Source, Line: line, Err: fmt.Errorf("%s: %w", path, err)}
+	}
+	return out
+}
+
+// Expand substitutes ${name} in s from vars; an unknown name is an error
+// naming it and the names there are (the name is left empty in the result).
+func Expand(s string, vars map[string]string) (string, error) {
+	var err error
+	out := varRef.ReplaceAllStringFunc(s, func(m string) string {
 		name := varRef.FindStringSubmatch(m)[1]
-		v, ok := c.vars[name]
-		if !ok && c.err == nil {
-			c.err = &SpecError{Source: c.rep.Source, Line: line, Err: fmt.Errorf("%s: unknown variable ${%s} (have %s)", path, name, strings.Join(keys(c.vars), ", "))}
+		v, ok := vars[name]
+		if !ok && err == nil {
+			err = fmt.Errorf("unknown variable ${%s} (have %s)", name, strings.Join(keys(vars), ", "))
 		}
 		return v
 	})
+	return out, err
 }
 
 func keys[V any](m map[string]V) []string {

@@ -1,6 +1,7 @@
 package expect
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -120,7 +121,20 @@ type FlowRequest struct {
 }
 
 // SpecError is a problem in a spec file, with its line.
-type SpecError = strictyaml.Error
+type SpecError struct {
+	Source string
+	Line   int
+	Err    error
+}
+
+func (e *SpecError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.Source, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Source, e.Err)
+}
+
+func (e *SpecError) Unwrap() error { return e.Err }
 
 // LoadFile reads a spec file.
 func LoadFile(path string) (*Spec, error) {
@@ -138,14 +152,18 @@ func Load(data []byte, source string) (*Spec, error) {
 		source = "expectations"
 	}
 	spec := &Spec{source: source}
-	if err := strictyaml.Decode(data, source, "spec", spec); err != nil {
-		return nil, err
+	if err := strictyaml.DecodeDocument(data, spec, "spec"); err != nil {
+		if errors.Is(err, strictyaml.ErrEmpty) {
+			err = errors.New("the spec is empty")
+		}
+		return nil, &SpecError{Source: source, Line: strictyaml.LineOf(err), Err: err}
 	}
 	return spec, nil
 }
 
-// CheckYAML keeps the item's line and reads its Istio version constraint.
-func (it *Item) CheckYAML(line int) error {
+// SetLine records the item's line and parses its version constraint
+// (strictyaml.Liner).
+func (it *Item) SetLine(line int) error {
 	it.line = line
 	if it.Istio == "" {
 		return nil
@@ -157,6 +175,10 @@ func (it *Item) CheckYAML(line int) error {
 	it.cons = c
 	return nil
 }
+
+// SetSource names the spec in reports and errors (a spec decoded as part
+// of another file, such as a fixture's expect.yaml).
+func (s *Spec) SetSource(source string) { s.source = source }
 
 // Line is the spec line the item starts on.
 func (it Item) Line() int { return it.line }

@@ -1,6 +1,7 @@
 package review
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -52,8 +53,8 @@ type Rule struct {
 	line   int
 }
 
-// CheckYAML checks a rule as it is read.
-func (r *Rule) CheckYAML(line int) error {
+// SetLine checks a rule as it is read (strictyaml.Liner).
+func (r *Rule) SetLine(line int) error {
 	r.line = line
 	if strings.TrimSpace(r.Reason) == "" {
 		return fmt.Errorf("reason is required: say why the change is meant")
@@ -64,8 +65,8 @@ func (r *Rule) CheckYAML(line int) error {
 	return nil
 }
 
-// CheckYAML checks the file's header.
-func (a *Accepted) CheckYAML(int) error {
+// SetLine checks the file's header (strictyaml.Liner).
+func (a *Accepted) SetLine(int) error {
 	if a.APIVersion != APIVersion || a.Kind != AcceptedKind {
 		return fmt.Errorf("apiVersion %q, kind %q: want %s, %s", a.APIVersion, a.Kind, APIVersion, AcceptedKind)
 	}
@@ -85,8 +86,14 @@ func LoadAccepted(path string) (*Accepted, error) {
 // source, line and field.
 func ParseAccepted(data []byte, source string) (*Accepted, error) {
 	a := &Accepted{source: source}
-	if err := strictyaml.Decode(data, source, "accepted changes", a); err != nil {
-		return nil, err
+	if err := strictyaml.DecodeDocument(data, a, "accepted changes"); err != nil {
+		if errors.Is(err, strictyaml.ErrEmpty) {
+			err = errors.New("the accepted changes file is empty")
+		}
+		if line := strictyaml.LineOf(err); line > 0 {
+			return nil, fmt.Errorf("%s:%d: %w", source, line, err)
+		}
+		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	return a, nil
 }

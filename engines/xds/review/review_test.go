@@ -117,7 +117,7 @@ func TestAcceptedErrors(t *testing.T) {
 		{head + "changes:\n  - type: route\n    reason: x\n", `a.yaml:4: accepted changes.changes[0]: type "route": want one of listeners, routes`},
 		{head + "changes:\n  - kind: routes\n", `a.yaml:4: unknown field "kind" in accepted changes.changes[0]`},
 		{"apiVersion: v1\nkind: AcceptedChanges\n", "a.yaml:1: accepted changes: apiVersion \"v1\""},
-		{"", "a.yaml: the accepted changes is empty"},
+		{"", "a.yaml: the accepted changes file is empty"},
 	} {
 		if _, err := ParseAccepted([]byte(tc.in), "a.yaml"); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseAccepted(%q) = %v; want %q", tc.in, err, tc.want)

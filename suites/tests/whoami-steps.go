@@ -1,0 +1,46 @@
+package tests
+
+import (
+	"context"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/meshcheck/meshcheck/checks"
+	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/fixtures/expect"
+	"github.com/meshcheck/meshcheck/suite"
+)
+
+// whoami's subset clusters.
+const (
+	whoamiV1 = "outbound|80|v1|whoami.whoami.svc.cluster.local"
+	whoamiV2 = "outbound|80|v2|whoami.whoami.svc.cluster.local"
+)
+
+// whoamiStep runs the checks fixtures/whoami/expect.yaml carries for a step
+// (the gateway's route weights and endpoints, the interception rules, one
+// request's path in the access logs, the split through the ingress), as
+// meshcheck run does.
+func whoamiStep(step, description string, labels ...string) suite.Test {
+	return suite.Test{
+		ShortName:   "whoami-" + step,
+		Description: description,
+		Fixtures:    []suite.Fixture{{Name: "whoami", Step: step}},
+		Labels:      labels,
+		Test: func(ctx context.Context, s *suite.Suite) {
+			set, err := s.Load("whoami", step)
+			Expect(err).NotTo(HaveOccurred())
+			c, err := fixtures.Default()
+			Expect(err).NotTo(HaveOccurred())
+			spec, fx, err := expect.LoadFixture(c, "whoami", fixtures.Options{Vars: set.Vars})
+			Expect(err).NotTo(HaveOccurred())
+			r := &checks.Runner{Backend: s.Backend, Timeouts: s.Timeouts, IstioVersion: s.Versions.Istio}
+			results := r.Run(ctx, "whoami", fx, spec, step)
+			Expect(results).NotTo(BeEmpty())
+			for _, res := range results {
+				s.Logf("%s", res)
+				Expect(res.Status).To(Equal(checks.Pass), "%s", res)
+			}
+		},
+	}
+}
