@@ -23,7 +23,7 @@ export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION ENVO
 # environment), not the local images' default above.
 RELEASE_MIRROR := $(if $(filter file,$(origin IMAGE_REGISTRY)),,$(IMAGE_REGISTRY))
 
-.PHONY: help build test test-race lint bench bench-istioctl golden fuzz e2e e2e-local e2e-matrix e2e-airgap images images-base images-istio images-fixtures images-check clean
+.PHONY: help build test test-race lint bench bench-istioctl golden fuzz gate e2e e2e-local e2e-matrix e2e-airgap images images-base images-istio images-fixtures images-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,10 @@ e2e-local: ## the embedded mesh (pilot built for ISTIO_SRC, real Envoys of ENVOY
 
 e2e-matrix: ## e2e-local once per cell: every Istio build (pinned, the April module) x every Envoy release; reports/matrix.json, matrix.md; [MATRIX_ISTIO=a,b] [MATRIX_ENVOY=1.39,1.40] [MATRIX_CELLS='pinned 1.40;pinned 1.39']
 	go run ./hack/matrix $(if $(MATRIX_ISTIO),-istio $(MATRIX_ISTIO)) $(if $(MATRIX_ENVOY),-envoy $(MATRIX_ENVOY)) $(if $(MATRIX_CELLS),-cells '$(MATRIX_CELLS)') $(if $(LABELS),-labels '$(LABELS)')
+
+gate: ## meshcheck gate: BASELINE=<istio source> CANDIDATE=<istio source> [ACCEPTED=file]; reports/gate/ (root)
+	go build -o $(BIN)/meshcheck ./cmd/meshcheck
+	$(BIN)/meshcheck gate --baseline "$(BASELINE)" --candidate "$(CANDIDATE)" $(if $(ACCEPTED),--accepted "$(ACCEPTED)")
 
 e2e: ## the suites on kind with an Istio release: ISTIO_VERSION=1.30.4 [IMAGE_REGISTRY=mirror] [NODES=2] [KEEP_CLUSTER=1]
 	ISTIO_VERSION="$(ISTIO_VERSION)" IMAGE_REGISTRY="$(RELEASE_MIRROR)" hack/e2e-kind.sh release

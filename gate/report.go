@@ -28,8 +28,11 @@ func (r Result) Markdown() string {
 		}
 	}
 	fmt.Fprintf(&b, "\n### xDS changes: %d not accepted, %d accepted\n", open, accepted)
-	for _, want := range []bool{false, true} {
-		r.writeChanges(&b, want)
+	r.writeChanges(&b, false)
+	if accepted > 0 {
+		b.WriteString("\n<details><summary>accepted changes</summary>\n")
+		r.writeChanges(&b, true)
+		b.WriteString("\n</details>\n")
 	}
 	return b.String()
 }
@@ -69,10 +72,18 @@ func (r Result) writeSpecs(b *strings.Builder) {
 	}
 }
 
+// markdownLines bounds the changes listed per section; the diff files
+// under reports/gate/diffs hold every one.
+const markdownLines = 60
+
 func (r Result) writeChanges(b *strings.Builder, accepted bool) {
-	last := ""
+	last, n, more := "", 0, 0
 	for _, c := range r.Changes {
 		if c.Accepted != accepted {
+			continue
+		}
+		if n++; n > markdownLines {
+			more++
 			continue
 		}
 		if head := c.Proxy + " at step " + c.Step; head != last {
@@ -88,6 +99,9 @@ func (r Result) writeChanges(b *strings.Builder, accepted bool) {
 			fmt.Fprintf(b, " — %s (%s)", c.Reason, c.Rule)
 		}
 		b.WriteByte('\n')
+	}
+	if more > 0 {
+		fmt.Fprintf(b, "\n… and %d more (every change: reports/gate/diffs/)\n", more)
 	}
 }
 

@@ -32,11 +32,12 @@ func newGateCmd(s streams) *cobra.Command {
 		Long: `Builds (or takes from the cache) the embedded control plane for each Istio
 source (pinned, an istio.io/istio module version, a checkout path or
 path@ref), brings up the embedded mesh with the bundled fixtures on each,
-records every proxy's config dump at the base state and at every other step
-of every fixture, runs the suites against each (--specs), and compares:
+records every proxy's config dump and runs the fixtures' expect.yaml checks
+at the base state and at every other step of every fixture, runs the suites
+against each (--specs), and compares:
 every xDS change, per proxy and step, worded for a reviewer and matched
-against --accepted; every spec that passes on the baseline and fails on the
-candidate. Writes reports/gate/result.json, summary.md and one diff file per
+against --accepted; every spec or check that passes on the baseline and
+fails on the candidate. Writes reports/gate/result.json, summary.md and one diff file per
 proxy and step under reports/gate/diffs/. Needs root (the embedded mesh).
 
 Exit codes: 0 pass, 1 fail (a regressed spec, or an xDS change no rule
@@ -103,7 +104,7 @@ func (o *gateOptions) side(ctx context.Context, source, name string, s streams) 
 		cfg.Binary = bin
 	}
 	side, err := gate.Collect(ctx, source, gate.CollectOptions{Config: cfg, Timeouts: timeouts.Default(),
-		Reports: gate.SideReports(o.reports, name), Log: s.Err})
+		Reports: gate.SideReports(o.reports, name), Checks: gate.ExpectChecks, Log: s.Err})
 	if err != nil || !o.specs {
 		return side, err
 	}
