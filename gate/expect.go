@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"strings"
 
 	"github.com/meshcheck/meshcheck/checks"
 	"github.com/meshcheck/meshcheck/fixtures"
@@ -36,20 +37,44 @@ func ExpectChecks(ctx context.Context, s *suite.Suite, step suite.Fixture) ([]Ch
 		if err != nil {
 			return nil, err
 		}
-		for _, res := range r.Run(ctx, f.Name, fx, spec, f.Step) {
-			out = append(out, checkOf(res))
-		}
+		out = append(out, byCheck(r.Run(ctx, f.Name, fx, spec, f.Step))...)
 	}
 	return out, nil
 }
 
-func checkOf(r checks.Result) Check {
-	c := Check{Name: "expect " + r.Source + " " + string(r.Kind) + " " + r.Name, Outcome: Passed}
-	switch r.Status {
-	case checks.Fail:
-		c.Outcome, c.Evidence = Failed, r.String()
-	case checks.Undecided:
-		c.Outcome, c.Evidence = UndecidedOutcome, r.String()
+// byCheck makes one Check per expect.yaml check, named the same on both
+// sides whatever results it gave (its file, kind and subject: the part of
+// a result's name before the first ": ", since a failure adds what failed
+// and may point at a nested line): the worst outcome, and the evidence of
+// every result that did not pass.
+func byCheck(rs []checks.Result) []Check {
+	var out []Check
+	at := map[string]int{}
+	rank := map[string]int{Passed: 0, UndecidedOutcome: 1, Failed: 2}
+	for _, r := range rs {
+		file, _, _ := strings.Cut(r.Source, ":")
+		subject, _, _ := strings.Cut(r.Name, ": ")
+		name := "expect " + file + " " + string(r.Kind) + " " + subject
+		i, ok := at[name]
+		if !ok {
+			at[name] = len(out)
+			i = len(out)
+			out = append(out, Check{Name: name, Outcome: Passed})
+		}
+		outcome := Passed
+		switch r.Status {
+		case checks.Fail:
+			outcome = Failed
+		case checks.Undecided:
+			outcome = UndecidedOutcome
+		}
+		if outcome == Passed {
+			continue
+		}
+		if rank[outcome] > rank[out[i].Outcome] {
+			out[i].Outcome = outcome
+		}
+		out[i].Evidence = strings.TrimSpace(out[i].Evidence + "\n" + r.String())
 	}
-	return c
+	return out
 }

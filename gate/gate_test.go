@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshcheck/meshcheck/checks"
 	"github.com/meshcheck/meshcheck/engines/xds/review"
 )
 
@@ -101,5 +102,24 @@ func TestDeterministic(t *testing.T) {
 	got, _ := os.ReadFile(files[0])
 	if !strings.HasPrefix(string(got), "! weights: ") {
 		t.Errorf("diff file:\n%s", got)
+	}
+}
+
+// TestByCheck: one check per expect.yaml line and kind, whatever results
+// it gave, so the two sides compare by it.
+func TestByCheck(t *testing.T) {
+	pass := checks.Result{Source: "expect.yaml:28", Kind: "routes", Name: "proxy gateway: 1 expectations", Status: checks.Pass}
+	fail := checks.Result{Source: "expect.yaml:30", Kind: "routes", Name: "proxy gateway: flows[0]: the request goes elsewhere", Status: checks.Fail, Expected: "v1=90", Actual: "v1=70"}
+	und := checks.Result{Source: "expect.yaml:36", Kind: "splits", Name: "splits 90/10", Status: checks.Undecided}
+	base, cand := byCheck([]checks.Result{pass, und}), byCheck([]checks.Result{fail, fail, und})
+	if len(base) != 2 || len(cand) != 2 || base[0].Name != cand[0].Name || base[0].Outcome != Passed || cand[0].Outcome != Failed {
+		t.Fatalf("base %+v, candidate %+v", base, cand)
+	}
+	if !strings.Contains(cand[0].Evidence, "v1=70") || cand[1].Outcome != UndecidedOutcome {
+		t.Errorf("candidate %+v", cand)
+	}
+	r := Compare(Side{Checks: base}, Side{Checks: cand}, DefaultOptions())
+	if r.Verdict != Fail || len(r.Specs) != 2 || !r.Specs[0].Regressed() {
+		t.Errorf("compare %+v", r)
 	}
 }
