@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/meshcheck/meshcheck/internal/envoybin"
 )
@@ -27,32 +23,18 @@ func TestGate(t *testing.T) {
 	if _, err := envoybin.Find(); err != nil {
 		t.Skip(err)
 	}
-	bin := filepath.Join(t.TempDir(), "meshcheck")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, env := meshcheckOnPath(t)
 	reports := t.TempDir()
 	gate := func(extra ...string) (int, map[string]any, string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
-		defer cancel()
 		args := append([]string{"gate", "--baseline", "v0.0.0-20260423205519-b01690e6db7d", "--candidate", "pinned",
 			"--specs=false", "--reports", reports, "-o", "json"}, extra...)
-		var stdout, stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		code, stdout, stderr := runMeshcheck(t, bin, docsRoot, env, args...)
 		var r map[string]any
-		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-			t.Fatalf("gate -o json: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("gate -o json: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 		}
-		return code, r, stderr.String()
+		return code, r, stderr
 	}
 	code, r, stderr := gate()
 	changes, _ := r["changes"].([]any)

@@ -36,6 +36,23 @@ func meshcheckOnPath(t *testing.T) (dir string, env []string) {
 	return dir, []string{"PATH=" + dir + ":" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), asMainEnv + "=1"}
 }
 
+// runMeshcheck runs the meshcheck binary in bin with args, in dir, with
+// env, and returns its exit code and output.
+func runMeshcheck(t *testing.T, bin, dir string, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), filepath.Join(bin, "meshcheck"), args...)
+	cmd.Dir, cmd.Env = dir, env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
 // brokenCopy copies fixtures/whoami and replaces text in one of its files.
 func brokenCopy(t *testing.T, file string, edits ...[2]string) string {
 	t.Helper()
@@ -103,26 +120,16 @@ func TestRunFixtures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := strings.Fields(tc.command)
-			cmd := exec.CommandContext(t.Context(), filepath.Join(bin, args[0]), args[1:]...)
-			cmd.Dir, cmd.Env = docsRoot, env
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			code, out, errb := runMeshcheck(t, bin, docsRoot, env, args[1:]...)
 			if code != tc.code {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr (end):\n%s", code, tc.code, out.String(), tail(errb.String(), 3000))
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr (end):\n%s", code, tc.code, out, tail(errb, 3000))
 			}
 			for _, w := range tc.want {
-				if !strings.Contains(out.String(), w) {
-					t.Errorf("stdout lacks %q\nstdout:\n%s", w, out.String())
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q\nstdout:\n%s", w, out)
 				}
 			}
-			t.Logf("%s: exit %d\n%s", tc.command, code, out.String())
+			t.Logf("%s: exit %d\n%s", tc.command, code, out)
 		})
 	}
 	// The failure's evidence: the failure text, the config dumps, the logs.
