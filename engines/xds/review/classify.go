@@ -43,7 +43,7 @@ var rules = []rule{
 	{re: regexp.MustCompile(`transport_socket|tls_context|common_tls_context|subject_alt_name|match_typed_subject_alt_names|tls_params|alpn_protocols`), cat: TLS},
 	{re: regexp.MustCompile(`(^|\.)(http_filters|filters|listener_filters)(\[|\.|$)|typed_per_filter_config`), cat: Filters},
 	{kind: "endpoints", cat: Endpoints},
-	{re: regexp.MustCompile(`health_status|lb_endpoints|outlier_detection|health_checks`), cat: Endpoints},
+	{re: regexp.MustCompile(`health_status|lb_endpoints|outlier_detection|health_checks|healthy_panic_threshold`), cat: Endpoints},
 	{kind: "listeners", re: regexp.MustCompile(`(^|\.)(address|port_value|socket_address|additional_addresses|bind_to_port|use_original_dst)(\.|$)`), cat: Listeners},
 	{kind: "listeners", re: regexp.MustCompile(`^$`), cat: Listeners},
 	{kind: "routes", cat: Routes},

@@ -50,6 +50,10 @@ func TestClassifyAndWord(t *testing.T) {
 		}, RouteTarget, `route.cluster: added "outbound|80|v1|whoami.default.svc.cluster.local"`},
 		{"cluster gone", func(d golden.Doc) { delete(d["clusters"], "outbound|80|v2|whoami.default.svc.cluster.local") }, Clusters, "clusters: cluster outbound|80|v2|whoami.default.svc.cluster.local: removed"},
 		{"listener gone", func(d golden.Doc) { delete(d["listeners"], "0.0.0.0_8080") }, Listeners, "listener 0.0.0.0_8080: removed"},
+		{"panic threshold", func(d golden.Doc) {
+			c := d["clusters"]["outbound|80|v1|whoami.default.svc.cluster.local"].(map[string]any)
+			delete(c["common_lb_config"].(map[string]any), "healthy_panic_threshold")
+		}, Endpoints, "common_lb_config.healthy_panic_threshold: {} → unset (Envoy's default {\"value\":50})"},
 	} {
 		before, after := load(t), load(t)
 		tc.edit(after)
