@@ -23,7 +23,7 @@ export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION ENVO
 # environment), not the local images' default above.
 RELEASE_MIRROR := $(if $(filter file,$(origin IMAGE_REGISTRY)),,$(IMAGE_REGISTRY))
 
-.PHONY: help build test test-race lint bench bench-istioctl golden fuzz gate e2e e2e-local e2e-matrix e2e-airgap images images-base images-istio images-fixtures images-check clean
+.PHONY: help build test test-race lint bench bench-istioctl bench-gate golden fuzz gate e2e e2e-local e2e-matrix e2e-airgap images images-base images-istio images-fixtures images-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: ## benchmarks (speed and memory targets); BENCHTIME=5x for steadier numbe
 
 bench-istioctl: ## time meshcheck xds trace against istioctl proxy-config route -f on the same dumps
 	hack/bench-istioctl.sh
+
+bench-gate: ## time an edit in a candidate Istio checkout to the gate's verdict; self against self five times (root)
+	hack/bench-gate.sh
 
 golden: ## refresh every golden file (review the diff before committing)
 	MESHCHECK_UPDATE_GOLDEN=1 $(GO) test $(PKGS) -run 'Golden' -count 1
