@@ -1,0 +1,99 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/meshcheck/meshcheck/internal/textgolden"
+)
+
+// TestBuildGolden builds the report of a passing and of a failing run's
+// files and compares report.json and summary.md with their goldens.
+func TestBuildGolden(t *testing.T) {
+	for _, tc := range []struct {
+		dir     string
+		verdict Verdict
+		counts  Counts
+	}{
+		{"pass", VerdictPass, Counts{Passed: 32, Skipped: 1}},
+		{"fail", VerdictFail, Counts{Passed: 30, Failed: 2, Skipped: 1}},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			dir := filepath.Join("testdata", tc.dir)
+			r, err := Build(Options{Dir: dir, Suite: "e2e-local", Meshcheck: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Verdict != tc.verdict || r.Counts != tc.counts || len(r.Problems) > 0 {
+				t.Errorf("verdict %s, counts %+v, problems %v: want %s, %+v, none", r.Verdict, r.Counts, r.Problems, tc.verdict, tc.counts)
+			}
+			b, err := r.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Parse("built", b); err != nil {
+				t.Errorf("the built report does not parse: %v", err)
+			}
+			textgolden.Assert(t, filepath.Join(dir, "report.golden.json"), b)
+			textgolden.Assert(t, filepath.Join(dir, "summary.golden.md"), []byte(Markdown(r)))
+		})
+	}
+}
+
+// TestBuildFailureFirst: a failing run's summary starts with the verdict
+// and shows the failed spec's evidence before anything else.
+func TestBuildFailureFirst(t *testing.T) {
+	r, err := Build(Options{Dir: "testdata/fail", Suite: "e2e-local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := Markdown(r)
+	if !strings.HasPrefix(md, "## meshcheck: ❌ FAIL\n") {
+		t.Errorf("summary does not start with the verdict:\n%s", md)
+	}
+	failed, splits := strings.Index(md, "### Failed (2)"), strings.Index(md, "### Traffic splits")
+	if failed < 0 || splits < failed {
+		t.Errorf("failures (at %d) do not come before the splits (at %d):\n%s", failed, splits, md)
+	}
+	for _, want := range []string{"- expected: `weights v1=90,v2=10`", "- actual: `v1=130,v2=129 after 259 requests`", "failure.txt`"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestBuildProblems(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Build(Options{Dir: dir, Suite: "e2e-local"}); err == nil || !strings.Contains(err.Error(), "e2e-local.json") {
+		t.Errorf("missing Ginkgo report: error %v, want one naming e2e-local.json", err)
+	}
+	write("e2e-local.json", "[]")
+	write("run-embedded.json", `{"kind": "RunReport", "results": [{"name": "x", "status": "maybe"}]}`)
+	write("matrix.json", `{"cells": 3}`)
+	r, err := Build(Options{Dir: dir, Suite: "e2e-local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`run-embedded.json: check "x": status "maybe": want pass, fail or undecided`,
+		"matrix.json: json: cannot unmarshal number into Go struct field Report.cells",
+	}
+	if len(r.Problems) != len(want) {
+		t.Fatalf("problems %q, want %q", r.Problems, want)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(r.Problems[i], w) {
+			t.Errorf("problem %q, want %q", r.Problems[i], w)
+		}
+	}
+	if r.Verdict != VerdictUndecided {
+		t.Errorf("verdict %s with unreadable files, want undecided", r.Verdict)
+	}
+}
