@@ -50,7 +50,9 @@ func sources(o Options) []source {
 }
 
 // Build assembles the report of what a run left in o.Dir. Every file read
-// is listed in Sources; a file present but unreadable is listed in
+// is listed in Sources, and so is a file last written before the run
+// started (the Ginkgo report's start), which is not read: it is an earlier
+// run's; a file present but unreadable is listed in
 // Problems (the verdict is then at best undecided). Only a missing
 // directory, or a missing Ginkgo report when o.Suite is set, is an error.
 func Build(o Options) (*Report, error) {
@@ -68,6 +70,10 @@ func Build(o Options) (*Report, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
+		}
+		if r.stale(filepath.Join(o.Dir, s.name)) {
+			r.Sources = append(r.Sources, s.name+" (older than the run's start: not read)")
+			continue
 		}
 		r.Sources = append(r.Sources, s.name)
 		if err := s.read(data, r, o); err != nil {
@@ -126,4 +132,14 @@ func (r *Report) attachEvidence(o Options) {
 		}
 		slices.Sort(r.Checks[i].Evidence)
 	}
+}
+
+// stale is true when the run's start is known and path was last written
+// before it.
+func (r *Report) stale(path string) bool {
+	if r.Run.Start.IsZero() {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err == nil && fi.ModTime().Before(r.Run.Start)
 }

@@ -3,8 +3,10 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshcheck/meshcheck/internal/textgolden"
 )
@@ -95,5 +97,25 @@ func TestBuildProblems(t *testing.T) {
 	}
 	if r.Verdict != VerdictUndecided {
 		t.Errorf("verdict %s with unreadable files, want undecided", r.Verdict)
+	}
+}
+
+// TestBuildStale: a file an earlier run left (written before the suite
+// started) is named in Sources and not read.
+func TestBuildStale(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("testdata/fail")); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(dir, "run-embedded.json"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Build(Options{Dir: dir, Suite: "e2e-local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(r.Sources, "run-embedded.json (older than the run's start: not read)") || len(r.Splits) != 0 || r.Counts.Failed != 1 {
+		t.Errorf("sources %q, %d splits, %d failed: want run-embedded.json not read", r.Sources, len(r.Splits), r.Counts.Failed)
 	}
 }
