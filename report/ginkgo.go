@@ -2,9 +2,12 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/meshcheck/meshcheck/suite"
 )
 
 // Origins of a check.
@@ -28,6 +31,9 @@ func readGinkgo(data []byte, r *Report, _ Options) error {
 				continue
 			}
 			r.Checks = append(r.Checks, specCheck(s))
+			if err := r.addRecords(s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -68,4 +74,25 @@ func latest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// addRecords adds the splits a spec recorded (suite.Record, carried in its
+// report entries). A split recorded without its fixture is named after the
+// spec.
+func (r *Report) addRecords(s types.SpecReport) error {
+	for _, e := range s.ReportEntries {
+		if e.Name != suite.RecordSplit {
+			continue
+		}
+		var rec suite.SplitRecord
+		if err := json.Unmarshal([]byte(e.Value.AsJSON), &rec); err != nil {
+			return fmt.Errorf("spec %q, entry %s: %w", s.FullText(), e.Name, err)
+		}
+		name := rec.Name
+		if rec.Fixture == "" {
+			name = s.LeafNodeText + ": " + rec.Name
+		}
+		r.Splits = append(r.Splits, splitOf(name, rec.Fixture, rec.Step, rec.Result))
+	}
+	return nil
 }

@@ -68,7 +68,7 @@ func readRun(data []byte, r *Report, o Options) error {
 		r.Checks = append(r.Checks, c)
 		r.Run.addStep(res.Fixture, res.Step)
 		if res.Split != nil {
-			r.Splits = append(r.Splits, res.split())
+			r.Splits = append(r.Splits, splitOf(res.Name, res.Fixture, res.Step, *res.Split))
 		}
 	}
 	return nil
@@ -112,10 +112,10 @@ func relative(dir, path string) string {
 	return rel
 }
 
-func (res runResult) split() Split {
-	s := res.Split
+// splitOf is a split decision as the report shows it.
+func splitOf(name, fixture, step string, s split.Result) Split {
 	return Split{
-		Name: res.Name, Fixture: res.Fixture, Step: res.Step, Decision: s.Decision.String(), Reason: s.Reason,
+		Name: name, Fixture: fixture, Step: step, Decision: s.Decision.String(), Reason: s.Reason,
 		Requests: s.Samples, Counts: s.Counts, Shares: s.Shares, Intervals: intervals(s.Intervals),
 		IntervalLevel: s.IntervalLevel, Weights: s.Weights, FalseFail: s.FalseFail, Detect: s.Detect,
 	}
