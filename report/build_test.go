@@ -119,3 +119,20 @@ func TestBuildStale(t *testing.T) {
 		t.Errorf("sources %q, %d splits, %d failed: want run-embedded.json not read", r.Sources, len(r.Splits), r.Counts.Failed)
 	}
 }
+
+// TestHTMLGolden renders the passing and the failing run's page.
+func TestHTMLGolden(t *testing.T) {
+	for _, dir := range []string{"pass", "fail"} {
+		t.Run(dir, func(t *testing.T) {
+			r, err := Build(Options{Dir: filepath.Join("testdata", dir), Suite: "e2e-local", Meshcheck: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			if err := HTML(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			textgolden.Assert(t, filepath.Join("testdata", dir, "report.golden.html"), []byte(b.String()))
+		})
+	}
+}
