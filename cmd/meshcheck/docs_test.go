@@ -93,7 +93,7 @@ var runElsewhere = map[string]string{
 
 // helpElsewhere is runElsewhere for the examples in the commands' -h.
 var helpElsewhere = map[string]string{
-	"meshcheck report build --dir reports --suite e2e-local": "hack/run-suites.sh runs it at the end of every make e2e-local (in .ci/run); TestReport runs it on report/testdata/fail",
+	"meshcheck report build --dir reports --suite e2e-local":                  "hack/run-suites.sh runs it at the end of every make e2e-local (in .ci/run); TestReport runs it on report/testdata/fail",
 	`meshcheck report markdown reports/report.json >> "$GITHUB_STEP_SUMMARY"`: "appends to the CI job's summary (hack/run-suites.sh does it in CI); TestReport renders a report as Markdown",
 	"meshcheck gate --baseline pinned --candidate ../istio": "root, two embedded meshes and a control plane built from a checkout: " +
 		"TestGate runs meshcheck gate end to end on the two served Istio builds (make test, in .ci/run)",

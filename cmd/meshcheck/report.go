@@ -26,13 +26,14 @@ func newReportBuildCmd(s streams) *cobra.Command {
 	var o reportBuildOptions
 	c := &cobra.Command{
 		Use:   "build [--dir reports] [--suite NAME] [--backend embedded|kind]",
-		Short: "assemble <dir>/report.json and <dir>/summary.md from what a run left in the reports directory",
+		Short: "assemble <dir>/report.json, summary.md and report.html from what a run left in the reports directory",
 		Long: `Reads what a run left in the reports directory: the Ginkgo JSON report
 <dir>/<suite>.json (hack/run-suites.sh NAME writes it), e2e-<backend>.timing.json,
 run-<backend>.json (meshcheck run), matrix.json (make e2e-matrix),
 gate/result.json (meshcheck gate) and the evidence folders, and writes the
 versioned report <dir>/report.json (apiVersion meshcheck.dev/v1alpha1, kind
-Report; schema report/report.schema.json) and its Markdown <dir>/summary.md.
+Report; schema report/report.schema.json), its Markdown <dir>/summary.md and
+one self-contained HTML page <dir>/report.html.
 Prints the verdict. A file present but unreadable is named in the report's
 problems (the verdict is then at best undecided).
 
@@ -61,9 +62,12 @@ func (o reportBuildOptions) run(s streams) error {
 	if err := os.WriteFile(filepath.Join(o.o.Dir, "summary.md"), []byte(reports.Markdown(r)), 0o644); err != nil {
 		return exitWith(exitFail, fmt.Errorf("report: %w", err))
 	}
+	if err := writeHTML(filepath.Join(o.o.Dir, "report.html"), r); err != nil {
+		return exitWith(exitFail, err)
+	}
 	c := r.Counts
-	_, err = fmt.Fprintf(s.Out, "report %s: %s (%d passed, %d failed, %d undecided, %d skipped); summary %s\n",
-		filepath.Join(o.o.Dir, "report.json"), r.Verdict, c.Passed, c.Failed, c.Undecided, c.Skipped, filepath.Join(o.o.Dir, "summary.md"))
+	_, err = fmt.Fprintf(s.Out, "report %s: %s (%d passed, %d failed, %d undecided, %d skipped); summary %s, page %s\n",
+		filepath.Join(o.o.Dir, "report.json"), r.Verdict, c.Passed, c.Failed, c.Undecided, c.Skipped, filepath.Join(o.o.Dir, "summary.md"), filepath.Join(o.o.Dir, "report.html"))
 	return err
 }
 
@@ -100,4 +104,20 @@ report cannot be read.`,
 		},
 	}
 	return c
+}
+
+// writeHTML writes the report's page to path.
+func writeHTML(path string, r *reports.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := reports.HTML(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
 }

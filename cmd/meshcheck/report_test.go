@@ -23,7 +23,7 @@ func TestReport(t *testing.T) {
 		code     int
 		out, err string
 	}{
-		{[]string{"report", "build", "--dir", dir, "--suite", "e2e-local"}, exitOK, ": fail (30 passed, 2 failed, 0 undecided, 1 skipped); summary " + dir + "/summary.md", ""},
+		{[]string{"report", "build", "--dir", dir, "--suite", "e2e-local"}, exitOK, ": fail (30 passed, 2 failed, 0 undecided, 1 skipped); summary " + dir + "/summary.md, page " + dir + "/report.html", ""},
 		{[]string{"report", "markdown", filepath.Join(dir, "report.json")}, exitOK, "## meshcheck: ❌ FAIL\n", ""},
 		{[]string{"report", "markdown", bad}, exitBadInput, "", `bad.json: line 2: json: unknown field "colour"`},
 		{[]string{"report", "markdown", filepath.Join(dir, "none.json")}, exitNoInput, "", "no such file"},
