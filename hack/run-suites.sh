@@ -30,7 +30,8 @@ fi
 echo "== $name: exit $status in $(($(date +%s) - start)) s, ${ran:-0} specs (${skipped:-0} skipped); reports in reports/" >&2
 # The report people read: reports/report.json and summary.md (also the CI
 # job's summary). It never changes the run's exit status.
-go run ./cmd/meshcheck report build --dir reports --suite "$name" --backend "${MESHCHECK_BACKEND:-embedded}" >&2 ||
+go run ./cmd/meshcheck report build --dir reports --suite "$name" --backend "${MESHCHECK_BACKEND:-embedded}" \
+	--istio-source "${ISTIO_SRC:-${ISTIO_VERSION:-pinned}}" >&2 ||
 	echo "== $name: no reports/report.json (see above)" >&2
 if [[ -n ${GITHUB_STEP_SUMMARY:-} && -f reports/summary.md ]]; then
 	cat reports/summary.md >>"$GITHUB_STEP_SUMMARY"

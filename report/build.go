@@ -26,6 +26,9 @@ type Options struct {
 	Backend string
 	// Meshcheck is the version of meshcheck writing the report.
 	Meshcheck string
+	// IstioSource is the control plane's source (ISTIO_SRC: "pinned", a
+	// module version, a checkout); the files do not say it.
+	IstioSource string
 }
 
 // source is one file Build reads: its name in the reports directory and
@@ -62,7 +65,7 @@ func Build(o Options) (*Report, error) {
 	if _, err := os.Stat(o.Dir); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	r := &Report{APIVersion: APIVersion, Kind: Kind, Run: Run{Backend: o.Backend, Meshcheck: o.Meshcheck}}
+	r := &Report{APIVersion: APIVersion, Kind: Kind, Run: Run{Backend: o.Backend, Meshcheck: o.Meshcheck, Istio: Istio{Source: o.IstioSource}}}
 	for _, s := range sources(o) {
 		data, err := os.ReadFile(filepath.Join(o.Dir, s.name))
 		if errors.Is(err, fs.ErrNotExist) && s.read != nil && !(o.Suite != "" && s.name == o.Suite+".json") {

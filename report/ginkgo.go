@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -78,7 +79,7 @@ func latest(a, b time.Time) time.Time {
 
 // addRecords adds the splits a spec recorded (suite.Record, carried in its
 // report entries). A split recorded without its fixture is named after the
-// spec.
+// spec (its short name, the text before the first ": ").
 func (r *Report) addRecords(s types.SpecReport) error {
 	for _, e := range s.ReportEntries {
 		if e.Name != suite.RecordSplit {
@@ -90,7 +91,8 @@ func (r *Report) addRecords(s types.SpecReport) error {
 		}
 		name := rec.Name
 		if rec.Fixture == "" {
-			name = s.LeafNodeText + ": " + rec.Name
+			short, _, _ := strings.Cut(s.LeafNodeText, ": ")
+			name = short + ": " + rec.Name
 		}
 		r.Splits = append(r.Splits, splitOf(name, rec.Fixture, rec.Step, rec.Result))
 	}

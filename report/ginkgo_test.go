@@ -24,7 +24,7 @@ func TestGinkgoRecords(t *testing.T) {
 	now := time.Now()
 	g := []types.Report{{StartTime: now, EndTime: now, SpecReports: types.SpecReports{
 		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "vm-50-50: half the traffic", State: types.SpecStatePassed,
-			ReportEntries: types.ReportEntries{entry(suite.SplitRecord{Name: "GET hello.example.com/ through sleep, weights vm=50,docker=50", Result: res})}},
+			ReportEntries: types.ReportEntries{entry(suite.SplitRecord{Name: "weights vm=50,docker=50, GET hello.example.com/", Result: res})}},
 		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "whoami-90-10", State: types.SpecStatePassed,
 			ReportEntries: types.ReportEntries{entry(suite.SplitRecord{Name: "split 90/10", Fixture: "whoami", Step: "90-10", Result: res})}},
 	}}}
@@ -41,7 +41,7 @@ func TestGinkgoRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct{ name, fixture string }{
-		{"vm-50-50: half the traffic: GET hello.example.com/ through sleep, weights vm=50,docker=50", ""},
+		{"vm-50-50: weights vm=50,docker=50, GET hello.example.com/", ""},
 		{"split 90/10", "whoami"},
 	}
 	if len(r.Splits) != len(want) {

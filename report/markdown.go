@@ -169,7 +169,7 @@ func writeSplits(b *strings.Builder, r *Report) {
 	}
 	b.WriteString("\n### Traffic splits\n\n| split | fixture | decision | requests | observed (interval) | expected |\n|---|---|---|---:|---|---|\n")
 	for _, s := range r.Splits {
-		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s |\n", cell(s.Name), stateKey(s.Fixture, s.Step), s.Decision, s.Requests, s.observed(), s.expected())
+		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s |\n", cell(s.Name), s.state(), s.Decision, s.Requests, s.observed(), s.expected())
 	}
 }
 
@@ -263,4 +263,12 @@ func writeSkipped(b *strings.Builder, r *Report) {
 		}
 	}
 	b.WriteString("\n</details>\n")
+}
+
+// state is fixture@step, or empty when the split's fixture is not known.
+func (s Split) state() string {
+	if s.Fixture == "" {
+		return ""
+	}
+	return stateKey(s.Fixture, s.Step)
 }

@@ -89,7 +89,7 @@ func (s *Suite) SampleSplit(ctx context.Context, tr traffic.Transport, req traff
 	ctx, cancel := context.WithTimeout(ctx, s.Timeouts.SplitSampling)
 	defer cancel()
 	res, err := split.Sampler{Test: test, Sample: traffic.SampleFunc(tr, req, s.Timeouts.Request, c)}.Run(ctx)
-	s.Record(RecordSplit, SplitRecord{Name: fmt.Sprintf("%s through %s, weights %s", req, tr, weights), Result: res})
+	s.Record(RecordSplit, SplitRecord{Name: fmt.Sprintf("weights %s, %s", weights, req), Result: res})
 	if err != nil {
 		return res, fmt.Errorf("suite: sampling %s through %s: %w", req, tr, err)
 	}

@@ -46,6 +46,7 @@ cannot be read.`,
 	}
 	c.Flags().StringVar(&o.o.Dir, "dir", "reports", "the reports directory")
 	c.Flags().StringVar(&o.o.Suite, "suite", "", "the name the Ginkgo report was written under (<dir>/<suite>.json); empty: no suite ran")
+	c.Flags().StringVar(&o.o.IstioSource, "istio-source", "", "the control plane's source the run used (ISTIO_SRC), for the report")
 	c.Flags().StringVar(&o.o.Backend, "backend", "embedded", "the backend the run used (names the timing, run and evidence files)")
 	return c
 }
