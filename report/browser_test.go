@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,12 +87,66 @@ func TestHTMLInBrowser(t *testing.T) {
 			if seen.Charts != len(r.Splits) || strings.Join(seen.Observed, " ") != strings.Join(tc.observed, " ") || strings.Join(seen.Expected, " ") != strings.Join(tc.expected, " ") {
 				t.Errorf("%d charts, observed %q, expected %q: want %d, %q, %q", seen.Charts, seen.Observed, seen.Expected, len(r.Splits), tc.observed, tc.expected)
 			}
-			for _, s := range r.Splits {
-				if !containsPrefix(seen.ChartLabels, s.Name) {
-					t.Errorf("no chart labelled %q among %q", s.Name, seen.ChartLabels)
-				}
-			}
+			checkCharts(t, r, seen)
 		})
+	}
+}
+
+// RunReportEnv names a report.json of a real run (make e2e-local's
+// reports/report.json) that TestRunReportInBrowser loads.
+const RunReportEnv = "MESHCHECK_RUN_REPORT"
+
+// TestRunReportInBrowser loads the page of a real run's report, when
+// MESHCHECK_RUN_REPORT names one: no console errors, its verdict, failures
+// first when it failed, one chart per split with its label and numbers.
+func TestRunReportInBrowser(t *testing.T) {
+	path := os.Getenv(RunReportEnv)
+	if path == "" {
+		t.Skipf("%s names no report.json (make e2e-local writes reports/report.json)", RunReportEnv)
+	}
+	exe := chromium(t)
+	r, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "report.html")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := HTML(f, r); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	seen := load(t, exe, file, filepath.Join(filepath.Dir(path), "report-browser-run.png"))
+	if len(seen.consoleErrors) > 0 {
+		t.Errorf("console errors: %q", seen.consoleErrors)
+	}
+	if seen.Verdict != string(r.Verdict) || (r.Verdict == VerdictFail && seen.FirstSection != "Failures") {
+		t.Errorf("verdict %q, first section %q: want %q (failures first when it failed)", seen.Verdict, seen.FirstSection, r.Verdict)
+	}
+	checkCharts(t, r, seen)
+	var observed []string
+	for _, s := range r.Splits {
+		for _, v := range s.versions() {
+			observed = append(observed, fmt.Sprintf("%.1f%%", 100*s.Shares[v]))
+		}
+	}
+	if strings.Join(seen.Observed, " ") != strings.Join(observed, " ") {
+		t.Errorf("observed shares on the page %q, in the report %q", seen.Observed, observed)
+	}
+}
+
+// checkCharts: one chart per split, each labelled with the split's name.
+func checkCharts(t *testing.T, r *Report, seen pageSeen) {
+	t.Helper()
+	if seen.Charts != len(r.Splits) {
+		t.Errorf("%d charts on the page, %d splits in the report", seen.Charts, len(r.Splits))
+	}
+	for _, s := range r.Splits {
+		if !containsPrefix(seen.ChartLabels, s.Name) {
+			t.Errorf("no chart labelled %q among %q", s.Name, seen.ChartLabels)
+		}
 	}
 }
 
@@ -143,7 +198,7 @@ func load(t *testing.T, exe, file, shot string) pageSeen {
 	if err != nil {
 		t.Fatalf("reading %s in chromium: %v", file, err)
 	}
-	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot of %s: %v", file, err)
 	}
