@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -67,12 +69,22 @@ func TestSchemaAcceptsReports(t *testing.T) {
 		t.Fatalf("compiling the schema: %v", err)
 	}
 	b, _ := sample().Marshal()
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
+	reports := map[string][]byte{"sample": b}
+	for _, dir := range []string{"pass", "fail"} {
+		golden, err := os.ReadFile(filepath.Join("testdata", dir, "report.golden.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports[dir] = golden
 	}
-	if err := s.Validate(v); err != nil {
-		t.Errorf("the schema refuses a marshalled report: %v", err)
+	for name, b := range reports {
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(v); err != nil {
+			t.Errorf("the schema refuses the %s report: %v", name, err)
+		}
 	}
 	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"apiVersion":"meshcheck.dev/v1alpha1","kind":"Report","run":{"istio":{}},"verdict":"pass","counts":{"passed":1,"failed":0,"skipped":0,"undecided":0},"colour":"red"}`))
 	if err := s.Validate(bad); err == nil {
@@ -126,4 +138,31 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed the report:\n%+v\n%+v", r, again)
 		}
 	})
+}
+
+func TestSettle(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    Report
+		want Verdict
+	}{
+		{"nothing ran", Report{}, VerdictEmpty},
+		{"a check passed", Report{Checks: []Check{{Status: Passed}}}, VerdictPass},
+		{"a check failed", Report{Checks: []Check{{Status: Passed}, {Status: Failed}}}, VerdictFail},
+		{"a check undecided", Report{Checks: []Check{{Status: Passed}, {Status: Undecided}}}, VerdictUndecided},
+		{"a split ran out of samples", Report{Checks: []Check{{Status: Passed}}, Splits: []Split{{Decision: "need-more"}}}, VerdictUndecided},
+		{"a split failed", Report{Checks: []Check{{Status: Passed}}, Splits: []Split{{Decision: "fail"}}}, VerdictFail},
+		{"an unreadable file", Report{Checks: []Check{{Status: Passed}}, Problems: []string{"x"}}, VerdictUndecided},
+		{"a matrix cell failed", Report{Matrix: []Cell{{Passed: 3, Failed: 1}}}, VerdictFail},
+		{"a matrix cell did not run", Report{Matrix: []Cell{{Error: "build failed"}}}, VerdictFail},
+		{"the gate failed", Report{Gate: &Gate{Verdict: "fail"}}, VerdictFail},
+		{"the gate undecided", Report{Gate: &Gate{Verdict: "pass", Undecided: []string{"x"}}}, VerdictUndecided},
+		{"failure beats undecided", Report{Checks: []Check{{Status: Undecided}, {Status: Failed}}}, VerdictFail},
+	} {
+		r := tc.r
+		r.Settle()
+		if r.Verdict != tc.want {
+			t.Errorf("%s: verdict %s, want %s", tc.name, r.Verdict, tc.want)
+		}
+	}
 }

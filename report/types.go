@@ -161,8 +161,9 @@ type Split struct {
 	Name    string `json:"name"`
 	Fixture string `json:"fixture,omitempty"`
 	Step    string `json:"step,omitempty"`
-	// Decision is pass, fail or undecided.
-	Decision string `json:"decision"`
+	// Decision is pass, fail or need-more (the samples ran out before the
+	// test decided: the split is undecided).
+	Decision string `json:"decision" jsonschema:"enum=pass,enum=fail,enum=need-more"`
 	// Reason is the decision in words.
 	Reason string `json:"reason,omitempty"`
 	// Requests is the number of requests the decision used.

@@ -12,7 +12,7 @@ func (r *Report) Settle() {
 	switch {
 	case r.failed():
 		r.Verdict = VerdictFail
-	case r.Counts.Undecided > 0 || len(r.Problems) > 0 || (r.Gate != nil && len(r.Gate.Undecided) > 0):
+	case r.Counts.Undecided > 0 || len(r.Problems) > 0 || (r.Gate != nil && len(r.Gate.Undecided) > 0) || r.splitUndecided():
 		r.Verdict = VerdictUndecided
 	case r.Counts.Passed == 0 && len(r.Matrix) == 0 && r.Gate == nil:
 		r.Verdict = VerdictEmpty
@@ -48,6 +48,16 @@ func (r *Report) failed() bool {
 	}
 	for _, s := range r.Splits {
 		if s.Decision == "fail" {
+			return true
+		}
+	}
+	return false
+}
+
+// splitUndecided is true when a split ran out of samples before deciding.
+func (r *Report) splitUndecided() bool {
+	for _, s := range r.Splits {
+		if s.Decision == "need-more" {
 			return true
 		}
 	}
