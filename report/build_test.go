@@ -12,7 +12,7 @@ import (
 )
 
 // TestBuildGolden builds the report of a passing and of a failing run's
-// files and compares report.json and summary.md with their goldens.
+// files (and of a real failing run's Ginkgo report) and compares report.json and summary.md with their goldens.
 func TestBuildGolden(t *testing.T) {
 	for _, tc := range []struct {
 		dir     string
@@ -21,6 +21,9 @@ func TestBuildGolden(t *testing.T) {
 	}{
 		{"pass", VerdictPass, Counts{Passed: 32, Skipped: 1}},
 		{"fail", VerdictFail, Counts{Passed: 30, Failed: 2, Skipped: 1}},
+		// A real make e2e-local run against a mutated control plane (the
+		// whoami route at 70/30), its Ginkgo report as written.
+		{"run-fail", VerdictFail, Counts{Passed: 2, Failed: 1, Skipped: 14}},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			dir := filepath.Join("testdata", tc.dir)
@@ -122,7 +125,7 @@ func TestBuildStale(t *testing.T) {
 
 // TestHTMLGolden renders the passing and the failing run's page.
 func TestHTMLGolden(t *testing.T) {
-	for _, dir := range []string{"pass", "fail"} {
+	for _, dir := range []string{"pass", "fail", "run-fail"} {
 		t.Run(dir, func(t *testing.T) {
 			r, err := Build(Options{Dir: filepath.Join("testdata", dir), Suite: "e2e-local", Meshcheck: "test"})
 			if err != nil {
