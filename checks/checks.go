@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/engines/split"
 	"github.com/meshcheck/meshcheck/fixtures/expect"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
@@ -48,6 +49,9 @@ type Result struct {
 	LastError  string   `json:"lastError,omitempty"`
 	// Detail is the rest of the evidence: a trace, a split's reason, a flow.
 	Detail string `json:"detail,omitempty"`
+	// Split is a splits check's whole decision (counts, shares, intervals,
+	// weights, error rates) for the report; nil for other kinds.
+	Split *split.Result `json:"split,omitempty"`
 }
 
 // String is one line (and the detail below it) for a report.

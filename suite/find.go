@@ -76,7 +76,7 @@ func (s *Suite) AccessLog(ctx context.Context, p backend.Proxy, since backend.Ma
 
 // SampleSplit runs the sequential split test for weights ("v1=90,v2=10")
 // on requests sent through tr, each classified by c, for at most
-// Timeouts.SplitSampling.
+// Timeouts.SplitSampling, and records the decision (Record, RecordSplit).
 func (s *Suite) SampleSplit(ctx context.Context, tr traffic.Transport, req traffic.Request, c traffic.Classifier, weights string) (split.Result, error) {
 	w, err := split.ParseWeights(weights)
 	if err != nil {
@@ -89,6 +89,7 @@ func (s *Suite) SampleSplit(ctx context.Context, tr traffic.Transport, req traff
 	ctx, cancel := context.WithTimeout(ctx, s.Timeouts.SplitSampling)
 	defer cancel()
 	res, err := split.Sampler{Test: test, Sample: traffic.SampleFunc(tr, req, s.Timeouts.Request, c)}.Run(ctx)
+	s.Record(RecordSplit, SplitRecord{Name: fmt.Sprintf("weights %s, %s", weights, req), Result: res})
 	if err != nil {
 		return res, fmt.Errorf("suite: sampling %s through %s: %w", req, tr, err)
 	}

@@ -48,6 +48,9 @@ type Options struct {
 	Catalog *fixtures.Catalog
 	// Log receives progress lines (nil: discarded).
 	Log io.Writer
+	// Record receives the results a test hands to Suite.Record (the
+	// Ginkgo driver adds them to the spec's report entries; nil: dropped).
+	Record func(name string, value any)
 }
 
 // Suite is a mesh under test and what the tests need to act on it.
@@ -68,6 +71,7 @@ type Suite struct {
 	Report Report
 
 	catalog *fixtures.Catalog
+	record  func(name string, value any)
 	base    []Fixture
 	state   map[string]string // base fixture name -> the step applied now
 }
@@ -106,7 +110,7 @@ func New(opts Options) (*Suite, error) {
 	}
 	return &Suite{
 		Backend: opts.Backend, Timeouts: opts.Timeouts.WithDefaults(), Reports: opts.Reports, TestData: opts.TestData,
-		Log: log, catalog: opts.Catalog, base: opts.Fixtures, state: map[string]string{},
+		Log: log, catalog: opts.Catalog, record: opts.Record, base: opts.Fixtures, state: map[string]string{},
 	}, nil
 }
 

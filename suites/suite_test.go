@@ -64,7 +64,8 @@ func upSuite(ctx context.Context) *suite.Suite {
 	tmo := timeouts.Default()
 	b, cfg, err := newBackend(ctx)
 	Expect(err).NotTo(HaveOccurred())
-	s, err := suite.New(suite.Options{Backend: b, Timeouts: tmo, Reports: cfg.ReportDir, TestData: filepath.Join("tests", "testdata"), Log: GinkgoWriter})
+	s, err := suite.New(suite.Options{Backend: b, Timeouts: tmo, Reports: cfg.ReportDir, TestData: filepath.Join("tests", "testdata"), Log: GinkgoWriter,
+		Record: func(name string, v any) { AddReportEntry(name, v, ReportEntryVisibilityNever) }})
 	Expect(err).NotTo(HaveOccurred())
 	// Registered before Up: Down is safe on a half-started mesh and on an
 	// interrupt.

@@ -58,6 +58,7 @@ var runElsewhere = map[string]string{
 		"(the variable only sets how many; 300 seeds were run by hand, docs/xds.md)",
 	"MESHCHECK_ENVOY_SEED=7 go test ./engines/xds/trace -run TestEnvoyDifferentialRandom -v": "replays one seed by hand (run once here); make test runs seeds 1 to 6 through the same test",
 	"make e2e-local": "run by .ci/run (CI)",
+	"meshcheck report build --dir reports --suite e2e-local": "hack/run-suites.sh runs it at the end of every make e2e-local (in .ci/run); TestReport runs it on report/testdata/fail",
 	"LABELS=whoami-header-canary make e2e-local": "root and network namespaces: make e2e-local (in .ci/run) runs " +
 		"whoami-header-canary with every other test; run alone by hand",
 	"make test":       "run by .ci/run (CI)",
@@ -94,6 +95,8 @@ var runElsewhere = map[string]string{
 
 // helpElsewhere is runElsewhere for the examples in the commands' -h.
 var helpElsewhere = map[string]string{
+	"meshcheck report build --dir reports --suite e2e-local":                  "hack/run-suites.sh runs it at the end of every make e2e-local (in .ci/run); TestReport runs it on report/testdata/fail",
+	`meshcheck report markdown reports/report.json >> "$GITHUB_STEP_SUMMARY"`: "appends to the CI job's summary (hack/run-suites.sh does it in CI); TestReport renders a report as Markdown",
 	"meshcheck gate --baseline pinned --candidate ../istio": "root, two embedded meshes and a control plane built from a checkout: " +
 		"TestGate runs meshcheck gate end to end on the two served Istio builds (make test, in .ci/run)",
 	"meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json": "" +

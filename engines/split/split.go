@@ -120,6 +120,21 @@ func (d Decision) String() string {
 // MarshalJSON writes the decision as its name.
 func (d Decision) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
+// UnmarshalJSON reads a decision's name back (a Result read from a report).
+func (d *Decision) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("split decision: %w", err)
+	}
+	for _, c := range []Decision{NeedMore, Pass, Fail} {
+		if c.String() == s {
+			*d = c
+			return nil
+		}
+	}
+	return fmt.Errorf("split decision %q: want pass, fail or need-more", s)
+}
+
 // side is one sequential test: version v, expected p0, alternative p1.
 type side struct {
 	v      int

@@ -2,6 +2,7 @@ package split
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -145,5 +146,34 @@ func TestString(t *testing.T) {
 	want := "split v1=90%,v2=10%: catch a deviation of 10% on any version with power 0.999, false-fail at most 1e-06 (2 sequential tests, cap 3766 samples)"
 	if got != want {
 		t.Errorf("String() =\n %s\nwant\n %s", got, want)
+	}
+}
+
+func TestDecisionJSON(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Decision
+		err  string
+	}{
+		{`"pass"`, Pass, ""},
+		{`"fail"`, Fail, ""},
+		{`"need-more"`, NeedMore, ""},
+		{`"maybe"`, NeedMore, `split decision "maybe": want pass, fail or need-more`},
+		{`2`, NeedMore, "split decision: json: cannot unmarshal number"},
+	} {
+		var d Decision
+		err := json.Unmarshal([]byte(tc.in), &d)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || d != tc.want {
+			t.Errorf("%s: %s, %v; want %s", tc.in, d, err, tc.want)
+		}
+		if b, _ := json.Marshal(d); string(b) != tc.in {
+			t.Errorf("%s: marshals back to %s", tc.in, b)
+		}
 	}
 }

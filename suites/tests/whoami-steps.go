@@ -39,6 +39,9 @@ func whoamiStep(step, description string, labels ...string) suite.Test {
 			Expect(results).NotTo(BeEmpty())
 			for _, res := range results {
 				s.Logf("%s", res)
+				if res.Split != nil {
+					s.Record(suite.RecordSplit, suite.SplitRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Result: *res.Split})
+				}
 				Expect(res.Status).To(Equal(checks.Pass), "%s", res)
 			}
 		},

@@ -1,0 +1,100 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/meshcheck/meshcheck/suite"
+)
+
+// Origins of a check.
+const (
+	originSuite = "suite"
+	originRun   = "run"
+)
+
+// readGinkgo reads a Ginkgo JSON report (-ginkgo.json-report): every spec
+// that ran or was skipped, and any setup node that failed.
+func readGinkgo(data []byte, r *Report, _ Options) error {
+	var reports []types.Report
+	if err := json.Unmarshal(data, &reports); err != nil {
+		return err
+	}
+	for _, g := range reports {
+		r.Run.Start = earliest(r.Run.Start, g.StartTime)
+		r.Run.End = latest(r.Run.End, g.EndTime)
+		for _, s := range g.SpecReports {
+			if s.LeafNodeType != types.NodeTypeIt && !s.State.Is(types.SpecStateFailureStates) {
+				continue
+			}
+			r.Checks = append(r.Checks, specCheck(s))
+			if err := r.addRecords(s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// specCheck is one spec's result.
+func specCheck(s types.SpecReport) Check {
+	c := Check{Name: s.FullText(), Origin: originSuite, Labels: s.Labels(), Seconds: s.RunTime.Seconds()}
+	if c.Name == "" {
+		c.Name = s.LeafNodeType.String()
+	}
+	switch {
+	case s.State == types.SpecStatePassed:
+		c.Status = Passed
+	case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+		c.Status = Skipped
+	default:
+		c.Status = Failed
+	}
+	if c.Status != Passed && s.Failure.Message != "" {
+		c.Failure = &Failure{Message: s.Failure.Message, Location: s.Failure.Location.String()}
+	}
+	if c.Status == Failed && c.Failure == nil {
+		c.Failure = &Failure{Message: "spec " + s.State.String()}
+	}
+	return c
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// addRecords adds the splits a spec recorded (suite.Record, carried in its
+// report entries). A split recorded without its fixture is named after the
+// spec (its short name, the text before the first ": ").
+func (r *Report) addRecords(s types.SpecReport) error {
+	for _, e := range s.ReportEntries {
+		if e.Name != suite.RecordSplit {
+			continue
+		}
+		var rec suite.SplitRecord
+		if err := json.Unmarshal([]byte(e.Value.AsJSON), &rec); err != nil {
+			return fmt.Errorf("spec %q, entry %s: %w", s.FullText(), e.Name, err)
+		}
+		name := rec.Name
+		if rec.Fixture == "" {
+			short, _, _ := strings.Cut(s.LeafNodeText, ": ")
+			name = short + ": " + rec.Name
+		}
+		r.Splits = append(r.Splits, splitOf(name, rec.Fixture, rec.Step, rec.Result))
+	}
+	return nil
+}
