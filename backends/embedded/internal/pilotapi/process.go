@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -60,10 +61,24 @@ func Start(ctx context.Context, o StartOptions) (*Process, error) {
 		p.cmd.Env = append(p.cmd.Env, k+"="+o.Env[k])
 	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
+	// Pdeathsig fires when the OS thread that started the process ends,
+	// and Go ends a thread whose goroutine exits locked to it (the mesh's
+	// network-namespace code locks threads). The process is started from
+	// a goroutine locked to a thread of its own that lives until the
+	// process exits, so only meshcheck's own death kills it early.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := p.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.done <- p.cmd.Wait()
+	}()
+	if err := <-started; err != nil {
 		return nil, fmt.Errorf("start %s: %w", o.Binary, err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
 	p.Client = NewClient(control)
 	if err := p.waitReady(ctx, o.Ready); err != nil {
 		p.Close()
