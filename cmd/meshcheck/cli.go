@@ -131,6 +131,7 @@ takes -o text|json.
 		newKindCmd(s),
 		newGateCmd(s),
 		newRunCmd(s),
+		newMutateCmd(s),
 		newVersionCmd(s),
 	)
 	// cobra adds "completion" and "help" when it runs; added now, they can
