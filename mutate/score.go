@@ -1,6 +1,8 @@
 package mutate
 
 import (
+	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -31,7 +33,10 @@ func Score(m Mutation, results []checks.Result) Outcome {
 		msg := r.String()
 		if slices.Contains(m.CaughtBy, r.Kind) && hasAll(msg, m.Words) {
 			out.Caught = true
-			out.CaughtBy = append(out.CaughtBy, r.Source+" "+string(r.Kind)+" "+r.Name)
+			by := fmt.Sprintf("%s@%s %s %s %s", r.Fixture, orBase(r.Step), filepath.Base(r.Source), r.Kind, r.Name)
+			if !slices.Contains(out.CaughtBy, by) {
+				out.CaughtBy = append(out.CaughtBy, by)
+			}
 			if out.Message == "" {
 				out.Message = msg
 			}
@@ -46,6 +51,13 @@ func Score(m Mutation, results []checks.Result) Outcome {
 		}
 	}
 	return out
+}
+
+func orBase(step string) string {
+	if step == "" {
+		return "base"
+	}
+	return step
 }
 
 func hasAll(s string, words []string) bool {
