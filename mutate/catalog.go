@@ -48,7 +48,7 @@ type Mutation struct {
 	// miss saying so); every entry that is not a configuration mutation
 	// is pending so far.
 	Pending string `yaml:"pending"`
-	line  int
+	line    int
 }
 
 // Replace is one textual edit.
