@@ -23,6 +23,7 @@ type mutateOptions struct {
 	only   []string
 	cfg    config.Run
 	envErr error
+	output outputFormat
 }
 
 func newMutateCmd(s streams) *cobra.Command {
@@ -43,12 +44,13 @@ report and evidence under <report-dir>/mutate/<name>/.
 Exit codes: 0 every mutation run was caught and the clean runs passed, 1
 otherwise, 64 usage, 65 a bad catalog or an unknown --only name.`,
 		Example: `  meshcheck mutate
-  meshcheck mutate --only weights-flipped`,
+  meshcheck mutate --only weights-flipped -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runMutate(cmd.Context(), s, o) },
 	}
 	c.Flags().StringArrayVar(&o.only, "only", nil, "run only this mutation (repeatable)")
 	o.cfg.AddFlags(c.Flags())
+	addOutputFlag(c, &o.output)
 	return c
 }
 
@@ -79,7 +81,7 @@ func runMutate(ctx context.Context, s streams, o *mutateOptions) error {
 	for _, m := range selected {
 		rep.Mutations = append(rep.Mutations, scoreMutation(ctx, s, o.cfg, m))
 	}
-	return writeDetection(s, o.cfg.ReportDir, rep)
+	return writeDetection(s, o.cfg.ReportDir, rep, o.output.json())
 }
 
 // selectMutations reads the catalog and keeps the --only names (all when
@@ -175,9 +177,9 @@ func runMutated(ctx context.Context, s streams, cfg config.Run, name string, pre
 	return rep.Results, nil
 }
 
-// writeDetection writes the matrix and prints its Markdown; exit 1 when a
-// mutation run was missed or a clean run failed.
-func writeDetection(s streams, dir string, rep mutate.Report) error {
+// writeDetection writes the matrix and prints it (Markdown, or JSON with
+// -o json); exit 1 when a mutation run was missed or a clean run failed.
+func writeDetection(s streams, dir string, rep mutate.Report, asJSON bool) error {
 	if err := suite.WriteJSON(filepath.Join(dir, "detection.json"), rep); err != nil {
 		return exitWith(exitFail, err)
 	}
@@ -185,7 +187,13 @@ func writeDetection(s streams, dir string, rep mutate.Report) error {
 	if err := os.WriteFile(filepath.Join(dir, "detection.md"), []byte(md), 0o644); err != nil {
 		return exitWith(exitFail, err)
 	}
-	fmt.Fprint(s.Out, md)
+	if asJSON {
+		if err := writeJSON(s.Out, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprint(s.Out, md)
+	}
 	for _, m := range rep.Mutations {
 		if !m.Caught && !strings.HasPrefix(m.Message, "not run: ") {
 			return exitCode(exitFail)
