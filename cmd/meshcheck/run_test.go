@@ -152,6 +152,9 @@ func TestRunBadInput(t *testing.T) {
 	if err := os.CopyFS(noExpect, os.DirFS(filepath.Join(docsRoot, "fixtures", "bookinfo"))); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Remove(filepath.Join(noExpect, "expect.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	unknownField := brokenCopy(t, "expect.yaml", [2]string{"classify: whoami\n        weights: v1=90", "classify: whoami\n        weigths: v1=90"})
 	unknownProxy := brokenCopy(t, "expect.yaml", [2]string{"      - proxy: gateway\n        flows:", "      - proxy: whoami/whoareyou\n        flows:"})
 	badWeight := brokenCopy(t, "expect.yaml", [2]string{"weights: v1=90,v2=10", "weights: v1=90%,v2=10"})
