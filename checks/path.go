@@ -49,7 +49,11 @@ func (r *Runner) path(ctx context.Context, t target, p *expect.Path) Result {
 		}
 		return res
 	}
-	check := accesslog.All(accesslog.ExpectPath(steps...), accesslog.NoResponseFlags())
+	expectPath := accesslog.ExpectPath
+	if p.MoreHops {
+		expectPath = accesslog.ExpectPathStart
+	}
+	check := accesslog.All(expectPath(steps...), accesslog.NoResponseFlags())
 	flow, err := r.awaitFlow(ctx, mark, tag, check)
 	if len(flow.Hops) > 0 {
 		res.Detail = flow.String()

@@ -132,6 +132,7 @@ takes -o text|json.
 		newGateCmd(s),
 		newRunCmd(s),
 		newReportCmd(s),
+		newMutateCmd(s),
 		newVersionCmd(s),
 	)
 	// cobra adds "completion" and "help" when it runs; added now, they can

@@ -117,6 +117,11 @@ func TestRunFixtures(t *testing.T) {
 			"closest  outbound|80|v1|whoami.whoami.svc.cluster.local",
 			"[whoami@90-10] FAIL      " + subset + "/expect.yaml:36: splits traffic through the ingress splits 90/10",
 		}},
+		{"one catalogued mutation, scored", "meshcheck mutate --only weights-flipped --report-dir " + reports, exitOK, []string{
+			"weights-flipped              configuration caught",
+			"1 of 1 mutations caught; clean runs: 1, failures: 0.",
+			"| weights-flipped | configuration | caught | whoami@90-10 expect.yaml:30 routes proxy gateway",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := strings.Fields(tc.command)
@@ -157,6 +162,9 @@ func TestRunBadInput(t *testing.T) {
 	whoami := filepath.Join(docsRoot, "fixtures", "whoami")
 	noExpect := t.TempDir()
 	if err := os.CopyFS(noExpect, os.DirFS(filepath.Join(docsRoot, "fixtures", "bookinfo"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(noExpect, "expect.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	unknownField := brokenCopy(t, "expect.yaml", [2]string{"classify: whoami\n        weights: v1=90", "classify: whoami\n        weigths: v1=90"})

@@ -249,10 +249,16 @@ func TestChecksFail(t *testing.T) {
 		{ExpectPath(Step{Proxy: "gateway"}, Step{Proxy: "reviews"}), good, []string{"hop 2: expected reviews", "closest candidate: hop 4 reviews inbound", "matches fully (out of order?)"}},
 		{ExpectPath(Step{Proxy: "gateway"}, Step{Proxy: "productpage"}, Step{Proxy: "productpage"}, Step{Proxy: "reviews"}, Step{Proxy: "ratings"}), good, []string{"hop 5 missing: expected ratings, the flow ends after 4 hops"}},
 		{ExpectPath(Step{Proxy: "gateway"}), good, []string{"3 unexpected extra hops after hop 1"}},
+		{ExpectPathStart(Step{Proxy: "gateway"}, Step{Proxy: "reviews"}), good, []string{"path gateway -> reviews -> ...: hop 2: expected reviews"}},
+		{ExpectPathStart(Step{Proxy: "gateway"}, Step{Proxy: "productpage"}, Step{Proxy: "productpage"}, Step{Proxy: "reviews"}, Step{Proxy: "ratings"}), good, []string{"hop 5 missing"}},
 		{ExpectStatus(200, 200, 200, 503), good, []string{"hop 4: expected status 503, got 200 (details via_upstream, flags -)"}},
 		{ExpectClusters("*", "*", "outbound|9080|v1|*", "*"), good, []string{"hop 3: expected cluster outbound|9080|v1|*, got outbound|9080|v2|reviews.default.svc.cluster.local"}},
 		{NoResponseFlags(), nr, []string{"hop 1 has flags NR (details route_not_found)"}},
 		{All(NoResponseFlags(), ExpectStatus(200)), nr, []string{"2 of 2 checks failed"}},
+	}
+	// A start passes with the hops after it unchecked.
+	if err := ExpectPathStart(Step{Proxy: "gateway"}, Step{Proxy: "productpage", Direction: Inbound}).Check(good); err != nil {
+		t.Errorf("the flow's start: %v", err)
 	}
 	for _, tt := range tests {
 		err := tt.check.Check(tt.flow)

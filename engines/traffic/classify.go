@@ -45,6 +45,28 @@ func (Whoami) Classify(r Response) (string, error) {
 	return v, nil
 }
 
+// VMOrDocker reads traefik/whoami's Hostname line on the vm fixture: "vm"
+// for the VM (hostname vm...), "docker" for a hello-docker pod.
+type VMOrDocker struct{}
+
+func (VMOrDocker) String() string { return "whoami Hostname line: vm or hello-docker" }
+
+// Classify implements Classifier.
+func (VMOrDocker) Classify(r Response) (string, error) {
+	m := whoamiHost.FindSubmatch(r.Body)
+	if m == nil {
+		return "", fmt.Errorf("no \"Hostname:\" line in the body %q", excerpt(r.Body))
+	}
+	switch h := string(m[1]); {
+	case strings.HasPrefix(h, "vm"):
+		return "vm", nil
+	case strings.HasPrefix(h, "hello-docker"):
+		return "docker", nil
+	default:
+		return "", fmt.Errorf("hostname %q is neither the VM (vm...) nor a hello-docker pod", h)
+	}
+}
+
 // BookinfoPage reads the reviews version from productpage's HTML: no stars
 // is v1, black stars v2, red stars v3, in the Tailwind markup of the 1.20.x
 // images (a div with class text-black-500 or text-red-500 around svg stars)

@@ -3,7 +3,6 @@ package tests
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	. "github.com/onsi/gomega"
 
@@ -20,25 +19,6 @@ const (
 	helloVM     = "outbound|80|vm|hello.example.com"
 	helloDocker = "outbound|80|docker|hello.example.com"
 )
-
-// helloServer reads whoami's Hostname line: the VM (vm1) or a pod
-// (hello-docker-...).
-func helloServer() traffic.Classifier {
-	return traffic.ClassifierFunc{Name: "hello: vm or docker by Hostname", Func: func(r traffic.Response) (string, error) {
-		for _, l := range strings.Split(string(r.Body), "\n") {
-			if h, ok := strings.CutPrefix(l, "Hostname: "); ok {
-				switch {
-				case strings.HasPrefix(h, "vm"):
-					return "vm", nil
-				case strings.HasPrefix(h, "hello-docker"):
-					return "docker", nil
-				}
-				return "", fmt.Errorf("hostname %q is neither the VM nor a hello-docker pod", h)
-			}
-		}
-		return "", fmt.Errorf("no Hostname line in %q", r.Body)
-	}}
-}
 
 // helloTrace is the sleep client's request to hello as its sidecar's
 // config sees it.
@@ -87,7 +67,7 @@ func vmStep(ctx context.Context, s *suite.Suite, name string, vm, docker uint32)
 	}
 	tr, err := s.Backend.InWorkload(ctx, workload(ctx, s, "vm", "sleep"), req.Address+":80")
 	Expect(err).NotTo(HaveOccurred())
-	res, err := s.SampleSplit(ctx, tr, traffic.Request{Host: "hello.example.com", Path: "/"}, helloServer(), fmt.Sprintf("vm=%d,docker=%d", vm, docker))
+	res, err := s.SampleSplit(ctx, tr, traffic.Request{Host: "hello.example.com", Path: "/"}, traffic.VMOrDocker{}, fmt.Sprintf("vm=%d,docker=%d", vm, docker))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(res.Decision).To(Equal(split.Pass), "%s", res.Reason)
 	s.Logf("%s decided after %d requests: %v", name, res.Samples, res.Counts)

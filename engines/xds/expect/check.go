@@ -2,7 +2,9 @@ package expect
 
 import (
 	"fmt"
+	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -344,10 +346,10 @@ func (c *checker) cluster(e *Cluster, path string) {
 	if e.Type != "" && !strings.EqualFold(cl.Config.GetType().String(), e.Type) {
 		c.fail(e.line, path+".type", "cluster discovery type differs", strings.ToUpper(e.Type), cl.Config.GetType().String(), nil)
 	}
-	if (e.Endpoints == nil && e.HealthyEndpoints == nil) || !c.holds(e.line, path+".endpoints", xds.TypeEndpoints) {
+	if (e.Endpoints == nil && e.HealthyEndpoints == nil && e.Addresses == nil) || !c.holds(e.line, path+".endpoints", xds.TypeEndpoints) {
 		return
 	}
-	total, healthy := 0, 0
+	total, healthy, addrs := 0, 0, []string{}
 	if ep, ok := c.d.EndpointsFor(name); ok {
 		for _, le := range ep.Config.GetEndpoints() {
 			for _, lb := range le.GetLbEndpoints() {
@@ -355,6 +357,8 @@ func (c *checker) cluster(e *Cluster, path string) {
 				if h := lb.GetHealthStatus(); h == corev3.HealthStatus_HEALTHY || h == corev3.HealthStatus_UNKNOWN {
 					healthy++
 				}
+				sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
+				addrs = append(addrs, net.JoinHostPort(sa.GetAddress(), fmt.Sprint(sa.GetPortValue())))
 			}
 		}
 	}
@@ -363,6 +367,17 @@ func (c *checker) cluster(e *Cluster, path string) {
 	}
 	if e.HealthyEndpoints != nil && *e.HealthyEndpoints != healthy {
 		c.fail(e.line, path+".healthyEndpoints", "healthy endpoint count differs", fmt.Sprint(*e.HealthyEndpoints), fmt.Sprint(healthy), nil)
+	}
+	if e.Addresses != nil {
+		want := make([]string, len(e.Addresses))
+		for i, a := range e.Addresses {
+			want[i] = c.sub(a, e.line, path)
+		}
+		slices.Sort(want)
+		slices.Sort(addrs)
+		if !slices.Equal(want, addrs) {
+			c.fail(e.line, path+".addresses", "endpoint addresses differ", strings.Join(want, ", "), strings.Join(addrs, ", "), nil)
+		}
 	}
 }
 

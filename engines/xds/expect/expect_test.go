@@ -102,6 +102,15 @@ var failureCases = []failureCase{
 		want: []string{"endpoint count differs (expected 2, actual 3)"},
 	},
 	{
+		name: "endpoint addresses",
+		spec: `clusters:
+  - name: outbound|9080||reviews.default.svc.cluster.local
+    addresses: ["192.0.2.10:9080"]
+`,
+		dump: "samples/gateway-config_dump.json",
+		want: []string{"addresses: endpoint addresses differ (expected 192.0.2.10:9080, actual 10."},
+	},
+	{
 		name: "absent listener present, listener address",
 		spec: `listeners:
   - name: 0.0.0.0_8080

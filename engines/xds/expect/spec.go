@@ -74,6 +74,9 @@ type Cluster struct {
 	// Endpoints and HealthyEndpoints are exact counts (nil: not checked).
 	Endpoints        *int `yaml:"endpoints"`
 	HealthyEndpoints *int `yaml:"healthyEndpoints"`
+	// Addresses are the endpoints' addresses as "ip:port", in any order
+	// (nil: not checked).
+	Addresses []string `yaml:"addresses"`
 }
 
 // Flow expects where a request goes.

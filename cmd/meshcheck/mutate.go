@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshcheck/meshcheck/backends/open"
+	"github.com/meshcheck/meshcheck/checks"
+	"github.com/meshcheck/meshcheck/config"
+	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/mutate"
+	"github.com/meshcheck/meshcheck/suite"
+)
+
+// mutateOptions are the flags of meshcheck mutate.
+type mutateOptions struct {
+	only   []string
+	cfg    config.Run
+	envErr error
+	output outputFormat
+}
+
+func newMutateCmd(s streams) *cobra.Command {
+	o := &mutateOptions{}
+	o.cfg, o.envErr = config.FromEnv(os.Getenv)
+	c := &cobra.Command{
+		Use:   "mutate [--only NAME ...] [flags]",
+		Short: "apply each catalogued regression to a copy of a bundled fixture, run its checks, and score the catch strictly",
+		Long: `For each configuration mutation of the catalog (mutate/catalog.yaml): copies
+the bundled fixture folder it names, applies its edit, and runs the copy as
+meshcheck run --fixtures does (a mesh of its own; run as root for the
+embedded mesh). A mutation is caught only when a check of a kind it names
+failed with a message holding every word it names. Each bundled fixture the
+catalog uses also runs once unmutated (a failure there is a false alarm).
+The matrix goes to <report-dir>/detection.json and detection.md, each run's
+report and evidence under <report-dir>/mutate/<name>/.
+
+Exit codes: 0 every mutation run was caught and the clean runs passed, 1
+otherwise, 64 usage, 65 a bad catalog or an unknown --only name.`,
+		Example: `  meshcheck mutate
+  meshcheck mutate --only weights-flipped -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runMutate(cmd.Context(), s, o) },
+	}
+	c.Flags().StringArrayVar(&o.only, "only", nil, "run only this mutation (repeatable)")
+	o.cfg.AddFlags(c.Flags())
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func runMutate(ctx context.Context, s streams, o *mutateOptions) error {
+	if o.envErr != nil {
+		return usageErr("%v", o.envErr)
+	}
+	selected, err := selectMutations(o.only)
+	if err != nil {
+		return err
+	}
+	if o.cfg.Backend == config.Embedded && o.cfg.Binary == "" {
+		if o.cfg.Binary, err = os.Executable(); err != nil {
+			return exitWith(exitFail, fmt.Errorf("the meshcheck binary for the pods: %w", err))
+		}
+	}
+	rep := mutate.Report{Mutations: []mutate.Outcome{}}
+	for _, name := range cleanFixtures(selected) {
+		res, err := runMutated(ctx, s, o.cfg, "clean-"+name, func(dir string) error {
+			return mutate.CopyFixture(fixtures.Embedded(), name, dir)
+		})
+		rep.Clean.Runs++
+		if err != nil || checks.Summary(res)[checks.Fail] > 0 {
+			rep.Clean.Failures++
+			fmt.Fprintf(s.Out, "clean %s: FAILED (a false alarm) %v\n", name, err)
+		}
+	}
+	for _, m := range selected {
+		rep.Mutations = append(rep.Mutations, scoreMutation(ctx, s, o.cfg, m))
+	}
+	return writeDetection(s, o.cfg.ReportDir, rep, o.output.json())
+}
+
+// selectMutations reads the catalog and keeps the --only names (all when
+// none is given).
+func selectMutations(only []string) ([]mutate.Mutation, error) {
+	all, err := mutate.Default()
+	if err != nil {
+		return nil, exitWith(exitBadInput, err)
+	}
+	if len(only) == 0 {
+		return all, nil
+	}
+	var out []mutate.Mutation
+	var names []string
+	for _, m := range all {
+		names = append(names, m.Name)
+		if slices.Contains(only, m.Name) {
+			out = append(out, m)
+		}
+	}
+	for _, n := range only {
+		if !slices.Contains(names, n) {
+			return nil, exitWith(exitBadInput, fmt.Errorf("--only %q: no such mutation in %s (have %v)", n, mutate.CatalogFile, names))
+		}
+	}
+	return out, nil
+}
+
+// cleanFixtures are the fixtures the selected configuration mutations
+// patch, each once.
+func cleanFixtures(ms []mutate.Mutation) []string {
+	var out []string
+	for _, m := range ms {
+		if m.Pending == "" && !slices.Contains(out, m.Fixture) {
+			out = append(out, m.Fixture)
+		}
+	}
+	return out
+}
+
+// scoreMutation runs one mutation and scores it; a kind that is not
+// applied yet is reported as a miss saying so.
+func scoreMutation(ctx context.Context, s streams, cfg config.Run, m mutate.Mutation) mutate.Outcome {
+	if m.Pending != "" {
+		return mutate.Outcome{Name: m.Name, Kind: m.Kind, CaughtBy: []string{}, Message: "not run: " + m.Pending}
+	}
+	res, err := runMutated(ctx, s, cfg, m.Name, func(dir string) error { return mutate.Apply(m, fixtures.Embedded(), dir) })
+	out := mutate.Score(m, res)
+	if err != nil {
+		out.Message = err.Error()
+	}
+	verdict := "MISSED"
+	if out.Caught {
+		verdict = "caught"
+	}
+	fmt.Fprintf(s.Out, "%-28s %-13s %s\n", m.Name, m.Kind, verdict)
+	return out
+}
+
+// runMutated prepares a folder with prepare and runs it as meshcheck run
+// --fixtures does, on a mesh of its own; its report and evidence go under
+// <report-dir>/mutate/<name>/, its log to log.txt there.
+func runMutated(ctx context.Context, s streams, cfg config.Run, name string, prepare func(dir string) error) ([]checks.Result, error) {
+	out := filepath.Join(cfg.ReportDir, "mutate", name)
+	if err := os.RemoveAll(out); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(out, "fixture")
+	if err := prepare(dir); err != nil {
+		return nil, err
+	}
+	catalog, folders, err := readFolders([]string{dir})
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(out, "log.txt"))
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	cfg.ReportDir = out
+	b, err := open.New(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	rep, _ := runSuite(ctx, streams{Out: log, Err: log}, b, cfg, catalog, folders)
+	if err := suite.WriteJSON(filepath.Join(out, "run-"+b.Name()+".json"), rep); err != nil {
+		return nil, err
+	}
+	if rep.Setup != "" {
+		return rep.Results, fmt.Errorf("the mesh did not come up: %s", rep.Setup)
+	}
+	return rep.Results, nil
+}
+
+// writeDetection writes the matrix and prints it (Markdown, or JSON with
+// -o json); exit 1 when a mutation run was missed or a clean run failed.
+func writeDetection(s streams, dir string, rep mutate.Report, asJSON bool) error {
+	if err := suite.WriteJSON(filepath.Join(dir, "detection.json"), rep); err != nil {
+		return exitWith(exitFail, err)
+	}
+	md := rep.Markdown()
+	if err := os.WriteFile(filepath.Join(dir, "detection.md"), []byte(md), 0o644); err != nil {
+		return exitWith(exitFail, err)
+	}
+	if asJSON {
+		if err := writeJSON(s.Out, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprint(s.Out, md)
+	}
+	for _, m := range rep.Mutations {
+		if !m.Caught && !strings.HasPrefix(m.Message, "not run: ") {
+			return exitCode(exitFail)
+		}
+	}
+	if rep.Clean.Failures > 0 {
+		return exitCode(exitFail)
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package mutate
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/meshcheck/meshcheck/checks"
+	"github.com/meshcheck/meshcheck/internal/strictyaml"
+)
+
+// Kinds of mutation (issue 16): only configuration mutations are applied
+// by Apply; the others are catalogued, pending, and reported as not run.
+const (
+	Configuration = "configuration"
+	Interception  = "interception"
+	ControlPlane  = "control-plane"
+	VersionSkew   = "version-skew"
+)
+
+var kinds = []string{Configuration, Interception, ControlPlane, VersionSkew}
+
+var checkKinds = []checks.Kind{checks.Routes, checks.Splits, checks.Paths, checks.Interception}
+
+// Mutation is one catalog entry.
+type Mutation struct {
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
+	// Story is how it happens in real life, in one line.
+	Story string `yaml:"story"`
+	// Issue is a real Istio or Envoy issue ("istio/istio#NNNN"), when one
+	// is known for sure.
+	Issue string `yaml:"issue"`
+	// Fixture is the bundled fixture whose folder is copied and patched.
+	Fixture string `yaml:"fixture"`
+	// File is the file of that folder the patch changes.
+	File string `yaml:"file"`
+	// Replace are textual edits applied in order; each Old must occur
+	// exactly once in the file at that point.
+	Replace []Replace `yaml:"replace"`
+	// CaughtBy are the kinds of check that must catch it.
+	CaughtBy []checks.Kind `yaml:"caughtBy"`
+	// Words must all be in a catching check's failure message.
+	Words []string `yaml:"words"`
+	// Pending says why the entry is not applied yet (it is reported as a
+	// miss saying so); every entry that is not a configuration mutation
+	// is pending so far.
+	Pending string `yaml:"pending"`
+	line    int
+}
+
+// Replace is one textual edit.
+type Replace struct {
+	Old string `yaml:"old"`
+	New string `yaml:"new"`
+}
+
+// Line is the entry's line in the catalog file.
+func (m *Mutation) Line() int { return m.line }
+
+// SetLine implements strictyaml's line hook.
+func (m *Mutation) SetLine(line int) error {
+	m.line = line
+	return nil
+}
+
+type catalogFile struct {
+	Mutations []Mutation `yaml:"mutations"`
+}
+
+//go:embed catalog.yaml
+var catalogYAML []byte
+
+// CatalogFile is the name errors give the embedded catalog.
+const CatalogFile = "mutate/catalog.yaml"
+
+// Default returns the embedded catalog.
+func Default() ([]Mutation, error) { return Load(catalogYAML, CatalogFile) }
+
+// Load reads a catalog strictly: an unknown field, a missing field, an
+// unknown kind or check kind, or a name used twice is an error naming the
+// file and line.
+func Load(data []byte, file string) ([]Mutation, error) {
+	var c catalogFile
+	if err := strictyaml.DecodeDocument(data, &c, "catalog"); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", file, strictyaml.LineOf(err), err)
+	}
+	seen := map[string]bool{}
+	for i := range c.Mutations {
+		m := &c.Mutations[i]
+		if err := m.validate(seen); err != nil {
+			return nil, fmt.Errorf("%s:%d: mutations[%d]: %w", file, m.line, i, err)
+		}
+	}
+	return c.Mutations, nil
+}
+
+// ErrBadEntry is wrapped by every validation error of an entry.
+var ErrBadEntry = errors.New("bad catalog entry")
+
+func (m *Mutation) validate(seen map[string]bool) error {
+	missing := []struct{ field, value string }{{"name", m.Name}, {"kind", m.Kind}, {"story", m.Story}}
+	for _, f := range missing {
+		if strings.TrimSpace(f.value) == "" {
+			return fmt.Errorf("%w: %s is empty", ErrBadEntry, f.field)
+		}
+	}
+	if seen[m.Name] {
+		return fmt.Errorf("%w: name %q is used twice", ErrBadEntry, m.Name)
+	}
+	seen[m.Name] = true
+	if !slices.Contains(kinds, m.Kind) {
+		return fmt.Errorf("%w: kind %q (one of %s)", ErrBadEntry, m.Kind, strings.Join(kinds, ", "))
+	}
+	for _, k := range m.CaughtBy {
+		if !slices.Contains(checkKinds, k) {
+			return fmt.Errorf("%w: caughtBy %q (one of routes, splits, paths, interception)", ErrBadEntry, k)
+		}
+	}
+	if m.Kind != Configuration && m.Pending == "" {
+		return fmt.Errorf("%w: a %s mutation is not applied yet: say why in pending", ErrBadEntry, m.Kind)
+	}
+	if m.Pending != "" {
+		return nil
+	}
+	if m.Fixture == "" || m.File == "" || len(m.Replace) == 0 || len(m.CaughtBy) == 0 || len(m.Words) == 0 {
+		return fmt.Errorf("%w: a configuration mutation needs fixture, file, replace, caughtBy and words", ErrBadEntry)
+	}
+	return nil
+}
