@@ -158,8 +158,10 @@ __start_meshcheck meshcheck && printf '%s\n' "${COMPREPLY[@]}"`
 
 // noOutputFlag lists the commands without -o, and why.
 var noOutputFlag = map[string]string{
-	"meshcheck kind config":  "prints a kind config file",
-	"meshcheck kind release": "prints KEY=VALUE lines for eval",
+	"meshcheck kind config":     "prints a kind config file",
+	"meshcheck kind release":    "prints KEY=VALUE lines, the release's resolution",
+	"meshcheck report build":    "writes report.json, summary.md and report.html into the report folder (the JSON is the report)",
+	"meshcheck report markdown": "prints Markdown: its input is the report's JSON",
 }
 
 // TestEveryCommand walks the command tree: every command has -h with
