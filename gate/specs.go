@@ -2,7 +2,6 @@ package gate
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/meshcheck/meshcheck/internal/ginkgoreport"
 )
 
 // SuiteChecks runs the Ginkgo suites (hack/e2e-local.sh in repo) against
@@ -40,24 +41,24 @@ func SpecOutcomes(path string) ([]Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	var reports []types.Report
-	if err := json.Unmarshal(b, &reports); err != nil {
+	reports, err := ginkgoreport.Parse(b)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var out []Check
 	for _, r := range reports {
 		for _, s := range r.SpecReports {
-			if s.LeafNodeType != types.NodeTypeIt {
-				if s.State.Is(types.SpecStateFailureStates) {
-					out = append(out, Check{Name: "suite " + s.LeafNodeType.String(), Outcome: Failed, Evidence: s.Failure.Message})
-				}
+			if !ginkgoreport.Counts(s) {
 				continue
 			}
 			c := Check{Name: "spec " + s.LeafNodeText, Outcome: Skipped}
-			switch {
-			case s.State.Is(types.SpecStateFailureStates):
+			if s.LeafNodeType != types.NodeTypeIt {
+				c.Name = "suite " + s.LeafNodeType.String()
+			}
+			switch ginkgoreport.OutcomeOf(s) {
+			case ginkgoreport.Failed:
 				c.Outcome, c.Evidence = Failed, strings.TrimSpace(s.Failure.Message)
-			case s.State == types.SpecStatePassed:
+			case ginkgoreport.Passed:
 				c.Outcome = Passed
 			}
 			out = append(out, c)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/meshcheck/meshcheck/internal/ginkgoreport"
 	"github.com/meshcheck/meshcheck/suite"
 )
 
@@ -20,15 +21,15 @@ const (
 // readGinkgo reads a Ginkgo JSON report (-ginkgo.json-report): every spec
 // that ran or was skipped, and any setup node that failed.
 func readGinkgo(data []byte, r *Report, _ Options) error {
-	var reports []types.Report
-	if err := json.Unmarshal(data, &reports); err != nil {
+	reports, err := ginkgoreport.Parse(data)
+	if err != nil {
 		return err
 	}
 	for _, g := range reports {
 		r.Run.Start = earliest(r.Run.Start, g.StartTime)
 		r.Run.End = latest(r.Run.End, g.EndTime)
 		for _, s := range g.SpecReports {
-			if s.LeafNodeType != types.NodeTypeIt && !s.State.Is(types.SpecStateFailureStates) {
+			if !ginkgoreport.Counts(s) {
 				continue
 			}
 			r.Checks = append(r.Checks, specCheck(s))
@@ -46,10 +47,10 @@ func specCheck(s types.SpecReport) Check {
 	if c.Name == "" {
 		c.Name = s.LeafNodeType.String()
 	}
-	switch {
-	case s.State == types.SpecStatePassed:
+	switch ginkgoreport.OutcomeOf(s) {
+	case ginkgoreport.Passed:
 		c.Status = Passed
-	case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+	case ginkgoreport.Skipped:
 		c.Status = Skipped
 	default:
 		c.Status = Failed

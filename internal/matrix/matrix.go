@@ -6,13 +6,14 @@
 package matrix
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/meshcheck/meshcheck/internal/ginkgoreport"
 )
 
 // ControlPlane is an Istio build the matrix runs: a source pilotbuild
@@ -107,8 +108,8 @@ func (c *Cell) Count(ginkgoJSON string) error {
 	if err != nil {
 		return fmt.Errorf("cell %s: %w", c.Name(), err)
 	}
-	var reports []types.Report
-	if err := json.Unmarshal(b, &reports); err != nil {
+	reports, err := ginkgoreport.Parse(b)
+	if err != nil {
 		return fmt.Errorf("cell %s: %s: %w", c.Name(), ginkgoJSON, err)
 	}
 	for _, r := range reports {
@@ -123,15 +124,16 @@ func (c *Cell) Count(ginkgoJSON string) error {
 }
 
 func (c *Cell) count(s types.SpecReport) {
-	switch {
-	case s.LeafNodeType != types.NodeTypeIt && !s.State.Is(types.SpecStateFailureStates):
+	if !ginkgoreport.Counts(s) {
 		return
-	case s.State.Is(types.SpecStateFailureStates):
+	}
+	switch ginkgoreport.OutcomeOf(s) {
+	case ginkgoreport.Failed:
 		c.Failed++
 		if c.FirstFailure == "" {
 			c.FirstFailure = firstLine(s.FullText()+": "+s.Failure.Message, 400)
 		}
-	case s.State == types.SpecStatePassed:
+	case ginkgoreport.Passed:
 		c.Passed++
 	default:
 		c.Skipped++
