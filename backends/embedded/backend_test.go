@@ -35,6 +35,15 @@ var (
 	binErr  error
 )
 
+// TestMain removes the command built for the tests (84 MB) at the end.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // meshcheckBinary is $MESHCHECK_BIN, or the command built once for the tests.
 func meshcheckBinary(t *testing.T) string {
 	t.Helper()
@@ -51,7 +60,6 @@ func meshcheckBinary(t *testing.T) string {
 		binPath = filepath.Join(dir, "meshcheck")
 		out, err := exec.Command("go", "build", "-o", binPath, "github.com/meshcheck/meshcheck/cmd/meshcheck").CombinedOutput()
 		if err != nil {
-			binErr = &exec.ExitError{}
 			t.Logf("go build: %s", out)
 			binErr = err
 		}
