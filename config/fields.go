@@ -95,7 +95,7 @@ var fields = []field{
 	strF("Kind.WorkDir", "kind-workdir", "", "directory for the kubeconfig and the istioctl overlay", "REPORT_DIR/kind", "", func(r *Run) *string { return &r.Kind.WorkDir }),
 	strF("Kind.Cluster", "kind-cluster", "", "kind cluster name", "a fresh meshcheck-X-Y-<hex>", "", func(r *Run) *string { return &r.Kind.Cluster }),
 	boolF("Kind.Reuse", "reuse-cluster", "", "take a running cluster of that name", "false", "", func(r *Run) *bool { return &r.Kind.Reuse }),
-	strF("Kind.Istioctl", "istioctl", "", "istioctl binary", "the release's, or bin/istioctl (make images)", "", func(r *Run) *string { return &r.Kind.Istioctl }),
+	strF("Kind.Istioctl", "istioctl", "ISTIOCTL", "istioctl binary", "the release's, or bin/istioctl (make images)", "gate-airgap (sets it per side)", func(r *Run) *string { return &r.Kind.Istioctl }),
 	wordsF("Kind.Images", "kind-images", "", "space-separated local images loaded into every node, besides the run's", "none", "", func(r *Run) *[]string { return &r.Kind.Images }),
 	{name: "Kind.FixtureVars", flag: "fixture-vars", usage: "space-separated NAME=VALUE passed to every fixture, over the run's own", def: "none",
 		get: func(r *Run) string { return joinVars(r.Kind.FixtureVars) }, set: setFixtureVars},

@@ -6,7 +6,9 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
+	"strings"
 
+	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/open"
 	"github.com/meshcheck/meshcheck/config"
 	"github.com/meshcheck/meshcheck/fixtures"
@@ -20,8 +22,10 @@ type Checker func(ctx context.Context, s *suite.Suite, step suite.Fixture) ([]Ch
 
 // CollectOptions say how one side is brought up and walked.
 type CollectOptions struct {
-	// Config is the run configuration both sides share; Collect sets its
-	// Istio source.
+	// Config is the side's run configuration; Collect sets its Istio
+	// source and report folder. Its backend is the embedded mesh (the
+	// source's control plane built in process) unless it names kind (the
+	// side's images, Local.IstioHub and IstioTag, on a fresh cluster).
 	Config config.Run
 	// Catalog holds the fixtures (nil: the bundled ones); Fixtures are the
 	// base fixtures (nil: suite.DefaultFixtures).
@@ -37,13 +41,16 @@ type CollectOptions struct {
 // StepBase names the mesh with every base fixture at its first step.
 const StepBase = "base"
 
-// Collect brings up one side's mesh (the embedded backend with the
-// source's control plane), and at the base state and at every other step
+// Collect brings up one side's mesh (by default the embedded backend with
+// the source's control plane), and at the base state and at every other step
 // of every base fixture (applied alone, then restored) records every
 // proxy's config dump and the checks' outcomes.
 func Collect(ctx context.Context, source string, o CollectOptions) (side Side, err error) {
 	cfg := o.Config
-	cfg.Backend, cfg.Istio.Source, cfg.ReportDir = config.Embedded, source, o.Reports
+	cfg.Istio.Source, cfg.ReportDir = source, o.Reports
+	if cfg.Backend == "" {
+		cfg.Backend = config.Embedded
+	}
 	b, err := open.New(ctx, cfg, o.Log)
 	if err != nil {
 		return Side{}, err
@@ -105,12 +112,25 @@ func (side *Side) record(ctx context.Context, s *suite.Suite, step string, st su
 		return err
 	}
 	sort.Slice(proxies, func(i, j int) bool { return proxies[i].String() < proxies[j].String() })
+	var vips map[string]string
+	if backend.Has(s.Backend, backend.FeatureServiceVIPs) {
+		if vips, err = s.Backend.ServiceVIPs(ctx); err != nil {
+			return fmt.Errorf("step %s: service VIPs: %w", step, err)
+		}
+	}
+	seen := map[string]int{}
+	var renames []string
 	for _, p := range proxies {
 		b, err := s.Backend.ConfigDump(ctx, p)
 		if err != nil {
 			return fmt.Errorf("step %s: config dump of %s: %w", step, p, err)
 		}
-		side.Dumps = append(side.Dumps, Dump{Proxy: p.String(), Step: step, JSON: b})
+		key := proxyKey(p)
+		if seen[key]++; seen[key] > 1 {
+			key = fmt.Sprintf("%s#%d", key, seen[key])
+		}
+		side.Dumps = append(side.Dumps, Dump{Proxy: key, Step: step, JSON: b, RenameIPs: vips})
+		renames = append(renames, p.String(), key)
 	}
 	if checks == nil {
 		return nil
@@ -119,11 +139,27 @@ func (side *Side) record(ctx context.Context, s *suite.Suite, step string, st su
 	if err != nil {
 		return fmt.Errorf("step %s: checks: %w", step, err)
 	}
+	// Checks name the pods they looked at: by their keys, as the dumps.
+	pods := strings.NewReplacer(renames...)
 	for _, c := range cs {
-		c.Name = step + ": " + c.Name
+		c.Name = step + ": " + pods.Replace(c.Name)
 		side.Checks = append(side.Checks, c)
 	}
 	return nil
+}
+
+// proxyKey names a proxy alike on both sides: a Deployment's pod by its
+// Deployment (the name without the pod-template-hash and the suffix its
+// ReplicaSet gave it: a cluster draws the suffix at random, and the hash
+// follows the pod template, which names each side's own image tag),
+// anything else by its name. Replicas get #2, #3 in name order.
+func proxyKey(p backend.Proxy) string {
+	if h := p.Labels["pod-template-hash"]; h != "" {
+		if i := strings.LastIndex(p.Name, "-"+h+"-"); i > 0 {
+			return p.Namespace + "/" + p.Name[:i]
+		}
+	}
+	return p.String()
 }
 
 // SideReports is a side's report folder under the gate's.

@@ -41,6 +41,9 @@ type Side struct {
 type Dump struct {
 	Proxy, Step string
 	JSON        []byte
+	// RenameIPs names the side's Service VIPs ("<vip reviews.default>"):
+	// clusters that assign them at random (kind) compare by service.
+	RenameIPs map[string]string
 }
 
 // Check is a spec or an expect.yaml check's outcome on one side.
@@ -141,10 +144,10 @@ func Compare(base, cand Side, opts Options) Result {
 
 type dumpKey struct{ proxy, step string }
 
-func index(ds []Dump) map[dumpKey][]byte {
-	m := map[dumpKey][]byte{}
+func index(ds []Dump) map[dumpKey]Dump {
+	m := map[dumpKey]Dump{}
 	for _, d := range ds {
-		m[dumpKey{d.Proxy, d.Step}] = d.JSON
+		m[dumpKey{d.Proxy, d.Step}] = d
 	}
 	return m
 }
@@ -185,7 +188,7 @@ func (r *Result) compareDumps(base, cand []Dump, opts Options) {
 	}
 }
 
-func (r *Result) diff(k dumpKey, base, cand []byte, opts Options) {
+func (r *Result) diff(k dumpKey, base, cand Dump, opts Options) {
 	bd, err := normalize(base, k, "baseline", opts)
 	if err != nil {
 		r.Undecided = append(r.Undecided, err.Error())
@@ -211,8 +214,11 @@ func (r *Result) accept(opts Options, c Change) Change {
 	return c
 }
 
-func normalize(b []byte, k dumpKey, side string, opts Options) (golden.Doc, error) {
-	d, err := xds.Parse(b, xds.Options{Source: fmt.Sprintf("%s %s at step %s", side, k.proxy, k.step)})
+func normalize(dump Dump, k dumpKey, side string, opts Options) (golden.Doc, error) {
+	if len(dump.RenameIPs) > 0 {
+		opts.Normalize.RenameIPs = dump.RenameIPs
+	}
+	d, err := xds.Parse(dump.JSON, xds.Options{Source: fmt.Sprintf("%s %s at step %s", side, k.proxy, k.step)})
 	if err != nil {
 		return nil, fmt.Errorf("%s dump of %s at step %s: %w", side, k.proxy, k.step, err)
 	}

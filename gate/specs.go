@@ -14,23 +14,56 @@ import (
 	"github.com/meshcheck/meshcheck/internal/ginkgoreport"
 )
 
-// SuiteChecks runs the Ginkgo suites (hack/e2e-local.sh in repo) against
-// one side's control plane and returns every spec's outcome, its failure
-// as the evidence. A run that fails is not an error: its specs say so;
-// a run that leaves no report is.
-func SuiteChecks(ctx context.Context, repo, source, name string, envoy string, log io.Writer) ([]Check, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(repo, "hack", "e2e-local.sh"))
-	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "ISTIO_SRC="+source, "SUITES_NAME="+name, "LABELS=")
+// SuiteRun says how the suites run against one side: a script of this
+// repository (hack/e2e-local.sh for the embedded mesh, hack/run-suites.sh
+// for kind) with the side's environment.
+type SuiteRun struct {
+	// Repo is this repository's root; Script is relative to it and
+	// takes Args.
+	Repo, Script string
+	Args         []string
+	// Name names the run's reports (reports/<Name>.json).
+	Name string
+	// Source is the side's Istio source, for messages.
+	Source string
+	// Env is added to this process's environment.
+	Env []string
+	Log io.Writer
+}
+
+// EmbeddedSuites runs the suites on the embedded mesh with the source's
+// control plane (and envoy, a binary or a release, when given).
+func EmbeddedSuites(repo, source, name, envoy string, log io.Writer) SuiteRun {
+	r := SuiteRun{Repo: repo, Script: "hack/e2e-local.sh", Name: name, Source: source, Log: log,
+		Env: []string{"ISTIO_SRC=" + source, "SUITES_NAME=" + name, "LABELS="}}
 	if envoy != "" {
-		cmd.Env = append(cmd.Env, "ENVOY="+envoy)
+		r.Env = append(r.Env, "ENVOY="+envoy)
 	}
-	cmd.Stdout, cmd.Stderr = log, log
+	return r
+}
+
+// KindSuites runs the suites on a fresh kind cluster with the images
+// (hub, tag) and the istioctl built for the side; the rest of the run's
+// configuration (IMAGE_REGISTRY, node image, fixture images) comes from
+// this process's environment, as make e2e-airgap sets it.
+func KindSuites(repo, source, name, hub, tag, istioctl string, log io.Writer) SuiteRun {
+	return SuiteRun{Repo: repo, Script: "hack/run-suites.sh", Args: []string{name, ""}, Name: name, Source: source, Log: log,
+		Env: []string{"MESHCHECK_BACKEND=kind", "ISTIO_HUB=" + hub, "ISTIO_TAG=" + tag, "ISTIOCTL=" + istioctl, "ISTIO_SRC=" + source, "LABELS=", "SUITE_TIMEOUT=40m"}}
+}
+
+// SuiteChecks runs the Ginkgo suites as r says and returns every spec's
+// outcome, its failure as the evidence. A run that fails is not an error:
+// its specs say so; a run that leaves no report is.
+func SuiteChecks(ctx context.Context, r SuiteRun) ([]Check, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(r.Repo, r.Script), r.Args...)
+	cmd.Dir = r.Repo
+	cmd.Env = append(os.Environ(), r.Env...)
+	cmd.Stdout, cmd.Stderr = r.Log, r.Log
 	runErr := cmd.Run()
-	report := filepath.Join(repo, "reports", name+".json")
+	report := filepath.Join(r.Repo, "reports", r.Name+".json")
 	checks, err := SpecOutcomes(report)
 	if err != nil {
-		return nil, fmt.Errorf("the suites against %s (%v): %w", source, runErr, err)
+		return nil, fmt.Errorf("the suites against %s (%v): %w", r.Source, runErr, err)
 	}
 	return checks, nil
 }

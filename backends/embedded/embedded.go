@@ -24,3 +24,10 @@ func ParseSource(s string) (Source, error) { return pilotbuild.Parse(s) }
 
 // CheckSource checks a source before anything is built.
 func CheckSource(ctx context.Context, s Source) error { return pilotbuild.Check(ctx, s) }
+
+// Source kinds: where a Source's Istio comes from.
+const (
+	SourcePinned   = pilotbuild.Pinned
+	SourceModule   = pilotbuild.Module
+	SourceCheckout = pilotbuild.Checkout
+)

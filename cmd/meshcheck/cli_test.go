@@ -59,6 +59,9 @@ func TestTopLevel(t *testing.T) {
 		{[]string{"iptables", "explain", "--uid", "x"}, exitUsage, "", `invalid argument "x" for "--uid" flag: want a number, got "x"`},
 		{[]string{"kind", "versions", "-o", "yaml"}, exitUsage, "", `invalid argument "yaml" for "-o, --output" flag: want text or json`},
 		{[]string{"kind", "versions", "-o", "json"}, exitOK, `"minor": "1.30"`, ""},
+		{[]string{"gate", "--baseline", "pinned", "--candidate", "pinned", "--backend", "k8s"}, exitUsage, "", `--backend "k8s": want embedded or kind`},
+		{[]string{"gate", "--baseline", "v0.0.0-20260423205519-b01690e6db7d", "--candidate", "pinned", "--backend", "kind"}, exitBadInput, "",
+			"istio.io/istio@v0.0.0-20260423205519-b01690e6db7d: the gate on kind builds the pilot and proxyv2 images with this repository's requirements"},
 	}
 	for _, tc := range cases {
 		code, out, errs := runCLI("", tc.args...)

@@ -63,6 +63,7 @@ var runElsewhere = map[string]string{
 		"whoami-header-canary with every other test; run alone by hand",
 	"make test":       "run by .ci/run (CI)",
 	"make e2e-airgap": "run by .ci/run (CI)",
+	"make gate-airgap BASELINE=pinned CANDIDATE=pinned SPECS=0": "run by .ci/run (CI)",
 	"make gate BASELINE=v0.0.0-20260423205519-b01690e6db7d CANDIDATE=pinned": "root and two embedded meshes with the suites: " +
 		"run by hand for docs/gate-history.md; TestGate runs meshcheck gate on the same two sources (make test, in .ci/run)",
 	"make e2e-matrix": "run by .ci/run (CI) on three cells (MATRIX_CELLS); every cell by hand, results in the README",
@@ -97,6 +98,8 @@ var runElsewhere = map[string]string{
 var helpElsewhere = map[string]string{
 	"meshcheck report build --dir reports --suite e2e-local":                  "hack/run-suites.sh runs it at the end of every make e2e-local (in .ci/run); TestReport runs it on report/testdata/fail",
 	`meshcheck report markdown reports/report.json >> "$GITHUB_STEP_SUMMARY"`: "appends to the CI job's summary (hack/run-suites.sh does it in CI); TestReport renders a report as Markdown",
+	"make gate-airgap BASELINE=pinned CANDIDATE=../istio": "root, Docker, two kind clusters and an Istio checkout: " +
+		".ci/run runs make gate-airgap BASELINE=pinned CANDIDATE=pinned SPECS=0; the README's run against a changed copy of pinned was run by hand",
 	"meshcheck gate --baseline pinned --candidate ../istio": "root, two embedded meshes and a control plane built from a checkout: " +
 		"TestGate runs meshcheck gate end to end on the two served Istio builds (make test, in .ci/run)",
 	"meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json": "" +

