@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/engines/accesslog"
 	"github.com/meshcheck/meshcheck/engines/split"
 	"github.com/meshcheck/meshcheck/fixtures/expect"
 	"github.com/meshcheck/meshcheck/timeouts"
@@ -52,6 +53,10 @@ type Result struct {
 	// Split is a splits check's whole decision (counts, shares, intervals,
 	// weights, error rates) for the report; nil for other kinds.
 	Split *split.Result `json:"split,omitempty"`
+	// Flow is a paths check's request as the access logs gave it, hop by
+	// hop, for the report; nil for other kinds and when no proxy logged
+	// the request.
+	Flow *accesslog.Brief `json:"flow,omitempty"`
 }
 
 // String is one line (and the detail below it) for a report.

@@ -44,10 +44,10 @@ type pageSeen struct {
 const seenJS = `({
 	verdict: document.querySelector("h1").dataset.verdict,
 	firstSection: document.querySelector("main section h2").textContent,
-	charts: document.querySelectorAll("figure svg[role=img]").length,
-	observed: [...document.querySelectorAll("figure td.observed")].map(e => e.textContent),
-	expected: [...document.querySelectorAll("figure td.expected")].map(e => e.textContent),
-	chartLabels: [...document.querySelectorAll("figure figcaption strong:first-child")].map(e => e.textContent),
+	charts: document.querySelectorAll("figure.split svg[role=img]").length,
+	observed: [...document.querySelectorAll("figure.split td.observed")].map(e => e.textContent),
+	expected: [...document.querySelectorAll("figure.split td.expected")].map(e => e.textContent),
+	chartLabels: [...document.querySelectorAll("figure.split figcaption strong:first-child")].map(e => e.textContent),
 })`
 
 // TestHTMLInBrowser loads the passing and the failing run's page in a real

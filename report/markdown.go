@@ -30,7 +30,7 @@ func Markdown(reports ...*Report) string {
 
 // markdownSections are written in this order.
 var markdownSections = []func(*strings.Builder, *Report){
-	writeHeadline, writeProblems, writeFailures, writeUndecided, writeSplits, writeGate, writeMatrix, writeSkipped,
+	writeHeadline, writeProblems, writeFailures, writeUndecided, writePaths, writeSplits, writeGate, writeMatrix, writeSkipped,
 }
 
 var verdictWords = map[Verdict]string{
@@ -161,6 +161,32 @@ func capLines(s string, n int) string {
 
 func oneLine(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " ⏎ "), "`", "'")
+}
+
+// writePaths says how many paths were followed and, for each hop where the
+// logs and the xDS trace disagree, both answers.
+func writePaths(b *strings.Builder, r *Report) {
+	if len(r.Paths) == 0 {
+		return
+	}
+	hops, traced, disagree := 0, 0, 0
+	for _, p := range r.Paths {
+		hops += len(p.Hops)
+		disagree += p.Disagree
+		for _, h := range p.Hops {
+			if h.XDS != nil {
+				traced++
+			}
+		}
+	}
+	fmt.Fprintf(b, "\n### Traffic paths\n\n%d paths, %d hops from the access logs, %d traced in xDS: %d where logs and xDS disagree\n", len(r.Paths), hops, traced, disagree)
+	for _, p := range r.Paths {
+		for i, h := range p.Hops {
+			if h.XDS != nil && !h.XDS.Agrees {
+				fmt.Fprintf(b, "- **%s**, hop %d (%s): logged `%s`, xDS chose `%s`\n", p.Name, i+1, h.Proxy, h.Cluster, strings.Join(h.XDS.Clusters, "`, `"))
+			}
+		}
+	}
 }
 
 func writeSplits(b *strings.Builder, r *Report) {

@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/engines/accesslog"
 	"github.com/meshcheck/meshcheck/engines/split"
+	"github.com/meshcheck/meshcheck/suite"
 )
 
 // runFile is the part of meshcheck run's run-<backend>.json the report
@@ -23,18 +25,19 @@ type runFile struct {
 }
 
 type runResult struct {
-	Fixture    string        `json:"fixture"`
-	Step       string        `json:"step"`
-	Kind       string        `json:"kind"`
-	Name       string        `json:"name"`
-	Source     string        `json:"source"`
-	Status     string        `json:"status"`
-	Expected   string        `json:"expected"`
-	Actual     string        `json:"actual"`
-	Candidates []string      `json:"candidates"`
-	LastError  string        `json:"lastError"`
-	Detail     string        `json:"detail"`
-	Split      *split.Result `json:"split"`
+	Fixture    string           `json:"fixture"`
+	Step       string           `json:"step"`
+	Kind       string           `json:"kind"`
+	Name       string           `json:"name"`
+	Source     string           `json:"source"`
+	Status     string           `json:"status"`
+	Expected   string           `json:"expected"`
+	Actual     string           `json:"actual"`
+	Candidates []string         `json:"candidates"`
+	LastError  string           `json:"lastError"`
+	Detail     string           `json:"detail"`
+	Split      *split.Result    `json:"split"`
+	Flow       *accesslog.Brief `json:"flow"`
 }
 
 // runStatus maps checks.Status to the report's.
@@ -69,6 +72,13 @@ func readRun(data []byte, r *Report, o Options) error {
 		r.Run.addStep(res.Fixture, res.Step)
 		if res.Split != nil {
 			r.Splits = append(r.Splits, splitOf(res.Name, res.Fixture, res.Step, *res.Split))
+		}
+		if res.Flow != nil {
+			p, err := pathOf(suite.PathRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Flow: *res.Flow})
+			if err != nil {
+				return err
+			}
+			r.Paths = append(r.Paths, p)
 		}
 	}
 	return nil

@@ -189,25 +189,54 @@ type Interval struct {
 	High float64 `json:"high"`
 }
 
-// Path is one request traced through the access logs, hop by hop.
+// Path is one request traced through the access logs, hop by hop, beside
+// the xDS trace's answer for the hops a check traced.
 type Path struct {
-	Name      string `json:"name"`
+	// Name is the check that followed the request.
+	Name    string `json:"name"`
+	Fixture string `json:"fixture,omitempty"`
+	Step    string `json:"step,omitempty"`
+	// RequestID is the x-request-id every hop logged.
 	RequestID string `json:"requestId,omitempty"`
 	Hops      []Hop  `json:"hops"`
+	// Disagree is the number of hops whose logged cluster is not one the
+	// xDS trace chose.
+	Disagree int `json:"disagree,omitempty"`
 }
 
 // Hop is one proxy a request went through, as its access log says, beside
 // what the xDS trace predicted for it.
 type Hop struct {
-	Proxy     string  `json:"proxy"`
-	Direction string  `json:"direction,omitempty"`
-	Cluster   string  `json:"cluster,omitempty"`
-	Status    int     `json:"status,omitempty"`
-	LatencyMS float64 `json:"latencyMs,omitempty"`
-	// XDSCluster is the cluster the xDS trace chose for this hop; a hop
-	// whose XDSCluster differs from Cluster is where logs and config
-	// disagree.
-	XDSCluster string `json:"xdsCluster,omitempty"`
+	// Proxy is the proxy that logged the hop.
+	Proxy string `json:"proxy"`
+	// Direction is inbound, outbound or unknown.
+	Direction string `json:"direction,omitempty"`
+	// Cluster is the upstream cluster the proxy logged.
+	Cluster string `json:"cluster,omitempty"`
+	// Status is the response code the proxy logged.
+	Status int `json:"status,omitempty"`
+	// LatencyMS is the request's duration at this proxy.
+	LatencyMS float64 `json:"latencyMs"`
+	// Flags are Envoy's response flags; empty when there were none.
+	Flags string `json:"flags,omitempty"`
+	// Parent is the 1-based number of the hop that caused this one; 0 for
+	// none.
+	Parent int `json:"parent,omitempty"`
+	// XDS is the xDS trace's answer for this hop; nil when the hop was
+	// not traced.
+	XDS *HopXDS `json:"xds,omitempty"`
+}
+
+// HopXDS is what the xDS trace through a hop's proxy chose.
+type HopXDS struct {
+	// Clusters are the clusters the trace chose (several for a weighted
+	// route).
+	Clusters []string `json:"clusters"`
+	// Agrees is true when the logged cluster is one of Clusters: where it
+	// is false, logs and configuration disagree.
+	Agrees bool `json:"agrees"`
+	// Trace is the trace in words.
+	Trace string `json:"trace,omitempty"`
 }
 
 // Finding is one lint finding on the configuration under test.
