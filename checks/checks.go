@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/engines/accesslog"
+	"github.com/meshcheck/meshcheck/engines/iptables"
 	"github.com/meshcheck/meshcheck/engines/split"
 	"github.com/meshcheck/meshcheck/fixtures/expect"
 	"github.com/meshcheck/meshcheck/timeouts"
@@ -57,6 +58,10 @@ type Result struct {
 	// hop, for the report; nil for other kinds and when no proxy logged
 	// the request.
 	Flow *accesslog.Brief `json:"flow,omitempty"`
+	// Behaviours are an interception check's behaviours simulated through
+	// the workload's rules, each with its trail, for the report; nil for
+	// other kinds.
+	Behaviours []iptables.Checked `json:"behaviours,omitempty"`
 }
 
 // String is one line (and the detail below it) for a report.

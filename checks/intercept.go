@@ -67,6 +67,7 @@ func (r *Runner) workloadRules(ctx context.Context, t target, in *expect.Interce
 	outcomes := istio.Check(rs, istio.Behaviours(istio.DefaultOptions(in.Version()), env))
 	var failed []string
 	for _, o := range outcomes {
+		res.Behaviours = append(res.Behaviours, o.Checked())
 		if !o.Pass() {
 			failed = append(failed, o.Err.Error())
 		}

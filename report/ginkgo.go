@@ -119,6 +119,30 @@ var recordReaders = map[string]func(r *Report, data []byte, spec string) error{
 		r.Paths = append(r.Paths, p)
 		return nil
 	},
+	suite.RecordDiff: func(r *Report, data []byte, _ string) error {
+		var rec suite.DiffRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		r.Diffs = append(r.Diffs, goldenDiff(rec))
+		return nil
+	},
+	suite.RecordInterception: func(r *Report, data []byte, _ string) error {
+		var rec suite.InterceptionRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		r.Interception = append(r.Interception, interceptionOf(rec.Workload, rec.Istio, rec.Fixture, rec.Step, rec.Behaviours))
+		return nil
+	},
+	suite.RecordLint: func(r *Report, data []byte, _ string) error {
+		var rec suite.LintRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		r.addLint(rec)
+		return nil
+	},
 }
 
 // recordName is a record's name, prefixed with the spec's short name when

@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/engines/accesslog"
+	"github.com/meshcheck/meshcheck/engines/iptables"
 	"github.com/meshcheck/meshcheck/engines/split"
 	"github.com/meshcheck/meshcheck/suite"
 )
@@ -25,19 +26,20 @@ type runFile struct {
 }
 
 type runResult struct {
-	Fixture    string           `json:"fixture"`
-	Step       string           `json:"step"`
-	Kind       string           `json:"kind"`
-	Name       string           `json:"name"`
-	Source     string           `json:"source"`
-	Status     string           `json:"status"`
-	Expected   string           `json:"expected"`
-	Actual     string           `json:"actual"`
-	Candidates []string         `json:"candidates"`
-	LastError  string           `json:"lastError"`
-	Detail     string           `json:"detail"`
-	Split      *split.Result    `json:"split"`
-	Flow       *accesslog.Brief `json:"flow"`
+	Fixture    string             `json:"fixture"`
+	Step       string             `json:"step"`
+	Kind       string             `json:"kind"`
+	Name       string             `json:"name"`
+	Source     string             `json:"source"`
+	Status     string             `json:"status"`
+	Expected   string             `json:"expected"`
+	Actual     string             `json:"actual"`
+	Candidates []string           `json:"candidates"`
+	LastError  string             `json:"lastError"`
+	Detail     string             `json:"detail"`
+	Split      *split.Result      `json:"split"`
+	Flow       *accesslog.Brief   `json:"flow"`
+	Behaviours []iptables.Checked `json:"behaviours"`
 }
 
 // runStatus maps checks.Status to the report's.
@@ -70,16 +72,30 @@ func readRun(data []byte, r *Report, o Options) error {
 		}
 		r.Checks = append(r.Checks, c)
 		r.Run.addStep(res.Fixture, res.Step)
-		if res.Split != nil {
-			r.Splits = append(r.Splits, splitOf(res.Name, res.Fixture, res.Step, *res.Split))
+		if err := r.addEvidence(res); err != nil {
+			return err
 		}
-		if res.Flow != nil {
-			p, err := pathOf(suite.PathRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Flow: *res.Flow})
-			if err != nil {
-				return err
-			}
-			r.Paths = append(r.Paths, p)
+	}
+	return nil
+}
+
+// addEvidence adds what a meshcheck run check carries beside its
+// result: a split decision, the flow a paths check followed, the
+// behaviours an interception check simulated.
+func (r *Report) addEvidence(res runResult) error {
+	if res.Split != nil {
+		r.Splits = append(r.Splits, splitOf(res.Name, res.Fixture, res.Step, *res.Split))
+	}
+	if res.Flow != nil {
+		p, err := pathOf(suite.PathRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Flow: *res.Flow})
+		if err != nil {
+			return err
 		}
+		r.Paths = append(r.Paths, p)
+	}
+	if res.Behaviours != nil {
+		workload, _, _ := strings.Cut(res.Name, ": ")
+		r.Interception = append(r.Interception, interceptionOf(workload, "", res.Fixture, res.Step, res.Behaviours))
 	}
 	return nil
 }

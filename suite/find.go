@@ -77,7 +77,7 @@ func (s *Suite) AccessLog(ctx context.Context, p backend.Proxy, since backend.Ma
 // SampleSplit runs the sequential split test for weights ("v1=90,v2=10")
 // on requests sent through tr, each classified by c, for at most
 // Timeouts.SplitSampling, and records the decision (Record, RecordSplit)
-// with the fixture state it was decided in when one fixture is at a step.
+// with the fixture step it was decided in when the test steps one.
 func (s *Suite) SampleSplit(ctx context.Context, tr traffic.Transport, req traffic.Request, c traffic.Classifier, weights string) (split.Result, error) {
 	w, err := split.ParseWeights(weights)
 	if err != nil {
@@ -98,18 +98,18 @@ func (s *Suite) SampleSplit(ctx context.Context, tr traffic.Transport, req traff
 	return res, nil
 }
 
-// stepped is the one base fixture at a step now, and that step; empty
-// when none is, or when several are (the state does not say which one a
-// test is about).
+// stepped is the one fixture the test set up now steps, and its step;
+// empty when it steps none, or several (which one a split is about is
+// then not known).
 func (s *Suite) stepped() (fixture, step string) {
-	for f, st := range s.state {
-		if st == "" {
+	for _, f := range s.testing {
+		if f.Step == "" {
 			continue
 		}
 		if fixture != "" {
 			return "", ""
 		}
-		fixture, step = f, st
+		fixture, step = f.Name, f.Step
 	}
 	return fixture, step
 }

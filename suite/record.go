@@ -2,7 +2,10 @@ package suite
 
 import (
 	"github.com/meshcheck/meshcheck/engines/accesslog"
+	"github.com/meshcheck/meshcheck/engines/iptables"
 	"github.com/meshcheck/meshcheck/engines/split"
+	"github.com/meshcheck/meshcheck/engines/xds/golden"
+	"github.com/meshcheck/meshcheck/engines/xds/lint"
 )
 
 // Names of the records a test hands to Options.Record; package report
@@ -12,7 +15,39 @@ const (
 	RecordSplit = "meshcheck.split"
 	// RecordPath names a PathRecord.
 	RecordPath = "meshcheck.path"
+	// RecordDiff names a DiffRecord.
+	RecordDiff = "meshcheck.xds-diff"
+	// RecordInterception names an InterceptionRecord.
+	RecordInterception = "meshcheck.interception"
+	// RecordLint names a LintRecord.
+	RecordLint = "meshcheck.lint"
 )
+
+// DiffRecord is a proxy's config against its golden, change by change.
+type DiffRecord struct {
+	// Proxy is namespace/name-prefix of the proxy.
+	Proxy string `json:"proxy"`
+	// Golden is the golden file compared against.
+	Golden  string          `json:"golden"`
+	Changes []golden.Change `json:"changes"`
+}
+
+// InterceptionRecord is a workload's interception rules checked, behaviour
+// by behaviour, by the iptables simulator.
+type InterceptionRecord struct {
+	Workload string `json:"workload"`
+	// Istio is the istio-iptables release whose behaviours were checked.
+	Istio      string             `json:"istio"`
+	Fixture    string             `json:"fixture,omitempty"`
+	Step       string             `json:"step,omitempty"`
+	Behaviours []iptables.Checked `json:"behaviours"`
+}
+
+// LintRecord is a proxy's config linted: every finding (none when clean).
+type LintRecord struct {
+	Proxy    string         `json:"proxy"`
+	Findings []lint.Finding `json:"findings"`
+}
 
 // SplitRecord is a split decided during a test, for the run's report.
 type SplitRecord struct {
@@ -49,7 +84,7 @@ type HopTrace struct {
 }
 
 // Record hands a result to Options.Record under name (RecordSplit,
-// RecordPath); without Options.Record it is dropped.
+// RecordPath, RecordDiff, RecordInterception, RecordLint); without Options.Record it is dropped.
 func (s *Suite) Record(name string, v any) {
 	if s.record != nil {
 		s.record(name, v)

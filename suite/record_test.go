@@ -3,20 +3,20 @@ package suite
 import "testing"
 
 // TestStepped: a split is said to be decided at a fixture's step only when
-// exactly one fixture is at a step.
+// the test set up now steps exactly one fixture.
 func TestStepped(t *testing.T) {
 	for _, c := range []struct {
 		name          string
-		state         map[string]string
+		testing       []Fixture
 		fixture, step string
 	}{
-		{"nothing applied", map[string]string{}, "", ""},
-		{"base fixtures only", map[string]string{"bookinfo": "", "vm": ""}, "", ""},
-		{"one stepped", map[string]string{"bookinfo": "", "vm": "50-50"}, "vm", "50-50"},
-		{"two stepped", map[string]string{"whoami": "90-10", "vm": "50-50"}, "", ""},
+		{"no test", nil, "", ""},
+		{"base fixtures only", []Fixture{{Name: "bookinfo"}, {Name: "vm"}}, "", ""},
+		{"one stepped", []Fixture{{Name: "bookinfo"}, {Name: "vm", Step: "50-50"}}, "vm", "50-50"},
+		{"two stepped", []Fixture{{Name: "whoami", Step: "90-10"}, {Name: "vm", Step: "50-50"}}, "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := &Suite{state: c.state}
+			s := &Suite{testing: c.testing}
 			if f, st := s.stepped(); f != c.fixture || st != c.step {
 				t.Errorf("stepped() = %q, %q; want %q, %q", f, st, c.fixture, c.step)
 			}

@@ -74,6 +74,7 @@ type Suite struct {
 	record  func(name string, value any)
 	base    []Fixture
 	state   map[string]string // base fixture name -> the step applied now
+	testing []Fixture         // the fixtures of the test set up now, until its restore
 }
 
 // Report is what a run writes to <Reports>/e2e-<backend>.timing.json.

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"strings"
 
 	. "github.com/onsi/gomega"
 
@@ -46,13 +47,17 @@ func whoamiStep(step, description string, labels ...string) suite.Test {
 	}
 }
 
-// recordResult hands a check's split decision and the flow it followed to
-// the run's report.
+// recordResult hands a check's split decision, the flow it followed and
+// the interception behaviours it simulated to the run's report.
 func recordResult(s *suite.Suite, res checks.Result) {
 	if res.Split != nil {
 		s.Record(suite.RecordSplit, suite.SplitRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Result: *res.Split})
 	}
 	if res.Flow != nil {
 		s.Record(suite.RecordPath, suite.PathRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Flow: *res.Flow})
+	}
+	if res.Behaviours != nil {
+		workload, _, _ := strings.Cut(res.Name, ": ")
+		s.Record(suite.RecordInterception, suite.InterceptionRecord{Workload: workload, Fixture: res.Fixture, Step: res.Step, Behaviours: res.Behaviours})
 	}
 }
