@@ -2,6 +2,7 @@ package progress
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -109,7 +110,13 @@ func (p *Progress) Start(name string) *Phase {
 	return ph
 }
 
-// Done ends the phase, failed when err is not nil; a second call does
+// Skip is the error that ends a phase as skipped rather than failed.
+type Skip struct{ Why string }
+
+func (s *Skip) Error() string { return "skipped: " + s.Why }
+
+// Done ends the phase, failed when err is not nil (skipped when it is a
+// *Skip); a second call does
 // nothing. Phases started inside it and not ended are ended with it.
 func (ph *Phase) Done(err error) {
 	p := ph.p
@@ -180,9 +187,12 @@ func (p *Progress) render(ev event, ph *Phase, err error) {
 func (p *Progress) terminal(ev event, ph *Phase, err error) string {
 	const erase = "\r\x1b[K"
 	el := p.elapsed(ph)
+	var skip *Skip
 	switch {
 	case ev != ended:
 		return fmt.Sprintf("%s▸ %s %s", erase, p.path(), el)
+	case errors.As(err, &skip):
+		return fmt.Sprintf("%s– %s %s: %s\n", erase, ph.name, el, firstLine(err))
 	case err != nil:
 		return fmt.Sprintf("%s✗ %s %s: %s\n", erase, ph.name, el, firstLine(err))
 	}
@@ -193,7 +203,11 @@ func (p *Progress) terminal(ev event, ph *Phase, err error) string {
 // lines for inner ones, the outcome after the group.
 func ci(ev event, ph *Phase, el string, err error) string {
 	outcome := "ok in " + el
-	if err != nil {
+	var skip *Skip
+	switch {
+	case errors.As(err, &skip):
+		outcome = firstLine(err)
+	case err != nil:
 		outcome = "FAILED in " + el + ": " + firstLine(err)
 	}
 	switch {
@@ -225,4 +239,33 @@ func (p *Progress) elapsed(ph *Phase) string {
 func firstLine(err error) string {
 	line, _, _ := strings.Cut(err.Error(), "\n")
 	return line
+}
+
+// Step runs f as a phase of the Progress ctx carries and returns f's
+// error.
+func Step(ctx context.Context, name string, f func() error) error {
+	ph := FromContext(ctx).Start(name)
+	err := f()
+	ph.Done(err)
+	return err
+}
+
+// Env names the file the suites print their phases to (hack/run-suites.sh
+// sets it to its own standard error, which go test does not pass to the
+// test binary); unset, phases print nothing.
+const Env = "MESHCHECK_PROGRESS"
+
+// FromEnv opens the file Env names, in the mode it calls for (Terminal
+// for a terminal outside GitHub Actions, else CI); without Env, a
+// Progress that prints nothing. Close closes the file.
+func FromEnv(getenv func(string) string) (p *Progress, close func() error, err error) {
+	path := getenv(Env)
+	if path == "" {
+		return New(io.Discard, Options{Tick: -1}), func() error { return nil }, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("progress: %s: %w", Env, err)
+	}
+	return New(f, Options{Mode: ModeOf(f, getenv)}), f.Close, nil
 }

@@ -46,6 +46,7 @@ func run(p *Progress, c *clock) {
 	c.seconds(4)
 	p.Tick()
 	s1.Done(nil)
+	p.Start("suite bookinfo-cross-node").Done(&Skip{Why: "the embedded backend lacks feature multi-node"})
 	s2 := p.Start("suite vm-migration-50-50")
 	p.Start("split sampling")
 	c.seconds(6)
@@ -115,5 +116,50 @@ func TestFromContext(t *testing.T) {
 	FromContext(WithContext(context.Background(), p)).Start("fixtures").Done(nil)
 	if !strings.Contains(b.String(), "::group::fixtures") {
 		t.Errorf("output %q: want the phase through the context", b.String())
+	}
+}
+
+// TestFromEnv: the file MESHCHECK_PROGRESS names gets the phases (a file
+// is not a terminal: CI lines); unset, nothing is opened; a path that
+// cannot be opened is an error naming the variable.
+func TestFromEnv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "progress")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, env, want, err string
+	}{
+		{"a file", path, "::group::fixtures\n::endgroup::\nfixtures: ok in ", ""},
+		{"unset", "", "", ""},
+		{"missing", filepath.Join(t.TempDir(), "no", "such"), "", "progress: MESHCHECK_PROGRESS: open "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, closeFn, err := FromEnv(func(k string) string {
+				if k == Env {
+					return tc.env
+				}
+				return ""
+			})
+			if tc.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one starting %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = Step(WithContext(context.Background(), p), "fixtures", func() error { return nil })
+			if err := closeFn(); err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != "" {
+				b, _ := os.ReadFile(tc.env)
+				if !strings.HasPrefix(string(b), tc.want) {
+					t.Errorf("file holds %q, want it to start %q", b, tc.want)
+				}
+			}
+		})
 	}
 }
