@@ -58,10 +58,18 @@ type Result struct {
 	// hop, for the report; nil for other kinds and when no proxy logged
 	// the request.
 	Flow *accesslog.Brief `json:"flow,omitempty"`
-	// Behaviours are an interception check's behaviours simulated through
+	// Interception is an interception check's behaviours simulated through
 	// the workload's rules, each with its trail, for the report; nil for
 	// other kinds.
-	Behaviours []iptables.Checked `json:"behaviours,omitempty"`
+	Interception *Trails `json:"interception,omitempty"`
+}
+
+// Trails are a workload's interception behaviours as simulated.
+type Trails struct {
+	Workload string `json:"workload"`
+	// Istio is the istio-iptables release whose behaviours were checked.
+	Istio      string             `json:"istio"`
+	Behaviours []iptables.Checked `json:"behaviours"`
 }
 
 // String is one line (and the detail below it) for a report.

@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/meshcheck/meshcheck/engines/accesslog"
+	"github.com/meshcheck/meshcheck/engines/iptables"
 	"github.com/meshcheck/meshcheck/suite"
 )
 
@@ -90,11 +91,13 @@ func writeGinkgo(t *testing.T, specs ...types.SpecReport) string {
 }
 
 // TestRunPaths: meshcheck run's paths checks carry their flow into the
-// report, untraced.
+// report, untraced; its interception checks their trails.
 func TestRunPaths(t *testing.T) {
 	dir := t.TempDir()
+	trails := map[string]any{"workload": "default/reviews-v1", "istio": "1.31", "behaviours": []iptables.Checked{{Name: "inbound-tcp", Pass: false, Trail: []string{"nat/PREROUTING #1"}}}}
 	run := map[string]any{"kind": "RunReport", "results": []map[string]any{
 		{"fixture": "bookinfo", "kind": "paths", "name": "/productpage", "status": "pass", "flow": bookinfoFlow},
+		{"fixture": "bookinfo", "step": "reviews-90-10", "kind": "interception", "name": "default/reviews-v1: istio-iptables 1.31 behaviours", "status": "fail", "interception": trails},
 	}}
 	b, err := json.Marshal(run)
 	if err != nil {
@@ -109,5 +112,8 @@ func TestRunPaths(t *testing.T) {
 	}
 	if len(r.Paths) != 1 || r.Paths[0].Fixture != "bookinfo" || len(r.Paths[0].Hops) != 5 || r.Paths[0].Hops[4].XDS != nil || r.Paths[0].Hops[4].Flags != "UF" {
 		t.Errorf("paths %+v, want bookinfo's 5 hops, the last with flags UF, none traced", r.Paths)
+	}
+	if len(r.Interception) != 1 || r.Interception[0].Workload != "default/reviews-v1" || r.Interception[0].Istio != "1.31" || r.Interception[0].Step != "reviews-90-10" || r.Interception[0].Failed != 1 {
+		t.Errorf("interception %+v, want default/reviews-v1's one failed behaviour under istio-iptables 1.31 at step reviews-90-10", r.Interception)
 	}
 }

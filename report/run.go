@@ -26,19 +26,26 @@ type runFile struct {
 }
 
 type runResult struct {
-	Fixture    string             `json:"fixture"`
-	Step       string             `json:"step"`
-	Kind       string             `json:"kind"`
-	Name       string             `json:"name"`
-	Source     string             `json:"source"`
-	Status     string             `json:"status"`
-	Expected   string             `json:"expected"`
-	Actual     string             `json:"actual"`
-	Candidates []string           `json:"candidates"`
-	LastError  string             `json:"lastError"`
-	Detail     string             `json:"detail"`
-	Split      *split.Result      `json:"split"`
-	Flow       *accesslog.Brief   `json:"flow"`
+	Fixture      string           `json:"fixture"`
+	Step         string           `json:"step"`
+	Kind         string           `json:"kind"`
+	Name         string           `json:"name"`
+	Source       string           `json:"source"`
+	Status       string           `json:"status"`
+	Expected     string           `json:"expected"`
+	Actual       string           `json:"actual"`
+	Candidates   []string         `json:"candidates"`
+	LastError    string           `json:"lastError"`
+	Detail       string           `json:"detail"`
+	Split        *split.Result    `json:"split"`
+	Flow         *accesslog.Brief `json:"flow"`
+	Interception *runTrails       `json:"interception"`
+}
+
+// runTrails mirrors checks.Trails.
+type runTrails struct {
+	Workload   string             `json:"workload"`
+	Istio      string             `json:"istio"`
 	Behaviours []iptables.Checked `json:"behaviours"`
 }
 
@@ -93,9 +100,8 @@ func (r *Report) addEvidence(res runResult) error {
 		}
 		r.Paths = append(r.Paths, p)
 	}
-	if res.Behaviours != nil {
-		workload, _, _ := strings.Cut(res.Name, ": ")
-		r.Interception = append(r.Interception, interceptionOf(workload, "", res.Fixture, res.Step, res.Behaviours))
+	if in := res.Interception; in != nil {
+		r.Interception = append(r.Interception, interceptionOf(in.Workload, in.Istio, res.Fixture, res.Step, in.Behaviours))
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"strings"
 
 	. "github.com/onsi/gomega"
 
@@ -56,8 +55,7 @@ func recordResult(s *suite.Suite, res checks.Result) {
 	if res.Flow != nil {
 		s.Record(suite.RecordPath, suite.PathRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Flow: *res.Flow})
 	}
-	if res.Behaviours != nil {
-		workload, _, _ := strings.Cut(res.Name, ": ")
-		s.Record(suite.RecordInterception, suite.InterceptionRecord{Workload: workload, Fixture: res.Fixture, Step: res.Step, Behaviours: res.Behaviours})
+	if in := res.Interception; in != nil {
+		s.Record(suite.RecordInterception, suite.InterceptionRecord{Workload: in.Workload, Istio: in.Istio, Fixture: res.Fixture, Step: res.Step, Behaviours: in.Behaviours})
 	}
 }
