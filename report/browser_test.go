@@ -41,7 +41,9 @@ type pageSeen struct {
 	Expected     []string `json:"expected"`
 	ChartLabels  []string `json:"chartLabels"`
 	Paths        int      `json:"paths"`
-	PathLabels   []string `json:"pathLabels"`
+	// Width is the page's scroll width at a 1280-pixel window.
+	Width      int      `json:"width"`
+	PathLabels []string `json:"pathLabels"`
 	// Hops are each drawn hop's proxy and its box's second line (cluster,
 	// status, latency), path by path.
 	Hops [][]string `json:"hops"`
@@ -65,6 +67,7 @@ const seenJS = `({
 	expected: [...document.querySelectorAll("figure.split td.expected")].map(e => e.textContent),
 	chartLabels: [...document.querySelectorAll("figure.split figcaption strong:first-child")].map(e => e.textContent),
 	paths: document.querySelectorAll("figure.path svg[role=img]").length,
+	width: document.documentElement.scrollWidth,
 	pathLabels: [...document.querySelectorAll("figure.path figcaption strong:first-child")].map(e => e.textContent),
 	hops: [...document.querySelectorAll("figure.path svg")].map(svg => [...svg.querySelectorAll("g.hop-box")].map(g => g.dataset.proxy + " | " + g.querySelectorAll("text")[1].textContent)),
 	disagree: document.querySelectorAll("figure.path rect.hop-disagree").length,
@@ -168,6 +171,9 @@ func checkPage(t *testing.T, r *Report, seen pageSeen) {
 	}
 	if seen.Verdict != string(r.Verdict) || (r.Verdict == VerdictFail && seen.FirstSection != "Failures") {
 		t.Errorf("verdict %q, first section %q: want %q (failures first when it failed)", seen.Verdict, seen.FirstSection, r.Verdict)
+	}
+	if seen.Width > 1280 {
+		t.Errorf("the page is %d pixels wide in a 1280-pixel window: it scrolls sideways", seen.Width)
 	}
 	checkCharts(t, r, seen)
 	checkPaths(t, r, seen)

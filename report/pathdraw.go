@@ -69,15 +69,33 @@ func hopLabel(h Hop) string {
 	return strings.Join(parts, " · ")
 }
 
-// xdsWords is the xDS trace's answer for a hop in words.
+// xdsWords is the xDS trace's answer for a hop in words, the clusters'
+// hosts without the cluster domain (the table beside the drawing gives
+// them whole).
 func xdsWords(h Hop) string {
+	if h.XDS == nil {
+		return "xDS: not traced"
+	}
+	short := make([]string, len(h.XDS.Clusters))
+	for i, c := range h.XDS.Clusters {
+		short[i] = strings.TrimSuffix(c, ".svc.cluster.local")
+	}
+	if h.XDS.Agrees {
+		return "xDS agrees: " + strings.Join(short, ", ")
+	}
+	return "DISAGREES: xDS chose " + orDash(strings.Join(short, ", "))
+}
+
+// XDSText is the xDS trace's answer for the table: the clusters whole.
+func (b box) XDSText() string {
+	h := b.Hop
 	switch {
 	case h.XDS == nil:
-		return "xDS: not traced"
+		return "not traced"
 	case h.XDS.Agrees:
-		return "xDS agrees: " + strings.Join(h.XDS.Clusters, ", ")
+		return "agrees: " + strings.Join(h.XDS.Clusters, ", ")
 	}
-	return "DISAGREES: xDS chose " + orDash(strings.Join(h.XDS.Clusters, ", "))
+	return "DISAGREES: chose " + orDash(strings.Join(h.XDS.Clusters, ", "))
 }
 
 func hopClass(h Hop) string {
