@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/engines/accesslog"
+	"github.com/meshcheck/meshcheck/engines/iptables"
 	"github.com/meshcheck/meshcheck/engines/split"
 	"github.com/meshcheck/meshcheck/fixtures/expect"
 	"github.com/meshcheck/meshcheck/timeouts"
@@ -52,6 +54,22 @@ type Result struct {
 	// Split is a splits check's whole decision (counts, shares, intervals,
 	// weights, error rates) for the report; nil for other kinds.
 	Split *split.Result `json:"split,omitempty"`
+	// Flow is a paths check's request as the access logs gave it, hop by
+	// hop, for the report; nil for other kinds and when no proxy logged
+	// the request.
+	Flow *accesslog.Brief `json:"flow,omitempty"`
+	// Interception is an interception check's behaviours simulated through
+	// the workload's rules, each with its trail, for the report; nil for
+	// other kinds.
+	Interception *Trails `json:"interception,omitempty"`
+}
+
+// Trails are a workload's interception behaviours as simulated.
+type Trails struct {
+	Workload string `json:"workload"`
+	// Istio is the istio-iptables release whose behaviours were checked.
+	Istio      string             `json:"istio"`
+	Behaviours []iptables.Checked `json:"behaviours"`
 }
 
 // String is one line (and the detail below it) for a report.

@@ -66,7 +66,9 @@ func (r *Runner) workloadRules(ctx context.Context, t target, in *expect.Interce
 	env := istio.Env{PodIP: podIP, PeerIP: clusterIP.Next(), Iface: "eth0", ClusterIP: clusterIP, AppPort: port}
 	outcomes := istio.Check(rs, istio.Behaviours(istio.DefaultOptions(in.Version()), env))
 	var failed []string
+	res.Interception = &Trails{Workload: w.String(), Istio: in.IstioVersion}
 	for _, o := range outcomes {
+		res.Interception.Behaviours = append(res.Interception.Behaviours, o.Checked())
 		if !o.Pass() {
 			failed = append(failed, o.Err.Error())
 		}

@@ -58,6 +58,8 @@ func (r *Runner) path(ctx context.Context, t target, p *expect.Path) Result {
 	if len(flow.Hops) > 0 {
 		res.Detail = flow.String()
 		res.Actual = strings.Join(flow.Path(), " -> ")
+		brief := flow.Brief()
+		res.Flow = &brief
 	}
 	if err != nil {
 		res.Status, res.LastError = Fail, err.Error()

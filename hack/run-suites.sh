@@ -11,6 +11,11 @@ name=$1
 filter=${2:-${LABELS:-}}
 mkdir -p reports
 export MESHCHECK_E2E=1 MESHCHECK_REPORTS=$PWD/reports
+# Progress (internal/progress): go test gives the test binary a pipe of its
+# own, shown only when a test fails; the suites print their phases (cluster,
+# Istio, fixtures, convergence, each suite) to this script's standard error
+# instead: a live line on a terminal, GitHub groups in CI.
+export MESHCHECK_PROGRESS=${MESHCHECK_PROGRESS:-/proc/$$/fd/2}
 args=(-count=1 -timeout "${SUITE_TIMEOUT:-15m}" ./suites/... -args -ginkgo.v -ginkgo.fail-on-empty -ginkgo.junit-report="$PWD/reports/$name.junit.xml" -ginkgo.json-report="$PWD/reports/$name.json")
 [[ -n $filter ]] && args+=(-ginkgo.label-filter="$filter")
 rm -f "reports/$name.junit.xml"

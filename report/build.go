@@ -37,17 +37,22 @@ type Options struct {
 type source struct {
 	name string
 	read func(data []byte, r *Report, o Options) error
+	// ownRun is true for a file another command writes in a run of its
+	// own (meshcheck mutate's detection.json): it is read whatever its
+	// age, and Sources says when it was written.
+	ownRun bool
 }
 
 func sources(o Options) []source {
 	s := []source{
-		{"e2e-" + o.Backend + ".timing.json", readTiming},
-		{"run-" + o.Backend + ".json", readRun},
-		{"matrix.json", readMatrix},
-		{filepath.Join("gate", "result.json"), readGate},
+		{"e2e-" + o.Backend + ".timing.json", readTiming, false},
+		{"run-" + o.Backend + ".json", readRun, false},
+		{"matrix.json", readMatrix, false},
+		{filepath.Join("gate", "result.json"), readGate, false},
+		{"detection.json", readDetection, true},
 	}
 	if o.Suite != "" {
-		s = append([]source{{o.Suite + ".json", readGinkgo}}, s...)
+		s = append([]source{{o.Suite + ".json", readGinkgo, false}}, s...)
 	}
 	return s
 }
@@ -74,11 +79,15 @@ func Build(o Options) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
-		if r.stale(filepath.Join(o.Dir, s.name)) {
+		switch stale, when := r.stale(filepath.Join(o.Dir, s.name)); {
+		case stale && s.ownRun:
+			r.Sources = append(r.Sources, s.name+" (a run of its own, written "+when+")")
+		case stale:
 			r.Sources = append(r.Sources, s.name+" (older than the run's start: not read)")
 			continue
+		default:
+			r.Sources = append(r.Sources, s.name)
 		}
-		r.Sources = append(r.Sources, s.name)
 		if err := s.read(data, r, o); err != nil {
 			r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", s.name, err))
 		}
@@ -138,11 +147,14 @@ func (r *Report) attachEvidence(o Options) {
 }
 
 // stale is true when the run's start is known and path was last written
-// before it.
-func (r *Report) stale(path string) bool {
+// before it; when is that time in UTC.
+func (r *Report) stale(path string) (bool, string) {
 	if r.Run.Start.IsZero() {
-		return false
+		return false, ""
 	}
 	fi, err := os.Stat(path)
-	return err == nil && fi.ModTime().Before(r.Run.Start)
+	if err != nil || !fi.ModTime().Before(r.Run.Start) {
+		return false, ""
+	}
+	return true, fi.ModTime().UTC().Format("2006-01-02 15:04 UTC")
 }

@@ -35,6 +35,7 @@ func readGate(data []byte, r *Report, _ Options) error {
 		Candidate: Istio{Source: g.Candidate.Source, Version: g.Candidate.Istio},
 		Changes:   g.Changes, Undecided: g.Undecided,
 	}
+	r.Diffs = append(r.Diffs, gateDiffs(r.Gate.Baseline, g.Changes)...)
 	for _, s := range g.Specs {
 		if s.regressed() {
 			r.Gate.Regressed = append(r.Gate.Regressed, s)

@@ -78,24 +78,78 @@ func latest(a, b time.Time) time.Time {
 	return a
 }
 
-// addRecords adds the splits a spec recorded (suite.Record, carried in its
-// report entries). A split recorded without its fixture is named after the
-// spec (its short name, the text before the first ": ").
+// addRecords adds what a spec recorded (suite.Record, carried in its
+// report entries): splits and paths. A record without its fixture is named
+// after the spec (its short name, the text before the first ": ").
 func (r *Report) addRecords(s types.SpecReport) error {
+	short, _, _ := strings.Cut(s.LeafNodeText, ": ")
 	for _, e := range s.ReportEntries {
-		if e.Name != suite.RecordSplit {
+		add, ok := recordReaders[e.Name]
+		if !ok {
 			continue
 		}
-		var rec suite.SplitRecord
-		if err := json.Unmarshal([]byte(e.Value.AsJSON), &rec); err != nil {
+		if err := add(r, []byte(e.Value.AsJSON), short); err != nil {
 			return fmt.Errorf("spec %q, entry %s: %w", s.FullText(), e.Name, err)
 		}
-		name := rec.Name
-		if rec.Fixture == "" {
-			short, _, _ := strings.Cut(s.LeafNodeText, ": ")
-			name = short + ": " + rec.Name
-		}
-		r.Splits = append(r.Splits, splitOf(name, rec.Fixture, rec.Step, rec.Result))
 	}
 	return nil
+}
+
+// recordReaders read each kind of record into the report; spec is the
+// recording spec's short name.
+var recordReaders = map[string]func(r *Report, data []byte, spec string) error{
+	suite.RecordSplit: func(r *Report, data []byte, spec string) error {
+		var rec suite.SplitRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		r.Splits = append(r.Splits, splitOf(recordName(rec.Name, rec.Fixture, spec), rec.Fixture, rec.Step, rec.Result))
+		return nil
+	},
+	suite.RecordPath: func(r *Report, data []byte, spec string) error {
+		var rec suite.PathRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		rec.Name = recordName(rec.Name, rec.Fixture, spec)
+		p, err := pathOf(rec)
+		if err != nil {
+			return err
+		}
+		r.Paths = append(r.Paths, p)
+		return nil
+	},
+	suite.RecordDiff: func(r *Report, data []byte, _ string) error {
+		var rec suite.DiffRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		r.Diffs = append(r.Diffs, goldenDiff(rec))
+		return nil
+	},
+	suite.RecordInterception: func(r *Report, data []byte, _ string) error {
+		var rec suite.InterceptionRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		r.Interception = append(r.Interception, interceptionOf(rec.Workload, rec.Istio, rec.Fixture, rec.Step, rec.Behaviours))
+		return nil
+	},
+	suite.RecordLint: func(r *Report, data []byte, _ string) error {
+		var rec suite.LintRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		r.addLint(rec)
+		return nil
+	},
+}
+
+// recordName is a record's name, prefixed with the spec's short name when
+// the record does not say its fixture.
+func recordName(name, fixture, spec string) string {
+	if fixture == "" {
+		return spec + ": " + name
+	}
+	return name
 }

@@ -29,6 +29,7 @@ type htmlReport struct {
 	*Report
 	Failed, Undecided []Check
 	Charts            []chart
+	Drawings          []drawing
 }
 
 // chart is one split drawn: a row per version with the observed share,
@@ -91,6 +92,9 @@ func HTML(w io.Writer, reports ...*Report) error {
 		}
 		for i, s := range r.Splits {
 			h.Charts = append(h.Charts, newChart(len(view)*1000+i, s))
+		}
+		for i, p := range r.Paths {
+			h.Drawings = append(h.Drawings, newDrawing(fmt.Sprintf("path-%d", len(view)*1000+i+1), p))
 		}
 		view = append(view, h)
 	}

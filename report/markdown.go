@@ -30,7 +30,7 @@ func Markdown(reports ...*Report) string {
 
 // markdownSections are written in this order.
 var markdownSections = []func(*strings.Builder, *Report){
-	writeHeadline, writeProblems, writeFailures, writeUndecided, writeSplits, writeGate, writeMatrix, writeSkipped,
+	writeHeadline, writeProblems, writeFailures, writeUndecided, writePaths, writeSplits, writeDiffs, writeInterception, writeLint, writeGate, writeMatrix, writeDetection, writeSkipped,
 }
 
 var verdictWords = map[Verdict]string{
@@ -163,6 +163,32 @@ func oneLine(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " ⏎ "), "`", "'")
 }
 
+// writePaths says how many paths were followed and, for each hop where the
+// logs and the xDS trace disagree, both answers.
+func writePaths(b *strings.Builder, r *Report) {
+	if len(r.Paths) == 0 {
+		return
+	}
+	hops, traced, disagree := 0, 0, 0
+	for _, p := range r.Paths {
+		hops += len(p.Hops)
+		disagree += p.Disagree
+		for _, h := range p.Hops {
+			if h.XDS != nil {
+				traced++
+			}
+		}
+	}
+	fmt.Fprintf(b, "\n### Traffic paths\n\n%d paths, %d hops from the access logs, %d traced in xDS: %d where logs and xDS disagree\n", len(r.Paths), hops, traced, disagree)
+	for _, p := range r.Paths {
+		for i, h := range p.Hops {
+			if h.XDS != nil && !h.XDS.Agrees {
+				fmt.Fprintf(b, "- **%s**, hop %d (%s): logged `%s`, xDS chose `%s`\n", p.Name, i+1, h.Proxy, h.Cluster, strings.Join(h.XDS.Clusters, "`, `"))
+			}
+		}
+	}
+}
+
 func writeSplits(b *strings.Builder, r *Report) {
 	if len(r.Splits) == 0 {
 		return
@@ -271,4 +297,77 @@ func (s Split) state() string {
 		return ""
 	}
 	return stateKey(s.Fixture, s.Step)
+}
+
+// writeDiffs names each proxy's diff and how many of its changes no
+// reviewed file accepts.
+func writeDiffs(b *strings.Builder, r *Report) {
+	if len(r.Diffs) == 0 {
+		return
+	}
+	b.WriteString("\n### xDS diffs\n\n")
+	for _, d := range r.Diffs {
+		changes, open := 0, 0
+		for _, res := range d.Resources {
+			for _, c := range res.Changes {
+				changes++
+				if !c.Accepted {
+					open++
+				}
+			}
+		}
+		step := ""
+		if d.Step != "" {
+			step = " at step " + d.Step
+		}
+		fmt.Fprintf(b, "- %s%s against the %s `%s`: %d resources, %d changes, %d not accepted\n", d.Proxy, step, d.Against, d.Reference, len(d.Resources), changes, open)
+	}
+}
+
+// writeInterception counts the workloads checked and names each behaviour
+// that does not hold.
+func writeInterception(b *strings.Builder, r *Report) {
+	if len(r.Interception) == 0 {
+		return
+	}
+	n, failed := 0, 0
+	for _, in := range r.Interception {
+		n += len(in.Behaviours)
+		failed += in.Failed
+	}
+	fmt.Fprintf(b, "\n### Interception\n\n%d workloads, %d behaviours simulated, %d do not hold\n", len(r.Interception), n, failed)
+	for _, in := range r.Interception {
+		for _, bh := range in.Behaviours {
+			if !bh.Pass {
+				fmt.Fprintf(b, "- **%s**: %s: expected %s, got %s\n", in.Workload, bh.Says, bh.Want, oneLine(bh.Got))
+			}
+		}
+	}
+}
+
+func writeLint(b *strings.Builder, r *Report) {
+	if r.Linted == 0 && len(r.Lint) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n### Lint\n\n%d proxy configs linted, %d findings\n", r.Linted, len(r.Lint))
+	for _, f := range r.Lint {
+		fmt.Fprintf(b, "- %s %s [%s] %s: %s\n", f.Severity, f.Proxy, f.Rule, f.Resource, oneLine(f.Message))
+	}
+}
+
+func writeDetection(b *strings.Builder, r *Report) {
+	if len(r.Detection) == 0 {
+		return
+	}
+	caught := 0
+	for _, d := range r.Detection {
+		if !d.Missed {
+			caught++
+		}
+	}
+	fmt.Fprintf(b, "\n### Detection\n\n%d of %d mutations caught", caught, len(r.Detection))
+	if c := r.DetectionClean; c != nil {
+		fmt.Fprintf(b, "; clean runs: %d, failures: %d", c.Runs, c.Failures)
+	}
+	b.WriteString(" (the table is in the HTML page and reports/detection.md)\n")
 }

@@ -30,7 +30,7 @@ func sample() *Report {
 		},
 		Splits: []Split{{Name: "splits 90/10", Decision: "fail", Requests: 259, Counts: map[string]int{"v1": 130, "v2": 129},
 			Weights: map[string]float64{"v1": 0.9, "v2": 0.1}, Intervals: map[string]Interval{"v1": {Low: 0.4, High: 0.6}}}},
-		Paths:     []Path{{Name: "ingress to whoami", RequestID: "b903", Hops: []Hop{{Proxy: "gw", Cluster: "c", Status: 200, XDSCluster: "c"}}}},
+		Paths:     []Path{{Name: "ingress to whoami", RequestID: "b903", Hops: []Hop{{Proxy: "gw", Cluster: "c", Status: 200, XDS: &HopXDS{Clusters: []string{"c"}, Agrees: true}}}}},
 		Lint:      []Finding{{Severity: "warning", Message: "unused DestinationRule"}},
 		Gate:      &Gate{Verdict: "pass", Baseline: Istio{Source: "a"}, Candidate: Istio{Source: "b"}},
 		Matrix:    []Cell{{Istio: Istio{Source: "pinned", Version: "1.32-dev"}, Envoy: "1.40.0", Supported: true, Passed: 20}},

@@ -7,7 +7,10 @@ import (
 	"strings"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
+	"github.com/meshcheck/meshcheck/engines/accesslog"
+	"github.com/meshcheck/meshcheck/engines/iptables"
 	"github.com/meshcheck/meshcheck/engines/split"
+	"github.com/meshcheck/meshcheck/suite"
 )
 
 // runFile is the part of meshcheck run's run-<backend>.json the report
@@ -23,18 +26,27 @@ type runFile struct {
 }
 
 type runResult struct {
-	Fixture    string        `json:"fixture"`
-	Step       string        `json:"step"`
-	Kind       string        `json:"kind"`
-	Name       string        `json:"name"`
-	Source     string        `json:"source"`
-	Status     string        `json:"status"`
-	Expected   string        `json:"expected"`
-	Actual     string        `json:"actual"`
-	Candidates []string      `json:"candidates"`
-	LastError  string        `json:"lastError"`
-	Detail     string        `json:"detail"`
-	Split      *split.Result `json:"split"`
+	Fixture      string           `json:"fixture"`
+	Step         string           `json:"step"`
+	Kind         string           `json:"kind"`
+	Name         string           `json:"name"`
+	Source       string           `json:"source"`
+	Status       string           `json:"status"`
+	Expected     string           `json:"expected"`
+	Actual       string           `json:"actual"`
+	Candidates   []string         `json:"candidates"`
+	LastError    string           `json:"lastError"`
+	Detail       string           `json:"detail"`
+	Split        *split.Result    `json:"split"`
+	Flow         *accesslog.Brief `json:"flow"`
+	Interception *runTrails       `json:"interception"`
+}
+
+// runTrails mirrors checks.Trails.
+type runTrails struct {
+	Workload   string             `json:"workload"`
+	Istio      string             `json:"istio"`
+	Behaviours []iptables.Checked `json:"behaviours"`
 }
 
 // runStatus maps checks.Status to the report's.
@@ -67,9 +79,29 @@ func readRun(data []byte, r *Report, o Options) error {
 		}
 		r.Checks = append(r.Checks, c)
 		r.Run.addStep(res.Fixture, res.Step)
-		if res.Split != nil {
-			r.Splits = append(r.Splits, splitOf(res.Name, res.Fixture, res.Step, *res.Split))
+		if err := r.addEvidence(res); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// addEvidence adds what a meshcheck run check carries beside its
+// result: a split decision, the flow a paths check followed, the
+// behaviours an interception check simulated.
+func (r *Report) addEvidence(res runResult) error {
+	if res.Split != nil {
+		r.Splits = append(r.Splits, splitOf(res.Name, res.Fixture, res.Step, *res.Split))
+	}
+	if res.Flow != nil {
+		p, err := pathOf(suite.PathRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Flow: *res.Flow})
+		if err != nil {
+			return err
+		}
+		r.Paths = append(r.Paths, p)
+	}
+	if in := res.Interception; in != nil {
+		r.Interception = append(r.Interception, interceptionOf(in.Workload, in.Istio, res.Fixture, res.Step, in.Behaviours))
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/meshcheck/meshcheck/engines/iptables"
+)
 
 // The type's identity: a Report file carries both, and Parse refuses any
 // other.
@@ -28,14 +32,24 @@ type Report struct {
 	Splits []Split `json:"splits,omitempty"`
 	// Paths are requests traced hop by hop through the access logs.
 	Paths []Path `json:"paths,omitempty"`
-	// Lint are findings about the configuration under test.
-	Lint []Finding `json:"lint,omitempty"`
+	// Diffs are proxies' xDS against a reference (a golden file, the
+	// gate's baseline), resource by resource.
+	Diffs []Diff `json:"diffs,omitempty"`
+	// Interception are workloads' interception rules checked behaviour by
+	// behaviour, each with the simulator's trail.
+	Interception []Interception `json:"interception,omitempty"`
+	// Linted is the number of proxy configs linted; Lint are the findings.
+	Linted int       `json:"linted,omitempty"`
+	Lint   []Finding `json:"lint,omitempty"`
 	// Gate is the control-plane gate's result when the run was a gate.
 	Gate *Gate `json:"gate,omitempty"`
 	// Matrix are the cells of a version matrix run.
 	Matrix []Cell `json:"matrix,omitempty"`
 	// Detection is the detection catalog: which mutation each check caught.
 	Detection []Detection `json:"detection,omitempty"`
+	// DetectionClean counts the detection catalog's unmutated runs and
+	// their failures (false alarms).
+	DetectionClean *CleanRuns `json:"detectionClean,omitempty"`
 	// Sources are the files the report was built from, relative to the
 	// reports directory.
 	Sources []string `json:"sources,omitempty"`
@@ -189,32 +203,108 @@ type Interval struct {
 	High float64 `json:"high"`
 }
 
-// Path is one request traced through the access logs, hop by hop.
+// Path is one request traced through the access logs, hop by hop, beside
+// the xDS trace's answer for the hops a check traced.
 type Path struct {
-	Name      string `json:"name"`
+	// Name is the check that followed the request.
+	Name    string `json:"name"`
+	Fixture string `json:"fixture,omitempty"`
+	Step    string `json:"step,omitempty"`
+	// RequestID is the x-request-id every hop logged.
 	RequestID string `json:"requestId,omitempty"`
 	Hops      []Hop  `json:"hops"`
+	// Disagree is the number of hops whose logged cluster is not one the
+	// xDS trace chose.
+	Disagree int `json:"disagree,omitempty"`
 }
 
 // Hop is one proxy a request went through, as its access log says, beside
 // what the xDS trace predicted for it.
 type Hop struct {
-	Proxy     string  `json:"proxy"`
-	Direction string  `json:"direction,omitempty"`
-	Cluster   string  `json:"cluster,omitempty"`
-	Status    int     `json:"status,omitempty"`
-	LatencyMS float64 `json:"latencyMs,omitempty"`
-	// XDSCluster is the cluster the xDS trace chose for this hop; a hop
-	// whose XDSCluster differs from Cluster is where logs and config
-	// disagree.
-	XDSCluster string `json:"xdsCluster,omitempty"`
+	// Proxy is the proxy that logged the hop.
+	Proxy string `json:"proxy"`
+	// Direction is inbound, outbound or unknown.
+	Direction string `json:"direction,omitempty"`
+	// Cluster is the upstream cluster the proxy logged.
+	Cluster string `json:"cluster,omitempty"`
+	// Status is the response code the proxy logged.
+	Status int `json:"status,omitempty"`
+	// LatencyMS is the request's duration at this proxy.
+	LatencyMS float64 `json:"latencyMs"`
+	// Flags are Envoy's response flags; empty when there were none.
+	Flags string `json:"flags,omitempty"`
+	// Parent is the 1-based number of the hop that caused this one; 0 for
+	// none.
+	Parent int `json:"parent,omitempty"`
+	// XDS is the xDS trace's answer for this hop; nil when the hop was
+	// not traced.
+	XDS *HopXDS `json:"xds,omitempty"`
+}
+
+// HopXDS is what the xDS trace through a hop's proxy chose.
+type HopXDS struct {
+	// Clusters are the clusters the trace chose (several for a weighted
+	// route).
+	Clusters []string `json:"clusters"`
+	// Agrees is true when the logged cluster is one of Clusters: where it
+	// is false, logs and configuration disagree.
+	Agrees bool `json:"agrees"`
+	// Trace is the trace in words.
+	Trace string `json:"trace,omitempty"`
 }
 
 // Finding is one lint finding on the configuration under test.
 type Finding struct {
 	Severity string `json:"severity"`
+	// Proxy is the proxy whose config has the finding.
+	Proxy string `json:"proxy,omitempty"`
+	// Rule is the lint rule.
+	Rule     string `json:"rule,omitempty"`
 	Resource string `json:"resource,omitempty"`
 	Message  string `json:"message"`
+}
+
+// Diff is one proxy's xDS against a reference, resource by resource.
+type Diff struct {
+	// Against is what the proxy's config was compared with: "golden" or
+	// "gate baseline".
+	Against string `json:"against" jsonschema:"enum=golden,enum=gate baseline"`
+	// Reference names it: the golden file, the baseline Istio.
+	Reference string `json:"reference,omitempty"`
+	Proxy     string `json:"proxy"`
+	Step      string `json:"step,omitempty"`
+	// Resources are the resources that differ.
+	Resources []ResourceDiff `json:"resources"`
+}
+
+// ResourceDiff is one resource's changes.
+type ResourceDiff struct {
+	// Type is the resource's type (listener, cluster, route, ...).
+	Type    string       `json:"type"`
+	Name    string       `json:"name"`
+	Changes []DiffChange `json:"changes"`
+}
+
+// DiffChange is one change, worded for a reviewer.
+type DiffChange struct {
+	Words string `json:"words"`
+	// Accepted is true when a reviewed file accepts the change.
+	Accepted bool   `json:"accepted,omitempty"`
+	Category string `json:"category,omitempty"`
+}
+
+// Interception is one workload's interception rules checked by the
+// iptables simulator, behaviour by behaviour.
+type Interception struct {
+	Workload string `json:"workload"`
+	// Istio is the istio-iptables release whose behaviours were checked.
+	Istio   string `json:"istio,omitempty"`
+	Fixture string `json:"fixture,omitempty"`
+	Step    string `json:"step,omitempty"`
+	// Behaviours are each expectation, its simulated fate and its trail.
+	Behaviours []iptables.Checked `json:"behaviours"`
+	// Failed is the number of behaviours that do not hold.
+	Failed int `json:"failed,omitempty"`
 }
 
 // Gate is the control-plane gate's result (reports/gate/result.json).
@@ -265,12 +355,23 @@ type Cell struct {
 	Error        string  `json:"error,omitempty"`
 }
 
-// Detection is one row of the detection matrix: a mutation of the
-// configuration and the checks that caught it.
+// CleanRuns count runs of unmutated fixtures and their failures.
+type CleanRuns struct {
+	Runs     int `json:"runs"`
+	Failures int `json:"failures"`
+}
+
+// Detection is one row of the detection matrix (reports/detection.json,
+// meshcheck mutate): a mutation and the checks that caught it.
 type Detection struct {
-	Mutation string   `json:"mutation"`
+	Mutation string `json:"mutation"`
+	// Kind is what the mutation changes (configuration, control plane, ...).
+	Kind     string   `json:"kind,omitempty"`
 	Fixture  string   `json:"fixture,omitempty"`
 	CaughtBy []string `json:"caughtBy,omitempty"`
 	// Missed is true when no check caught the mutation.
 	Missed bool `json:"missed"`
+	// Message is the catching failure's message, else why it was missed
+	// or not run.
+	Message string `json:"message,omitempty"`
 }

@@ -2,7 +2,7 @@ package report
 
 // Settle counts the checks per status and derives the verdict from every
 // section: a failed check, a failed matrix cell, a regressing gate or a
-// split that failed fails the run; else anything undecided (or a file
+// split that failed or a path whose logs and xDS disagree fails the run; else anything undecided (or a file
 // that could not be read, Problems) leaves it undecided; a run with no check at all is empty.
 func (r *Report) Settle() {
 	r.Counts = Counts{}
@@ -48,6 +48,11 @@ func (r *Report) failed() bool {
 	}
 	for _, s := range r.Splits {
 		if s.Decision == "fail" {
+			return true
+		}
+	}
+	for _, p := range r.Paths {
+		if p.Disagree > 0 {
 			return true
 		}
 	}

@@ -76,7 +76,8 @@ func (s *Suite) AccessLog(ctx context.Context, p backend.Proxy, since backend.Ma
 
 // SampleSplit runs the sequential split test for weights ("v1=90,v2=10")
 // on requests sent through tr, each classified by c, for at most
-// Timeouts.SplitSampling, and records the decision (Record, RecordSplit).
+// Timeouts.SplitSampling, and records the decision (Record, RecordSplit)
+// with the fixture step it was decided in when the test steps one.
 func (s *Suite) SampleSplit(ctx context.Context, tr traffic.Transport, req traffic.Request, c traffic.Classifier, weights string) (split.Result, error) {
 	w, err := split.ParseWeights(weights)
 	if err != nil {
@@ -89,9 +90,26 @@ func (s *Suite) SampleSplit(ctx context.Context, tr traffic.Transport, req traff
 	ctx, cancel := context.WithTimeout(ctx, s.Timeouts.SplitSampling)
 	defer cancel()
 	res, err := split.Sampler{Test: test, Sample: traffic.SampleFunc(tr, req, s.Timeouts.Request, c)}.Run(ctx)
-	s.Record(RecordSplit, SplitRecord{Name: fmt.Sprintf("weights %s, %s", weights, req), Result: res})
+	fixture, step := s.stepped()
+	s.Record(RecordSplit, SplitRecord{Name: fmt.Sprintf("weights %s, %s", weights, req), Fixture: fixture, Step: step, Result: res})
 	if err != nil {
 		return res, fmt.Errorf("suite: sampling %s through %s: %w", req, tr, err)
 	}
 	return res, nil
+}
+
+// stepped is the one fixture the test set up now steps, and its step;
+// empty when it steps none, or several (which one a split is about is
+// then not known).
+func (s *Suite) stepped() (fixture, step string) {
+	for _, f := range s.testing {
+		if f.Step == "" {
+			continue
+		}
+		if fixture != "" {
+			return "", ""
+		}
+		fixture, step = f.Name, f.Step
+	}
+	return fixture, step
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/internal/progress"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
 
@@ -74,6 +75,7 @@ type Suite struct {
 	record  func(name string, value any)
 	base    []Fixture
 	state   map[string]string // base fixture name -> the step applied now
+	testing []Fixture         // the fixtures of the test set up now, until its restore
 }
 
 // Report is what a run writes to <Reports>/e2e-<backend>.timing.json.
@@ -120,7 +122,8 @@ func (s *Suite) Logf(format string, args ...any) {
 }
 
 // Up brings the mesh up: the backend, the VM where the backend has one,
-// every base fixture, then waits until it is ready, asks the versions,
+// every base fixture, then waits until it is ready (the VM, the fixtures
+// and the convergence each a phase of the progress ctx carries), asks the versions,
 // takes the log mark and writes the report (Report.MeshUpSeconds says how
 // long it took). After a failed Up, collect
 // evidence and call Down: Down is safe on a half-started mesh.
@@ -134,18 +137,26 @@ func (s *Suite) Up(ctx context.Context) error {
 		return fmt.Errorf("suite: %s backend up: %w", b.Name(), err)
 	}
 	if backend.Has(b, backend.FeatureVM) {
-		vm, err := b.StartVM(ctx, VMNamespace, VMName)
+		err := progress.Step(ctx, "VM", func() (err error) {
+			s.VM, err = b.StartVM(ctx, VMNamespace, VMName)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("suite: VM %s/%s: %w", VMNamespace, VMName, err)
 		}
-		s.VM = vm
 	}
-	for _, f := range s.base {
-		if err := s.apply(ctx, f); err != nil {
-			return err
+	err := progress.Step(ctx, "fixtures", func() error {
+		for _, f := range s.base {
+			if err := s.apply(ctx, f); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := b.WaitReady(ctx); err != nil {
+	if err := progress.Step(ctx, "convergence", func() error { return b.WaitReady(ctx) }); err != nil {
 		return fmt.Errorf("suite: waiting for the base fixtures: %w", err)
 	}
 	up := time.Since(start)

@@ -66,9 +66,10 @@ func (s *Suite) Setup(ctx context.Context, t Test) (restore func(context.Context
 		if len(undos) > 0 {
 			errs = append(errs, s.Backend.WaitReady(ctx))
 		}
-		undos = nil
+		undos, s.testing = nil, nil
 		return errors.Join(errs...)
 	}
+	s.testing = t.Fixtures
 	for _, f := range t.Fixtures {
 		undo, err := s.step(ctx, f)
 		if undo != nil {

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,12 +10,14 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded"
 	"github.com/meshcheck/meshcheck/backends/open"
 	"github.com/meshcheck/meshcheck/config"
+	"github.com/meshcheck/meshcheck/internal/progress"
 	"github.com/meshcheck/meshcheck/suite"
 	"github.com/meshcheck/meshcheck/suites/tests"
 	"github.com/meshcheck/meshcheck/timeouts"
@@ -34,13 +37,38 @@ var _ = specs(tests.All())
 
 func specs(all []suite.Test) bool {
 	var s *suite.Suite
-	BeforeSuite(func(ctx SpecContext) { s = upSuite(ctx) }, NodeTimeout(20*time.Minute))
+	var prog *progress.Progress
+	BeforeSuite(func(ctx SpecContext) {
+		var closeProgress func() error
+		var err error
+		prog, closeProgress, err = progress.FromEnv(os.Getenv)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(closeProgress)
+		s = upSuite(progress.WithContext(ctx, prog))
+	}, NodeTimeout(20*time.Minute))
 	Describe("meshcheck", func() {
 		for _, t := range all {
-			It(t.ShortName+": "+t.Description, Label(labels(t)...), func(ctx SpecContext) { run(ctx, s, t) })
+			It(t.ShortName+": "+t.Description, Label(labels(t)...), func(ctx SpecContext) {
+				phase := prog.Start("suite " + t.ShortName)
+				DeferCleanup(func() { phase.Done(specError()) })
+				run(ctx, s, t)
+			})
 		}
 	})
 	return true
+}
+
+// specError is the running spec's failure (or skip) as an error, nil when
+// it passed.
+func specError() error {
+	r := CurrentSpecReport()
+	switch {
+	case r.State == types.SpecStateSkipped:
+		return &progress.Skip{Why: r.FailureMessage()}
+	case r.Failed():
+		return errors.New(r.FailureMessage())
+	}
+	return nil
 }
 
 // newBackend builds the backend the environment names (MESHCHECK_BACKEND:

@@ -28,6 +28,7 @@ import (
 	"github.com/meshcheck/meshcheck/backends/kindmesh/kindcluster"
 	"github.com/meshcheck/meshcheck/engines/traffic"
 	"github.com/meshcheck/meshcheck/fixtures"
+	"github.com/meshcheck/meshcheck/internal/progress"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
 
@@ -137,12 +138,14 @@ func (b *Backend) Up(ctx context.Context) error {
 	}
 	start := time.Now()
 	b.logf("creating cluster %s from %s (%d worker(s))", b.opts.Cluster.Name, b.opts.Cluster.NodeImage, b.opts.Cluster.Workers)
+	cluster := progress.FromContext(ctx).Start("cluster")
 	c, err := kindcluster.Create(b.opts.Cluster, kindcluster.CreateOptions{
 		Kubeconfig: kindcluster.KubeconfigPath(b.opts.WorkDir, b.opts.Cluster.Name),
 		WaitReady:  b.tmo.ClusterReady,
 		Reuse:      b.opts.Reuse,
 		Log:        b.log,
 	})
+	cluster.Done(err)
 	if err != nil {
 		return err
 	}
@@ -164,13 +167,13 @@ func (b *Backend) Up(ctx context.Context) error {
 	}
 	if len(b.opts.Images) > 0 {
 		t := time.Now()
-		if err := c.LoadImages(ctx, b.opts.Images...); err != nil {
+		if err := progress.Step(ctx, "images", func() error { return c.LoadImages(ctx, b.opts.Images...) }); err != nil {
 			return err
 		}
 		b.logf("loaded %d images in %.1fs", len(b.opts.Images), time.Since(t).Seconds())
 	}
 	t := time.Now()
-	if err := b.installIstio(ctx); err != nil {
+	if err := progress.Step(ctx, "Istio", func() error { return b.installIstio(ctx) }); err != nil {
 		return err
 	}
 	b.logf("Istio installed and ready in %.1fs", time.Since(t).Seconds())

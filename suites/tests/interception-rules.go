@@ -38,7 +38,13 @@ func interceptionRules() suite.Test {
 					port = uint16(w.Ports[0])
 				}
 				env := istio.Env{PodIP: netip.MustParseAddr(w.IP), PeerIP: clusterIP.Next(), Iface: "eth0", ClusterIP: clusterIP, AppPort: port}
-				for _, o := range istio.Check(rs, istio.Behaviours(istio.DefaultOptions(v), env)) {
+				outcomes := istio.Check(rs, istio.Behaviours(istio.DefaultOptions(v), env))
+				rec := suite.InterceptionRecord{Workload: w.String(), Istio: s.Versions.Istio, Fixture: "bookinfo"}
+				for _, o := range outcomes {
+					rec.Behaviours = append(rec.Behaviours, o.Checked())
+				}
+				s.Record(suite.RecordInterception, rec)
+				for _, o := range outcomes {
 					Expect(o.Err).NotTo(HaveOccurred(), "%s (Istio %s): %s\nrules:\n%s", w, s.Versions.Istio, o.Behaviour, rules)
 				}
 				checked++

@@ -39,11 +39,23 @@ func whoamiStep(step, description string, labels ...string) suite.Test {
 			Expect(results).NotTo(BeEmpty())
 			for _, res := range results {
 				s.Logf("%s", res)
-				if res.Split != nil {
-					s.Record(suite.RecordSplit, suite.SplitRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Result: *res.Split})
-				}
+				recordResult(s, res)
 				Expect(res.Status).To(Equal(checks.Pass), "%s", res)
 			}
 		},
+	}
+}
+
+// recordResult hands a check's split decision, the flow it followed and
+// the interception behaviours it simulated to the run's report.
+func recordResult(s *suite.Suite, res checks.Result) {
+	if res.Split != nil {
+		s.Record(suite.RecordSplit, suite.SplitRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Result: *res.Split})
+	}
+	if res.Flow != nil {
+		s.Record(suite.RecordPath, suite.PathRecord{Name: res.Name, Fixture: res.Fixture, Step: res.Step, Flow: *res.Flow})
+	}
+	if in := res.Interception; in != nil {
+		s.Record(suite.RecordInterception, suite.InterceptionRecord{Workload: in.Workload, Istio: in.Istio, Fixture: res.Fixture, Step: res.Step, Behaviours: in.Behaviours})
 	}
 }

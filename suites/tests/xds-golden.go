@@ -81,8 +81,12 @@ func xdsGolden() []suite.Test {
 				doc, err := golden.Normalize(dump(ctx, s, e.namespace, e.prefix), opts)
 				Expect(err).NotTo(HaveOccurred())
 				delete(doc, "secrets") // certificates are made per run
-				err = golden.Compare(goldenPath(s, e.file), doc)
-				Expect(reviewedDifferences(s, e.namespace+"/"+e.prefix, err)).To(Succeed())
+				err = reviewedDifferences(s, e.namespace+"/"+e.prefix, golden.Compare(goldenPath(s, e.file), doc))
+				var mm *golden.MismatchError
+				if errors.As(err, &mm) {
+					s.Record(suite.RecordDiff, suite.DiffRecord{Proxy: e.namespace + "/" + e.prefix, Golden: mm.Path, Changes: mm.Changes})
+				}
+				Expect(err).To(Succeed())
 			},
 		})
 	}

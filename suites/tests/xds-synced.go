@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/meshcheck/meshcheck/engines/xds/lint"
 	. "github.com/meshcheck/meshcheck/engines/xds/xdsmatchers"
 	"github.com/meshcheck/meshcheck/suite"
 )
@@ -22,6 +23,7 @@ func xdsSynced() suite.Test {
 			for _, p := range proxies {
 				d, err := s.Dump(ctx, p)
 				Expect(err).NotTo(HaveOccurred())
+				s.Record(suite.RecordLint, suite.LintRecord{Proxy: p.String(), Findings: lint.Lint(d)})
 				Expect(d).To(BeLintClean())
 			}
 			syncs, err := s.Backend.Sync(ctx)

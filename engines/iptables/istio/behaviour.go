@@ -169,3 +169,9 @@ func Check(rs *iptables.Ruleset, bs []Behaviour) []Outcome {
 	}
 	return out
 }
+
+// Checked is the outcome as a report shows it.
+func (o Outcome) Checked() iptables.Checked {
+	return iptables.Checked{Name: o.Behaviour.Name, Says: o.Behaviour.Says, Probe: o.Behaviour.Probe.String(),
+		Want: o.Behaviour.Want.String(), Got: o.Result.String(), Pass: o.Pass(), Trail: o.Result.Steps()}
+}

@@ -79,10 +79,17 @@ func TestCheckFailsOnBrokenRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	var failed []string
+	var checked iptables.Checked
 	for _, out := range Check(rs, Behaviours(o, DefaultEnv())) {
 		if !out.Pass() {
 			failed = append(failed, out.Err.Error())
+			checked = out.Checked()
 		}
+	}
+	// As a report shows it: the expectation, the fate and the trail.
+	if checked.Pass || checked.Name != "outbound-tcp-proxy-uid" || !strings.HasPrefix(checked.Got, "REDIRECT to 127.0.0.1:15001") ||
+		len(checked.Trail) == 0 || checked.Trail[0] != "nat/OUTPUT #1 -A OUTPUT -j ISTIO_OUTPUT" {
+		t.Errorf("Checked() = %+v: want outbound-tcp-proxy-uid failed, REDIRECT to 127.0.0.1:15001, trail from nat/OUTPUT #1", checked)
 	}
 	if len(failed) != 1 {
 		t.Fatalf("want exactly one failure, got %d: %v", len(failed), failed)

@@ -30,6 +30,7 @@ import (
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/proxy"
 	"github.com/meshcheck/meshcheck/engines/iptables/istio"
 	"github.com/meshcheck/meshcheck/internal/envoybin"
+	"github.com/meshcheck/meshcheck/internal/progress"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
 
@@ -146,14 +147,19 @@ func Start(ctx context.Context, opts Options) (m *Mesh, err error) {
 	if m.ca, err = ca.New("cluster.local", 24*time.Hour); err != nil {
 		return m, err
 	}
-	if m.cp, err = pilot.Start(ctx, pilot.Options{Source: opts.Pilot.Source, Binary: opts.Pilot.Binary, Dir: m.dir, BuildLog: opts.Pilot.BuildLog,
-		EventGrace: opts.Timeouts.PilotEvent, Ready: opts.Timeouts.PilotStart, Build: opts.Timeouts.PilotBuild}); err != nil {
+	err = progress.Step(ctx, "Istio (pilot)", func() (err error) {
+		m.cp, err = pilot.Start(ctx, pilot.Options{Source: opts.Pilot.Source, Binary: opts.Pilot.Binary, Dir: m.dir, BuildLog: opts.Pilot.BuildLog,
+			EventGrace: opts.Timeouts.PilotEvent, Ready: opts.Timeouts.PilotStart, Build: opts.Timeouts.PilotBuild})
+		return err
+	})
+	if err != nil {
 		return m, err
 	}
-	if m.net, err = podnet.NewNetwork(ctx, opts.RunID, opts.PodCIDR); err != nil {
-		return m, err
-	}
-	return m, nil
+	err = progress.Step(ctx, "cluster (pod network)", func() (err error) {
+		m.net, err = podnet.NewNetwork(ctx, opts.RunID, opts.PodCIDR)
+		return err
+	})
+	return m, err
 }
 
 // prepareEnvoy returns a path to the Envoy binary that UID 1337 can run
