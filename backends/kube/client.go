@@ -1,4 +1,4 @@
-package kindmesh
+package kube
 
 import (
 	"bytes"
@@ -31,37 +31,39 @@ import (
 // fieldManager owns every field meshcheck applies.
 const fieldManager = "meshcheck"
 
-// kube is the cluster's API: e2e-framework's klient resources client
+// client is the cluster's API: e2e-framework's klient resources client
 // (controller-runtime underneath) for server-side apply, delete and the
 // waits' lists; client-go's clientset for exec, port-forward, logs and the
 // other typed reads.
-type kube struct {
+type client struct {
 	cfg *rest.Config
 	cs  kubernetes.Interface
 	res *resources.Resources
 }
 
-func newKube(kubeconfig string) (*kube, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+// newClient reads kubeconfig (its current context, or context when set).
+func newClient(kubeconfig, context string) (*client, error) {
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: kubeconfig}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kindmesh: kubeconfig %s: %w", kubeconfig, err)
+		return nil, fmt.Errorf("kube: kubeconfig %s (context %q): %w", kubeconfig, context, err)
 	}
 	cfg.QPS, cfg.Burst = 50, 100
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kindmesh: %w", err)
+		return nil, fmt.Errorf("kube: %w", err)
 	}
 	res, err := resources.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kindmesh: %w", err)
+		return nil, fmt.Errorf("kube: %w", err)
 	}
-	return &kube{cfg: cfg, cs: cs, res: res}, nil
+	return &client{cfg: cfg, cs: cs, res: res}, nil
 }
 
 // inNamespace is a resources client whose List is limited to namespace.
 // klient's WithNamespace sets the namespace on its receiver, so it is
 // called on a copy: the shared client stays unscoped and free of races.
-func (k *kube) inNamespace(namespace string) *resources.Resources {
+func (k *client) inNamespace(namespace string) *resources.Resources {
 	r := *k.res
 	return r.WithNamespace(namespace)
 }
@@ -87,7 +89,7 @@ func decodeDocument(d fixtures.Document, mutate ...decoder.MutateFunc) (*unstruc
 // apply server-side applies every document in order (namespaces first, as
 // the fixture lists them), forcing ownership of the fields it sets; mutate,
 // when set, may change each object first.
-func (k *kube) apply(ctx context.Context, docs []fixtures.Document, mutate ...decoder.MutateFunc) error {
+func (k *client) apply(ctx context.Context, docs []fixtures.Document, mutate ...decoder.MutateFunc) error {
 	for _, d := range docs {
 		obj, err := decodeDocument(d, mutate...)
 		if err != nil {
@@ -103,7 +105,7 @@ func (k *kube) apply(ctx context.Context, docs []fixtures.Document, mutate ...de
 // serverSideApply sends obj as an apply patch with field manager meshcheck,
 // forced. klient has no apply helper (decoder's handlers create, update or
 // delete), so this is its Patch with the apply patch type.
-func (k *kube) serverSideApply(ctx context.Context, obj *unstructured.Unstructured) error {
+func (k *client) serverSideApply(ctx context.Context, obj *unstructured.Unstructured) error {
 	data, err := obj.MarshalJSON()
 	if err != nil {
 		return err
@@ -127,7 +129,7 @@ func notServed(err error) error {
 // deleteDocs deletes the documents in reverse order with decoder's
 // DeleteIgnoreNotFound handler: a document that is already gone is not an
 // error.
-func (k *kube) deleteDocs(ctx context.Context, docs []fixtures.Document) error {
+func (k *client) deleteDocs(ctx context.Context, docs []fixtures.Document) error {
 	del := decoder.DeleteIgnoreNotFound(k.res)
 	for i := len(docs) - 1; i >= 0; i-- {
 		d := docs[i]
@@ -149,7 +151,7 @@ type execResult struct {
 
 // exec runs cmd in a pod's container and waits for it. A non-zero exit is
 // an error that carries the command and its standard error.
-func (k *kube) exec(ctx context.Context, namespace, pod, container string, cmd []string, stdin io.Reader) (execResult, error) {
+func (k *client) exec(ctx context.Context, namespace, pod, container string, cmd []string, stdin io.Reader) (execResult, error) {
 	req := k.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(pod).SubResource("exec").
 		VersionedParams(&corev1.PodExecOptions{Container: container, Command: cmd, Stdin: stdin != nil, Stdout: true, Stderr: true}, scheme.ParameterCodec)
 	ex, err := remotecommand.NewSPDYExecutor(k.cfg, http.MethodPost, req.URL())
@@ -167,7 +169,7 @@ func (k *kube) exec(ctx context.Context, namespace, pod, container string, cmd [
 
 // forward opens a port-forward to a pod's port on 127.0.0.1 and returns
 // the local address; stop closes it.
-func (k *kube) forward(ctx context.Context, namespace, pod string, port int) (addr string, stop func(), err error) {
+func (k *client) forward(ctx context.Context, namespace, pod string, port int) (addr string, stop func(), err error) {
 	u := k.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(pod).SubResource("portforward").URL()
 	rt, upgrader, err := spdy.RoundTripperFor(k.cfg)
 	if err != nil {
@@ -199,7 +201,7 @@ func (k *kube) forward(ctx context.Context, namespace, pod string, port int) (ad
 }
 
 // podLog reads a container's log (with Kubernetes' timestamps when asked).
-func (k *kube) podLog(ctx context.Context, namespace, pod string, opts corev1.PodLogOptions) ([]byte, error) {
+func (k *client) podLog(ctx context.Context, namespace, pod string, opts corev1.PodLogOptions) ([]byte, error) {
 	b, err := k.cs.CoreV1().Pods(namespace).GetLogs(pod, &opts).DoRaw(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("log of %s/%s (%s): %w", namespace, pod, opts.Container, err)
