@@ -61,4 +61,3 @@ func TestRealOutputs(t *testing.T) {
 		t.Fatalf("picked source %d (ok %v): want the listing with Istio's chains", src, ok)
 	}
 }
-

@@ -768,7 +768,6 @@ func (b *Backend) ServiceVIPs(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-
 // istiodBuild reads istiod's /version (its monitoring port 15014) through
 // a port-forward.
 func (b *Backend) istiodBuild(ctx context.Context, pod *corev1.Pod) (string, error) {
