@@ -13,9 +13,15 @@ import (
 	"github.com/meshcheck/meshcheck/engines/xds"
 )
 
-// Workload finds the workload in namespace whose name starts with prefix;
-// the error lists every workload there is.
+// NS is the namespace a fixture's namespace is created as on the
+// backend (Backend.Namespace): tests name fixtures' namespaces, and build
+// names that hold one (a cluster's FQDN) with NS.
+func (s *Suite) NS(fixture string) string { return s.Backend.Namespace(fixture) }
+
+// Workload finds the workload in namespace (a fixture's, mapped with NS)
+// whose name starts with prefix; the error lists every workload there is.
 func (s *Suite) Workload(ctx context.Context, namespace, prefix string) (backend.Workload, error) {
+	namespace = s.NS(namespace)
 	ws, err := s.Backend.Workloads(ctx)
 	if err != nil {
 		return backend.Workload{}, fmt.Errorf("suite: workloads: %w", err)
@@ -30,9 +36,13 @@ func (s *Suite) Workload(ctx context.Context, namespace, prefix string) (backend
 	return backend.Workload{}, fmt.Errorf("suite: no workload %s/%s*; have %v", namespace, prefix, names)
 }
 
-// Proxy finds the proxy of the workload in namespace whose name starts
-// with prefix; the error lists every proxy there is.
+// Proxy finds the proxy of the workload in namespace (a fixture's, mapped
+// with NS; istio-system for the gateway, as it is) whose name starts with
+// prefix; the error lists every proxy there is.
 func (s *Suite) Proxy(ctx context.Context, namespace, prefix string) (backend.Proxy, error) {
+	if namespace != "istio-system" {
+		namespace = s.NS(namespace)
+	}
 	ps, err := s.Backend.Proxies(ctx)
 	if err != nil {
 		return backend.Proxy{}, fmt.Errorf("suite: proxies: %w", err)

@@ -32,7 +32,7 @@ func (s *Suite) Load(name, step string) (*fixtures.Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("suite: %w", err)
 	}
-	opts := fixtures.Options{Step: step, Vars: map[string]string{}}
+	opts := fixtures.Options{Namespace: s.NS(f.Namespace), Step: step, Vars: map[string]string{}}
 	vars := s.Backend.FixtureVars()
 	for _, v := range f.Vars {
 		if val, ok := vars[v.Name]; ok {

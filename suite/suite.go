@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
@@ -27,6 +28,25 @@ const (
 // empty: Bookinfo, whoami at 90/10 and the VM migration at 100/0.
 func DefaultFixtures() []Fixture {
 	return []Fixture{{Name: "bookinfo"}, {Name: "whoami", Step: "90-10"}, {Name: "vm", Step: "100-0"}}
+}
+
+// defaultsFor is DefaultFixtures without those that need a VM's address
+// (VMAddressVar) where the backend has no VM (a cluster alone): the tests
+// on them declare FeatureVM and are skipped.
+func defaultsFor(b backend.Backend, c *fixtures.Catalog, log io.Writer) []Fixture {
+	if backend.Has(b, backend.FeatureVM) {
+		return DefaultFixtures()
+	}
+	var out []Fixture
+	for _, f := range DefaultFixtures() {
+		fx, err := c.Get(f.Name)
+		if err == nil && slices.ContainsFunc(fx.Vars, func(v fixtures.Var) bool { return v.Name == VMAddressVar }) {
+			fmt.Fprintf(log, "suite: base fixture %s left out: it needs a VM (%s) and the %s backend has none\n", f, VMAddressVar, b.Name())
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // Options configure a Suite.
@@ -94,9 +114,6 @@ func New(opts Options) (*Suite, error) {
 	if opts.Reports == "" {
 		return nil, errors.New("suite: no reports directory (Options.Reports)")
 	}
-	if len(opts.Fixtures) == 0 {
-		opts.Fixtures = DefaultFixtures()
-	}
 	log := opts.Log
 	if log == nil {
 		log = io.Discard
@@ -107,6 +124,9 @@ func New(opts Options) (*Suite, error) {
 			return nil, fmt.Errorf("suite: %w", err)
 		}
 		opts.Catalog = c
+	}
+	if len(opts.Fixtures) == 0 {
+		opts.Fixtures = defaultsFor(opts.Backend, opts.Catalog, log)
 	}
 	return &Suite{
 		Backend: opts.Backend, Timeouts: opts.Timeouts.WithDefaults(), Reports: opts.Reports, TestData: opts.TestData,

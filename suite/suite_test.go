@@ -26,6 +26,7 @@ type fakeBackend struct {
 }
 
 func (f *fakeBackend) Name() string                   { return "fake" }
+func (f *fakeBackend) Namespace(ns string) string     { return ns }
 func (f *fakeBackend) Features() []backend.Feature    { return f.features }
 func (f *fakeBackend) FixtureVars() map[string]string { return f.vars }
 func (f *fakeBackend) Up(context.Context) error       { f.calls = append(f.calls, "up"); return nil }

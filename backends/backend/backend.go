@@ -78,6 +78,11 @@ type Backend interface {
 	// FixtureVars are the variables every fixture gets on this backend
 	// (image registries and tags); empty where it needs none.
 	FixtureVars() map[string]string
+	// Namespace is the namespace a fixture's namespace (as the fixture
+	// and expect.yaml selectors name it) is created as on this backend:
+	// <namespace>-<run ID> on a cluster meshcheck does not own (kube),
+	// the same elsewhere.
+	Namespace(fixture string) string
 	// CollectEvidence writes the backend's own evidence into dir
 	// (FeatureEvidence).
 	CollectEvidence(ctx context.Context, dir string) error

@@ -20,7 +20,7 @@ func TestFeaturesFollowTheCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		fs := b.Features()
-		for _, f := range []backend.Feature{backend.FeatureVM, backend.FeatureInterceptionRules, backend.FeatureAccessLogs, backend.FeatureServiceVIPs, backend.FeatureEvidence} {
+		for _, f := range []backend.Feature{backend.FeatureVM, backend.FeatureInterceptionRules, backend.FeatureAccessLogs, backend.FeatureServiceVIPs, backend.FeatureEvidence, backend.FeatureGoldens} {
 			if !slices.Contains(fs, f) {
 				t.Errorf("workers %d: features %v lack %s", tc.workers, fs, f)
 			}

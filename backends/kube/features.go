@@ -15,12 +15,16 @@ import (
 // where Options.NodeRules reads them, else the istio-init log), access logs
 // (the istio-proxy container's log), random Service VIPs and an evidence
 // collector; more than one node when SpreadOverNodes says the cluster has
-// them. No VM: the kind backend adds it.
+// them; goldens when it installed Istio into a cluster of the run's own
+// (the kind backend's). No VM: the kind backend adds it.
 func (b *Backend) Features() []backend.Feature {
 	fs := []backend.Feature{backend.FeatureInterceptionRules, backend.FeatureAccessLogs,
 		backend.FeatureServiceVIPs, backend.FeatureEvidence}
 	if b.opts.SpreadOverNodes {
 		fs = append(fs, backend.FeatureMultiNode)
+	}
+	if b.opts.Istio == Install && !b.opts.NamespaceSuffix {
+		fs = append(fs, backend.FeatureGoldens)
 	}
 	return fs
 }

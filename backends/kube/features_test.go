@@ -13,15 +13,15 @@ func TestFeaturesFollowTheCluster(t *testing.T) {
 		spread    bool
 		multiNode bool
 	}{{false, false}, {true, true}} {
-		b := &Backend{opts: Options{Name: "kube", SpreadOverNodes: tc.spread}}
+		b := &Backend{opts: Options{Name: "kube", Istio: Existing, NamespaceSuffix: true, SpreadOverNodes: tc.spread}}
 		fs := b.Features()
 		for _, f := range []backend.Feature{backend.FeatureInterceptionRules, backend.FeatureAccessLogs, backend.FeatureServiceVIPs, backend.FeatureEvidence} {
 			if !slices.Contains(fs, f) {
 				t.Errorf("spread %v: features %v lack %s", tc.spread, fs, f)
 			}
 		}
-		if slices.Contains(fs, backend.FeatureVM) {
-			t.Errorf("a cluster alone has no VM: %v", fs)
+		if slices.Contains(fs, backend.FeatureVM) || slices.Contains(fs, backend.FeatureGoldens) {
+			t.Errorf("a cluster alone has no VM, and no goldens on namespaces of the run's own: %v", fs)
 		}
 		if got := slices.Contains(fs, backend.FeatureMultiNode); got != tc.multiNode {
 			t.Errorf("spread %v: multi-node %v, want %v", tc.spread, got, tc.multiNode)

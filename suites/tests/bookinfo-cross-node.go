@@ -21,7 +21,7 @@ func bookinfoCrossNode() suite.Test {
 			Expect(err).NotTo(HaveOccurred())
 			nodes := map[string][]string{}
 			for _, w := range ws {
-				if w.Namespace == "default" && w.Node != "" {
+				if w.Namespace == s.NS("default") && w.Node != "" {
 					nodes[w.Node] = append(nodes[w.Node], w.Name)
 				}
 			}

@@ -58,7 +58,7 @@ func pathThreeWays(ctx context.Context, s *suite.Suite) {
 		g.Expect(id).NotTo(BeEmpty(), "the gateway has not logged the request tagged %s yet", tag)
 		flow, err := accesslog.FindFlow(accesslog.Flows(records), id)
 		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(accesslog.All(accesslog.ExpectPath(bookinfoPath(res.Version)...), accesslog.NoResponseFlags()).Check(flow)).To(Succeed())
+		g.Expect(accesslog.All(accesslog.ExpectPath(bookinfoPath(s, res.Version)...), accesslog.NoResponseFlags()).Check(flow)).To(Succeed())
 		// The third way: the xDS trace through each hop's proxy goes to
 		// the cluster that hop logged.
 		for _, h := range flow.Hops {
@@ -68,17 +68,17 @@ func pathThreeWays(ctx context.Context, s *suite.Suite) {
 }
 
 // bookinfoPath is the path of /productpage showing reviews of version.
-func bookinfoPath(version string) []accesslog.Step {
+func bookinfoPath(s *suite.Suite, version string) []accesslog.Step {
 	path := []accesslog.Step{
-		{Proxy: "istio-ingressgateway", Cluster: "outbound|9080||productpage.default.svc.cluster.local", Status: 200},
+		{Proxy: "istio-ingressgateway", Cluster: "outbound|9080||" + fqdn(s, "productpage", "default"), Status: 200},
 		{Proxy: "productpage", Direction: accesslog.Inbound, Status: 200},
-		{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|details.default.svc.cluster.local", Status: 200},
-		{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|reviews.default.svc.cluster.local", Status: 200},
+		{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|" + fqdn(s, "details", "default"), Status: 200},
+		{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|" + fqdn(s, "reviews", "default"), Status: 200},
 		{Proxy: "reviews-" + version, Direction: accesslog.Inbound, Status: 200},
 	}
 	if version != "v1" { // v2 and v3 ask ratings for the stars
 		path = append(path, accesslog.Step{Proxy: "reviews-" + version, Direction: accesslog.Outbound,
-			Cluster: "outbound|9080|*|ratings.default.svc.cluster.local", Status: 200})
+			Cluster: "outbound|9080|*|" + fqdn(s, "ratings", "default"), Status: 200})
 	}
 	return path
 }
@@ -92,8 +92,8 @@ func traceHop(ctx context.Context, g Gomega, s *suite.Suite, h accesslog.Hop, gw
 	switch {
 	case strings.HasPrefix(h.Proxy, "istio-ingressgateway"):
 		p, req = gw, trace.Request{Role: trace.RoleGateway, Port: 8080, Host: productpage().Host, Path: productpage().Path}
-	case strings.HasPrefix(h.Proxy, "productpage") && h.Cluster.Direction == accesslog.Outbound && h.Cluster.Host == "reviews.default.svc.cluster.local":
-		addr, err := s.Backend.ServiceAddress(ctx, "default", "reviews", 9080)
+	case strings.HasPrefix(h.Proxy, "productpage") && h.Cluster.Direction == accesslog.Outbound && h.Cluster.Host == fqdn(s, "reviews", "default"):
+		addr, err := s.Backend.ServiceAddress(ctx, s.NS("default"), "reviews", 9080)
 		g.Expect(err).NotTo(HaveOccurred())
 		p, req = pp, trace.Request{Role: trace.RoleSidecarOutbound, Address: strings.TrimSuffix(addr, ":9080"), Port: 9080, Host: "reviews:9080", Path: "/reviews/0"}
 	default:

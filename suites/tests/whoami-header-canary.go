@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	. "github.com/onsi/gomega"
@@ -27,8 +28,8 @@ func whoamiHeaderCanary() suite.Test {
 			canary := stable
 			canary.Headers = map[string]string{"x-canary": "always"}
 			gw := dump(ctx, s, "istio-system", "istio-ingressgateway")
-			Expect(gw).To(RouteRequest(canary).ToCluster(whoamiV2))
-			Expect(gw).To(RouteRequest(stable).ToCluster(whoamiV1))
+			Expect(gw).To(RouteRequest(canary).ToCluster(fmt.Sprintf(whoamiV2, s.NS("whoami"))))
+			Expect(gw).To(RouteRequest(stable).ToCluster(fmt.Sprintf(whoamiV1, s.NS("whoami"))))
 
 			ingress, err := s.Backend.Ingress(ctx)
 			Expect(err).NotTo(HaveOccurred())

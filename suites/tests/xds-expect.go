@@ -29,7 +29,7 @@ func xdsExpect() []suite.Test {
 				Expect(err).NotTo(HaveOccurred())
 				d, err := s.Dump(ctx, p)
 				Expect(err).NotTo(HaveOccurred())
-				rep, err := expect.Check(d, spec, expect.Options{IstioVersion: s.Versions.Istio, Vars: map[string]string{"podIP": p.IP}})
+				rep, err := expect.Check(d, spec, expect.Options{IstioVersion: s.Versions.Istio, Vars: map[string]string{"podIP": p.IP, "namespace": s.NS("default")}})
 				Expect(err).NotTo(HaveOccurred())
 				Expect(rep.Failures).To(BeEmpty())
 				Expect(rep.Checked).To(BeNumerically(">", 5))
