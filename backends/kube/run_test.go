@@ -26,13 +26,13 @@ func TestCleanup(t *testing.T) {
 		ns("default-abcd1234", run("abcd1234")),
 		ns("whoami-abcd1234", run("abcd1234")),
 		ns("default-ffff0000", run("ffff0000")),
-		ns("default", run("abcd1234")),          // protected, whatever its label
-		ns("team-a", run("abcd1234")),           // not named after the run
-		ns("whoami-0000aaaa", nil),              // not labelled
-		ns("istio-system", map[string]string{}), // never
-		ns("prod-abcd1234", run("ABCD1234")),    // not a run ID
-		ns("bookinfo-1111", run("1111")),        // a short run ID
-		ns("vm-ffff0000", run("ffff0000")),      // the other run's
+		ns("default", run("abcd1234")),       // protected, whatever its label
+		ns("team-a", run("abcd1234")),        // not named after the run
+		ns("whoami-0000aaaa", nil),           // not labelled
+		ns("istio-system", run("system")),    // protected, though named like run "system"s
+		ns("prod-abcd1234", run("ABCD1234")), // not a run ID
+		ns("bookinfo-1111", run("1111")),     // a short run ID
+		ns("vm-ffff0000", run("ffff0000")),   // the other run's
 		ns("kube-system", run("system")),
 	}
 	tests := []struct {
@@ -45,7 +45,7 @@ func TestCleanup(t *testing.T) {
 		{name: "one run", opts: CleanupOptions{RunID: "abcd1234"}, want: []string{"default-abcd1234", "whoami-abcd1234"},
 			left: []string{"default", "team-a", "default-ffff0000", "vm-ffff0000", "prod-abcd1234"}},
 		{name: "every run", opts: CleanupOptions{AllRuns: true}, want: []string{"bookinfo-1111", "default-abcd1234", "default-ffff0000", "vm-ffff0000", "whoami-abcd1234"},
-			left: []string{"default", "team-a", "whoami-0000aaaa", "istio-system", "prod-abcd1234"}},
+			left: []string{"default", "team-a", "whoami-0000aaaa", "istio-system", "kube-system", "prod-abcd1234"}},
 		{name: "dry run", opts: CleanupOptions{RunID: "abcd1234", DryRun: true}, want: []string{"default-abcd1234", "whoami-abcd1234"},
 			left: []string{"default-abcd1234", "whoami-abcd1234"}},
 		{name: "neither", opts: CleanupOptions{}, wantErr: "kube: cleanup: name a run (--run ID) or --all-runs"},
