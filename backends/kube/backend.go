@@ -436,7 +436,7 @@ func (b *Backend) Workloads(ctx context.Context) ([]backend.Workload, error) {
 	for _, ns := range append([]string{gw.Namespace}, b.namespaces()...) {
 		pods, err := b.kube.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return nil, fmt.Errorf("kube: pods in %s: %w", ns, err)
+			return nil, fmt.Errorf("kube: pods in %s: %w", ns, needs(err))
 		}
 		for i := range pods.Items {
 			p := &pods.Items[i]
@@ -498,7 +498,7 @@ func (b *Backend) InterceptionRules(ctx context.Context, w backend.Workload) ([]
 	defer cancel()
 	pod, err := b.kube.cs.CoreV1().Pods(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("kube: rules of %s: %w", w, err)
+		return nil, fmt.Errorf("kube: rules of %s: %w", w, needs(err))
 	}
 	var tried []string
 	if b.opts.NodeRules != nil {
@@ -618,7 +618,7 @@ func (b *Backend) ServiceAddress(ctx context.Context, namespace, name string, po
 	if !strings.Contains(name, ".") {
 		svc, err := b.kube.cs.CoreV1().Services(namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return "", fmt.Errorf("kube: service %s/%s: %w", namespace, name, err)
+			return "", fmt.Errorf("kube: service %s/%s: %w", namespace, name, needs(err))
 		}
 		return net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(port)), nil
 	}
@@ -718,7 +718,7 @@ func (b *Backend) istiodAddr(ctx context.Context) (string, error) {
 	ns, sel := b.mesh.istiodPods()
 	pods, err := b.kube.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
-		return "", fmt.Errorf("kube: istiod pods: %w", err)
+		return "", fmt.Errorf("kube: istiod pods: %w", needs(err))
 	}
 	for _, p := range pods.Items {
 		if !podReady(&p) {
@@ -751,17 +751,25 @@ func (b *Backend) dropForward() {
 }
 
 // ServiceVIPs maps every Service's ClusterIP to "<vip NAME.NAMESPACE>":
-// the cluster assigns VIPs at random, so goldens rename them.
+// the cluster assigns VIPs at random, so goldens rename them. Every
+// namespace's on the run's own cluster (kind); on another, the run's and
+// the control plane's only (what the run may read).
 func (b *Backend) ServiceVIPs(ctx context.Context) (map[string]string, error) {
-	svcs, err := b.kube.cs.CoreV1().Services("").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("kube: services: %w", err)
+	namespaces := []string{""}
+	if b.opts.NamespaceSuffix {
+		namespaces = b.evidenceNamespaces()
 	}
 	out := map[string]string{}
-	for _, s := range svcs.Items {
-		for _, ip := range s.Spec.ClusterIPs {
-			if ip != "" && ip != corev1.ClusterIPNone {
-				out[ip] = "<vip " + s.Name + "." + s.Namespace + ">"
+	for _, ns := range namespaces {
+		svcs, err := b.kube.cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("kube: services: %w", needs(err))
+		}
+		for _, s := range svcs.Items {
+			for _, ip := range s.Spec.ClusterIPs {
+				if ip != "" && ip != corev1.ClusterIPNone {
+					out[ip] = "<vip " + s.Name + "." + s.Namespace + ">"
+				}
 			}
 		}
 	}

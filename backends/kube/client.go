@@ -96,7 +96,7 @@ func (k *client) apply(ctx context.Context, docs []fixtures.Document, mutate ...
 			return err
 		}
 		if err := k.serverSideApply(ctx, obj); err != nil {
-			return fmt.Errorf("%s: applying %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, notServed(err))
+			return fmt.Errorf("%s: applying %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, needs(notServed(err)))
 		}
 	}
 	return nil
@@ -138,7 +138,7 @@ func (k *client) deleteDocs(ctx context.Context, docs []fixtures.Document) error
 			return err
 		}
 		if err := del(ctx, obj); err != nil {
-			return fmt.Errorf("%s: deleting %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, notServed(err))
+			return fmt.Errorf("%s: deleting %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, needs(notServed(err)))
 		}
 	}
 	return nil
@@ -162,7 +162,7 @@ func (k *client) exec(ctx context.Context, namespace, pod, container string, cmd
 	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: stdin, Stdout: &out, Stderr: &errb})
 	res := execResult{Stdout: out.Bytes(), Stderr: errb.Bytes()}
 	if err != nil {
-		return res, fmt.Errorf("exec in %s/%s (%s): %s: %w; stderr: %s", namespace, pod, container, strings.Join(cmd, " "), err, tail(errb.String(), 2000))
+		return res, fmt.Errorf("exec in %s/%s (%s): %s: %w; stderr: %s", namespace, pod, container, strings.Join(cmd, " "), needs(err), tail(errb.String(), 2000))
 	}
 	return res, nil
 }
@@ -187,7 +187,7 @@ func (k *client) forward(ctx context.Context, namespace, pod string, port int) (
 	select {
 	case <-ready:
 	case err := <-done:
-		return "", nil, fmt.Errorf("port-forward to %s/%s:%d: %w (%s)", namespace, pod, port, err, strings.TrimSpace(errb.String()))
+		return "", nil, fmt.Errorf("port-forward to %s/%s:%d: %w (%s)", namespace, pod, port, needs(err), strings.TrimSpace(errb.String()))
 	case <-ctx.Done():
 		close(stopCh)
 		return "", nil, fmt.Errorf("port-forward to %s/%s:%d: %w", namespace, pod, port, ctx.Err())
@@ -204,7 +204,7 @@ func (k *client) forward(ctx context.Context, namespace, pod string, port int) (
 func (k *client) podLog(ctx context.Context, namespace, pod string, opts corev1.PodLogOptions) ([]byte, error) {
 	b, err := k.cs.CoreV1().Pods(namespace).GetLogs(pod, &opts).DoRaw(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("log of %s/%s (%s): %w", namespace, pod, opts.Container, err)
+		return nil, fmt.Errorf("log of %s/%s (%s): %w", namespace, pod, opts.Container, needs(err))
 	}
 	return b, nil
 }
@@ -215,4 +215,14 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// Clientset is a client-go clientset for kubeconfig (and context, "" its
+// current one): meshcheck cleanup's.
+func Clientset(kubeconfig, context string) (kubernetes.Interface, error) {
+	c, err := newClient(kubeconfig, context)
+	if err != nil {
+		return nil, err
+	}
+	return c.cs, nil
 }

@@ -82,21 +82,21 @@ func Detect(ctx context.Context, cs kubernetes.Interface, opts DetectOptions) (M
 	}
 	d := &detector{cs: cs, opts: opts}
 	m := Mesh{Namespace: opts.Namespace, InterceptionMode: "REDIRECT"}
-	var needs []string
+	var missing []string
 	for _, step := range detections {
 		need, err := step.run(d, ctx, &m)
 		if err != nil {
-			return m, fmt.Errorf("kube: detecting the %s: %w", step.what, err)
+			return m, fmt.Errorf("kube: detecting the %s: %w", step.what, needs(err))
 		}
 		if need != "" {
-			needs = append(needs, need)
+			missing = append(missing, need)
 		}
 		if step.what == "istiod" && need != "" {
 			break // nothing else can be read without istiod
 		}
 	}
-	if len(needs) > 0 {
-		return m, &NeedError{Needs: needs}
+	if len(missing) > 0 {
+		return m, &NeedError{Needs: missing}
 	}
 	return m, nil
 }

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 
+	"github.com/meshcheck/meshcheck/backends/istioinstall"
 	"github.com/meshcheck/meshcheck/fixtures"
 )
 
@@ -157,7 +158,7 @@ func Cleanup(ctx context.Context, cs kubernetes.Interface, o CleanupOptions) ([]
 	}
 	list, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
-		return nil, fmt.Errorf("kube: cleanup: namespaces labelled %s: %w", sel, err)
+		return nil, fmt.Errorf("kube: cleanup: namespaces labelled %s: %w", sel, needs(err))
 	}
 	var names []string
 	for _, ns := range list.Items {
@@ -177,7 +178,7 @@ func Cleanup(ctx context.Context, cs kubernetes.Interface, o CleanupOptions) ([]
 		}
 		err := cs.CoreV1().Namespaces().Delete(ctx, n, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			return names, fmt.Errorf("kube: cleanup: deleting namespace %s: %w", n, err)
+			return names, fmt.Errorf("kube: cleanup: deleting namespace %s: %w", n, needs(err))
 		}
 	}
 	if o.Wait && !o.DryRun {
@@ -226,4 +227,40 @@ func waitGone(ctx context.Context, cs kubernetes.Interface, names []string, time
 		return "", nil
 	})
 	return waitFor(ctx, "namespaces not deleted", timeout, time.Second, cond, &st)
+}
+
+// PlanUp says what Up would do, and create, on the cluster (--dry-run).
+func (b *Backend) PlanUp() []string {
+	if b.opts.Istio == Existing {
+		return []string{fmt.Sprintf("detect the Istio in %s (istiod, mesh config, injector, ingress gateway); create nothing, refuse if a need is missing", orDefault(b.opts.Detect.Namespace, "istio-system"))}
+	}
+	args, err := istioinstall.InstallArgs(b.opts.Install)
+	if err != nil {
+		return []string{"istioctl install: " + err.Error()}
+	}
+	return []string{fmt.Sprintf("install Istio %s: %s %s --kubeconfig %s (stays after the run: istioctl uninstall --purge removes it)", b.opts.Install.Version, b.opts.Istioctl, strings.Join(args, " "), b.opts.Kubeconfig)}
+}
+
+// Plan says what Apply would create or update for set (--dry-run): one
+// line per object, in apply order, with the run's label.
+func (b *Backend) Plan(set *fixtures.Set) ([]string, error) {
+	if err := b.ownNamespaces(set); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(set.Documents))
+	for _, d := range set.Documents {
+		name := d.Name
+		if d.Namespace != "" {
+			name = d.Namespace + "/" + d.Name
+		}
+		out = append(out, fmt.Sprintf("apply %s %s (%s, %s=%s)", d.Kind, name, d.Source, RunLabel, b.opts.RunID))
+	}
+	return out, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -32,6 +32,8 @@ func (s *lastState) pending(check func(context.Context) (string, error)) apimach
 	return func(ctx context.Context) (bool, error) {
 		p, err := check(ctx)
 		switch {
+		case isForbidden(err):
+			return false, needs(err)
 		case err != nil:
 			s.text = err.Error()
 		case p != "":
@@ -56,6 +58,8 @@ func (s *lastState) streak(n int, check func(context.Context) error, fatal func(
 			return passed >= n, nil
 		case fatal(err):
 			return false, err
+		case isForbidden(err):
+			return false, needs(err)
 		}
 		passed, s.text = 0, err.Error()
 		return false, nil

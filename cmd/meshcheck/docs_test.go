@@ -101,8 +101,11 @@ var helpElsewhere = map[string]string{
 		"TestGate runs meshcheck gate end to end on the two served Istio builds (make test, in .ci/run)",
 	"meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json": "" +
 		"root and two embedded meshes: TestGate runs this command line with an accepted-changes file of its own (make test, in .ci/run)",
-	runWhoami:     "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
-	runWhoamiJSON: "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runWhoami:      "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runKubeDryRun:  "needs a kubeconfig (not a cluster): TestKubeCommands runs it as written from the repository root with one (make test)",
+	cleanupDryRun:  "needs a cluster: hack/e2e-cluster-proof.sh runs it on a kind cluster (make e2e-cluster-proof)",
+	cleanupAllRuns: "needs a cluster: hack/e2e-cluster-proof.sh runs it on a kind cluster (make e2e-cluster-proof)",
+	runWhoamiJSON:  "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
 	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
 	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
 		"needs a pod's network namespace: the kind backend reads each pod's rules this way " +
