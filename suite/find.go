@@ -18,6 +18,23 @@ import (
 // names that hold one (a cluster's FQDN) with NS.
 func (s *Suite) NS(fixture string) string { return s.Backend.Namespace(fixture) }
 
+// Host is the host name a fixture's or test's host is served as: where
+// the backend gives the run namespaces of its own (<namespace>-<run ID>),
+// its first label gets the same suffix (bookinfo.example.com becomes
+// bookinfo-<run ID>.example.com), so that runs sharing an ingress gateway
+// keep to their own virtual hosts; elsewhere it is h.
+func (s *Suite) Host(h string) string {
+	suffix := strings.TrimPrefix(s.NS("x"), "x")
+	if suffix == "" {
+		return h
+	}
+	label, rest, ok := strings.Cut(h, ".")
+	if !ok {
+		return h + suffix
+	}
+	return label + suffix + "." + rest
+}
+
 // Workload finds the workload in namespace (a fixture's, mapped with NS)
 // whose name starts with prefix; the error lists every workload there is.
 func (s *Suite) Workload(ctx context.Context, namespace, prefix string) (backend.Workload, error) {

@@ -38,6 +38,9 @@ func (s *Suite) Load(name, step string) (*fixtures.Set, error) {
 		if val, ok := vars[v.Name]; ok {
 			opts.Vars[v.Name] = val
 		}
+		if v.Name == HostVar && s.Host("x") != "x" {
+			opts.Vars[v.Name] = s.Host(fixtureHost(f.Name, v.Default))
+		}
 		if v.Name == VMAddressVar {
 			if s.VM.IP == "" {
 				return nil, fmt.Errorf("suite: fixture %s needs a VM's address (%s) and the %s backend started none: %w",

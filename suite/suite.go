@@ -24,6 +24,21 @@ const (
 	VMAddressVar = "vmAddress"
 )
 
+// HostVar is the fixture variable naming the host a fixture serves on the
+// ingress; where the run has hosts of its own (Suite.Host), the suite sets
+// it to the fixture's default host (NAME.example.com for "*") made the
+// run's.
+const HostVar = "host"
+
+// fixtureHost is a fixture's host before Suite.Host: its default, or
+// NAME.example.com where the default is every host.
+func fixtureHost(name, def string) string {
+	if def == "" || def == "*" {
+		return name + ".example.com"
+	}
+	return def
+}
+
 // DefaultFixtures are the base fixtures Up applies when Options.Fixtures is
 // empty: Bookinfo, whoami at 90/10 and the VM migration at 100/0.
 func DefaultFixtures() []Fixture {

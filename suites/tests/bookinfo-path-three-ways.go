@@ -33,7 +33,7 @@ func pathThreeWays(ctx context.Context, s *suite.Suite) {
 	// x-request-id. Tag the request to find the gateway's record, then
 	// follow the id the gateway gave it through the mesh.
 	tag := "meshcheck-" + traffic.NewRequestID()
-	req := productpage()
+	req := productpage(s)
 	req.Headers = http.Header{"User-Agent": {tag}}
 	res := traffic.Do(ctx, ingress, req, s.Timeouts.Request, traffic.BookinfoPage{})
 	Expect(res.Err).NotTo(HaveOccurred())
@@ -91,7 +91,7 @@ func traceHop(ctx context.Context, g Gomega, s *suite.Suite, h accesslog.Hop, gw
 	var req trace.Request
 	switch {
 	case strings.HasPrefix(h.Proxy, "istio-ingressgateway"):
-		p, req = gw, trace.Request{Role: trace.RoleGateway, Port: 8080, Host: productpage().Host, Path: productpage().Path}
+		p, req = gw, trace.Request{Role: trace.RoleGateway, Port: 8080, Host: productpage(s).Host, Path: productpage(s).Path}
 	case strings.HasPrefix(h.Proxy, "productpage") && h.Cluster.Direction == accesslog.Outbound && h.Cluster.Host == fqdn(s, "reviews", "default"):
 		addr, err := s.Backend.ServiceAddress(ctx, s.NS("default"), "reviews", 9080)
 		g.Expect(err).NotTo(HaveOccurred())

@@ -18,7 +18,7 @@ func bookinfoXDSRoutes() suite.Test {
 		Labels:      []string{"xds"},
 		Test: func(ctx context.Context, s *suite.Suite) {
 			gw := dump(ctx, s, "istio-system", "istio-ingressgateway")
-			Expect(gw).To(RouteRequest(trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "bookinfo.example.com", Path: "/productpage"}).
+			Expect(gw).To(RouteRequest(trace.Request{Role: trace.RoleGateway, Port: 8080, Host: s.Host("bookinfo.example.com"), Path: "/productpage"}).
 				ToCluster("outbound|9080||" + fqdn(s, "productpage", "default")))
 			pp := dump(ctx, s, "default", "productpage-v1")
 			ip := serviceIP(ctx, s, "default", "reviews", 9080)

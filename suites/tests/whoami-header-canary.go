@@ -24,7 +24,7 @@ func whoamiHeaderCanary() suite.Test {
 		Manifests:   []string{"whoami-header-canary.yaml"},
 		Namespace:   "whoami",
 		Test: func(ctx context.Context, s *suite.Suite) {
-			stable := trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "canary.example.com", Path: "/"}
+			stable := trace.Request{Role: trace.RoleGateway, Port: 8080, Host: s.Host("canary.example.com"), Path: "/"}
 			canary := stable
 			canary.Headers = map[string]string{"x-canary": "always"}
 			gw := dump(ctx, s, "istio-system", "istio-ingressgateway")
@@ -37,7 +37,7 @@ func whoamiHeaderCanary() suite.Test {
 				headers http.Header
 				weights string
 			}{{http.Header{"X-Canary": {"always"}}, "v1=0,v2=100"}, {nil, "v1=100,v2=0"}} {
-				req := traffic.Request{Host: "canary.example.com", Path: "/", Headers: c.headers}
+				req := traffic.Request{Host: s.Host("canary.example.com"), Path: "/", Headers: c.headers}
 				res, err := s.SampleSplit(ctx, ingress, req, traffic.Whoami{}, c.weights)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(res.Decision).To(Equal(split.Pass), "%s with headers %v: %s", req, c.headers, res.Reason)
