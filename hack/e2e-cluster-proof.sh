@@ -33,7 +33,6 @@ go build -o bin/meshcheck ./cmd/meshcheck
 go build -o bin/kind sigs.k8s.io/kind
 mc=$root/bin/meshcheck kind=$root/bin/kind
 "$mc" kind preflight --docker-only
-make --no-print-directory images
 registry=${IMAGE_REGISTRY:-meshcheck.local}
 hub=${ISTIO_HUB:-$registry/istio} tag=${ISTIO_TAG:-local}
 images=("$hub/pilot:$tag" "$hub/proxyv2:$tag")
@@ -41,6 +40,10 @@ for app in examples-bookinfo-productpage-v1 examples-bookinfo-details-v1 example
 	examples-bookinfo-reviews-v1 examples-bookinfo-reviews-v2 examples-bookinfo-reviews-v3 whoami curl; do
 	images+=("${FIXTURE_REGISTRY:-$registry}/$app:${FIXTURE_TAG:-local}")
 done
+# The images and istioctl make images builds (make e2e-airgap runs it).
+[[ -x bin/istioctl ]] || { log "no bin/istioctl: run make images"; exit 1; }
+docker image inspect "${images[@]}" "$registry/kind-node:v${K8S_VERSION:-1.34.4}" >/dev/null ||
+	{ log "an image is missing (above): run make images"; exit 1; }
 
 was_on=0
 grep -q '^daemon.json: default-runtime meshcheck-runc' <<<"$("$mc" kind host-compat status 2>/dev/null)" && was_on=1
@@ -57,6 +60,19 @@ cleanup() {
 trap cleanup EXIT
 
 k() { kubectl --kubeconfig "$admin" "$@"; }
+sa=$out/meshcheck-sa.kubeconfig
+# sa_kubeconfig writes $sa: the cluster's address and CA, and a token of
+# the ServiceAccount deploy/rbac/meshcheck.yaml binds.
+sa_kubeconfig() {
+	local server token
+	server=$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+	k config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$out/ca.crt"
+	token=$(k -n meshcheck-system create token meshcheck --duration 2h)
+	kubectl --kubeconfig "$sa" config set-cluster proof --server "$server" --certificate-authority "$out/ca.crt" --embed-certs=true >/dev/null
+	kubectl --kubeconfig "$sa" config set-credentials meshcheck --token "$token" >/dev/null
+	kubectl --kubeconfig "$sa" config set-context proof --cluster proof --user meshcheck >/dev/null
+	kubectl --kubeconfig "$sa" config use-context proof >/dev/null
+}
 if [[ -n ${REUSE:-} ]] && "$kind" get clusters | grep -qx "$name"; then
 	log "1-3. reusing cluster $name (REUSE=1)"
 	"$kind" get kubeconfig --name "$name" >"$admin"
@@ -80,25 +96,9 @@ k -n istio-system rollout status deploy --timeout 5m
 log "3. the restricted ServiceAccount (deploy/rbac/meshcheck.yaml) and its kubeconfig"
 k create namespace meshcheck-system
 k apply -f deploy/rbac/meshcheck.yaml
-sa=$out/meshcheck-sa.kubeconfig
-server=$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
-k config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$out/ca.crt"
-token=$(k -n meshcheck-system create token meshcheck --duration 2h)
-kubectl --kubeconfig "$sa" config set-cluster proof --server "$server" --certificate-authority "$out/ca.crt" --embed-certs=true >/dev/null
-kubectl --kubeconfig "$sa" config set-credentials meshcheck --token "$token" >/dev/null
-kubectl --kubeconfig "$sa" config set-context proof --cluster proof --user meshcheck >/dev/null
-kubectl --kubeconfig "$sa" config use-context proof >/dev/null
+sa_kubeconfig
 fi
-if [[ $REUSED == 1 ]]; then
-	sa=$out/meshcheck-sa.kubeconfig
-	server=$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
-	k config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$out/ca.crt"
-	token=$(k -n meshcheck-system create token meshcheck --duration 2h)
-	kubectl --kubeconfig "$sa" config set-cluster proof --server "$server" --certificate-authority "$out/ca.crt" --embed-certs=true >/dev/null
-	kubectl --kubeconfig "$sa" config set-credentials meshcheck --token "$token" >/dev/null
-	kubectl --kubeconfig "$sa" config set-context proof --cluster proof --user meshcheck >/dev/null
-	kubectl --kubeconfig "$sa" config use-context proof >/dev/null
-fi
+[[ $REUSED == 0 ]] || sa_kubeconfig
 
 # listing: every object of every listable kind, namespaced and
 # cluster-scoped, as KIND NAMESPACE/NAME; events and leases (written by
@@ -155,6 +155,8 @@ if ! diff "$out/before.txt" "$out/after.txt" >"$out/before-after.diff"; then
 	exit 1
 fi
 log "   $(wc -l <"$out/after.txt") objects after: the same as before"
-"$mc" cleanup --kubeconfig "$sa" --all-runs --dry-run | tee "$out/cleanup.txt" >&2
+# What a crashed run would leave, found by label: nothing now.
+(cd "$out" && cp meshcheck-sa.kubeconfig kubeconfig &&
+	"$mc" cleanup --kubeconfig kubeconfig --run 4f2a9c1e --dry-run && "$mc" cleanup --kubeconfig kubeconfig --all-runs) | tee "$out/cleanup.txt" >&2
 [[ $s1 == 0 && $s2 == 0 ]] || { log "a run failed: run 1 exit $s1, run 2 exit $s2 (logs in $out/run-N/go-test.log)"; exit 1; }
 log "passed: both runs, the refusal, and the same objects before and after"
