@@ -513,14 +513,14 @@ func (b *Backend) InterceptionRules(ctx context.Context, w backend.Workload) ([]
 			continue
 		}
 		log, err := b.kube.podLog(ctx, w.Namespace, w.Name, corev1.PodLogOptions{Container: c})
-		if err == nil && bytes.Contains(log, []byte("ISTIO_")) {
-			return log, nil
-		}
 		if err != nil {
 			tried = append(tried, err.Error())
-		} else {
-			tried = append(tried, fmt.Sprintf("the %s log holds no ISTIO_ chain (%d bytes)", c, len(log)))
+			continue
 		}
+		if rules, ok := initLogRules(log); ok {
+			return rules, nil
+		}
+		tried = append(tried, fmt.Sprintf("the %s log holds no iptables-restore input with ISTIO_ chains (%d bytes, starting %q)", c, len(log), prefix(string(log), 200)))
 	}
 	if len(tried) == 0 {
 		tried = append(tried, "the pod has no istio-init or istio-validation container")
