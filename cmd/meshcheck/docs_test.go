@@ -46,7 +46,14 @@ const docsRoot = "../.."
 // entry must still be shown somewhere (TestDocsCommands fails on a stale
 // one), and a new command in the docs fails until it is run or listed.
 var runElsewhere = map[string]string{
-	runWhoami:                             "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runWhoami:      "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runKubeDryRun:  helpElsewhere[runKubeDryRun],
+	cleanupDryRun:  helpElsewhere[cleanupDryRun],
+	cleanupAllRuns: helpElsewhere[cleanupAllRuns],
+	"make e2e-cluster KUBECONFIG=staging.kubeconfig ISTIO=existing": "needs a cluster: hack/e2e-cluster-proof.sh runs hack/e2e-cluster.sh (this target's script) " +
+		"with ISTIO=existing on a kind cluster it makes (make e2e-cluster-proof)",
+	"make e2e-cluster KUBECONFIG=staging.kubeconfig CONTEXT=staging ISTIO=install": "needs a cluster and cluster-admin; not run here: " +
+		"the install path is the kind backend's (make e2e-airgap), CONTEXT is kubectl config use-context on a copy",
 	"source <(meshcheck completion bash)": "TestCompletionInBash runs it in a real bash (with the bash-completion package) and completes through it",
 	`meshcheck completion zsh > "${fpath[1]}/_meshcheck"`: "writes into the user's zsh setup (zsh is not installed here); " +
 		"TestCompletion generates the script in-process",
