@@ -100,6 +100,12 @@ var runElsewhere = map[string]string{
 		"the suites send in-mesh requests with it (make e2e-local), and TestWorkloadFetchThroughTheCLI here",
 }
 
+// Where the kube backend's command lines run.
+const (
+	kubeDryRunWhere = "needs a kubeconfig (not a cluster): TestKubeCommands runs it as written from the repository root with one (make test)"
+	cleanupWhere    = "needs a cluster: hack/e2e-cluster-proof.sh runs it as written (its kubeconfig is the restricted ServiceAccount's) on a kind cluster (make e2e-cluster-proof)"
+)
+
 // helpElsewhere is runElsewhere for the examples in the commands' -h.
 var helpElsewhere = map[string]string{
 	"meshcheck report build --dir reports --suite e2e-local":                  "hack/run-suites.sh runs it at the end of every make e2e-local (in .ci/run); TestReport runs it on report/testdata/fail",
@@ -109,9 +115,9 @@ var helpElsewhere = map[string]string{
 	"meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json": "" +
 		"root and two embedded meshes: TestGate runs this command line with an accepted-changes file of its own (make test, in .ci/run)",
 	runWhoami:      "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
-	runKubeDryRun:  "needs a kubeconfig (not a cluster): TestKubeCommands runs it as written from the repository root with one (make test)",
-	cleanupDryRun:  "needs a cluster: hack/e2e-cluster-proof.sh runs it on a kind cluster (make e2e-cluster-proof)",
-	cleanupAllRuns: "needs a cluster: hack/e2e-cluster-proof.sh runs it on a kind cluster (make e2e-cluster-proof)",
+	runKubeDryRun:  kubeDryRunWhere,
+	cleanupDryRun:  cleanupWhere,
+	cleanupAllRuns: cleanupWhere,
 	runWhoamiJSON:  "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
 	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
 	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
