@@ -47,9 +47,9 @@ const docsRoot = "../.."
 // one), and a new command in the docs fails until it is run or listed.
 var runElsewhere = map[string]string{
 	runWhoami:      "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
-	runKubeDryRun:  helpElsewhere[runKubeDryRun],
-	cleanupDryRun:  helpElsewhere[cleanupDryRun],
-	cleanupAllRuns: helpElsewhere[cleanupAllRuns],
+	runKubeDryRun:  kubeDryRunWhere,
+	cleanupDryRun:  cleanupWhere,
+	cleanupAllRuns: cleanupWhere,
 	"make e2e-cluster KUBECONFIG=staging.kubeconfig ISTIO=existing": "needs a cluster: hack/e2e-cluster-proof.sh runs hack/e2e-cluster.sh (this target's script) " +
 		"with ISTIO=existing on a kind cluster it makes (make e2e-cluster-proof)",
 	"make e2e-cluster KUBECONFIG=staging.kubeconfig CONTEXT=staging ISTIO=install": "needs a cluster and cluster-admin; not run here: " +
