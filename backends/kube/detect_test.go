@@ -80,16 +80,21 @@ func buildInfo(s string) func(context.Context, *corev1.Pod) (string, error) {
 	return func(context.Context, *corev1.Pod) (string, error) { return s, nil }
 }
 
-func TestDetect(t *testing.T) {
-	tests := []struct {
-		name    string
-		edit    func(c *cluster)
-		opts    DetectOptions
-		build   string
-		want    func(m Mesh) string // "" when m is right
-		needs   []string            // each need's start, in order; none: no refusal
-		wantErr string
-	}{
+// detectCase is one cluster TestDetect detects.
+type detectCase struct {
+	name    string
+	edit    func(c *cluster)
+	opts    DetectOptions
+	build   string
+	want    func(m Mesh) string // "" when m is right
+	needs   []string            // each need's start, in order; none: no refusal
+	wantErr string
+}
+
+// detectCases are TestDetect's clusters: the demo profile and variations,
+// each need missing, and a broken mesh config.
+func detectCases() []detectCase {
+	return []detectCase{
 		{name: "the demo profile", build: "1.31.1-abcdef-Clean", want: func(m Mesh) string {
 			if m.Version != "1.31.1" || m.Revision != "default" || m.AccessLog.Encoding != "JSON" || !m.DNSCapture || !m.CNI ||
 				m.NativeSidecars != "true" || m.InterceptionMode != "REDIRECT" || m.InjectionLabel != "istio-injection=enabled" {
@@ -153,6 +158,10 @@ func TestDetect(t *testing.T) {
 		{name: "no mesh config", build: "1.31.1-x-Clean", edit: func(c *cluster) { c.mesh = "" },
 			wantErr: `kube: detecting the mesh config: ConfigMap istio-system/istio: configmaps "istio" not found`},
 	}
+}
+
+func TestDetect(t *testing.T) {
+	tests := detectCases()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := demo()
