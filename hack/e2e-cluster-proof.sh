@@ -10,13 +10,14 @@
 #     stock Envoy, so pilot's upstream-only switches are set);
 #  3. deploy/rbac/meshcheck.yaml applied and a kubeconfig made for its
 #     ServiceAccount; a listing of every object in the cluster;
-#  4. the refusals: no run may start where a need is missing (checked on
-#     the same cluster by editing a copy of the mesh config in a namespace
-#     of its own is not possible, so the unit tests cover them; here the
-#     restricted role without one rule must stop with "forbidden: needs");
+#  4. the restricted role without one rule: the run must stop with
+#     "forbidden: needs <verb> <resource>";
 #  5. the suites with --istio existing as that ServiceAccount, twice at
 #     the same time, each in namespaces of its own;
-#  6. the listing again, once both runs are done: it must equal the first.
+#  6. the refusals: with access logging turned off and the gateway
+#     Service's label taken away (then put back), meshcheck run must
+#     refuse naming both, before creating anything;
+#  7. the listing again: it must equal the first.
 #
 # KEEP_CLUSTER=1 keeps the cluster; reports/cluster-proof/ holds the
 # listings, the runs' reports and logs.
@@ -143,7 +144,25 @@ for n in 1 2; do
 	log "   run $n: $(grep -o '^kube run: .*' "$out/run-$n/go-test.log" | head -1); $(grep -E '^(Ran|FAIL!|SUCCESS!)' "$out/run-$n/go-test.log" | tr '\n' ' ')"
 done
 
-log "6. the listing again"
+log "6. the refusals: access logging off and no ingress gateway (changed as admin, then put back)"
+mesh=$(k -n istio-system get configmap istio -o jsonpath='{.data.mesh}')
+k -n istio-system get configmap istio -o json |
+	python3 -c 'import json,sys; c=json.load(sys.stdin); c["data"]["mesh"]="\n".join(l for l in c["data"]["mesh"].splitlines() if not l.startswith("accessLogFile:")); print(json.dumps(c))' |
+	k replace -f - >/dev/null
+k -n istio-system label service istio-ingressgateway istio- >/dev/null
+set +e
+"$mc" run --backend kube --kubeconfig "$sa" --istio existing --istio-version 1.31.1 --report-dir "$out/refusal" --fixtures fixtures/whoami >"$out/refusal.txt" 2>&1
+status=$?
+set -e
+k -n istio-system get configmap istio -o json |
+	MESH=$mesh python3 -c 'import json,os,sys; c=json.load(sys.stdin); c["data"]["mesh"]=os.environ["MESH"]; print(json.dumps(c))' |
+	k replace -f - >/dev/null
+k -n istio-system label service istio-ingressgateway istio=ingressgateway >/dev/null
+cat "$out/refusal.txt" >&2
+grep -q 'access logging is off' "$out/refusal.txt" && grep -q 'no ingress gateway' "$out/refusal.txt" && [[ $status != 0 ]] ||
+	{ log "the run did not refuse with both needs named (exit $status)"; exit 1; }
+
+log "7. the listing again"
 for _ in $(seq 60); do
 	listing >"$out/after.txt"
 	cmp -s "$out/before.txt" "$out/after.txt" && break
