@@ -148,3 +148,46 @@ func TestLabelRun(t *testing.T) {
 		})
 	}
 }
+
+func TestPlan(t *testing.T) {
+	c, err := fixtures.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Options{Kubeconfig: "kubeconfig", Istio: Existing, NamespaceSuffix: true, RunID: "4f2a9c1e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := c.Load("whoami", fixtures.Options{Namespace: b.Namespace("whoami")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := b.Plan(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != len(set.Documents) || lines[0] != "apply Namespace whoami-4f2a9c1e ((generated), meshcheck.dev/run=4f2a9c1e)" {
+		t.Errorf("plan %q", lines)
+	}
+	if up := b.PlanUp(); len(up) != 1 || !strings.HasPrefix(up[0], "detect the Istio in istio-system") {
+		t.Errorf("plan of Up %q", up)
+	}
+	theirs, err := c.Load("whoami", fixtures.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Plan(theirs); err == nil || !strings.Contains(err.Error(), "is not in one of run 4f2a9c1e's namespaces") {
+		t.Errorf("a plan into the fixture's own namespace: %v", err)
+	}
+}
+
+func TestCleanupWaits(t *testing.T) {
+	cs := fake.NewClientset(ns("default-abcd1234", map[string]string{RunLabel: "abcd1234"}))
+	got, err := Cleanup(context.Background(), cs, CleanupOptions{RunID: "abcd1234", Wait: true})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%v, %v", got, err)
+	}
+	if l, _ := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
+		t.Errorf("left %v", l.Items)
+	}
+}
