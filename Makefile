@@ -23,7 +23,7 @@ export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION ENVO
 # environment), not the local images' default above.
 RELEASE_MIRROR := $(if $(filter file,$(origin IMAGE_REGISTRY)),,$(IMAGE_REGISTRY))
 
-.PHONY: help build test test-race lint bench bench-istioctl bench-gate golden fuzz gate gate-airgap mutate e2e e2e-local e2e-matrix e2e-airgap images images-base images-istio images-fixtures images-check clean
+.PHONY: help build test test-race lint bench bench-istioctl bench-gate golden fuzz gate gate-airgap mutate e2e e2e-local e2e-matrix e2e-airgap e2e-cluster e2e-cluster-proof images images-base images-istio images-fixtures images-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -77,6 +77,12 @@ gate-airgap: ## meshcheck gate on kind: BASELINE, CANDIDATE (pinned or a checkou
 
 e2e: ## the suites on kind with an Istio release: ISTIO_VERSION=1.30.4 [IMAGE_REGISTRY=mirror] [NODES=2] [KEEP_CLUSTER=1]
 	ISTIO_VERSION="$(ISTIO_VERSION)" IMAGE_REGISTRY="$(RELEASE_MIRROR)" hack/e2e-kind.sh release
+
+e2e-cluster: ## the suites on any cluster: KUBECONFIG=F [CONTEXT=C] [ISTIO=install|existing]; fixtures in namespaces of the run's own, deleted at the end (docs/cluster.md)
+	KUBECONFIG="$(KUBECONFIG)" CONTEXT="$(CONTEXT)" ISTIO="$(ISTIO)" hack/e2e-cluster.sh
+
+e2e-cluster-proof: ## kind cluster made by hand, Istio installed by istioctl, then e2e-cluster ISTIO=existing as a restricted ServiceAccount, twice at once, and the cluster's objects compared before and after (root, Docker; docs/cluster.md)
+	hack/e2e-cluster-proof.sh
 
 e2e-airgap: ## the suites on kind, every image built here (make images), Istio from source: [ISTIO_SRC=path] [NODES=2] [KEEP_CLUSTER=1]
 	hack/e2e-kind.sh airgap

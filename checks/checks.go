@@ -161,7 +161,7 @@ func (r *Runner) proxy(ctx context.Context, sel string) (backend.Proxy, error) {
 		if sel == expect.GatewayProxy && p.Proxy == backend.Gateway && strings.HasPrefix(p.Name, expect.GatewayHop) {
 			return p, nil
 		}
-		if ns, prefix, _ := expect.SplitSelector(sel); p.Namespace == ns && strings.HasPrefix(p.Name, prefix) {
+		if ns, prefix, _ := expect.SplitSelector(sel); p.Namespace == r.Backend.Namespace(ns) && strings.HasPrefix(p.Name, prefix) {
 			return p, nil
 		}
 		names = append(names, p.String())
@@ -199,6 +199,7 @@ func (r *Runner) workloads(ctx context.Context, sel string) ([]backend.Workload,
 		return nil, fmt.Errorf("list workloads: %w", err)
 	}
 	ns, prefix, _ := expect.SplitSelector(sel)
+	ns = r.Backend.Namespace(ns)
 	var out []backend.Workload
 	var names []string
 	for _, w := range ws {

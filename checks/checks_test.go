@@ -28,6 +28,7 @@ type fake struct {
 var whoamiPod = backend.Workload{Namespace: "whoami", Name: "whoami-v1-abc-1", IP: "10.244.0.5", Ports: []int{80}, Proxy: backend.Sidecar}
 
 func (f *fake) Proxies(context.Context) ([]backend.Proxy, error) { return f.proxies, nil }
+func (f *fake) Namespace(ns string) string                       { return ns }
 func (f *fake) Workloads(context.Context) ([]backend.Workload, error) {
 	return []backend.Workload{whoamiPod}, nil
 }

@@ -61,12 +61,14 @@ func TestFromEnvErrors(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{"unknown backend", map[string]string{"MESHCHECK_BACKEND": "kube"}, []string{`Backend (--backend, $MESHCHECK_BACKEND): "kube": want embedded or kind`}},
+		{"unknown backend", map[string]string{"MESHCHECK_BACKEND": "k3s"}, []string{`Backend (--backend, $MESHCHECK_BACKEND): "k3s": want embedded, kind or kube`}},
+		{"kube without a kubeconfig", map[string]string{"MESHCHECK_BACKEND": "kube"}, []string{"Kube.Kubeconfig (--kubeconfig, $KUBECONFIG): the kube backend needs a kubeconfig"}},
+		{"kube with a bad Istio mode", map[string]string{"MESHCHECK_BACKEND": "kube", "KUBECONFIG": "k", "MESHCHECK_ISTIO": "helm"}, []string{`Kube.Istio (--istio, $MESHCHECK_ISTIO): "helm": want install or existing`}},
 		{"three nodes", map[string]string{"MESHCHECK_BACKEND": "kind", "NODES": "3"}, []string{"Nodes (--nodes, $NODES): 3: want 1 or 2"}},
 		{"nodes not a number", map[string]string{"NODES": "two"}, []string{`Nodes (--nodes, $NODES): "two": want 1 or 2`}},
 		{"two embedded nodes", map[string]string{"NODES": "2"}, []string{"Nodes (--nodes, $NODES): 2: only the kind backend has nodes"}},
 		{"keep is not a bool", map[string]string{"KEEP_CLUSTER": "yes"}, []string{`Keep (--keep, $KEEP_CLUSTER): "yes": want 1 or 0`}},
-		{"a release on the embedded backend", map[string]string{"ISTIO_VERSION": "1.30.4"}, []string{"Istio.Version (--istio-version, $ISTIO_VERSION): 1.30.4: only the kind backend installs a release"}},
+		{"a release on the embedded backend", map[string]string{"ISTIO_VERSION": "1.30.4"}, []string{"Istio.Version (--istio-version, $ISTIO_VERSION): 1.30.4: only the kind and kube backends install a release"}},
 		{"a malformed release", map[string]string{"MESHCHECK_BACKEND": "kind", "ISTIO_VERSION": "v1.30"}, []string{`Istio.Version (--istio-version, $ISTIO_VERSION): istiorelease: bad option: version "v1.30"`}},
 		{"release and source", map[string]string{"MESHCHECK_BACKEND": "kind", "ISTIO_VERSION": "1.30.4", "ISTIO_SRC": "/src"}, []string{"a release and a source checkout (Istio.Source, --istio-src, $ISTIO_SRC = /src) exclude each other"}},
 		{"a mirror that is no URL", map[string]string{"MESHCHECK_ISTIO_MIRROR": "mirror.example"}, []string{`Istio.Mirror (--istio-mirror, $MESHCHECK_ISTIO_MIRROR): "mirror.example": want an http or https URL`}},
@@ -75,10 +77,10 @@ func TestFromEnvErrors(t *testing.T) {
 		{"a missing meshcheck binary", map[string]string{"MESHCHECK_BIN": "/no/such/meshcheck"}, []string{"Binary (--meshcheck-bin, $MESHCHECK_BIN): stat /no/such/meshcheck"}},
 		{"a registry with a scheme", map[string]string{"IMAGE_REGISTRY": "https://mirror"}, []string{`ImageRegistry (--image-registry, $IMAGE_REGISTRY): "https://mirror": want a registry`}},
 		{"a bad Kubernetes version", map[string]string{"K8S_VERSION": "latest"}, []string{`Local.K8sVersion (--k8s-version, $K8S_VERSION): "latest": want a Kubernetes version X.Y.Z`}},
-		{"every problem at once", map[string]string{"MESHCHECK_BACKEND": "kube", "NODES": "0", "KEEP_CLUSTER": "on"},
+		{"every problem at once", map[string]string{"MESHCHECK_BACKEND": "k3s", "NODES": "0", "KEEP_CLUSTER": "on"},
 			[]string{`$KEEP_CLUSTER): "on"`}},
-		{"every validation problem at once", map[string]string{"MESHCHECK_BACKEND": "kube", "NODES": "0"},
-			[]string{`$MESHCHECK_BACKEND): "kube"`, "$NODES): 0: want 1 or 2"}},
+		{"every validation problem at once", map[string]string{"MESHCHECK_BACKEND": "k3s", "NODES": "0"},
+			[]string{`$MESHCHECK_BACKEND): "k3s"`, "$NODES): 0: want 1 or 2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

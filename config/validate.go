@@ -20,13 +20,14 @@ type check struct {
 var (
 	semverRE = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+$`)
 	imageRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?$`)
+	runIDRE  = regexp.MustCompile(`^[a-z0-9]{4,12}$`)
 )
 
 // checks are Validate's rules, one small handler each.
 var checks = []check{
 	{"Backend", func(r *Run) error {
-		if r.Backend != Embedded && r.Backend != Kind {
-			return fmt.Errorf("%q: want %s or %s", r.Backend, Embedded, Kind)
+		if r.Backend != Embedded && r.Backend != Kind && r.Backend != Kube {
+			return fmt.Errorf("%q: want %s, %s or %s", r.Backend, Embedded, Kind, Kube)
 		}
 		return nil
 	}},
@@ -43,8 +44,8 @@ var checks = []check{
 		switch {
 		case r.Istio.Version == "":
 			return nil
-		case r.Backend != Kind:
-			return fmt.Errorf("%s: only the kind backend installs a release; the %s mesh runs the istio.io/istio that go.mod pins", r.Istio.Version, r.Backend)
+		case r.Backend == Embedded:
+			return fmt.Errorf("%s: only the kind and kube backends install a release; the %s mesh runs the istio.io/istio that go.mod pins", r.Istio.Version, r.Backend)
 		case r.Istio.Source != "":
 			return fmt.Errorf("%s: a release and a source checkout (Istio.Source, --istio-src, $ISTIO_SRC = %s) exclude each other", r.Istio.Version, r.Istio.Source)
 		}
@@ -81,6 +82,25 @@ var checks = []check{
 	{"Kind.Reuse", func(r *Run) error {
 		if r.Kind.Reuse && r.Kind.Cluster == "" {
 			return errors.New("reusing a cluster needs its name (Kind.Cluster, --kind-cluster)")
+		}
+		return nil
+	}},
+	{"Kube.Kubeconfig", func(r *Run) error {
+		if r.Backend == Kube && r.Kube.Kubeconfig == "" {
+			return errors.New("the kube backend needs a kubeconfig")
+		}
+		return nil
+	}},
+	{"Kube.Istio", func(r *Run) error {
+		switch r.Kube.Istio {
+		case "", "install", "existing":
+			return nil
+		}
+		return fmt.Errorf("%q: want install or existing", r.Kube.Istio)
+	}},
+	{"Kube.RunID", func(r *Run) error {
+		if id := r.Kube.RunID; id != "" && !runIDRE.MatchString(id) {
+			return fmt.Errorf("%q: want 4 to 12 lower-case letters or digits", id)
 		}
 		return nil
 	}},

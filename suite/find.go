@@ -13,9 +13,32 @@ import (
 	"github.com/meshcheck/meshcheck/engines/xds"
 )
 
-// Workload finds the workload in namespace whose name starts with prefix;
-// the error lists every workload there is.
+// NS is the namespace a fixture's namespace is created as on the
+// backend (Backend.Namespace): tests name fixtures' namespaces, and build
+// names that hold one (a cluster's FQDN) with NS.
+func (s *Suite) NS(fixture string) string { return s.Backend.Namespace(fixture) }
+
+// Host is the host name a fixture's or test's host is served as: where
+// the backend gives the run namespaces of its own (<namespace>-<run ID>),
+// its first label gets the same suffix (bookinfo.example.com becomes
+// bookinfo-<run ID>.example.com), so that runs sharing an ingress gateway
+// keep to their own virtual hosts; elsewhere it is h.
+func (s *Suite) Host(h string) string {
+	suffix := strings.TrimPrefix(s.NS("x"), "x")
+	if suffix == "" {
+		return h
+	}
+	label, rest, ok := strings.Cut(h, ".")
+	if !ok {
+		return h + suffix
+	}
+	return label + suffix + "." + rest
+}
+
+// Workload finds the workload in namespace (a fixture's, mapped with NS)
+// whose name starts with prefix; the error lists every workload there is.
 func (s *Suite) Workload(ctx context.Context, namespace, prefix string) (backend.Workload, error) {
+	namespace = s.NS(namespace)
 	ws, err := s.Backend.Workloads(ctx)
 	if err != nil {
 		return backend.Workload{}, fmt.Errorf("suite: workloads: %w", err)
@@ -30,9 +53,13 @@ func (s *Suite) Workload(ctx context.Context, namespace, prefix string) (backend
 	return backend.Workload{}, fmt.Errorf("suite: no workload %s/%s*; have %v", namespace, prefix, names)
 }
 
-// Proxy finds the proxy of the workload in namespace whose name starts
-// with prefix; the error lists every proxy there is.
+// Proxy finds the proxy of the workload in namespace (a fixture's, mapped
+// with NS; istio-system for the gateway, as it is) whose name starts with
+// prefix; the error lists every proxy there is.
 func (s *Suite) Proxy(ctx context.Context, namespace, prefix string) (backend.Proxy, error) {
+	if namespace != "istio-system" {
+		namespace = s.NS(namespace)
+	}
 	ps, err := s.Backend.Proxies(ctx)
 	if err != nil {
 		return backend.Proxy{}, fmt.Errorf("suite: proxies: %w", err)

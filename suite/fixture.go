@@ -32,11 +32,14 @@ func (s *Suite) Load(name, step string) (*fixtures.Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("suite: %w", err)
 	}
-	opts := fixtures.Options{Step: step, Vars: map[string]string{}}
+	opts := fixtures.Options{Namespace: s.NS(f.Namespace), Step: step, Vars: map[string]string{}}
 	vars := s.Backend.FixtureVars()
 	for _, v := range f.Vars {
 		if val, ok := vars[v.Name]; ok {
 			opts.Vars[v.Name] = val
+		}
+		if v.Name == HostVar && s.Host("x") != "x" {
+			opts.Vars[v.Name] = s.Host(fixtureHost(f.Name, v.Default))
 		}
 		if v.Name == VMAddressVar {
 			if s.VM.IP == "" {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
@@ -24,10 +25,44 @@ const (
 	VMAddressVar = "vmAddress"
 )
 
+// HostVar is the fixture variable naming the host a fixture serves on the
+// ingress; where the run has hosts of its own (Suite.Host), the suite sets
+// it to the fixture's default host (NAME.example.com for "*") made the
+// run's.
+const HostVar = "host"
+
+// fixtureHost is a fixture's host before Suite.Host: its default, or
+// NAME.example.com where the default is every host.
+func fixtureHost(name, def string) string {
+	if def == "" || def == "*" {
+		return name + ".example.com"
+	}
+	return def
+}
+
 // DefaultFixtures are the base fixtures Up applies when Options.Fixtures is
 // empty: Bookinfo, whoami at 90/10 and the VM migration at 100/0.
 func DefaultFixtures() []Fixture {
 	return []Fixture{{Name: "bookinfo"}, {Name: "whoami", Step: "90-10"}, {Name: "vm", Step: "100-0"}}
+}
+
+// defaultsFor is DefaultFixtures without those that need a VM's address
+// (VMAddressVar) where the backend has no VM (a cluster alone): the tests
+// on them declare FeatureVM and are skipped.
+func defaultsFor(b backend.Backend, c *fixtures.Catalog, log io.Writer) []Fixture {
+	if backend.Has(b, backend.FeatureVM) {
+		return DefaultFixtures()
+	}
+	var out []Fixture
+	for _, f := range DefaultFixtures() {
+		fx, err := c.Get(f.Name)
+		if err == nil && slices.ContainsFunc(fx.Vars, func(v fixtures.Var) bool { return v.Name == VMAddressVar }) {
+			fmt.Fprintf(log, "suite: base fixture %s left out: it needs a VM (%s) and the %s backend has none\n", f, VMAddressVar, b.Name())
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // Options configure a Suite.
@@ -96,9 +131,6 @@ func New(opts Options) (*Suite, error) {
 	if opts.Reports == "" {
 		return nil, errors.New("suite: no reports directory (Options.Reports)")
 	}
-	if len(opts.Fixtures) == 0 {
-		opts.Fixtures = DefaultFixtures()
-	}
 	log := opts.Log
 	if log == nil {
 		log = io.Discard
@@ -109,6 +141,9 @@ func New(opts Options) (*Suite, error) {
 			return nil, fmt.Errorf("suite: %w", err)
 		}
 		opts.Catalog = c
+	}
+	if len(opts.Fixtures) == 0 {
+		opts.Fixtures = defaultsFor(opts.Backend, opts.Catalog, log)
 	}
 	return &Suite{
 		Backend: opts.Backend, Timeouts: opts.Timeouts.WithDefaults(), Reports: opts.Reports, TestData: opts.TestData,

@@ -26,6 +26,7 @@ type fakeBackend struct {
 }
 
 func (f *fakeBackend) Name() string                   { return "fake" }
+func (f *fakeBackend) Namespace(ns string) string     { return ns }
 func (f *fakeBackend) Features() []backend.Feature    { return f.features }
 func (f *fakeBackend) FixtureVars() map[string]string { return f.vars }
 func (f *fakeBackend) Up(context.Context) error       { f.calls = append(f.calls, "up"); return nil }
@@ -249,5 +250,59 @@ func TestLoadFromACatalogWithTheBackendsVarsAndTheVM(t *testing.T) {
 	}
 	if _, err := s.Load("bookinfo", ""); err == nil || !strings.Contains(err.Error(), `unknown fixture "bookinfo" (have [demo])`) {
 		t.Errorf("Load of a fixture outside the catalog: error %v", err)
+	}
+}
+
+// suffixed is a backend whose namespaces are the run's own.
+type suffixed struct{ fakeBackend }
+
+func (suffixed) Namespace(ns string) string { return ns + "-4f2a" }
+
+func TestRunNamespacesAndHosts(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		b             backend.Backend
+		ns, host, gw  string
+		bookinfoHost  string
+		whoamiHost    string
+		whoamiService string
+	}{
+		{"the run's own mesh", &fakeBackend{}, "default", "bookinfo.example.com", "default/bookinfo-gateway", "*", "whoami.example.com", "whoami.whoami.svc.cluster.local"},
+		{"a shared cluster", &suffixed{}, "default-4f2a", "bookinfo-4f2a.example.com", "default-4f2a/bookinfo-gateway", "bookinfo-4f2a.example.com", "whoami-4f2a.example.com", "whoami.whoami-4f2a.svc.cluster.local"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(Options{Backend: tc.b, Reports: t.TempDir(), TestData: filepath.Join("..", "suites", "tests", "testdata")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.NS("default"); got != tc.ns {
+				t.Errorf("NS: %q, want %q", got, tc.ns)
+			}
+			if got := s.Host("bookinfo.example.com"); got != tc.host {
+				t.Errorf("Host: %q, want %q", got, tc.host)
+			}
+			bookinfo, err := s.Load("bookinfo", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			whoami, err := s.Load("whoami", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bookinfo.Namespace != tc.ns || bookinfo.Vars[HostVar] != tc.bookinfoHost || whoami.Vars[HostVar] != tc.whoamiHost {
+				t.Errorf("bookinfo in %s on %q, whoami on %q", bookinfo.Namespace, bookinfo.Vars[HostVar], whoami.Vars[HostVar])
+			}
+			m, err := s.LoadManifest(Test{ShortName: "canary", Namespace: "whoami"}, "whoami-header-canary.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.Configs[0]
+			if g, _ := c.Spec["gateways"].([]any); len(g) != 1 || g[0] != tc.gw {
+				t.Errorf("gateways %v, want [%s]", c.Spec["gateways"], tc.gw)
+			}
+			if !strings.Contains(string(m.Documents[0].YAML), tc.whoamiService) || !strings.Contains(string(m.Documents[0].YAML), s.Host("canary.example.com")) {
+				t.Errorf("manifest:\n%s\nwant %s and host %s", m.Documents[0].YAML, tc.whoamiService, s.Host("canary.example.com"))
+			}
+		})
 	}
 }

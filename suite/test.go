@@ -105,7 +105,8 @@ func (s *Suite) LoadManifest(t Test, file string) (*fixtures.Set, error) {
 	if ns == "" {
 		ns = "default"
 	}
-	set, err := fixtures.LoadManifest(os.DirFS(s.TestData), file, fixtures.Options{Namespace: ns})
+	ns = s.NS(ns)
+	set, err := fixtures.LoadManifest(os.DirFS(s.TestData), file, fixtures.Options{Namespace: ns, NamespaceOf: s.NS, HostOf: s.Host})
 	if err != nil {
 		return nil, fmt.Errorf("suite: manifest %s (in %s): %w", file, s.TestData, err)
 	}

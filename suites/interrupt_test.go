@@ -13,11 +13,13 @@ import (
 
 	"github.com/meshcheck/meshcheck/backends/embedded"
 	"github.com/meshcheck/meshcheck/backends/kindmesh/kindcluster"
+	"github.com/meshcheck/meshcheck/backends/kube"
 )
 
 // Ctrl-C while the mesh is up tears everything down. Embedded: no network
 // namespace, bridge, veth, hosts directory, Envoy, app or work directory is
 // left. kind: no node container and no VM container of the run's cluster.
+// kube: no namespace of the run's (labelled meshcheck.dev/run=<run ID>).
 func TestInterruptLeavesNothing(t *testing.T) {
 	if os.Getenv("MESHCHECK_E2E") == "" || os.Getenv("MESHCHECK_INTERRUPT_CHILD") != "" {
 		t.Skip("brings up a mesh: run with make e2e-local")
@@ -26,9 +28,13 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	if kind && os.Getenv("KEEP_CLUSTER") == "1" {
 		t.Skip("KEEP_CLUSTER=1: a kept cluster is what Ctrl-C would delete")
 	}
+	isKube := os.Getenv("MESHCHECK_BACKEND") == "kube"
 	leftovers := leftovers
-	if kind {
+	switch {
+	case kind:
 		leftovers = kindLeftovers
+	case isKube:
+		leftovers = kubeLeftovers
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -55,6 +61,9 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		}
 		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "kind cluster: "); ok && kind {
 			runID = name
+		}
+		if id, ok := strings.CutPrefix(strings.TrimSpace(line), "kube run: "); ok && isKube {
+			runID = id
 		}
 		if strings.Contains(line, "mesh with all fixtures up") {
 			up = true
@@ -130,6 +139,25 @@ func kindLeftovers(t *testing.T, cluster string) []string {
 		for _, name := range strings.Fields(string(b)) {
 			out = append(out, "container "+name+" ("+label+")")
 		}
+	}
+	return out
+}
+
+// kubeLeftovers lists the namespaces of one kube run: those Cleanup would
+// delete for it (labelled meshcheck.dev/run=<run ID>, named after it).
+func kubeLeftovers(t *testing.T, runID string) []string {
+	t.Helper()
+	cs, err := kube.Clientset(os.Getenv("KUBECONFIG"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := kube.Cleanup(context.Background(), cs, kube.CleanupOptions{RunID: runID, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "namespace " + n
 	}
 	return out
 }

@@ -1,7 +1,9 @@
 // Package backend is the one interface every suite uses to bring a mesh up
 // and act on it, whatever runs it: the embedded mesh (Istio's pilot
-// in-process, real Envoys in network namespaces) or a kind cluster with an
-// Istio release. Every wait takes its deadline from timeouts.Timeouts.
+// in-process, real Envoys in network namespaces), a kind cluster, or any
+// Kubernetes cluster a kubeconfig reaches (kube), with Istio installed by
+// istioctl or already there. Every wait takes its deadline from
+// timeouts.Timeouts.
 //
 // What a backend may lack is explicit: Features lists what it offers (a VM,
 // interception rules, access logs, more than one node, random Service VIPs,
@@ -23,7 +25,7 @@ import (
 
 // Backend brings up a mesh, applies fixtures and reports what the mesh holds.
 type Backend interface {
-	// Name says which backend this is ("embedded", "kind").
+	// Name says which backend this is ("embedded", "kind", "kube").
 	Name() string
 	// Up brings up the control plane and the ingress gateway.
 	Up(ctx context.Context) error
@@ -78,6 +80,11 @@ type Backend interface {
 	// FixtureVars are the variables every fixture gets on this backend
 	// (image registries and tags); empty where it needs none.
 	FixtureVars() map[string]string
+	// Namespace is the namespace a fixture's namespace (as the fixture
+	// and expect.yaml selectors name it) is created as on this backend:
+	// <namespace>-<run ID> on a cluster meshcheck does not own (kube),
+	// the same elsewhere.
+	Namespace(fixture string) string
 	// CollectEvidence writes the backend's own evidence into dir
 	// (FeatureEvidence).
 	CollectEvidence(ctx context.Context, dir string) error

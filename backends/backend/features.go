@@ -29,11 +29,16 @@ const (
 	// FeatureEvidence: CollectEvidence writes the backend's own evidence
 	// (pods, events, control-plane and node logs, config dumps).
 	FeatureEvidence Feature = "evidence"
+	// FeatureGoldens: the mesh is meshcheck's own (Istio as meshcheck
+	// installs it, the fixtures in their own namespaces), so the xDS
+	// goldens kept for the backend apply; not on a cluster whose Istio
+	// and namespaces are the cluster's (kube).
+	FeatureGoldens Feature = "goldens"
 )
 
 // AllFeatures lists every feature, in a stable order.
 func AllFeatures() []Feature {
-	return []Feature{FeatureVM, FeatureInterceptionRules, FeatureAccessLogs, FeatureMultiNode, FeatureServiceVIPs, FeatureEvidence}
+	return []Feature{FeatureVM, FeatureInterceptionRules, FeatureAccessLogs, FeatureMultiNode, FeatureServiceVIPs, FeatureEvidence, FeatureGoldens}
 }
 
 // Has reports whether b has feature f.

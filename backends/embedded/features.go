@@ -11,11 +11,11 @@ import (
 
 // Features implements backend.Backend: a VM (a network namespace outside
 // the mesh), interception rules (iptables-save in the pod) and access logs
-// (each Envoy's file). One node; Service VIPs are deterministic (no
-// renaming); no evidence collector of its own (the suite writes config
-// dumps, logs and rules).
+// (each Envoy's file), goldens (the mesh is the run's own). One node;
+// Service VIPs are deterministic (no renaming); no evidence collector of
+// its own (the suite writes config dumps, logs and rules).
 func (b *Backend) Features() []backend.Feature {
-	return []backend.Feature{backend.FeatureVM, backend.FeatureInterceptionRules, backend.FeatureAccessLogs}
+	return []backend.Feature{backend.FeatureVM, backend.FeatureInterceptionRules, backend.FeatureAccessLogs, backend.FeatureGoldens}
 }
 
 // Versions implements backend.Backend: Istio is the control plane's
@@ -43,6 +43,10 @@ func (b *Backend) FixtureVars() map[string]string { return map[string]string{} }
 func (b *Backend) CollectEvidence(context.Context, string) error {
 	return backend.Unsupported(b.Name(), backend.FeatureEvidence)
 }
+
+// Namespace implements backend.Backend: the mesh is the run's own, a
+// fixture's namespace is used as it is.
+func (b *Backend) Namespace(fixture string) string { return fixture }
 
 // ServiceVIPs implements backend.Backend: unsupported
 // (FeatureServiceVIPs): the embedded mesh's VIPs do not change between runs.

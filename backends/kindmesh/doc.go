@@ -1,28 +1,16 @@
-// Package kindmesh is the kind backend: it implements backend.Backend on a
-// kind cluster with an Istio release (or locally built Istio images)
-// installed by istioctl.
+// Package kindmesh is the kind backend: a kind cluster it creates, then
+// the Kubernetes backend (backends/kube, which holds every call to
+// Kubernetes and Istio) with an Istio release, or locally built Istio
+// images, installed by istioctl.
 //
-// The cluster is created through kind's Go API (backends/kindmesh/kindcluster), Istio
-// by the istioctl binary with the arguments backends/istioinstall builds.
-// Fixtures are decoded and server-side applied, and every wait polled,
-// with sigs.k8s.io/e2e-framework's klient (decoder, resources, wait and
-// conditions); exec, port-forward and logs use client-go. The mesh's
-// state is read the way an operator would read it:
-//
-//   - readiness: Deployment rollouts, then istiod's /debug/syncz through a
-//     port-forward to istiod's localhost-only debug port;
-//   - config dumps: `pilot-agent request GET config_dump?include_eds` in the
-//     istio-proxy container;
-//   - interception rules: from the node container, the pod sandbox's pid
-//     from `crictl inspectp`, then `nsenter -t PID -n` with
-//     iptables-legacy-save, iptables-nft-save and `nft list ruleset`, with
-//     the istio-init log as a fallback;
-//   - access logs: istio-proxy's pod log, with timestamps, since a mark;
-//   - in-mesh requests: `meshcheck-app fetch` exec'd in a client pod, so they
-//     leave through that pod's sidecar;
-//   - the VM: a container on the kind Docker network, registered by the
-//     fixture's WorkloadEntry with its IP.
-//
-// On a failed spec or setup, CollectEvidence writes pods, events, istiod
-// logs, every proxy's config dump and log, syncz and kind's node logs.
+// The cluster is created through kind's Go API (backends/kindmesh/kindcluster).
+// What only kind has is here: local images loaded into the nodes,
+// interception rules read from the node (the pod sandbox's pid from
+// `crictl inspectp`, then `nsenter -t PID -n` with iptables-legacy-save,
+// iptables-nft-save and `nft list ruleset`; the kube backend falls back to
+// the istio-init log), the VM (a container on the kind Docker network,
+// registered by the fixture's WorkloadEntry with its IP), kind's node logs
+// as evidence, and deleting the cluster at Down. Resolve turns a run's
+// configuration into Options (a release downloaded and checked, or the
+// images make images built).
 package kindmesh

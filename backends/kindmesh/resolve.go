@@ -157,10 +157,7 @@ func (rs resolver) resolveLocal(ctx context.Context, cfg config.Run) (run, error
 	for _, n := range localFixtureImages {
 		r.images = append(r.images, l.FixtureRegistry+"/"+n+":"+l.FixtureTag)
 	}
-	r.fixtureVars = map[string]string{}
-	for _, app := range []string{"bookinfo", "whoami", "curl"} {
-		r.fixtureVars[app+"Registry"], r.fixtureVars[app+"Tag"] = l.FixtureRegistry, l.FixtureTag
-	}
+	r.fixtureVars = LocalFixtureVars(cfg)
 	var errs []error
 	if err := rs.inspect(ctx, r.images); err != nil {
 		errs = append(errs, fmt.Errorf("%w: run make images", err))
@@ -180,6 +177,44 @@ func (rs resolver) resolveLocal(ctx context.Context, cfg config.Run) (run, error
 			cfg.ImageRegistry, l.IstioHub, l.IstioTag, l.FixtureRegistry, l.FixtureTag, err)
 	}
 	return r, nil
+}
+
+// LocalFixtureVars are the fixture variables naming the fixture images
+// make images built (cfg.Local, cfg.ImageRegistry), with cfg.Kind's
+// FixtureVars over them.
+func LocalFixtureVars(cfg config.Run) map[string]string {
+	l := cfg.Local.Resolved(cfg.ImageRegistry)
+	vars := map[string]string{}
+	for _, app := range []string{"bookinfo", "whoami", "curl"} {
+		vars[app+"Registry"], vars[app+"Tag"] = l.FixtureRegistry, l.FixtureTag
+	}
+	for k, v := range cfg.Kind.FixtureVars {
+		vars[k] = v
+	}
+	return vars
+}
+
+// Istio is what a run's configuration resolves to for istioctl and the
+// fixtures, whatever the cluster: the kube backend's --istio install.
+type Istio struct {
+	Install     istioinstall.Options
+	Istioctl    string
+	FixtureVars map[string]string
+}
+
+// ResolveIstio resolves cfg's Istio as Resolve does (a release downloaded
+// and checked, or the images make images built and bin/istioctl), without
+// a kind cluster and without asking the local Docker for the images: the
+// cluster the kube backend reaches pulls or holds them itself.
+func ResolveIstio(ctx context.Context, cfg config.Run, log io.Writer) (Istio, error) {
+	rs := resolver{inspect: func(context.Context, []string) error { return nil }, root: moduleRoot}
+	k := cfg
+	k.Backend, k.Nodes = config.Kind, 1
+	o, err := rs.resolve(ctx, k, log)
+	if err != nil {
+		return Istio{}, err
+	}
+	return Istio{Install: o.Install, Istioctl: o.Istioctl, FixtureVars: o.FixtureVars}, nil
 }
 
 // options lays cfg's own settings over what the run resolved.

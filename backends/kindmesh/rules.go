@@ -69,3 +69,11 @@ func pickRules(outputs [][]byte) (rules []byte, source int, ok bool) {
 	}
 	return outputs[best], best, true
 }
+
+// prefix is the start of s, at most n bytes.
+func prefix(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

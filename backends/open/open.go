@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded"
 	"github.com/meshcheck/meshcheck/backends/kindmesh"
+	"github.com/meshcheck/meshcheck/backends/kube"
 	"github.com/meshcheck/meshcheck/config"
 	"github.com/meshcheck/meshcheck/internal/envoybin"
 )
@@ -19,6 +21,7 @@ type constructor func(ctx context.Context, cfg config.Run, log io.Writer) (backe
 var constructors = map[config.Backend]constructor{
 	config.Embedded: newEmbedded,
 	config.Kind:     newKind,
+	config.Kube:     newKube,
 }
 
 // New validates cfg and returns its backend, not yet up (Up brings it
@@ -63,6 +66,36 @@ func newKind(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backen
 	}
 	// suites/interrupt_test.go reads the first line.
 	fmt.Fprintf(log, "kind cluster: %s\nkind: Istio %s, node image %s\n", k.ClusterName(), opts.Install.Version, opts.Cluster.NodeImage)
+	return k, nil
+}
+
+// newKube builds the kube backend: with --istio install, istioctl and the
+// images as for kind (a release, or what make images built); with
+// --istio existing, only the fixtures' images (make images' names, or
+// --fixture-vars).
+func newKube(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backend, error) {
+	opts := kube.Options{
+		Kubeconfig: cfg.Kube.Kubeconfig, Context: cfg.Kube.Context, Istio: kube.IstioMode(cfg.Kube.Istio),
+		IngressAddress: cfg.Kube.IngressAddress, NamespaceSuffix: true, RunID: cfg.Kube.RunID, Log: log,
+		Detect: kube.DetectOptions{Namespace: cfg.Kube.IstioNamespace, Revision: cfg.Kube.IstioRevision,
+			IngressNamespace: cfg.Kube.IngressNamespace, IngressSelector: cfg.Kube.IngressSelector, Version: cfg.Istio.Version},
+		FixtureVars: kindmesh.LocalFixtureVars(cfg),
+	}
+	if opts.Istio != kube.Existing {
+		ist, err := kindmesh.ResolveIstio(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		opts.Install, opts.Istioctl, opts.FixtureVars = ist.Install, ist.Istioctl, ist.FixtureVars
+		if opts.WorkDir, err = filepath.Abs(filepath.Join(cfg.ReportDir, "kube")); err != nil {
+			return nil, fmt.Errorf("open: %w", err)
+		}
+	}
+	k, err := kube.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "kube run: %s\nkube: %s (context %q), Istio %s\n", k.RunID(), cfg.Kube.Kubeconfig, cfg.Kube.Context, opts.Istio)
 	return k, nil
 }
 

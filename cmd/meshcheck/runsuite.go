@@ -81,7 +81,7 @@ func runFolder(ctx context.Context, st *suite.Suite, runner *checks.Runner, c *f
 			}
 		}
 		if err == nil {
-			fx, err = expect.FixtureOf(c, f.name, fixtures.Options{Vars: set.Vars})
+			fx, err = expect.FixtureOf(c, f.name, fixtures.Options{Namespace: set.Namespace, Vars: set.Vars})
 		}
 		if err != nil {
 			res := checks.Result{Fixture: f.name, Step: step, Kind: "apply", Name: "apply " + state, Source: f.dir, Status: checks.Fail, LastError: err.Error()}

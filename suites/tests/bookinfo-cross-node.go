@@ -21,7 +21,7 @@ func bookinfoCrossNode() suite.Test {
 			Expect(err).NotTo(HaveOccurred())
 			nodes := map[string][]string{}
 			for _, w := range ws {
-				if w.Namespace == "default" && w.Node != "" {
+				if w.Namespace == s.NS("default") && w.Node != "" {
 					nodes[w.Node] = append(nodes[w.Node], w.Name)
 				}
 			}
@@ -40,7 +40,7 @@ func bookinfoCrossNode() suite.Test {
 			Expect(err).NotTo(HaveOccurred())
 			var last traffic.Result
 			Eventually(func() string {
-				last = traffic.Do(ctx, ingress, productpage(), s.Timeouts.Request, traffic.BookinfoPage{})
+				last = traffic.Do(ctx, ingress, productpage(s), s.Timeouts.Request, traffic.BookinfoPage{})
 				return last.Version
 			}).WithContext(ctx).WithTimeout(s.Timeouts.Convergence).Should(Equal(cross),
 				"productpage (node %s) never showed reviews %s (node %s); last: %s", pp.Node, cross, crossNode, &last)

@@ -33,7 +33,7 @@ func pathThreeWays(ctx context.Context, s *suite.Suite) {
 	// x-request-id. Tag the request to find the gateway's record, then
 	// follow the id the gateway gave it through the mesh.
 	tag := "meshcheck-" + traffic.NewRequestID()
-	req := productpage()
+	req := productpage(s)
 	req.Headers = http.Header{"User-Agent": {tag}}
 	res := traffic.Do(ctx, ingress, req, s.Timeouts.Request, traffic.BookinfoPage{})
 	Expect(res.Err).NotTo(HaveOccurred())
@@ -65,7 +65,7 @@ func pathThreeWays(ctx context.Context, s *suite.Suite) {
 		flow, err := accesslog.FindFlow(accesslog.Flows(records), id)
 		g.Expect(err).NotTo(HaveOccurred())
 		rec = suite.PathRecord{Name: "/productpage through the ingress (reviews " + res.Version + ")", Fixture: "bookinfo", Flow: flow.Brief()}
-		g.Expect(accesslog.All(accesslog.ExpectPath(bookinfoPath(res.Version)...), accesslog.NoResponseFlags()).Check(flow)).To(Succeed())
+		g.Expect(accesslog.All(accesslog.ExpectPath(bookinfoPath(s, res.Version)...), accesslog.NoResponseFlags()).Check(flow)).To(Succeed())
 		// The third way: the xDS trace through each outbound hop's proxy
 		// goes to the cluster that hop logged.
 		for i, h := range flow.Hops {
@@ -99,25 +99,26 @@ func pathProxies(ctx context.Context, s *suite.Suite, version string) map[string
 }
 
 // bookinfoPath is the path of /productpage showing reviews of version.
-func bookinfoPath(version string) []accesslog.Step {
+func bookinfoPath(s *suite.Suite, version string) []accesslog.Step {
 	path := []accesslog.Step{
-		{Proxy: "istio-ingressgateway", Cluster: "outbound|9080||productpage.default.svc.cluster.local", Status: 200},
+		{Proxy: "istio-ingressgateway", Cluster: "outbound|9080||" + fqdn(s, "productpage", "default"), Status: 200},
 		{Proxy: "productpage", Direction: accesslog.Inbound, Status: 200},
-		{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|details.default.svc.cluster.local", Status: 200},
+		{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|" + fqdn(s, "details", "default"), Status: 200},
 		{Proxy: "details", Direction: accesslog.Inbound, Status: 200},
-		{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|reviews.default.svc.cluster.local", Status: 200},
+		{Proxy: "productpage", Direction: accesslog.Outbound, Cluster: "outbound|9080|*|" + fqdn(s, "reviews", "default"), Status: 200},
 		{Proxy: "reviews-" + version, Direction: accesslog.Inbound, Status: 200},
 	}
 	if version != "v1" { // v2 and v3 ask ratings for the stars
 		path = append(path,
-			accesslog.Step{Proxy: "reviews-" + version, Direction: accesslog.Outbound, Cluster: "outbound|9080|*|ratings.default.svc.cluster.local", Status: 200},
+			accesslog.Step{Proxy: "reviews-" + version, Direction: accesslog.Outbound, Cluster: "outbound|9080|*|" + fqdn(s, "ratings", "default"), Status: 200},
 			accesslog.Step{Proxy: "ratings", Direction: accesslog.Inbound, Status: 200})
 	}
 	return path
 }
 
-// meshDomain is the suffix of the bookinfo services' cluster hosts.
-const meshDomain = ".default.svc.cluster.local"
+// meshDomain is the suffix of the bookinfo services' cluster hosts (the
+// run's namespace for Bookinfo's "default").
+func meshDomain(s *suite.Suite) string { return fqdn(s, "", "default") }
 
 // traceHop traces a gateway hop, or a sidecar's outbound call to a
 // bookinfo service, through the config of the proxy that logged it: the
@@ -130,10 +131,10 @@ func traceHop(ctx context.Context, g Gomega, s *suite.Suite, h accesslog.Hop, pr
 	var req trace.Request
 	switch {
 	case strings.HasPrefix(h.Proxy, "istio-ingressgateway"):
-		req = trace.Request{Role: trace.RoleGateway, Port: 8080, Host: productpage().Host, Path: productpage().Path}
-	case strings.HasSuffix(h.Cluster.Host, meshDomain):
-		svc := strings.TrimSuffix(h.Cluster.Host, meshDomain)
-		addr, err := s.Backend.ServiceAddress(ctx, "default", svc, 9080)
+		req = trace.Request{Role: trace.RoleGateway, Port: 8080, Host: productpage(s).Host, Path: productpage(s).Path}
+	case strings.HasSuffix(h.Cluster.Host, meshDomain(s)):
+		svc := strings.TrimSuffix(h.Cluster.Host, meshDomain(s))
+		addr, err := s.Backend.ServiceAddress(ctx, s.NS("default"), svc, 9080)
 		g.Expect(err).NotTo(HaveOccurred())
 		req = trace.Request{Role: trace.RoleSidecarOutbound, Address: strings.TrimSuffix(addr, ":9080"), Port: 9080, Host: svc + ":9080", Path: "/" + svc + "/0"}
 	default:

@@ -10,8 +10,8 @@ import (
 )
 
 // productpage is the request for Bookinfo's page through the ingress.
-func productpage() traffic.Request {
-	return traffic.Request{Host: "bookinfo.example.com", Path: "/productpage"}
+func productpage(s *suite.Suite) traffic.Request {
+	return traffic.Request{Host: s.Host("bookinfo.example.com"), Path: "/productpage"}
 }
 
 func bookinfoProductpage() suite.Test {
@@ -22,7 +22,7 @@ func bookinfoProductpage() suite.Test {
 		Test: func(ctx context.Context, s *suite.Suite) {
 			ingress, err := s.Backend.Ingress(ctx)
 			Expect(err).NotTo(HaveOccurred())
-			res, err := traffic.Converge(ctx, ingress, traffic.ConvergeOptions{Request: productpage(), Classifier: traffic.BookinfoPage{}, Timeouts: s.Timeouts})
+			res, err := traffic.Converge(ctx, ingress, traffic.ConvergeOptions{Request: productpage(s), Classifier: traffic.BookinfoPage{}, Timeouts: s.Timeouts})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.Version).To(BeElementOf("v1", "v2", "v3"), "reviews version on the page: %s", res)
 		},

@@ -18,13 +18,13 @@ func bookinfoXDSRoutes() suite.Test {
 		Labels:      []string{"xds"},
 		Test: func(ctx context.Context, s *suite.Suite) {
 			gw := dump(ctx, s, "istio-system", "istio-ingressgateway")
-			Expect(gw).To(RouteRequest(trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "bookinfo.example.com", Path: "/productpage"}).
-				ToCluster("outbound|9080||productpage.default.svc.cluster.local"))
+			Expect(gw).To(RouteRequest(trace.Request{Role: trace.RoleGateway, Port: 8080, Host: s.Host("bookinfo.example.com"), Path: "/productpage"}).
+				ToCluster("outbound|9080||" + fqdn(s, "productpage", "default")))
 			pp := dump(ctx, s, "default", "productpage-v1")
 			ip := serviceIP(ctx, s, "default", "reviews", 9080)
 			Expect(pp).To(RouteRequest(trace.Request{Role: trace.RoleSidecarOutbound, Address: ip, Port: 9080, Host: "reviews:9080", Path: "/reviews/0"}).
-				ToCluster("outbound|9080||reviews.default.svc.cluster.local"))
-			Expect(pp).To(HaveHealthyEndpoints("outbound|9080||reviews.default.svc.cluster.local", 3))
+				ToCluster("outbound|9080||" + fqdn(s, "reviews", "default")))
+			Expect(pp).To(HaveHealthyEndpoints("outbound|9080||"+fqdn(s, "reviews", "default"), 3))
 		},
 	}
 }

@@ -34,10 +34,16 @@ func dump(ctx context.Context, s *suite.Suite, namespace, prefix string) *xds.Du
 	return d
 }
 
+// fqdn is a fixture Service's name in the cluster: NAME.<the run's
+// namespace for the fixture's NAMESPACE>.svc.cluster.local.
+func fqdn(s *suite.Suite, name, namespace string) string {
+	return name + "." + s.NS(namespace) + ".svc.cluster.local"
+}
+
 // serviceIP is the address in-mesh clients use for a service, without
 // the port.
 func serviceIP(ctx context.Context, s *suite.Suite, namespace, name string, port int) string {
-	addr, err := s.Backend.ServiceAddress(ctx, namespace, name, port)
+	addr, err := s.Backend.ServiceAddress(ctx, s.NS(namespace), name, port)
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	ip, _, err := net.SplitHostPort(addr)
 	ExpectWithOffset(1, err).NotTo(HaveOccurred(), "service address of %s/%s", namespace, name)

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	. "github.com/onsi/gomega"
@@ -23,12 +24,12 @@ func whoamiHeaderCanary() suite.Test {
 		Manifests:   []string{"whoami-header-canary.yaml"},
 		Namespace:   "whoami",
 		Test: func(ctx context.Context, s *suite.Suite) {
-			stable := trace.Request{Role: trace.RoleGateway, Port: 8080, Host: "canary.example.com", Path: "/"}
+			stable := trace.Request{Role: trace.RoleGateway, Port: 8080, Host: s.Host("canary.example.com"), Path: "/"}
 			canary := stable
 			canary.Headers = map[string]string{"x-canary": "always"}
 			gw := dump(ctx, s, "istio-system", "istio-ingressgateway")
-			Expect(gw).To(RouteRequest(canary).ToCluster(whoamiV2))
-			Expect(gw).To(RouteRequest(stable).ToCluster(whoamiV1))
+			Expect(gw).To(RouteRequest(canary).ToCluster(fmt.Sprintf(whoamiV2, s.NS("whoami"))))
+			Expect(gw).To(RouteRequest(stable).ToCluster(fmt.Sprintf(whoamiV1, s.NS("whoami"))))
 
 			ingress, err := s.Backend.Ingress(ctx)
 			Expect(err).NotTo(HaveOccurred())
@@ -36,7 +37,7 @@ func whoamiHeaderCanary() suite.Test {
 				headers http.Header
 				weights string
 			}{{http.Header{"X-Canary": {"always"}}, "v1=0,v2=100"}, {nil, "v1=100,v2=0"}} {
-				req := traffic.Request{Host: "canary.example.com", Path: "/", Headers: c.headers}
+				req := traffic.Request{Host: s.Host("canary.example.com"), Path: "/", Headers: c.headers}
 				res, err := s.SampleSplit(ctx, ingress, req, traffic.Whoami{}, c.weights)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(res.Decision).To(Equal(split.Pass), "%s with headers %v: %s", req, c.headers, res.Reason)

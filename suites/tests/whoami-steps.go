@@ -11,10 +11,10 @@ import (
 	"github.com/meshcheck/meshcheck/suite"
 )
 
-// whoami's subset clusters.
+// whoami's subset clusters; %s is the run's namespace of the fixture's whoami (s.NS).
 const (
-	whoamiV1 = "outbound|80|v1|whoami.whoami.svc.cluster.local"
-	whoamiV2 = "outbound|80|v2|whoami.whoami.svc.cluster.local"
+	whoamiV1 = "outbound|80|v1|whoami.%s.svc.cluster.local"
+	whoamiV2 = "outbound|80|v2|whoami.%s.svc.cluster.local"
 )
 
 // whoamiStep runs the checks fixtures/whoami/expect.yaml carries for a step
@@ -32,7 +32,7 @@ func whoamiStep(step, description string, labels ...string) suite.Test {
 			Expect(err).NotTo(HaveOccurred())
 			c, err := fixtures.Default()
 			Expect(err).NotTo(HaveOccurred())
-			spec, fx, err := expect.LoadFixture(c, "whoami", fixtures.Options{Vars: set.Vars})
+			spec, fx, err := expect.LoadFixture(c, "whoami", fixtures.Options{Namespace: set.Namespace, Vars: set.Vars})
 			Expect(err).NotTo(HaveOccurred())
 			r := &checks.Runner{Backend: s.Backend, Timeouts: s.Timeouts, IstioVersion: s.Versions.Istio}
 			results := r.Run(ctx, "whoami", fx, spec, step)

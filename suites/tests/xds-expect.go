@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/engines/xds/expect"
 	"github.com/meshcheck/meshcheck/suite"
 )
@@ -29,7 +30,7 @@ func xdsExpect() []suite.Test {
 				Expect(err).NotTo(HaveOccurred())
 				d, err := s.Dump(ctx, p)
 				Expect(err).NotTo(HaveOccurred())
-				rep, err := expect.Check(d, spec, expect.Options{IstioVersion: s.Versions.Istio, Vars: map[string]string{"podIP": p.IP}})
+				rep, err := expect.Check(d, spec, expect.Options{IstioVersion: s.Versions.Istio, Vars: expectVars(s, p)})
 				Expect(err).NotTo(HaveOccurred())
 				Expect(rep.Failures).To(BeEmpty())
 				Expect(rep.Checked).To(BeNumerically(">", 5))
@@ -37,4 +38,17 @@ func xdsExpect() []suite.Test {
 		})
 	}
 	return out
+}
+
+// expectVars are the variables of testdata/expect: the proxy's IP, and
+// the namespaces and hosts the run gives Bookinfo and whoami.
+func expectVars(s *suite.Suite, p backend.Proxy) map[string]string {
+	bookinfo, err := s.Load("bookinfo", "")
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	whoami, err := s.Load("whoami", "")
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return map[string]string{
+		"podIP": p.IP, "namespace": s.NS("default"), "whoamiNamespace": s.NS("whoami"),
+		"bookinfoHost": bookinfo.Vars[suite.HostVar], "bookinfoRequest": s.Host("bookinfo.example.com"), "whoamiHost": whoami.Vars[suite.HostVar],
+	}
 }

@@ -70,6 +70,7 @@ func xdsGolden() []suite.Test {
 			ShortName:   "xds-golden-" + e.short,
 			Description: "matches the normalized golden of " + e.what + " (refresh: MESHCHECK_UPDATE_GOLDEN=1 make e2e-local LABELS=xds)",
 			Fixtures:    []suite.Fixture{{Name: "bookinfo"}},
+			Features:    []backend.Feature{backend.FeatureGoldens},
 			Labels:      []string{"xds"},
 			Test: func(ctx context.Context, s *suite.Suite) {
 				opts := golden.Options{RedactEndpointIPs: true, DynamicOnly: true}

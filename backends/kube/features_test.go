@@ -1,4 +1,4 @@
-package kindmesh
+package kube
 
 import (
 	"slices"
@@ -10,19 +10,21 @@ import (
 
 func TestFeaturesFollowTheCluster(t *testing.T) {
 	for _, tc := range []struct {
-		workers   int
+		spread    bool
 		multiNode bool
-	}{{0, false}, {1, true}} {
-		b := &Backend{opts: Options{}}
-		b.opts.Cluster.Workers = tc.workers
+	}{{false, false}, {true, true}} {
+		b := &Backend{opts: Options{Name: "kube", Istio: Existing, NamespaceSuffix: true, SpreadOverNodes: tc.spread}}
 		fs := b.Features()
-		for _, f := range []backend.Feature{backend.FeatureVM, backend.FeatureInterceptionRules, backend.FeatureAccessLogs, backend.FeatureServiceVIPs, backend.FeatureEvidence} {
+		for _, f := range []backend.Feature{backend.FeatureInterceptionRules, backend.FeatureAccessLogs, backend.FeatureServiceVIPs, backend.FeatureEvidence} {
 			if !slices.Contains(fs, f) {
-				t.Errorf("workers %d: features %v lack %s", tc.workers, fs, f)
+				t.Errorf("spread %v: features %v lack %s", tc.spread, fs, f)
 			}
 		}
+		if slices.Contains(fs, backend.FeatureVM) || slices.Contains(fs, backend.FeatureGoldens) {
+			t.Errorf("a cluster alone has no VM, and no goldens on namespaces of the run's own: %v", fs)
+		}
 		if got := slices.Contains(fs, backend.FeatureMultiNode); got != tc.multiNode {
-			t.Errorf("workers %d: multi-node %v, want %v", tc.workers, got, tc.multiNode)
+			t.Errorf("spread %v: multi-node %v, want %v", tc.spread, got, tc.multiNode)
 		}
 	}
 }

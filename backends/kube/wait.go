@@ -1,4 +1,4 @@
-package kindmesh
+package kube
 
 import (
 	"context"
@@ -10,9 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimachinerywait "k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/wait"
-	"sigs.k8s.io/e2e-framework/klient/wait/conditions"
 )
 
 // lastState is what a wait's condition saw on its last poll, kept so that a
@@ -34,6 +32,8 @@ func (s *lastState) pending(check func(context.Context) (string, error)) apimach
 	return func(ctx context.Context) (bool, error) {
 		p, err := check(ctx)
 		switch {
+		case isForbidden(err):
+			return false, needs(err)
 		case err != nil:
 			s.text = err.Error()
 		case p != "":
@@ -58,6 +58,8 @@ func (s *lastState) streak(n int, check func(context.Context) error, fatal func(
 			return passed >= n, nil
 		case fatal(err):
 			return false, err
+		case isForbidden(err):
+			return false, needs(err)
 		}
 		passed, s.text = 0, err.Error()
 		return false, nil
@@ -76,7 +78,7 @@ func waitFor(ctx context.Context, what string, timeout, interval time.Duration, 
 	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	return fmt.Errorf("kindmesh: %s within %v: %w (last state: %s)", what, timeout, err, last)
+	return fmt.Errorf("kube: %s within %v: %w (last state: %s)", what, timeout, err, last)
 }
 
 // waitDeployments waits until every Deployment in namespace is available
@@ -117,18 +119,6 @@ func notAvailable(d *appsv1.Deployment) string {
 		return ""
 	}
 	return fmt.Sprintf("%s: %d/%d available, %d updated, generation %d observed %d", d.Name, s.AvailableReplicas, want, s.UpdatedReplicas, d.Generation, s.ObservedGeneration)
-}
-
-// waitNodesReady waits, with e2e-framework's ResourceListMatchN condition,
-// until every node of the cluster is registered and reports Ready.
-func (b *Backend) waitNodesReady(ctx context.Context) error {
-	want := b.opts.Cluster.Workers + 1
-	var nodes corev1.NodeList
-	cond := conditions.New(b.kube.res).ResourceListMatchN(&nodes, want, func(o k8s.Object) bool {
-		n, ok := o.(*corev1.Node)
-		return ok && nodeReady(n)
-	})
-	return waitFor(ctx, "nodes not Ready", b.tmo.ClusterReady, b.tmo.ConvergenceInterval*4, cond, nodesState{&nodes, want})
 }
 
 // nodesState describes a node list as last listed. ResourceListMatchN

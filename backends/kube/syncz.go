@@ -1,4 +1,4 @@
-package kindmesh
+package kube
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package kindmesh
+package kube
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func TestWaitForPending(t *testing.T) {
 		{"done at the third poll", []step{{err: errors.New("apiserver not up")}, {pending: "reviews-v1: 0/1 available"}, {}}, 3, ""},
 		{"done at once", []step{{}}, 1, ""},
 		{"times out with the pending state", []step{{pending: "reviews-v1: 0/1 available"}}, 0,
-			"kindmesh: Deployments in default not available within 30ms: context deadline exceeded (last state: reviews-v1: 0/1 available)"},
+			"kube: Deployments in default not available within 30ms: context deadline exceeded (last state: reviews-v1: 0/1 available)"},
 		{"times out with the last error", []step{{pending: "x"}, {err: errors.New("connection refused")}}, 0,
 			"(last state: connection refused)"},
 	}
@@ -81,7 +81,7 @@ func TestWaitForStreak(t *testing.T) {
 		{"a failure restarts the count", []error{nil, errors.New("1 of 2 proxies not synced"), nil, nil, nil}, 5, ""},
 		{"a NACK ends the wait at once", []error{errors.New("behind"), nack}, 2, "proxy reviews-v1.bookinfo NACKed " + rdsType + ": invalid route"},
 		{"times out with the last failure", []error{nil, errors.New("1 of 2 proxies not synced: productpage (not connected to istiod)")}, 0,
-			"kindmesh: proxies not synced within 30ms: context deadline exceeded (last state: 1 of 2 proxies not synced: productpage (not connected to istiod))"},
+			"kube: proxies not synced within 30ms: context deadline exceeded (last state: 1 of 2 proxies not synced: productpage (not connected to istiod))"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package kindmesh
+package kube
 
 import (
 	"bytes"
@@ -31,37 +31,39 @@ import (
 // fieldManager owns every field meshcheck applies.
 const fieldManager = "meshcheck"
 
-// kube is the cluster's API: e2e-framework's klient resources client
+// client is the cluster's API: e2e-framework's klient resources client
 // (controller-runtime underneath) for server-side apply, delete and the
 // waits' lists; client-go's clientset for exec, port-forward, logs and the
 // other typed reads.
-type kube struct {
+type client struct {
 	cfg *rest.Config
 	cs  kubernetes.Interface
 	res *resources.Resources
 }
 
-func newKube(kubeconfig string) (*kube, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+// newClient reads kubeconfig (its current context, or context when set).
+func newClient(kubeconfig, context string) (*client, error) {
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: kubeconfig}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kindmesh: kubeconfig %s: %w", kubeconfig, err)
+		return nil, fmt.Errorf("kube: kubeconfig %s (context %q): %w", kubeconfig, context, err)
 	}
 	cfg.QPS, cfg.Burst = 50, 100
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kindmesh: %w", err)
+		return nil, fmt.Errorf("kube: %w", err)
 	}
 	res, err := resources.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kindmesh: %w", err)
+		return nil, fmt.Errorf("kube: %w", err)
 	}
-	return &kube{cfg: cfg, cs: cs, res: res}, nil
+	return &client{cfg: cfg, cs: cs, res: res}, nil
 }
 
 // inNamespace is a resources client whose List is limited to namespace.
 // klient's WithNamespace sets the namespace on its receiver, so it is
 // called on a copy: the shared client stays unscoped and free of races.
-func (k *kube) inNamespace(namespace string) *resources.Resources {
+func (k *client) inNamespace(namespace string) *resources.Resources {
 	r := *k.res
 	return r.WithNamespace(namespace)
 }
@@ -87,14 +89,14 @@ func decodeDocument(d fixtures.Document, mutate ...decoder.MutateFunc) (*unstruc
 // apply server-side applies every document in order (namespaces first, as
 // the fixture lists them), forcing ownership of the fields it sets; mutate,
 // when set, may change each object first.
-func (k *kube) apply(ctx context.Context, docs []fixtures.Document, mutate ...decoder.MutateFunc) error {
+func (k *client) apply(ctx context.Context, docs []fixtures.Document, mutate ...decoder.MutateFunc) error {
 	for _, d := range docs {
 		obj, err := decodeDocument(d, mutate...)
 		if err != nil {
 			return err
 		}
 		if err := k.serverSideApply(ctx, obj); err != nil {
-			return fmt.Errorf("%s: applying %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, notServed(err))
+			return fmt.Errorf("%s: applying %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, needs(notServed(err)))
 		}
 	}
 	return nil
@@ -103,7 +105,7 @@ func (k *kube) apply(ctx context.Context, docs []fixtures.Document, mutate ...de
 // serverSideApply sends obj as an apply patch with field manager meshcheck,
 // forced. klient has no apply helper (decoder's handlers create, update or
 // delete), so this is its Patch with the apply patch type.
-func (k *kube) serverSideApply(ctx context.Context, obj *unstructured.Unstructured) error {
+func (k *client) serverSideApply(ctx context.Context, obj *unstructured.Unstructured) error {
 	data, err := obj.MarshalJSON()
 	if err != nil {
 		return err
@@ -127,7 +129,7 @@ func notServed(err error) error {
 // deleteDocs deletes the documents in reverse order with decoder's
 // DeleteIgnoreNotFound handler: a document that is already gone is not an
 // error.
-func (k *kube) deleteDocs(ctx context.Context, docs []fixtures.Document) error {
+func (k *client) deleteDocs(ctx context.Context, docs []fixtures.Document) error {
 	del := decoder.DeleteIgnoreNotFound(k.res)
 	for i := len(docs) - 1; i >= 0; i-- {
 		d := docs[i]
@@ -136,7 +138,7 @@ func (k *kube) deleteDocs(ctx context.Context, docs []fixtures.Document) error {
 			return err
 		}
 		if err := del(ctx, obj); err != nil {
-			return fmt.Errorf("%s: deleting %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, notServed(err))
+			return fmt.Errorf("%s: deleting %s %s/%s: %w", d.Source, d.Kind, d.Namespace, d.Name, needs(notServed(err)))
 		}
 	}
 	return nil
@@ -149,7 +151,7 @@ type execResult struct {
 
 // exec runs cmd in a pod's container and waits for it. A non-zero exit is
 // an error that carries the command and its standard error.
-func (k *kube) exec(ctx context.Context, namespace, pod, container string, cmd []string, stdin io.Reader) (execResult, error) {
+func (k *client) exec(ctx context.Context, namespace, pod, container string, cmd []string, stdin io.Reader) (execResult, error) {
 	req := k.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(pod).SubResource("exec").
 		VersionedParams(&corev1.PodExecOptions{Container: container, Command: cmd, Stdin: stdin != nil, Stdout: true, Stderr: true}, scheme.ParameterCodec)
 	ex, err := remotecommand.NewSPDYExecutor(k.cfg, http.MethodPost, req.URL())
@@ -160,14 +162,14 @@ func (k *kube) exec(ctx context.Context, namespace, pod, container string, cmd [
 	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: stdin, Stdout: &out, Stderr: &errb})
 	res := execResult{Stdout: out.Bytes(), Stderr: errb.Bytes()}
 	if err != nil {
-		return res, fmt.Errorf("exec in %s/%s (%s): %s: %w; stderr: %s", namespace, pod, container, strings.Join(cmd, " "), err, tail(errb.String(), 2000))
+		return res, fmt.Errorf("exec in %s/%s (%s): %s: %w; stderr: %s", namespace, pod, container, strings.Join(cmd, " "), needs(err), tail(errb.String(), 2000))
 	}
 	return res, nil
 }
 
 // forward opens a port-forward to a pod's port on 127.0.0.1 and returns
 // the local address; stop closes it.
-func (k *kube) forward(ctx context.Context, namespace, pod string, port int) (addr string, stop func(), err error) {
+func (k *client) forward(ctx context.Context, namespace, pod string, port int) (addr string, stop func(), err error) {
 	u := k.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(pod).SubResource("portforward").URL()
 	rt, upgrader, err := spdy.RoundTripperFor(k.cfg)
 	if err != nil {
@@ -185,7 +187,7 @@ func (k *kube) forward(ctx context.Context, namespace, pod string, port int) (ad
 	select {
 	case <-ready:
 	case err := <-done:
-		return "", nil, fmt.Errorf("port-forward to %s/%s:%d: %w (%s)", namespace, pod, port, err, strings.TrimSpace(errb.String()))
+		return "", nil, fmt.Errorf("port-forward to %s/%s:%d: %w (%s)", namespace, pod, port, needs(err), strings.TrimSpace(errb.String()))
 	case <-ctx.Done():
 		close(stopCh)
 		return "", nil, fmt.Errorf("port-forward to %s/%s:%d: %w", namespace, pod, port, ctx.Err())
@@ -199,10 +201,10 @@ func (k *kube) forward(ctx context.Context, namespace, pod string, port int) (ad
 }
 
 // podLog reads a container's log (with Kubernetes' timestamps when asked).
-func (k *kube) podLog(ctx context.Context, namespace, pod string, opts corev1.PodLogOptions) ([]byte, error) {
+func (k *client) podLog(ctx context.Context, namespace, pod string, opts corev1.PodLogOptions) ([]byte, error) {
 	b, err := k.cs.CoreV1().Pods(namespace).GetLogs(pod, &opts).DoRaw(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("log of %s/%s (%s): %w", namespace, pod, opts.Container, err)
+		return nil, fmt.Errorf("log of %s/%s (%s): %w", namespace, pod, opts.Container, needs(err))
 	}
 	return b, nil
 }
@@ -213,4 +215,14 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// Clientset is a client-go clientset for kubeconfig (and context, "" its
+// current one): meshcheck cleanup's.
+func Clientset(kubeconfig, context string) (kubernetes.Interface, error) {
+	c, err := newClient(kubeconfig, context)
+	if err != nil {
+		return nil, err
+	}
+	return c.cs, nil
 }
