@@ -24,6 +24,9 @@ func TestBuildGolden(t *testing.T) {
 		// A real make e2e-local run against a mutated control plane (the
 		// whoami route at 70/30), its Ginkgo report as written.
 		{"run-fail", VerdictFail, Counts{Passed: 2, Failed: 1, Skipped: 14}},
+		// A real passing make e2e-local run with its paths, interception
+		// trails and lint recorded, its Ginkgo report as written.
+		{"run-pass", VerdictPass, Counts{Passed: 16, Skipped: 1}},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			dir := filepath.Join("testdata", tc.dir)
@@ -125,7 +128,7 @@ func TestBuildStale(t *testing.T) {
 
 // TestHTMLGolden renders the passing and the failing run's page.
 func TestHTMLGolden(t *testing.T) {
-	for _, dir := range []string{"pass", "fail", "run-fail"} {
+	for _, dir := range []string{"pass", "fail", "run-fail", "run-pass"} {
 		t.Run(dir, func(t *testing.T) {
 			r, err := Build(Options{Dir: filepath.Join("testdata", dir), Suite: "e2e-local", Meshcheck: "test"})
 			if err != nil {
