@@ -9,7 +9,9 @@
 //
 // Every check gives a Result: passed, failed or undecided (what meshcheck
 // cannot decide, named, never guessed), with its evidence: what was
-// expected, what was seen, the closest candidates and the last error.
+// expected, what was seen, the closest candidates and the last error; and
+// for the report, a splits check's decision, a paths check's flow hop by
+// hop, an interception check's behaviours with their trails.
 // Nothing here uses Ginkgo or Gomega; the suites and `meshcheck run` both
 // call Runner.Run.
 package checks

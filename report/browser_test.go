@@ -75,8 +75,9 @@ const seenJS = `({
 })`
 
 // TestHTMLInBrowser loads pages in a real headless Chromium: a passing and
-// a failing run's (committed files), and a failing run whose path
-// disagrees with xDS.
+// a failing run's (committed files), a real make e2e-local run's
+// (testdata/run-pass), a real meshcheck run of a mutated fixture
+// (testdata/mutate-fail), and a failing run whose path disagrees with xDS.
 // Each: no console errors, the verdict, a failed run's failures first, one
 // chart per split with its labels and numbers, one drawing per path with
 // each hop's proxy, cluster, status and latency, disagreeing hops marked
@@ -92,6 +93,8 @@ func TestHTMLInBrowser(t *testing.T) {
 	}{
 		{"pass", "pass", "Traffic splits", built("pass"), []string{"88.8%", "11.2%", "51.3%", "48.7%"}, []string{"90.0%", "10.0%", "50.0%", "50.0%"}},
 		{"fail", "fail", "Failures", built("fail"), []string{"50.2%", "49.8%", "51.3%", "48.7%"}, []string{"90.0%", "10.0%", "50.0%", "50.0%"}},
+		{"run-pass", "pass", "Traffic paths", built("run-pass"), nil, nil},
+		{"mutate-fail", "fail", "Failures", built("mutate-fail"), []string{"15.4%", "84.6%", "50.0%", "50.0%"}, []string{"90.0%", "10.0%", "50.0%", "50.0%"}},
 		{"path-disagrees", "fail", "Failures", pathDisagrees, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,7 +114,7 @@ func TestHTMLInBrowser(t *testing.T) {
 // built is the report Build makes of testdata/dir.
 func built(dir string) func(t *testing.T) *Report {
 	return func(t *testing.T) *Report {
-		r, err := Build(Options{Dir: filepath.Join("testdata", dir), Suite: "e2e-local"})
+		r, err := Build(Options{Dir: filepath.Join("testdata", dir), Suite: suiteOf(dir)})
 		if err != nil {
 			t.Fatal(err)
 		}

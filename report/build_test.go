@@ -19,15 +19,22 @@ func TestBuildGolden(t *testing.T) {
 		verdict Verdict
 		counts  Counts
 	}{
+		// A real meshcheck run of a mutated whoami fixture (90/10 written
+		// 10/90; meshcheck mutate --only weights-flipped): no Ginkgo
+		// report, its run-embedded.json as written.
+		{"mutate-fail", VerdictFail, Counts{Passed: 14, Failed: 2}},
 		{"pass", VerdictPass, Counts{Passed: 32, Skipped: 1}},
 		{"fail", VerdictFail, Counts{Passed: 30, Failed: 2, Skipped: 1}},
 		// A real make e2e-local run against a mutated control plane (the
 		// whoami route at 70/30), its Ginkgo report as written.
 		{"run-fail", VerdictFail, Counts{Passed: 2, Failed: 1, Skipped: 14}},
+		// A real passing make e2e-local run with its paths, interception
+		// trails and lint recorded, its Ginkgo report as written.
+		{"run-pass", VerdictPass, Counts{Passed: 16, Skipped: 1}},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			dir := filepath.Join("testdata", tc.dir)
-			r, err := Build(Options{Dir: dir, Suite: "e2e-local", Meshcheck: "test"})
+			r, err := Build(Options{Dir: dir, Suite: suiteOf(tc.dir), Meshcheck: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,9 +132,9 @@ func TestBuildStale(t *testing.T) {
 
 // TestHTMLGolden renders the passing and the failing run's page.
 func TestHTMLGolden(t *testing.T) {
-	for _, dir := range []string{"pass", "fail", "run-fail"} {
+	for _, dir := range []string{"pass", "fail", "run-fail", "run-pass", "mutate-fail"} {
 		t.Run(dir, func(t *testing.T) {
-			r, err := Build(Options{Dir: filepath.Join("testdata", dir), Suite: "e2e-local", Meshcheck: "test"})
+			r, err := Build(Options{Dir: filepath.Join("testdata", dir), Suite: suiteOf(dir), Meshcheck: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,4 +145,13 @@ func TestHTMLGolden(t *testing.T) {
 			textgolden.Assert(t, filepath.Join("testdata", dir, "report.golden.html"), []byte(b.String()))
 		})
 	}
+}
+
+// suiteOf is the suite a testdata directory's Ginkgo report is named
+// after; empty for a meshcheck run's directory (mutate-*), which has none.
+func suiteOf(dir string) string {
+	if strings.HasPrefix(dir, "mutate-") {
+		return ""
+	}
+	return "e2e-local"
 }

@@ -30,6 +30,8 @@ type htmlReport struct {
 	Failed, Undecided []Check
 	Charts            []chart
 	Drawings          []drawing
+	// LintErrors counts the lint findings of severity error.
+	LintErrors int
 }
 
 // chart is one split drawn: a row per version with the observed share,
@@ -92,6 +94,11 @@ func HTML(w io.Writer, reports ...*Report) error {
 		}
 		for i, s := range r.Splits {
 			h.Charts = append(h.Charts, newChart(len(view)*1000+i, s))
+		}
+		for _, f := range r.Lint {
+			if f.Severity == "error" {
+				h.LintErrors++
+			}
 		}
 		for i, p := range r.Paths {
 			h.Drawings = append(h.Drawings, newDrawing(fmt.Sprintf("path-%d", len(view)*1000+i+1), p))

@@ -345,13 +345,22 @@ func writeInterception(b *strings.Builder, r *Report) {
 	}
 }
 
+// writeLint counts the findings per severity and lists the errors; the
+// page lists every finding.
 func writeLint(b *strings.Builder, r *Report) {
 	if r.Linted == 0 && len(r.Lint) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n### Lint\n\n%d proxy configs linted, %d findings\n", r.Linted, len(r.Lint))
+	per := map[string]int{}
 	for _, f := range r.Lint {
-		fmt.Fprintf(b, "- %s %s [%s] %s: %s\n", f.Severity, f.Proxy, f.Rule, f.Resource, oneLine(f.Message))
+		per[f.Severity]++
+	}
+	fmt.Fprintf(b, "\n### Lint\n\n%d proxy configs linted, %d findings: %d errors, %d warnings, %d info (every finding is on the HTML page)\n",
+		r.Linted, len(r.Lint), per["error"], per["warning"], per["info"])
+	for _, f := range r.Lint {
+		if f.Severity == "error" {
+			fmt.Fprintf(b, "- %s [%s] %s: %s\n", f.Proxy, f.Rule, f.Resource, oneLine(f.Message))
+		}
 	}
 }
 

@@ -54,7 +54,7 @@ func TestRecordedSections(t *testing.T) {
 		"- default/productpage-v1 against the golden `testdata/golden/productpage.json`: 2 resources, 3 changes, 3 not accepted",
 		"1 workloads, 2 behaviours simulated, 1 do not hold",
 		"- **default/reviews-v1**: outbound TCP from the proxy's UID 1337: expected untouched, got REDIRECT to 127.0.0.1:15001",
-		"2 proxy configs linted, 1 findings",
+		"2 proxy configs linted, 1 findings: 0 errors, 1 warnings, 0 info",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)

@@ -14,6 +14,7 @@ import (
 	"github.com/meshcheck/meshcheck/backends/embedded"
 	"github.com/meshcheck/meshcheck/backends/kindmesh/kindcluster"
 	"github.com/meshcheck/meshcheck/backends/kube"
+	"github.com/meshcheck/meshcheck/internal/progress"
 )
 
 // Ctrl-C while the mesh is up tears everything down. Embedded: no network
@@ -40,8 +41,8 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestSuites$", "-ginkgo.label-filter=whoami", "-ginkgo.v", "-ginkgo.no-color")
 	// Its own reports, and on kind its own cluster (a fresh name) and work
-	// directory under them.
-	cmd.Env = append(os.Environ(), "MESHCHECK_INTERRUPT_CHILD=1", "MESHCHECK_REPORTS="+t.TempDir())
+	// directory under them; its phases not on the run's progress.
+	cmd.Env = append(os.Environ(), "MESHCHECK_INTERRUPT_CHILD=1", "MESHCHECK_REPORTS="+t.TempDir(), progress.Env+"=")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/meshcheck/meshcheck/config"
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/fixtures/expect"
+	"github.com/meshcheck/meshcheck/internal/progress"
 	"github.com/meshcheck/meshcheck/suite"
 )
 
@@ -113,6 +114,9 @@ func runFixtures(ctx context.Context, s streams, o *runOptions) error {
 	if o.cfg.Kube.DryRun {
 		return dryRun(s, b, o.cfg, catalog, folders)
 	}
+	// The mesh's phases and each fixture state on stderr: a live line on a
+	// terminal, GitHub groups otherwise.
+	ctx = progress.WithContext(ctx, progress.For(s.Err))
 	rep, code := runSuite(ctx, s, b, o.cfg, catalog, folders)
 	if err := suite.WriteJSON(filepath.Join(o.cfg.ReportDir, "run-"+b.Name()+".json"), rep); err != nil {
 		fmt.Fprintf(s.Err, "meshcheck run: %v\n", err)

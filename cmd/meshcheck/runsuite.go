@@ -11,6 +11,7 @@ import (
 	"github.com/meshcheck/meshcheck/config"
 	"github.com/meshcheck/meshcheck/fixtures"
 	"github.com/meshcheck/meshcheck/fixtures/expect"
+	"github.com/meshcheck/meshcheck/internal/progress"
 	"github.com/meshcheck/meshcheck/suite"
 	"github.com/meshcheck/meshcheck/timeouts"
 )
@@ -73,6 +74,7 @@ func runFolder(ctx context.Context, st *suite.Suite, runner *checks.Runner, c *f
 		if step == "" {
 			state = f.name + "@base"
 		}
+		phase := progress.FromContext(ctx).Start(state)
 		set, err := st.Load(f.name, step)
 		var fx expect.Fixture
 		if err == nil && step != "" {
@@ -87,12 +89,14 @@ func runFolder(ctx context.Context, st *suite.Suite, runner *checks.Runner, c *f
 			res := checks.Result{Fixture: f.name, Step: step, Kind: "apply", Name: "apply " + state, Source: f.dir, Status: checks.Fail, LastError: err.Error()}
 			rep.Results = append(rep.Results, res)
 			evidence(ctx, st, rep, state, []checks.Result{res})
+			phase.Done(err)
 			return
 		}
 		st.Logf("meshcheck run: %s applied and ready; checking", state)
 		results := runner.Run(ctx, f.name, fx, f.expect, step)
 		rep.Results = append(rep.Results, results...)
 		evidence(ctx, st, rep, state, results)
+		phase.Done(notPassed(results))
 	}
 }
 
@@ -142,4 +146,19 @@ func printRun(s streams, rep *runReport) {
 	}
 	sum := rep.Summary
 	fmt.Fprintf(s.Out, "%d passed, %d failed, %d undecided (%s backend, %.1fs)\n", sum[checks.Pass], sum[checks.Fail], sum[checks.Undecided], rep.Backend, rep.Seconds)
+}
+
+// notPassed is an error counting the results that did not pass; nil when
+// all passed.
+func notPassed(results []checks.Result) error {
+	n := 0
+	for _, r := range results {
+		if r.Status != checks.Pass {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d checks did not pass", n, len(results))
 }

@@ -3,7 +3,7 @@
 // and its JSON encoding are built in and detected from the lines, and every
 // line becomes one canonical Record named as in Istio's JSON encoding. Records
 // from several proxies are joined by request id into Flows, the hops of one
-// request, which the suites check with Checks.
+// request, which the suites check with Checks and a report shows as a Brief.
 package accesslog
 
 import (

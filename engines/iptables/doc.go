@@ -19,5 +19,6 @@
 // source the kernel would choose; both are noted in the trail. A rule whose
 // known matches all match but that
 // also carries an unknown match makes the result Unsupported, naming the
-// match: the simulator never guesses.
+// match: the simulator never guesses. Checked is an expectation about a
+// probe with its simulated fate and trail, as a report shows it.
 package iptables

@@ -80,6 +80,14 @@ func ForFile(f *os.File) *Progress {
 	return New(f, Options{Mode: ModeOf(f, os.Getenv)})
 }
 
+// For is ForFile when w is a file, else a Progress printing CI lines to w.
+func For(w io.Writer) *Progress {
+	if f, ok := w.(*os.File); ok {
+		return ForFile(f)
+	}
+	return New(w, Options{Mode: CI})
+}
+
 type ctxKey struct{}
 
 // WithContext returns ctx carrying p.

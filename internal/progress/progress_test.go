@@ -163,3 +163,12 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// TestFor: a writer that is not a file gets CI lines.
+func TestFor(t *testing.T) {
+	var b bytes.Buffer
+	For(&b).Start("whoami@90-10").Done(errors.New("1 of 5 checks did not pass"))
+	if want := "::group::whoami@90-10\n::endgroup::\nwhoami@90-10: FAILED in "; !strings.HasPrefix(b.String(), want) || !strings.HasSuffix(b.String(), ": 1 of 5 checks did not pass\n") {
+		t.Errorf("output %q: want %q... and the reason", b.String(), want)
+	}
+}

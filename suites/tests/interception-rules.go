@@ -39,7 +39,7 @@ func interceptionRules() suite.Test {
 				}
 				env := istio.Env{PodIP: netip.MustParseAddr(w.IP), PeerIP: clusterIP.Next(), Iface: "eth0", ClusterIP: clusterIP, AppPort: port}
 				outcomes := istio.Check(rs, istio.Behaviours(istio.DefaultOptions(v), env))
-				rec := suite.InterceptionRecord{Workload: w.String(), Istio: s.Versions.Istio, Fixture: "bookinfo"}
+				rec := suite.InterceptionRecord{Workload: w.String(), Istio: s.Versions.Istio}
 				for _, o := range outcomes {
 					rec.Behaviours = append(rec.Behaviours, o.Checked())
 				}
