@@ -19,8 +19,9 @@ const (
 )
 
 // Kinds of Kubernetes objects the control plane holds (pilot's fake
-// clientset).
-var Kinds = []string{"Namespace", "ServiceAccount", "Service", "Pod", "EndpointSlice", "Deployment"}
+// clientset; Gateway and HTTPRoute, gateway.networking.k8s.io/v1, in its
+// Gateway API clientset, where istiod's gateway controller reads them).
+var Kinds = []string{"Namespace", "ServiceAccount", "Service", "Pod", "EndpointSlice", "Deployment", "Gateway", "HTTPRoute"}
 
 // Object is one Kubernetes object: its kind and its JSON.
 type Object struct {

@@ -96,6 +96,7 @@ func StartControlPlane(opts ControlPlaneOptions) (cp *ControlPlane, err error) {
 			return ln, os.Chmod(opts.Socket, 0o666)
 		},
 	})
+	startClassController(fake, f)
 	cp = &ControlPlane{fake: fake, failer: f, socket: opts.Socket, processed: map[string]string{}, grace: opts.EventGrace, barrier: -1}
 	if cp.grace == 0 {
 		cp.grace = 2 * time.Second
@@ -159,11 +160,14 @@ func (c *ControlPlane) expectEvent() {
 func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) error {
 	kc := c.fake.KubeClient().Kube()
 	for _, o := range objs {
-		switch o.(type) {
-		case *corev1.Service, *discoveryv1.EndpointSlice:
-			// These always reach pilot as a config event; a Pod alone
-			// does not (its endpoints do).
+		if isEvent(o) {
 			c.expectEvent()
+		}
+		if handled, err := applyGatewayAPI(ctx, c.fake.KubeClient().GatewayAPI(), o); handled {
+			if err != nil {
+				return fmt.Errorf("apply %s: %w", objName(o), err)
+			}
+			continue
 		}
 		var err error
 		switch t := o.(type) {
@@ -193,13 +197,18 @@ func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) er
 func (c *ControlPlane) DeleteKube(ctx context.Context, objs ...runtime.Object) error {
 	kc := c.fake.KubeClient().Kube()
 	for _, o := range objs {
-		switch o.(type) {
-		case *corev1.Service, *discoveryv1.EndpointSlice:
+		if isEvent(o) {
 			c.expectEvent()
 		}
 		m, ok := o.(metav1.Object)
 		if !ok {
 			return fmt.Errorf("delete %T: not an object", o)
+		}
+		if handled, err := deleteGatewayAPI(ctx, c.fake.KubeClient().GatewayAPI(), o); handled {
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete %s: %w", objName(o), err)
+			}
+			continue
 		}
 		var err error
 		opts := metav1.DeleteOptions{}
