@@ -37,7 +37,9 @@ type ingress struct {
 	conns map[string]*traffic.HTTPTransport // by address
 }
 
-func (i *ingress) String() string { return "the embedded mesh's ingress (a Gateway by Host, else istio-ingressgateway)" }
+func (i *ingress) String() string {
+	return "the embedded mesh's ingress (a Gateway by Host, else istio-ingressgateway)"
+}
 
 // RoundTrip implements traffic.Transport.
 func (i *ingress) RoundTrip(ctx context.Context, req traffic.Request, requestID string) (traffic.Response, error) {

@@ -31,7 +31,9 @@ const (
 
 // IsManagedGateway says whether a pod is a gateway istiod deployed for a
 // Gateway (it runs Envoy as a router, no sidecar).
-func IsManagedGateway(p *corev1.Pod) bool { return p.Labels[LabelGatewayManaged] == GatewayManagedValue }
+func IsManagedGateway(p *corev1.Pod) bool {
+	return p.Labels[LabelGatewayManaged] == GatewayManagedValue
+}
 
 // withGatewayInfra returns in with what the deployment controller creates
 // for each Gateway of class istio (fixtures.GatewayClassIstio): a
@@ -91,7 +93,7 @@ func gatewayInfra(gw *gatewayv1.Gateway) (*corev1.ServiceAccount, *appsv1.Deploy
 					// listeners' ports below 1024.
 					SecurityContext: &corev1.PodSecurityContext{Sysctls: []corev1.Sysctl{{Name: "net.ipv4.ip_unprivileged_port_start", Value: "0"}}},
 					Containers: []corev1.Container{{Name: "istio-proxy", Image: "proxyv2",
-					Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 15020}, {Name: "status-port", ContainerPort: 15021}, {Name: "http-envoy-prom", ContainerPort: 15090}}}}}}}}
+						Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 15020}, {Name: "status-port", ContainerPort: 15021}, {Name: "http-envoy-prom", ContainerPort: 15090}}}}}}}}
 	ports, err := gatewayServicePorts(gw)
 	if err != nil {
 		return nil, nil, nil, err
