@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -73,7 +72,7 @@ func (b *Backend) ingressAddress(host string) (string, error) {
 		if gw == nil {
 			continue
 		}
-		port, score := listenerFor(gw, host)
+		port, score := apiserver.ListenerFor(gw, host)
 		addr := net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(port))
 		switch {
 		case score > bestScore:
@@ -107,29 +106,3 @@ func gatewayOf(gws []*gatewayv1.Gateway, p *corev1.Pod) *gatewayv1.Gateway {
 	return nil
 }
 
-// listenerFor is the port of the HTTP listener of gw that takes host and
-// how well: 3 its exact hostname, 2 a wildcard hostname, 1 no hostname, 0
-// none.
-func listenerFor(gw *gatewayv1.Gateway, host string) (port, score int) {
-	for _, l := range gw.Spec.Listeners {
-		if l.Protocol != gatewayv1.HTTPProtocolType {
-			continue
-		}
-		s := 1
-		if l.Hostname != nil {
-			h := string(*l.Hostname)
-			switch {
-			case strings.EqualFold(h, host):
-				s = 3
-			case strings.HasPrefix(h, "*.") && strings.HasSuffix(strings.ToLower(host), strings.ToLower(h[1:])):
-				s = 2
-			default:
-				s = 0
-			}
-		}
-		if s > score {
-			port, score = int(l.Port), s
-		}
-	}
-	return port, score
-}

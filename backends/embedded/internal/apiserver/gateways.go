@@ -150,3 +150,30 @@ func gatewayAPIObjects(in *inputs) ([]*gatewayv1.Gateway, []*gatewayv1.HTTPRoute
 	}
 	return gws, routes
 }
+
+// ListenerFor is the port of the HTTP listener of gw that takes host and
+// how well: 3 its exact hostname, 2 a wildcard hostname, 1 no hostname, 0
+// none.
+func ListenerFor(gw *gatewayv1.Gateway, host string) (port, score int) {
+	for _, l := range gw.Spec.Listeners {
+		if l.Protocol != gatewayv1.HTTPProtocolType {
+			continue
+		}
+		s := 1
+		if l.Hostname != nil {
+			h := string(*l.Hostname)
+			switch {
+			case strings.EqualFold(h, host):
+				s = 3
+			case strings.HasPrefix(h, "*.") && strings.HasSuffix(strings.ToLower(host), strings.ToLower(h[1:])):
+				s = 2
+			default:
+				s = 0
+			}
+		}
+		if s > score {
+			port, score = int(l.Port), s
+		}
+	}
+	return port, score
+}

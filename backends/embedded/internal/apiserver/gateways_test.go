@@ -88,3 +88,34 @@ func hasPort(ports []discoveryv1.EndpointPort, want int32) bool {
 	}
 	return false
 }
+
+// The ingress takes a Host to the HTTP listener whose hostname is that
+// host, else a wildcard that covers it, else one without a hostname.
+func TestListenerFor(t *testing.T) {
+	host := func(h string) *gatewayv1.Hostname { x := gatewayv1.Hostname(h); return &x }
+	gw := gateway("default", "gw", "istio")
+	gw.Spec.Listeners = []gatewayv1.Listener{
+		{Name: "any", Port: 80, Protocol: gatewayv1.HTTPProtocolType},
+		{Name: "wild", Port: 81, Protocol: gatewayv1.HTTPProtocolType, Hostname: host("*.example.com")},
+		{Name: "exact", Port: 82, Protocol: gatewayv1.HTTPProtocolType, Hostname: host("whoami.example.com")},
+		{Name: "tls", Port: 443, Protocol: gatewayv1.HTTPSProtocolType, Hostname: host("secure.example.com")},
+	}
+	only := gateway("default", "only", "istio")
+	only.Spec.Listeners = []gatewayv1.Listener{{Name: "exact", Port: 80, Protocol: gatewayv1.HTTPProtocolType, Hostname: host("a.test")}}
+	for _, tc := range []struct {
+		gw          *gatewayv1.Gateway
+		host        string
+		port, score int
+	}{
+		{gw, "whoami.example.com", 82, 3},
+		{gw, "WHOAMI.example.com", 82, 3},
+		{gw, "bookinfo.example.com", 81, 2},
+		{gw, "secure.example.com", 81, 2}, // HTTPS is not the host's plain HTTP
+		{gw, "other.test", 80, 1},
+		{only, "b.test", 0, 0},
+	} {
+		if port, score := ListenerFor(tc.gw, tc.host); port != tc.port || score != tc.score {
+			t.Errorf("%s %s: port %d score %d, want %d %d", tc.gw.Name, tc.host, port, score, tc.port, tc.score)
+		}
+	}
+}
