@@ -138,7 +138,7 @@ func (c *ControlPlane) Sync(ctx context.Context) ([]backend.ProxySync, error) {
 	}
 	out := make([]backend.ProxySync, 0, len(in))
 	for _, s := range in {
-		ps := backend.ProxySync{Proxy: s.ProxyID, Current: s.Current, Types: map[string]backend.TypeSync{}}
+		ps := backend.ProxySync{Proxy: s.ProxyID, Current: s.Current, Types: map[string]backend.TypeSync{}, Services: s.Services, Gateways: s.Gateways}
 		for url, t := range s.Types {
 			ps.Types[url] = backend.TypeSync{Sent: t.Sent, Acked: t.Acked, LastError: t.LastError}
 		}

@@ -163,7 +163,7 @@ func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) er
 		if isEvent(o) {
 			c.expectEvent()
 		}
-		if handled, err := applyGatewayAPI(ctx, c.fake.KubeClient().GatewayAPI(), o); handled {
+		if handled, err := applyGatewayAPI(ctx, c.fake.KubeClient().GatewayAPI(), c.fake.Discovery.Env.GatewayAPIController, o); handled {
 			if err != nil {
 				return fmt.Errorf("apply %s: %w", objName(o), err)
 			}
@@ -325,6 +325,7 @@ func (c *ControlPlane) Sync() []pilotapi.ProxySync {
 		considered := c.processed[p.ID]
 		c.mu.Unlock()
 		ps := pilotapi.ProxySync{ProxyID: p.ID, Version: considered, Types: map[string]pilotapi.TypeSync{}}
+		ps.Services, ps.Gateways = targetsOf(p)
 		// Current: pilot considered the proxy for its current push, or a
 		// response of the current push went out (a proxy that connected
 		// after the last push gets the current context with its first one).

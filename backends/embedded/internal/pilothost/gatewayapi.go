@@ -2,8 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"istio.io/istio/pilot/pkg/config/kube/gatewaycommon"
+	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pkg/config/constants"
+	"istio.io/istio/pkg/config/schema/gvk"
 	"istio.io/istio/pilot/test/xds"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -44,11 +51,14 @@ func isEvent(o runtime.Object) bool {
 
 // applyGatewayAPI creates or updates a Gateway API object; handled is
 // false for any other object.
-func applyGatewayAPI(ctx context.Context, gc gatewayclient.Interface, o runtime.Object) (handled bool, err error) {
+func applyGatewayAPI(ctx context.Context, gc gatewayclient.Interface, gwc model.GatewayController, o runtime.Object) (handled bool, err error) {
 	switch t := o.(type) {
 	case *gatewayv1.Gateway:
 		c := gc.GatewayV1().Gateways(t.Namespace)
-		return true, upsert(ctx, t, c.Create, c.Update)
+		if err := upsert(ctx, t, c.Create, c.Update); err != nil {
+			return true, err
+		}
+		return true, waitConverted(ctx, gwc, t)
 	case *gatewayv1.HTTPRoute:
 		c := gc.GatewayV1().HTTPRoutes(t.Namespace)
 		return true, upsert(ctx, t, c.Create, c.Update)
@@ -67,4 +77,57 @@ func deleteGatewayAPI(ctx context.Context, gc gatewayclient.Interface, o runtime
 		return true, gc.GatewayV1().HTTPRoutes(t.Namespace).Delete(ctx, t.Name, opts)
 	}
 	return false, nil
+}
+
+// targetsOf are the hostnames of a proxy's service targets and, for a
+// gateway, the names of the gateway configs pilot merged for it, sorted.
+func targetsOf(p *model.Proxy) (services, gateways []string) {
+	p.RLock()
+	defer p.RUnlock()
+	for _, t := range p.ServiceTargets {
+		if t.Service != nil && !slices.Contains(services, string(t.Service.Hostname)) {
+			services = append(services, string(t.Service.Hostname))
+		}
+	}
+	if p.MergedGateway != nil {
+		for _, name := range p.MergedGateway.GatewayNameForServer {
+			if !slices.Contains(gateways, name) {
+				gateways = append(gateways, name)
+			}
+		}
+	}
+	slices.Sort(services)
+	slices.Sort(gateways)
+	return services, gateways
+}
+
+// convertTimeout bounds how long a Gateway of class istio takes to become
+// Istio Gateways in pilot.
+const convertTimeout = 10 * time.Second
+
+// waitConverted waits until pilot's gateway controller has turned a
+// Gateway of class istio into Istio Gateway configs. Istiod deploys a
+// Gateway's pods from the same informer, so they start after it has seen
+// the Gateway; the embedded mesh starts them after this returns.
+func waitConverted(ctx context.Context, gwc model.GatewayController, gw *gatewayv1.Gateway) error {
+	if gw.Spec.GatewayClassName != "istio" || gwc == nil {
+		return nil
+	}
+	prefix := gvk.KubernetesGateway.Kind + "/" + gw.Name + "/"
+	deadline := time.Now().Add(convertTimeout)
+	for {
+		for _, c := range gwc.List(gvk.Gateway, gw.Namespace) {
+			if strings.HasPrefix(c.Annotations[constants.InternalParentNames], prefix) {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pilot's gateway controller did not turn Gateway %s/%s into Istio Gateways within %s", gw.Namespace, gw.Name, convertTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
