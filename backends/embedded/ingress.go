@@ -105,4 +105,3 @@ func gatewayOf(gws []*gatewayv1.Gateway, p *corev1.Pod) *gatewayv1.Gateway {
 	}
 	return nil
 }
-

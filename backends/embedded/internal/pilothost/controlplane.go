@@ -13,6 +13,8 @@ import (
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/constants"
+	"istio.io/istio/pkg/config/host"
 	"istio.io/istio/pkg/config/mesh"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -188,6 +190,34 @@ func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) er
 		}
 		if err != nil {
 			return fmt.Errorf("apply %s: %w", objName(o), err)
+		}
+		if svc, ok := o.(*corev1.Service); ok {
+			if err := c.waitService(ctx, svc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// serviceTimeout bounds how long pilot's registry takes to hold a Service.
+const serviceTimeout = 10 * time.Second
+
+// waitService waits until pilot's Kubernetes registry holds a Service it
+// was given. A pod starts after the API server holds its Services, and on
+// a cluster seconds after: a proxy that connects finds the Services that
+// select it (its service targets: which Gateway a gateway serves).
+func (c *ControlPlane) waitService(ctx context.Context, svc *corev1.Service) error {
+	name := host.Name(svc.Name + "." + svc.Namespace + ".svc." + constants.DefaultClusterLocalDomain)
+	deadline := time.Now().Add(serviceTimeout)
+	for c.fake.KubeRegistry.GetService(name) == nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pilot's registry did not hold Service %s/%s within %s", svc.Namespace, svc.Name, serviceTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 	return nil
