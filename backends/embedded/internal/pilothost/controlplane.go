@@ -165,7 +165,11 @@ func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) er
 		if isEvent(o) {
 			c.expectEvent()
 		}
+		before := c.fake.Discovery.InboundUpdates.Load()
 		if handled, err := applyGatewayAPI(ctx, c.fake.KubeClient().GatewayAPI(), c.fake.Discovery.Env.GatewayAPIController, o); handled {
+			if err == nil {
+				err = c.waitGatewayPushed(ctx, o, before)
+			}
 			if err != nil {
 				return fmt.Errorf("apply %s: %w", objName(o), err)
 			}

@@ -131,3 +131,34 @@ func waitConverted(ctx context.Context, gwc model.GatewayController, gw *gateway
 		}
 	}
 }
+
+// waitGatewayPushed waits, after a Gateway of class istio is converted,
+// until pilot has counted a config event since before (the converted
+// Gateway's) and its push context holds every event so far. A gateway proxy merges the Gateways that
+// select it from the push context it connects with, and a later push
+// merges them again only for a Gateway change: on a cluster its pod starts
+// seconds after, here it must not connect before that push.
+func (c *ControlPlane) waitGatewayPushed(ctx context.Context, o runtime.Object, before int64) error {
+	if gw, ok := o.(*gatewayv1.Gateway); !ok || gw.Spec.GatewayClassName != "istio" {
+		return nil
+	}
+	d := c.fake.Discovery
+	start := time.Now()
+	deadline := start.Add(convertTimeout)
+	for {
+		// An update that converts to the same Istio Gateways is no event:
+		// after the grace, a push context holding every event will do.
+		in := d.InboundUpdates.Load()
+		if (in > before || time.Since(start) > c.grace) && d.CommittedUpdates.Load() >= in {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pilot did not push the converted Gateway within %s", convertTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
