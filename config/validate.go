@@ -57,6 +57,15 @@ var checks = []check{
 		}
 		return nil
 	}},
+	{"Ingress", func(r *Run) error {
+		switch {
+		case r.Ingress != "" && r.Ingress != IngressIstio && r.Ingress != IngressGatewayAPI:
+			return fmt.Errorf("%q: want %s or %s", r.Ingress, IngressIstio, IngressGatewayAPI)
+		case r.Ingress == IngressGatewayAPI && r.Backend != Embedded:
+			return fmt.Errorf("%s: only the embedded backend deploys Gateway API Gateways so far (backend is %s)", r.Ingress, r.Backend)
+		}
+		return nil
+	}},
 	{"Envoy", checkEnvoy},
 	{"Binary", func(r *Run) error {
 		if r.Backend != Embedded || r.Binary == "" {

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"slices"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/fixtures"
 )
@@ -94,7 +97,7 @@ func (s *Suite) step(ctx context.Context, f Fixture) (undo func(context.Context)
 			return fmt.Errorf("suite: restoring %s: %w", Fixture{f.Name, prev}, err)
 		}
 		s.state[f.Name] = prev
-		if extra := configsNotIn(set, before); len(extra.Configs) > 0 {
+		if extra := configsNotIn(set, before); len(extra.Configs)+len(extra.Gateways)+len(extra.HTTPRoutes) > 0 {
 			if err := s.Backend.Delete(ctx, extra); err != nil {
 				return fmt.Errorf("suite: restoring %s: deleting what %s added: %w", Fixture{f.Name, prev}, f, err)
 			}
@@ -122,12 +125,36 @@ func configsNotIn(set, other *fixtures.Set) *fixtures.Set {
 			out.Configs = append(out.Configs, c)
 		}
 	}
+	// Gateway API routing is configuration too (an HTTPRoute a step adds).
+	out.Gateways = notIn(set.Gateways, other.Gateways)
+	out.HTTPRoutes = notIn(set.HTTPRoutes, other.HTTPRoutes)
 	for _, d := range set.Documents {
 		if slices.ContainsFunc(out.Configs, func(c *fixtures.Config) bool {
 			return c.Kind == d.Kind && c.Namespace == d.Namespace && c.Name == d.Name
-		}) {
+		}) || holds(out.Gateways, d) || holds(out.HTTPRoutes, d) {
 			out.Documents = append(out.Documents, d)
 		}
 	}
 	return out
+}
+
+// notIn is the objects of list that other lacks, by namespace and name.
+func notIn[T metav1.Object](list, other []T) []T {
+	var out []T
+	for _, o := range list {
+		if !slices.ContainsFunc(other, func(p T) bool { return p.GetNamespace() == o.GetNamespace() && p.GetName() == o.GetName() }) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// holds says whether list has the object document d renders.
+func holds[T interface {
+	metav1.Object
+	GetObjectKind() schema.ObjectKind
+}](list []T, d fixtures.Document) bool {
+	return slices.ContainsFunc(list, func(o T) bool {
+		return o.GetNamespace() == d.Namespace && o.GetName() == d.Name && d.Kind == o.GetObjectKind().GroupVersionKind().Kind
+	})
 }

@@ -43,6 +43,9 @@ func (f *fakeBackend) Delete(_ context.Context, set *fixtures.Set) error {
 	for _, c := range set.Configs {
 		names = append(names, c.Kind+"/"+c.Name)
 	}
+	for _, r := range set.HTTPRoutes {
+		names = append(names, "HTTPRoute/"+r.Name)
+	}
 	f.calls = append(f.calls, "delete "+strings.Join(names, ","))
 	return nil
 }
@@ -304,5 +307,36 @@ func TestRunNamespacesAndHosts(t *testing.T) {
 				t.Errorf("manifest:\n%s\nwant %s and host %s", m.Documents[0].YAML, tc.whoamiService, s.Host("canary.example.com"))
 			}
 		})
+	}
+}
+
+// Through the Gateway API, the step that adds reviews' GAMMA HTTPRoute
+// deletes it when put back; a test written for the Istio ingress is
+// skipped, the variable named.
+func TestGatewayAPIRun(t *testing.T) {
+	s, f := upSuite(t, "")
+	f.vars = map[string]string{"ingress": "gateway-api"}
+	restore, err := s.Setup(context.Background(), Test{ShortName: "t", Fixtures: []Fixture{{Name: "bookinfo", Step: "reviews-90-10"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.calls = nil
+	if err := restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"apply bookinfo", "delete HTTPRoute/reviews", "ready"}; !reflect.DeepEqual(f.calls, want) {
+		t.Errorf("restore called %v, want %v", f.calls, want)
+	}
+	for _, tc := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"ingress": "istio"}, "written for the fixtures' ingress=istio; this run's is ingress=gateway-api"},
+		{map[string]string{"ingress": "gateway-api"}, ""},
+		{map[string]string{"other": "x"}, ""},
+	} {
+		if got := s.SkipReason(Test{Vars: tc.vars}); got != tc.want {
+			t.Errorf("SkipReason(%v) = %q, want %q", tc.vars, got, tc.want)
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
@@ -31,6 +33,12 @@ type Test struct {
 	Manifests []string
 	// Namespace is the namespace the manifests are rendered in.
 	Namespace string
+	// Vars are fixture variables the test is written for, such as
+	// {"ingress": "istio"} for a test that reads istio-ingressgateway's
+	// config or applies a VirtualService on its Gateway; a run whose
+	// backend hands the fixtures another value skips it, the variable
+	// named (a run that hands none takes the fixtures' defaults).
+	Vars map[string]string
 	// Labels are extra labels to select the test by (the fixtures' names
 	// and the features are labels already).
 	Labels []string
@@ -41,6 +49,9 @@ type Test struct {
 
 // SkipReason is why t cannot run on this backend, or "".
 func (s *Suite) SkipReason(t Test) string {
+	if r := s.varsSkip(t); r != "" {
+		return r
+	}
 	missing := backend.Missing(s.Backend, t.Features)
 	if len(missing) == 0 {
 		return ""
@@ -138,4 +149,15 @@ func (s *Suite) manifest(ctx context.Context, t Test, file string) (undo func(co
 		return undo, fmt.Errorf("suite: applying manifest %s: %w", file, err)
 	}
 	return undo, nil
+}
+
+// varsSkip is why t's fixture variables do not hold in this run, or "".
+func (s *Suite) varsSkip(t Test) string {
+	run := s.Backend.FixtureVars()
+	for _, k := range slices.Sorted(maps.Keys(t.Vars)) {
+		if got, ok := run[k]; ok && got != t.Vars[k] {
+			return fmt.Sprintf("written for the fixtures' %s=%s; this run's is %s=%s", k, t.Vars[k], k, got)
+		}
+	}
+	return ""
 }

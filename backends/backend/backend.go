@@ -138,6 +138,11 @@ type ProxySync struct {
 	Current bool
 	// Types maps a type URL to its sent and ACKed version and NACK text.
 	Types map[string]TypeSync
+	// Services and Gateways are, where the control plane tells them, the
+	// Services it found selecting the proxy and the gateway configs it
+	// merged for a gateway (evidence of a gateway's listeners).
+	Services []string `json:",omitempty"`
+	Gateways []string `json:",omitempty"`
 }
 
 // TypeSync is the state of one xDS type.

@@ -54,6 +54,12 @@ type BackendOptions struct {
 	// Binary is the meshcheck binary the pods run their apps with
 	// (meshcheck workload run); $MESHCHECK_BIN when empty.
 	Binary string
+	// Ingress is the ingress API the fixtures route through, handed to
+	// them as their ingress variable: config.IngressIstio (Gateway and
+	// VirtualService on istio-ingressgateway) or config.IngressGatewayAPI
+	// (a Kubernetes Gateway of class istio, HTTPRoutes); "" leaves the
+	// fixtures' default (istio).
+	Ingress string
 }
 
 // Backend is the embedded mesh behind the backend interface: fixtures are
@@ -180,6 +186,25 @@ func (b *Backend) apply(ctx context.Context, objs fixtures.Objects, istioCfg *ap
 	if err != nil {
 		return fmt.Errorf("expand objects: %w", err)
 	}
+	return b.publish(ctx, old, state, istioCfg)
+}
+
+// deleteObjects removes declared objects from the API-server model and
+// publishes what that changes (a Gateway's deployment goes with it).
+func (b *Backend) deleteObjects(ctx context.Context, objs fixtures.Objects) error {
+	old := b.cluster.State()
+	state, err := b.cluster.Delete(objs)
+	if err != nil {
+		return fmt.Errorf("delete objects: %w", err)
+	}
+	return b.publish(ctx, old, state, nil)
+}
+
+// publish takes the mesh from the object set old to state, as the API
+// server and its controllers would show it to pilot and the kubelet:
+// objects first, pods started or stopped, endpoints, deletions, then the
+// Istio configs.
+func (b *Backend) publish(ctx context.Context, old, state *apiserver.State, istioCfg *applyIstio) error {
 	for _, ns := range state.Namespaces {
 		b.mu.Lock()
 		b.injected[ns.Name] = ns.Labels["istio-injection"] == "enabled"
@@ -253,7 +278,7 @@ func (b *Backend) apply(ctx context.Context, objs fixtures.Objects, istioCfg *ap
 // router mode; pods in a namespace with istio-injection=enabled get a
 // sidecar unless sidecar.istio.io/inject is "false".
 func (b *Backend) proxyFor(p *corev1.Pod) backend.ProxyKind {
-	if p.Labels["istio"] == "ingressgateway" {
+	if p.Labels["istio"] == "ingressgateway" || apiserver.IsManagedGateway(p) {
 		return backend.Gateway
 	}
 	inject := p.Labels["sidecar.istio.io/inject"]
@@ -366,9 +391,16 @@ func (b *Backend) WaitReady(ctx context.Context) error {
 	return b.mesh.WaitSynced(ctx)
 }
 
-// Delete implements backend.Backend: Istio configs of the set are removed;
-// Kubernetes objects stay (the suites only step configs).
+// Delete implements backend.Backend: Istio configs and Gateway API routes
+// and Gateways of the set are removed; other Kubernetes objects stay (the
+// suites only step routing).
 func (b *Backend) Delete(ctx context.Context, set *fixtures.Set) error {
+	if len(set.Gateways)+len(set.HTTPRoutes) > 0 {
+		gone := fixtures.Objects{Gateways: set.Gateways, HTTPRoutes: set.HTTPRoutes}
+		if err := b.deleteObjects(ctx, gone); err != nil {
+			return err
+		}
+	}
 	for _, c := range set.Configs {
 		g := c.GroupVersionKind()
 		k := pilotapi.ConfigKey{Group: g.Group, Version: g.Version, Kind: g.Kind, Name: c.Name, Namespace: c.Namespace}
@@ -485,17 +517,6 @@ func (b *Backend) AccessLogs(_ context.Context, p backend.Proxy, since backend.M
 	// Envoy may be half-way through writing a line: return whole lines only,
 	// the rest is read next time.
 	return logged[:bytes.LastIndexByte(logged, '\n')+1], nil
-}
-
-// Ingress implements backend.Backend: the gateway pod's address on 8080
-// (the host reaches pods over the bridge).
-func (b *Backend) Ingress(context.Context) (traffic.Transport, error) {
-	for _, p := range b.mesh.Pods() {
-		if p.Envoy != nil && p.Envoy.Spec.Kind == backend.Gateway {
-			return &traffic.HTTPTransport{Address: net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(ingressPort))}, nil
-		}
-	}
-	return nil, errors.New("no ingress gateway running")
 }
 
 // InWorkload implements backend.Backend: connections open inside the

@@ -35,9 +35,15 @@ func (b *Backend) Versions(ctx context.Context) (backend.Versions, error) {
 	return backend.Versions{Istio: b.istio, Envoy: envoy, Proxy: b.mesh.IstioVersion()}, nil
 }
 
-// FixtureVars implements backend.Backend: the embedded mesh ignores images,
-// so fixtures need no variables from it.
-func (b *Backend) FixtureVars() map[string]string { return map[string]string{} }
+// FixtureVars implements backend.Backend: the embedded mesh ignores images;
+// a run through the Gateway API hands the fixtures their ingress variable
+// (BackendOptions.Ingress).
+func (b *Backend) FixtureVars() map[string]string {
+	if b.opts.Ingress == "" {
+		return map[string]string{}
+	}
+	return map[string]string{"ingress": b.opts.Ingress}
+}
 
 // CollectEvidence implements backend.Backend: unsupported (FeatureEvidence).
 func (b *Backend) CollectEvidence(context.Context, string) error {

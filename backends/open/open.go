@@ -51,7 +51,7 @@ func newEmbedded(ctx context.Context, cfg config.Run, log io.Writer) (backend.Ba
 	}
 	mo := embedded.MeshOptions{EnvoyPath: envoy}
 	mo.Pilot.Source, mo.Pilot.BuildLog = src, log
-	return embedded.NewBackend(embedded.BackendOptions{Binary: cfg.Binary, Mesh: mo}), nil
+	return embedded.NewBackend(embedded.BackendOptions{Binary: cfg.Binary, Ingress: cfg.Ingress, Mesh: mo}), nil
 }
 
 func newKind(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backend, error) {

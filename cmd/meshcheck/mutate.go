@@ -153,7 +153,7 @@ func runMutated(ctx context.Context, s streams, cfg config.Run, name string, pre
 	if err := prepare(dir); err != nil {
 		return nil, err
 	}
-	catalog, folders, err := readFolders([]string{dir})
+	catalog, folders, err := readFolders([]string{dir}, runVars(cfg))
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func runFixtures(ctx context.Context, s streams, o *runOptions) error {
 	if len(o.dirs) == 0 {
 		return usageErr("no --fixtures folder given")
 	}
-	catalog, folders, err := readFolders(o.dirs)
+	catalog, folders, err := readFolders(o.dirs, runVars(o.cfg))
 	if err != nil {
 		return err
 	}
@@ -131,16 +131,26 @@ func runFixtures(ctx context.Context, s streams, o *runOptions) error {
 	return exitCode(code)
 }
 
+// runVars are the fixture variables a run's configuration sets (the
+// backend hands them to the fixtures): the ingress API.
+func runVars(cfg config.Run) map[string]string {
+	if cfg.Ingress == "" {
+		return nil
+	}
+	return map[string]string{"ingress": cfg.Ingress}
+}
+
 // readFolders reads every folder into one catalog, and each expect.yaml,
-// strictly, before anything starts.
-func readFolders(dirs []string) (*fixtures.Catalog, []folder, error) {
+// strictly, before anything starts; vars are the run's fixture variables
+// (an expect.yaml entry whose when they contradict is dropped).
+func readFolders(dirs []string, vars map[string]string) (*fixtures.Catalog, []folder, error) {
 	c, names, err := fixtures.OpenDirs(dirs...)
 	if err != nil {
 		return nil, nil, inputErr(err)
 	}
 	var out []folder
 	for i, name := range names {
-		e, _, err := expect.LoadFixture(c, name, placeholderOptions(c, name))
+		e, _, err := expect.LoadFixture(c, name, placeholderOptions(c, name, vars))
 		if err != nil {
 			return nil, nil, inputErr(err)
 		}
@@ -152,11 +162,13 @@ func readFolders(dirs []string) (*fixtures.Catalog, []folder, error) {
 // placeholderOptions give a required variable of type ip an address of
 // TEST-NET-1, so that names can be checked before the mesh (and its VM) is
 // up; the checks run with the real values.
-func placeholderOptions(c *fixtures.Catalog, name string) fixtures.Options {
+func placeholderOptions(c *fixtures.Catalog, name string, vars map[string]string) fixtures.Options {
 	opts := fixtures.Options{Vars: map[string]string{}}
 	f, _ := c.Get(name)
 	for _, v := range f.Vars {
-		if v.Required && v.Type == "ip" {
+		if val, ok := vars[v.Name]; ok {
+			opts.Vars[v.Name] = val
+		} else if v.Required && v.Type == "ip" {
 			opts.Vars[v.Name] = "192.0.2.1"
 		}
 	}

@@ -110,7 +110,7 @@ func TestRunFixtures(t *testing.T) {
 			"[whoami@50-50] PASS", "evidence of whoami@90-10: " + reports + "/evidence/embedded/run-whoami-90-10",
 		}},
 		{"a DestinationRule subset removed", "meshcheck run --fixtures " + subset + " --report-dir " + reports, exitFail, []string{
-			"[whoami@base] FAIL      " + subset + "/expect.yaml:11: routes proxy gateway (istio-system/istio-ingressgateway-",
+			"[whoami@base] FAIL      " + subset + "/expect.yaml:12: routes proxy gateway (istio-system/istio-ingressgateway-",
 			"clusters[1](outbound|80|v2|whoami.whoami.svc.cluster.local): cluster outbound|80|v2|whoami.whoami.svc.cluster.local not found",
 			"expected outbound|80|v2|whoami.whoami.svc.cluster.local",
 			"actual   not found",

@@ -1,10 +1,11 @@
 // Command matrix runs the suites on the embedded backend once per cell of
 // a version matrix (make e2e-matrix): every Istio control plane build
-// (matrix.ControlPlanes) with every Envoy release (envoybin.Served), and
-// writes reports/matrix.json and reports/matrix.md. A cell outside Istio's
-// skew policy is still run, and marked.
+// (matrix.ControlPlanes) with every Envoy release (envoybin.Served) and
+// every ingress API (matrix.Ingresses), and writes reports/matrix.json and
+// reports/matrix.md. A cell outside Istio's skew policy is still run, and
+// marked.
 //
-//	go run ./hack/matrix [-istio pinned,v0.0.0-...] [-envoy 1.39,1.40] [-labels FILTER]
+//	go run ./hack/matrix [-istio pinned,v0.0.0-...] [-envoy 1.39,1.40] [-ingress istio,gateway-api] [-labels FILTER]
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,18 +37,19 @@ func run() error {
 	}
 	istio := flag.String("istio", strings.Join(istios, ","), "control plane sources, comma-separated")
 	envoy := flag.String("envoy", strings.Join(envoybin.Served, ","), "Envoy releases or minors, comma-separated")
-	cells := flag.String("cells", "", `cells to run instead of every -istio x -envoy pair: "SOURCE ENVOY;SOURCE ENVOY"`)
+	ingress := flag.String("ingress", strings.Join(matrix.Ingresses, ","), "ingress APIs, comma-separated")
+	cells := flag.String("cells", "", `cells to run instead of every -istio x -envoy x -ingress triple: "SOURCE ENVOY [INGRESS];..." (INGRESS istio when left out)`)
 	labels := flag.String("labels", "", "Ginkgo label filter for every cell")
 	reports := flag.String("reports", "reports", "report folder")
 	flag.Parse()
-	pairs, err := cellPairs(*cells, *istio, *envoy)
+	triples, err := cellTriples(*cells, *istio, *envoy, *ingress)
 	if err != nil {
 		return err
 	}
 	var r matrix.Report
 	failed := 0
-	for _, p := range pairs {
-		c, err := newCell(p[0], p[1])
+	for _, p := range triples {
+		c, err := newCell(p[0], p[1], p[2])
 		if err != nil {
 			return err
 		}
@@ -67,29 +70,39 @@ func run() error {
 	return nil
 }
 
-// cellPairs are the cells to run: the -cells list, or every pair.
-func cellPairs(cells, istio, envoy string) ([][2]string, error) {
-	var out [][2]string
+// cellTriples are the cells to run: the -cells list, or every triple.
+func cellTriples(cells, istio, envoy, ingress string) ([][3]string, error) {
+	var out [][3]string
 	if cells != "" {
 		for _, c := range strings.Split(cells, ";") {
 			f := strings.Fields(c)
-			if len(f) != 2 {
-				return nil, fmt.Errorf("-cells: %q: want SOURCE ENVOY", c)
+			if len(f) == 2 {
+				f = append(f, matrix.Ingresses[0])
 			}
-			out = append(out, [2]string{f[0], f[1]})
+			if len(f) != 3 {
+				return nil, fmt.Errorf("-cells: %q: want SOURCE ENVOY [INGRESS]", c)
+			}
+			out = append(out, [3]string{f[0], f[1], f[2]})
 		}
-		return out, nil
+	} else {
+		for _, src := range strings.Split(istio, ",") {
+			for _, ev := range strings.Split(envoy, ",") {
+				for _, in := range strings.Split(ingress, ",") {
+					out = append(out, [3]string{src, ev, in})
+				}
+			}
+		}
 	}
-	for _, src := range strings.Split(istio, ",") {
-		for _, ev := range strings.Split(envoy, ",") {
-			out = append(out, [2]string{src, ev})
+	for _, t := range out {
+		if !slices.Contains(matrix.Ingresses, t[2]) {
+			return nil, fmt.Errorf("cell %v: ingress %q: want one of %v", t, t[2], matrix.Ingresses)
 		}
 	}
 	return out, nil
 }
 
-func newCell(src, envoy string) (matrix.Cell, error) {
-	c := matrix.Cell{Istio: src, Envoy: envoy, Ingress: "istio", Version: "unknown"}
+func newCell(src, envoy, ingress string) (matrix.Cell, error) {
+	c := matrix.Cell{Istio: src, Envoy: envoy, Ingress: ingress, Version: "unknown"}
 	for _, cp := range matrix.ControlPlanes {
 		if cp.Source == src {
 			c.Version = cp.Version
@@ -117,7 +130,7 @@ func runCell(c *matrix.Cell, labels, reports string) {
 	}
 	defer log.Close()
 	cmd := exec.Command("hack/e2e-local.sh")
-	cmd.Env = append(os.Environ(), "ISTIO_SRC="+c.Istio, "ENVOY="+c.Envoy, "SUITES_NAME="+c.Name(), "LABELS="+labels)
+	cmd.Env = append(os.Environ(), "ISTIO_SRC="+c.Istio, "ENVOY="+c.Envoy, "INGRESS="+c.Ingress, "SUITES_NAME="+c.Name(), "LABELS="+labels)
 	cmd.Stdout, cmd.Stderr = log, log
 	start := time.Now()
 	runErr := cmd.Run()

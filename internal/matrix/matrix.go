@@ -34,6 +34,11 @@ var ControlPlanes = []ControlPlane{
 	{Source: "v0.0.0-20260423205519-b01690e6db7d", Version: "1.31-dev", Note: "istio.io/istio master of 2026-04-23, before the 1.31 branch (VERSION 1.31)"},
 }
 
+// Ingresses are the ingress APIs a cell routes the fixtures through
+// (config.Run.Ingress): Istio's Gateway and VirtualService, and the
+// Kubernetes Gateway API (a Gateway of class istio, HTTPRoutes, GAMMA).
+var Ingresses = []string{"istio", "gateway-api"}
+
 // Cell is one run of the suites and what it gave.
 type Cell struct {
 	Istio   string `json:"istio"`

@@ -17,6 +17,7 @@ import (
 func bookinfoPathThreeWays() suite.Test {
 	return suite.Test{
 		ShortName:   "bookinfo-path-three-ways",
+		Vars:        istioIngress, // it names istio-ingressgateway's hops
 		Description: "proves the path three ways: one request's hops in the access logs, each hop's cluster in the xDS trace, and the live response",
 		Features:    []backend.Feature{backend.FeatureAccessLogs},
 		Fixtures:    []suite.Fixture{{Name: "bookinfo"}},

@@ -13,6 +13,7 @@ import (
 func bookinfoXDSRoutes() suite.Test {
 	return suite.Test{
 		ShortName:   "bookinfo-xds-routes",
+		Vars:        istioIngress, // it traces istio-ingressgateway on 8080
 		Description: "routes in xDS the way the logs show: gateway to productpage, productpage to reviews",
 		Fixtures:    []suite.Fixture{{Name: "bookinfo"}},
 		Labels:      []string{"xds"},

@@ -11,6 +11,11 @@ import (
 	"github.com/meshcheck/meshcheck/suite"
 )
 
+// istioIngress marks a test written for the fixtures' Istio ingress
+// (Gateway and VirtualService on istio-ingressgateway): a Gateway API run
+// (make e2e-local INGRESS=gateway-api) skips it, saying so.
+var istioIngress = map[string]string{"ingress": "istio"}
+
 // The helpers turn the suite's (value, error) finders into assertions;
 // their failures point at the test's line.
 

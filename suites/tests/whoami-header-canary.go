@@ -19,6 +19,7 @@ import (
 func whoamiHeaderCanary() suite.Test {
 	return suite.Test{
 		ShortName:   "whoami-header-canary",
+		Vars:        istioIngress, // its VirtualService binds to the Istio Gateway
 		Description: "routes requests with x-canary: always to whoami v2 and the rest to v1, in the gateway's xDS and in traffic",
 		Fixtures:    []suite.Fixture{{Name: "whoami"}, {Name: "bookinfo"}},
 		Manifests:   []string{"whoami-header-canary.yaml"},

@@ -22,20 +22,27 @@ const (
 // request's path in the access logs, the split through the ingress), as
 // meshcheck run does.
 func whoamiStep(step, description string, labels ...string) suite.Test {
+	return fixtureStep("whoami", step, description, labels...)
+}
+
+// fixtureStep runs the checks a fixture's expect.yaml carries for one of
+// its steps, with the run's fixture variables (through the Gateway API its
+// when: {ingress: gateway-api} entries), as meshcheck run does.
+func fixtureStep(fixture, step, description string, labels ...string) suite.Test {
 	return suite.Test{
-		ShortName:   "whoami-" + step,
+		ShortName:   fixture + "-" + step,
 		Description: description,
-		Fixtures:    []suite.Fixture{{Name: "whoami", Step: step}},
+		Fixtures:    []suite.Fixture{{Name: fixture, Step: step}},
 		Labels:      labels,
 		Test: func(ctx context.Context, s *suite.Suite) {
-			set, err := s.Load("whoami", step)
+			set, err := s.Load(fixture, step)
 			Expect(err).NotTo(HaveOccurred())
 			c, err := fixtures.Default()
 			Expect(err).NotTo(HaveOccurred())
-			spec, fx, err := expect.LoadFixture(c, "whoami", fixtures.Options{Namespace: set.Namespace, Vars: set.Vars})
+			spec, fx, err := expect.LoadFixture(c, fixture, fixtures.Options{Namespace: set.Namespace, Vars: set.Vars})
 			Expect(err).NotTo(HaveOccurred())
 			r := &checks.Runner{Backend: s.Backend, Timeouts: s.Timeouts, IstioVersion: s.Versions.Istio}
-			results := r.Run(ctx, "whoami", fx, spec, step)
+			results := r.Run(ctx, fixture, fx, spec, step)
 			Expect(results).NotTo(BeEmpty())
 			for _, res := range results {
 				s.Logf("%s", res)

@@ -15,12 +15,16 @@ import (
 // testdata/expect, with the Istio version under test.
 func xdsExpect() []suite.Test {
 	var out []suite.Test
-	for _, e := range []struct{ short, what, namespace, prefix, spec string }{
-		{"gateway", "the ingress gateway", "istio-system", "istio-ingressgateway", "gateway.yaml"},
-		{"productpage", "productpage's sidecar", "default", "productpage-v1", "productpage.yaml"},
+	for _, e := range []struct {
+		short, what, namespace, prefix, spec string
+		vars                                 map[string]string
+	}{
+		{"gateway", "the ingress gateway", "istio-system", "istio-ingressgateway", "gateway.yaml", istioIngress},
+		{"productpage", "productpage's sidecar", "default", "productpage-v1", "productpage.yaml", nil},
 	} {
 		out = append(out, suite.Test{
 			ShortName:   "xds-expect-" + e.short,
+			Vars:        e.vars,
 			Description: "meets the expectations for " + e.what + " (testdata/expect/" + e.spec + ")",
 			Fixtures:    []suite.Fixture{{Name: "bookinfo"}},
 			Labels:      []string{"xds"},

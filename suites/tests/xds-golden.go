@@ -67,7 +67,10 @@ func xdsGolden() []suite.Test {
 		{"productpage", "productpage's sidecar", "default", "productpage-v1", "productpage.json"},
 	} {
 		out = append(out, suite.Test{
-			ShortName:   "xds-golden-" + e.short,
+			ShortName: "xds-golden-" + e.short,
+			// The goldens are of the Istio ingress's Bookinfo (the Gateway
+			// API variant adds Services, so clusters, everywhere).
+			Vars:        istioIngress,
 			Description: "matches the normalized golden of " + e.what + " (refresh: MESHCHECK_UPDATE_GOLDEN=1 make e2e-local LABELS=xds)",
 			Fixtures:    []suite.Fixture{{Name: "bookinfo"}},
 			Features:    []backend.Feature{backend.FeatureGoldens},

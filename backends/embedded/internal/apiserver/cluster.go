@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/meshcheck/meshcheck/fixtures"
 )
@@ -148,6 +149,8 @@ type inputs struct {
 	serviceAccounts map[key]*corev1.ServiceAccount
 	services        map[key]*corev1.Service
 	deployments     map[key]*appsv1.Deployment
+	gateways        map[key]*gatewayv1.Gateway
+	httpRoutes      map[key]*gatewayv1.HTTPRoute
 }
 
 func (in *inputs) clone() *inputs {
@@ -156,6 +159,14 @@ func (in *inputs) clone() *inputs {
 		serviceAccounts: make(map[key]*corev1.ServiceAccount, len(in.serviceAccounts)),
 		services:        make(map[key]*corev1.Service, len(in.services)),
 		deployments:     make(map[key]*appsv1.Deployment, len(in.deployments)),
+		gateways:        make(map[key]*gatewayv1.Gateway, len(in.gateways)),
+		httpRoutes:      make(map[key]*gatewayv1.HTTPRoute, len(in.httpRoutes)),
+	}
+	for k, v := range in.gateways {
+		c.gateways[k] = v
+	}
+	for k, v := range in.httpRoutes {
+		c.httpRoutes[k] = v
 	}
 	for k, v := range in.namespaces {
 		c.namespaces[k] = v
@@ -222,6 +233,8 @@ func New(opts Options) (*Cluster, error) {
 		serviceAccounts: map[key]*corev1.ServiceAccount{},
 		services:        map[key]*corev1.Service{},
 		deployments:     map[key]*appsv1.Deployment{},
+		gateways:        map[key]*gatewayv1.Gateway{},
+		httpRoutes:      map[key]*gatewayv1.HTTPRoute{},
 	}
 	if _, err := c.commit(c.in); err != nil {
 		return nil, err
@@ -261,6 +274,12 @@ func (c *Cluster) Apply(objs fixtures.Objects) (*State, error) {
 	for _, o := range objs.Deployments {
 		in.deployments[keyOf(o)] = o.DeepCopy()
 	}
+	for _, o := range objs.Gateways {
+		in.gateways[keyOf(o)] = o.DeepCopy()
+	}
+	for _, o := range objs.HTTPRoutes {
+		in.httpRoutes[keyOf(o)] = o.DeepCopy()
+	}
 	return c.commit(in)
 }
 
@@ -278,6 +297,8 @@ func (c *Cluster) Delete(objs fixtures.Objects) (*State, error) {
 		deleteIn(in.serviceAccounts, ns.Name)
 		deleteIn(in.services, ns.Name)
 		deleteIn(in.deployments, ns.Name)
+		deleteIn(in.gateways, ns.Name)
+		deleteIn(in.httpRoutes, ns.Name)
 	}
 	for _, o := range objs.ServiceAccounts {
 		delete(in.serviceAccounts, keyOf(o))
@@ -287,6 +308,12 @@ func (c *Cluster) Delete(objs fixtures.Objects) (*State, error) {
 	}
 	for _, o := range objs.Deployments {
 		delete(in.deployments, keyOf(o))
+	}
+	for _, o := range objs.Gateways {
+		delete(in.gateways, keyOf(o))
+	}
+	for _, o := range objs.HTTPRoutes {
+		delete(in.httpRoutes, keyOf(o))
 	}
 	return c.commit(in)
 }
@@ -302,12 +329,17 @@ func deleteIn[T any](m map[key]T, namespace string) {
 
 // commit derives the object set from in and, on success, makes it current.
 func (c *Cluster) commit(in *inputs) (*State, error) {
-	st := &State{Objects: fixtures.Objects{Namespaces: namespaceObjects(in), ServiceAccounts: serviceAccountObjects(in)}}
-	svcIPs, svcAlloc, err := c.serviceObjects(in, st)
+	derived, err := withGatewayInfra(in)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.deploymentObjects(in, st); err != nil {
+	st := &State{Objects: fixtures.Objects{Namespaces: namespaceObjects(derived), ServiceAccounts: serviceAccountObjects(derived)}}
+	st.Gateways, st.HTTPRoutes = gatewayAPIObjects(in)
+	svcIPs, svcAlloc, err := c.serviceObjects(derived, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.deploymentObjects(derived, st); err != nil {
 		return nil, err
 	}
 	pods, err := c.podAddresses(st.Pods)

@@ -1,5 +1,6 @@
 // Package apiserver turns the objects a fixture declares (Namespaces,
-// ServiceAccounts, Services, Deployments) into what a Kubernetes API server
+// ServiceAccounts, Services, Deployments, Gateway API Gateways and
+// HTTPRoutes) into what a Kubernetes API server
 // and its controllers would hold, for backends without a cluster: Istio's
 // control plane run in-process on a fake clientset sees no API defaulting and
 // no controllers.
@@ -23,6 +24,15 @@
 //     inject carry its labels (security.istio.io/tlsMode=istio,
 //     service.istio.io/canonical-name and -revision) and its
 //     sidecar.istio.io/status annotation; no container is added.
+//   - A Gateway of class istio gets what istiod's gateway deployment
+//     controller creates for it (the pinned Istio's kube-gateway.yaml):
+//     ServiceAccount, Deployment and Service <gateway>-istio (or the
+//     gateway.istio.io/name-override annotation), labelled
+//     gateway.networking.k8s.io/gateway-name and gateway-class-name and
+//     gateway.istio.io/managed, the pod letting its proxy bind ports below
+//     1024 (a sysctl), the Service's status port and one port per
+//     listener; they go when the Gateway goes. Gateways and HTTPRoutes are
+//     held as declared (no status: istiod's status writer is not run).
 //   - Every Service with a selector gets EndpointSlices for the Pods it
 //     selects, as the EndpointSlice controller writes them: ports resolved
 //     per Pod (numeric or named targetPort), ready conditions and a targetRef

@@ -311,6 +311,9 @@ func (m *Mesh) StartPod(ctx context.Context, ns *podnet.NetNS, obj *corev1.Pod, 
 			return p, err
 		}
 	}
+	if err := setSysctls(ctx, ns, obj); err != nil {
+		return p, err
+	}
 	if len(app) > 0 {
 		cmd := ns.Exec(context.WithoutCancel(ctx), app[0], app[1:]...)
 		logf, err := os.Create(filepath.Join(m.dir, "app-"+obj.Namespace+"-"+obj.Name+".log"))
@@ -398,7 +401,31 @@ func (p *Pod) stop() {
 	}
 }
 
+// setSysctls sets the pod's namespaced sysctls in its network namespace,
+// as the kubelet does (a Gateway's pod lets its proxy bind port 80).
+func setSysctls(ctx context.Context, ns *podnet.NetNS, obj *corev1.Pod) error {
+	if obj.Spec.SecurityContext == nil {
+		return nil
+	}
+	for _, s := range obj.Spec.SecurityContext.Sysctls {
+		if !strings.HasPrefix(s.Name, "net.") || strings.Contains(s.Name, "/") {
+			return fmt.Errorf("pod %s/%s: sysctl %q: only net.* sysctls are namespaced here", obj.Namespace, obj.Name, s.Name)
+		}
+		path := "/proc/sys/" + strings.ReplaceAll(s.Name, ".", "/")
+		if _, err := ns.Run(ctx, s.Value, "tee", path); err != nil {
+			return fmt.Errorf("pod %s/%s: sysctl %s=%s: %w", obj.Namespace, obj.Name, s.Name, s.Value, err)
+		}
+	}
+	return nil
+}
+
+// workloadName is the proxy's WORKLOAD_NAME: a gateway's Deployment (its
+// canonical name, as istiod's gateway template sets it), app-version, app,
+// or the pod's name.
 func workloadName(name string, labels map[string]string) string {
+	if c := labels["service.istio.io/canonical-name"]; c != "" {
+		return c
+	}
 	if app := labels["app"]; app != "" {
 		if v := labels["version"]; v != "" {
 			return app + "-" + v

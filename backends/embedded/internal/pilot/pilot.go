@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/meshcheck/meshcheck/backends/backend"
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilotapi"
@@ -137,7 +138,7 @@ func (c *ControlPlane) Sync(ctx context.Context) ([]backend.ProxySync, error) {
 	}
 	out := make([]backend.ProxySync, 0, len(in))
 	for _, s := range in {
-		ps := backend.ProxySync{Proxy: s.ProxyID, Current: s.Current, Types: map[string]backend.TypeSync{}}
+		ps := backend.ProxySync{Proxy: s.ProxyID, Current: s.Current, Types: map[string]backend.TypeSync{}, Services: s.Services, Gateways: s.Gateways}
 		for url, t := range s.Types {
 			ps.Types[url] = backend.TypeSync{Sent: t.Sent, Acked: t.Acked, LastError: t.LastError}
 		}
@@ -175,6 +176,10 @@ func toWire(objs []runtime.Object) ([]pilotapi.Object, error) {
 			kind = "EndpointSlice"
 		case *appsv1.Deployment:
 			kind = "Deployment"
+		case *gatewayv1.Gateway:
+			kind = "Gateway"
+		case *gatewayv1.HTTPRoute:
+			kind = "HTTPRoute"
 		default:
 			return nil, fmt.Errorf("unsupported Kubernetes object %T (the control plane holds %v)", o, pilotapi.Kinds)
 		}

@@ -13,6 +13,8 @@ import (
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/constants"
+	"istio.io/istio/pkg/config/host"
 	"istio.io/istio/pkg/config/mesh"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -96,6 +98,7 @@ func StartControlPlane(opts ControlPlaneOptions) (cp *ControlPlane, err error) {
 			return ln, os.Chmod(opts.Socket, 0o666)
 		},
 	})
+	startClassController(fake, f)
 	cp = &ControlPlane{fake: fake, failer: f, socket: opts.Socket, processed: map[string]string{}, grace: opts.EventGrace, barrier: -1}
 	if cp.grace == 0 {
 		cp.grace = 2 * time.Second
@@ -159,11 +162,18 @@ func (c *ControlPlane) expectEvent() {
 func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) error {
 	kc := c.fake.KubeClient().Kube()
 	for _, o := range objs {
-		switch o.(type) {
-		case *corev1.Service, *discoveryv1.EndpointSlice:
-			// These always reach pilot as a config event; a Pod alone
-			// does not (its endpoints do).
+		if isEvent(o) {
 			c.expectEvent()
+		}
+		before := c.fake.Discovery.InboundUpdates.Load()
+		if handled, err := applyGatewayAPI(ctx, c.fake.KubeClient().GatewayAPI(), c.fake.Discovery.Env.GatewayAPIController, o); handled {
+			if err == nil {
+				err = c.waitGatewayPushed(ctx, o, before)
+			}
+			if err != nil {
+				return fmt.Errorf("apply %s: %w", objName(o), err)
+			}
+			continue
 		}
 		var err error
 		switch t := o.(type) {
@@ -185,6 +195,34 @@ func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) er
 		if err != nil {
 			return fmt.Errorf("apply %s: %w", objName(o), err)
 		}
+		if svc, ok := o.(*corev1.Service); ok {
+			if err := c.waitService(ctx, svc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// serviceTimeout bounds how long pilot's registry takes to hold a Service.
+const serviceTimeout = 10 * time.Second
+
+// waitService waits until pilot's Kubernetes registry holds a Service it
+// was given. A pod starts after the API server holds its Services, and on
+// a cluster seconds after: a proxy that connects finds the Services that
+// select it (its service targets: which Gateway a gateway serves).
+func (c *ControlPlane) waitService(ctx context.Context, svc *corev1.Service) error {
+	name := host.Name(svc.Name + "." + svc.Namespace + ".svc." + constants.DefaultClusterLocalDomain)
+	deadline := time.Now().Add(serviceTimeout)
+	for c.fake.KubeRegistry.GetService(name) == nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pilot's registry did not hold Service %s/%s within %s", svc.Namespace, svc.Name, serviceTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 	return nil
 }
@@ -193,13 +231,18 @@ func (c *ControlPlane) ApplyKube(ctx context.Context, objs ...runtime.Object) er
 func (c *ControlPlane) DeleteKube(ctx context.Context, objs ...runtime.Object) error {
 	kc := c.fake.KubeClient().Kube()
 	for _, o := range objs {
-		switch o.(type) {
-		case *corev1.Service, *discoveryv1.EndpointSlice:
+		if isEvent(o) {
 			c.expectEvent()
 		}
 		m, ok := o.(metav1.Object)
 		if !ok {
 			return fmt.Errorf("delete %T: not an object", o)
+		}
+		if handled, err := deleteGatewayAPI(ctx, c.fake.KubeClient().GatewayAPI(), o); handled {
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete %s: %w", objName(o), err)
+			}
+			continue
 		}
 		var err error
 		opts := metav1.DeleteOptions{}
@@ -316,6 +359,7 @@ func (c *ControlPlane) Sync() []pilotapi.ProxySync {
 		considered := c.processed[p.ID]
 		c.mu.Unlock()
 		ps := pilotapi.ProxySync{ProxyID: p.ID, Version: considered, Types: map[string]pilotapi.TypeSync{}}
+		ps.Services, ps.Gateways = targetsOf(p)
 		// Current: pilot considered the proxy for its current push, or a
 		// response of the current push went out (a proxy that connected
 		// after the last push gets the current context with its first one).

@@ -5,7 +5,9 @@
 // by the embedded backend (package pilotapi). It runs as a process of its
 // own so that it can be built against any Istio source (pilotbuild) and
 // so that pilot's environment, which pilot reads when the process starts,
-// is set by whoever starts it.
+// is set by whoever starts it. Kubernetes Gateway API objects go into the
+// fake clientset's Gateway API client, where pilot's own gateway controller
+// reads them, as in istiod (gatewayapi.go).
 package main
 
 import (

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/meshcheck/meshcheck/backends/embedded/internal/pilotapi"
 )
@@ -22,6 +23,8 @@ var newObject = map[string]func() runtime.Object{
 	"Pod":            func() runtime.Object { return &corev1.Pod{} },
 	"EndpointSlice":  func() runtime.Object { return &discoveryv1.EndpointSlice{} },
 	"Deployment":     func() runtime.Object { return &appsv1.Deployment{} },
+	"Gateway":        func() runtime.Object { return &gatewayv1.Gateway{} },
+	"HTTPRoute":      func() runtime.Object { return &gatewayv1.HTTPRoute{} },
 }
 
 func decode(objs []pilotapi.Object) ([]runtime.Object, error) {
