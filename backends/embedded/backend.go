@@ -40,13 +40,37 @@ const (
 	ingressNamespace = istioinstall.Namespace
 	ingressService   = "istio-ingressgateway"
 	// ingressPort is the port the gateway's Envoy listens on: the Service
-	// maps 80 to it, as an istioctl install does.
-	ingressPort = 8080
+	// maps ingressServicePort to it, as an istioctl install does.
+	ingressPort        = 8080
+	ingressServicePort = 80
 )
 
 // MeshOptions configure the mesh under the backend: run id, work
 // directory, Envoy binary, pod subnet, Istio version, timeouts.
 type MeshOptions = mesh.Options
+
+// PodInterception changes istio-iptables' configuration for the pods it
+// selects (MeshOptions.Interception).
+type PodInterception = mesh.PodInterception
+
+// Changes are regressions (meshcheck mutate's) of what the embedded backend
+// declares or installs itself, where no fixture file can express them.
+type Changes struct {
+	// Interception changes istio-iptables' configuration for the pods
+	// each entry selects.
+	Interception []PodInterception
+	// IngressTargetPort, when not 0, is the targetPort of the gateway
+	// Service's port 80 in place of the gateway's listener port 8080.
+	IngressTargetPort int32
+}
+
+// IsZero reports whether c changes nothing.
+func (c Changes) IsZero() bool { return len(c.Interception) == 0 && c.IngressTargetPort == 0 }
+
+// SetChanges applies c from the next Up.
+func (b *Backend) SetChanges(c Changes) {
+	b.opts.Mesh.Interception, b.opts.IngressTargetPort = c.Interception, c.IngressTargetPort
+}
 
 // BackendOptions configure the embedded backend.
 type BackendOptions struct {
@@ -54,6 +78,8 @@ type BackendOptions struct {
 	// Binary is the meshcheck binary the pods run their apps with
 	// (meshcheck workload run); $MESHCHECK_BIN when empty.
 	Binary string
+	// IngressTargetPort: see Changes.
+	IngressTargetPort int32
 }
 
 // Backend is the embedded mesh behind the backend interface: fixtures are
@@ -117,14 +143,17 @@ func (b *Backend) Up(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	one := int32(1)
+	one, target := int32(1), int32(ingressPort)
+	if b.opts.IngressTargetPort != 0 {
+		target = b.opts.IngressTargetPort
+	}
 	labels := map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}
 	objs := fixtures.Objects{
 		Namespaces:      []*corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: ingressNamespace}}},
 		ServiceAccounts: []*corev1.ServiceAccount{{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingressgateway-service-account", Namespace: ingressNamespace}}},
 		Services: []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: ingressService, Namespace: ingressNamespace, Labels: labels},
 			Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{
-				{Name: "http2", Port: 80, TargetPort: intstr.FromInt32(ingressPort), Protocol: corev1.ProtocolTCP}}}}},
+				{Name: "http2", Port: ingressServicePort, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolTCP}}}}},
 		Deployments: []*appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: ingressService, Namespace: ingressNamespace, Labels: labels},
 			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -487,15 +516,39 @@ func (b *Backend) AccessLogs(_ context.Context, p backend.Proxy, since backend.M
 	return logged[:bytes.LastIndexByte(logged, '\n')+1], nil
 }
 
-// Ingress implements backend.Backend: the gateway pod's address on 8080
-// (the host reaches pods over the bridge).
+// Ingress implements backend.Backend: the gateway Service's port 80
+// translated as kube-proxy would, to the gateway pod's address on the
+// Service's targetPort (the host reaches pods over the bridge); the
+// transport names the translation.
 func (b *Backend) Ingress(context.Context) (traffic.Transport, error) {
+	target, err := b.ingressTargetPort()
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy != nil && p.Envoy.Spec.Kind == backend.Gateway {
-			return &traffic.HTTPTransport{Address: net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(ingressPort))}, nil
+			return &traffic.HTTPTransport{Address: net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(target)),
+				Via: fmt.Sprintf("the ingress Service %s/%s port %d, targetPort %d", ingressNamespace, ingressService, ingressServicePort, target)}, nil
 		}
 	}
 	return nil, errors.New("no ingress gateway running")
+}
+
+// ingressTargetPort is the targetPort of the gateway Service's port 80 as
+// the cluster holds it (a number: the backend declares it so).
+func (b *Backend) ingressTargetPort() (int, error) {
+	for _, svc := range b.cluster.State().Services {
+		if svc.Namespace != ingressNamespace || svc.Name != ingressService {
+			continue
+		}
+		for _, p := range svc.Spec.Ports {
+			if p.Port == ingressServicePort && p.TargetPort.Type == intstr.Int {
+				return p.TargetPort.IntValue(), nil
+			}
+		}
+		return 0, fmt.Errorf("the ingress Service %s/%s has no port %d with a numeric targetPort: %v", ingressNamespace, ingressService, ingressServicePort, svc.Spec.Ports)
+	}
+	return 0, fmt.Errorf("no ingress Service %s/%s", ingressNamespace, ingressService)
 }
 
 // InWorkload implements backend.Backend: connections open inside the
