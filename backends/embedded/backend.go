@@ -409,7 +409,7 @@ func (b *Backend) Delete(ctx context.Context, set *fixtures.Set) error {
 }
 
 func (b *Backend) workload(p *mesh.Pod) backend.Workload {
-	w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Object.Labels, IP: p.NS.IP.String()}
+	w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Object.Labels, Annotations: p.Object.Annotations, IP: p.NS.IP.String()}
 	for _, c := range p.Object.Spec.Containers {
 		for _, port := range c.Ports {
 			w.Ports = append(w.Ports, int(port.ContainerPort))

@@ -38,7 +38,9 @@ func interceptionRules() suite.Test {
 					port = uint16(w.Ports[0])
 				}
 				env := istio.Env{PodIP: netip.MustParseAddr(w.IP), PeerIP: clusterIP.Next(), Iface: "eth0", ClusterIP: clusterIP, AppPort: port}
-				for _, o := range istio.Check(rs, istio.Behaviours(istio.DefaultOptions(v), env)) {
+				o, err := istio.PodOptions(v, w.Annotations) // what istio-init is given for the pod's annotations
+				Expect(err).NotTo(HaveOccurred(), "interception annotations of %s", w)
+				for _, o := range istio.Check(rs, istio.Behaviours(o, env)) {
 					Expect(o.Err).NotTo(HaveOccurred(), "%s (Istio %s): %s\nrules:\n%s", w, s.Versions.Istio, o.Behaviour, rules)
 				}
 				checked++
