@@ -2,8 +2,8 @@
 # make soak [N=50]: the clean suites on the embedded mesh (make e2e-local)
 # N times in a row, to find false alarms (issue 16: 0 failures is the bar; a
 # flaky spec is a bug to fix at its cause, not a retry to add). Writes
-# reports/soak.json ({"runs", "failures", "seconds", "failedRuns",
-# "secondsPerRun"}) and, for each failed run K, its JUnit, Ginkgo JSON,
+# reports/soak.json after every run ({"planned", "runs", "failures",
+# "seconds", "labels", "failedRuns", "secondsPerRun"}) and, for each failed run K, its JUnit, Ginkgo JSON,
 # log and evidence under reports/soak/run-K/ (the last run's are
 # reports/soak-run.*). Exit 1 when a run failed.
 #   N=2 hack/soak.sh          LABELS='whoami' N=5 hack/soak.sh
@@ -39,9 +39,11 @@ for ((i = 1; i <= n; i++)); do
 		[[ -d reports/evidence/embedded ]] && cp -r reports/evidence/embedded "reports/soak/run-$i/evidence"
 	fi
 	echo "== soak run $i/$n: exit $status in $took s ($failures failed so far)" >&2
+	# Written after every run, so a soak stopped early still says how far
+	# it went (runs is the number completed, planned the number asked).
+	printf '{\n  "planned": %d,\n  "runs": %d,\n  "failures": %d,\n  "seconds": %d,\n  "labels": "%s",\n  "failedRuns": [%s],\n  "secondsPerRun": [%s]\n}\n' \
+		"$n" "$i" "$failures" "$(($(date +%s) - start))" "${LABELS:-}" "$failed" "$per" >reports/soak.json
 done
 total=$(($(date +%s) - start))
-printf '{\n  "runs": %d,\n  "failures": %d,\n  "seconds": %d,\n  "labels": "%s",\n  "failedRuns": [%s],\n  "secondsPerRun": [%s]\n}\n' \
-	"$n" "$failures" "$total" "${LABELS:-}" "$failed" "$per" >reports/soak.json
 echo "== soak: $n runs, $failures failed, $total s; reports/soak.json" >&2
 [[ $failures == 0 ]]
