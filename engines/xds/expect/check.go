@@ -510,8 +510,8 @@ func formatTraceClusters(res *trace.Result) string {
 	return formatWeights(got)
 }
 
-// tlsModes are the modes a cluster's tls may name.
-var tlsModes = []string{xds.TLSIstioMutual, xds.TLSAuto, xds.TLSDisable, xds.TLSSimple, xds.TLSMutual}
+// TLSModes are the modes a cluster's tls may name.
+var TLSModes = []string{xds.TLSIstioMutual, xds.TLSAuto, xds.TLSDisable, xds.TLSSimple, xds.TLSMutual}
 
 // clusterTLS checks the mTLS/TLS mode of the proxy's connections to the
 // cluster; a mode it cannot decide is reported as undecided.
@@ -519,8 +519,8 @@ func (c *checker) clusterTLS(e *Cluster, cl *xds.Cluster, path string) {
 	if e.TLS == "" {
 		return
 	}
-	if !slices.Contains(tlsModes, e.TLS) {
-		c.err = &SpecError{Source: c.rep.Source, Line: e.line, Err: fmt.Errorf("%s.tls: %q is not one of %s", path, e.TLS, strings.Join(tlsModes, ", "))}
+	if !slices.Contains(TLSModes, e.TLS) {
+		c.err = &SpecError{Source: c.rep.Source, Line: e.line, Err: fmt.Errorf("%s.tls: %q is not one of %s", path, e.TLS, strings.Join(TLSModes, ", "))}
 		return
 	}
 	got, err := xds.UpstreamTLS(cl.Config)
