@@ -176,6 +176,15 @@ func (b *Backend) podIP(pod *corev1.Pod) (netip.Addr, error) {
 	return ns.IP, nil
 }
 
+// up is an error when the mesh is not up (Up failed or was not called),
+// for the reads a failed setup's evidence still makes.
+func (b *Backend) up() error {
+	if b.mesh == nil {
+		return errors.New("embedded backend: the mesh is not up")
+	}
+	return nil
+}
+
 // Down implements backend.Backend.
 func (b *Backend) Down(ctx context.Context) error {
 	if b.mesh == nil {
@@ -423,6 +432,9 @@ func (b *Backend) workload(p *mesh.Pod) backend.Workload {
 
 // Workloads implements backend.Backend.
 func (b *Backend) Workloads(context.Context) ([]backend.Workload, error) {
+	if err := b.up(); err != nil {
+		return nil, err
+	}
 	var out []backend.Workload
 	for _, p := range b.mesh.Pods() {
 		out = append(out, b.workload(p))
@@ -432,6 +444,9 @@ func (b *Backend) Workloads(context.Context) ([]backend.Workload, error) {
 
 // Proxies implements backend.Backend.
 func (b *Backend) Proxies(context.Context) ([]backend.Proxy, error) {
+	if err := b.up(); err != nil {
+		return nil, err
+	}
 	var out []backend.Proxy
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy != nil {
@@ -481,6 +496,9 @@ func (b *Backend) InterceptionRules(ctx context.Context, w backend.Workload) ([]
 
 // Mark implements backend.Backend.
 func (b *Backend) Mark(context.Context) (backend.Mark, error) {
+	if err := b.up(); err != nil {
+		return backend.Mark{}, err
+	}
 	m := backend.Mark{At: time.Now(), Offsets: map[string]int64{}}
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy == nil {
@@ -521,6 +539,9 @@ func (b *Backend) AccessLogs(_ context.Context, p backend.Proxy, since backend.M
 // Service's targetPort (the host reaches pods over the bridge); the
 // transport names the translation.
 func (b *Backend) Ingress(context.Context) (traffic.Transport, error) {
+	if err := b.up(); err != nil {
+		return nil, err
+	}
 	target, err := b.ingressTargetPort()
 	if err != nil {
 		return nil, err
@@ -537,6 +558,9 @@ func (b *Backend) Ingress(context.Context) (traffic.Transport, error) {
 // ingressTargetPort is the targetPort of the gateway Service's port 80 as
 // the cluster holds it (a number: the backend declares it so).
 func (b *Backend) ingressTargetPort() (int, error) {
+	if b.cluster == nil {
+		return 0, errors.New("embedded backend: no cluster state (the mesh did not come up)")
+	}
 	for _, svc := range b.cluster.State().Services {
 		if svc.Namespace != ingressNamespace || svc.Name != ingressService {
 			continue
@@ -574,6 +598,9 @@ func (b *Backend) ServiceAddress(_ context.Context, namespace, name string, port
 // Sync implements backend.Backend: pilot's view of every proxy, named by
 // its pod (namespace/name).
 func (b *Backend) Sync(ctx context.Context) ([]backend.ProxySync, error) {
+	if err := b.up(); err != nil {
+		return nil, err
+	}
 	byID := map[string]string{}
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy != nil {
