@@ -24,7 +24,7 @@ export IMAGE_REGISTRY ISTIO_HUB ISTIO_TAG FIXTURE_TAG ISTIO_SRC K8S_VERSION ENVO
 # environment), not the local images' default above.
 RELEASE_MIRROR := $(if $(filter file,$(origin IMAGE_REGISTRY)),,$(IMAGE_REGISTRY))
 
-.PHONY: help build test test-race lint bench bench-istioctl bench-gate golden fuzz gate gate-airgap mutate e2e e2e-local e2e-matrix e2e-airgap e2e-cluster e2e-cluster-proof images images-base images-istio images-fixtures images-check clean
+.PHONY: help build test test-race lint bench bench-istioctl bench-gate golden fuzz gate gate-airgap mutate soak e2e e2e-local e2e-matrix e2e-airgap e2e-cluster e2e-cluster-proof images images-base images-istio images-fixtures images-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -75,6 +75,8 @@ mutate: ## meshcheck mutate: each catalogued regression (mutate/catalog.yaml) on
 
 gate-airgap: ## meshcheck gate on kind: BASELINE, CANDIDATE (pinned or a checkout path[@ref]) each built into its own pilot/proxyv2 images here [ACCEPTED=file] [SPECS=0: no suites]; reports/gate/ (root, Docker)
 	hack/e2e-kind.sh gate
+soak: ## the clean suites on the embedded mesh N times in a row (default 50), to find false alarms; reports/soak.json; root [N=50] [LABELS=...]
+	N="$(N)" hack/soak.sh
 
 e2e: ## the suites on kind with an Istio release: ISTIO_VERSION=1.30.4 [IMAGE_REGISTRY=mirror] [NODES=2] [KEEP_CLUSTER=1]
 	ISTIO_VERSION="$(ISTIO_VERSION)" IMAGE_REGISTRY="$(RELEASE_MIRROR)" hack/e2e-kind.sh release

@@ -64,7 +64,9 @@ func (r *Runner) workloadRules(ctx context.Context, t target, in *expect.Interce
 		port = uint16(w.Ports[0])
 	}
 	env := istio.Env{PodIP: podIP, PeerIP: clusterIP.Next(), Iface: "eth0", ClusterIP: clusterIP, AppPort: port}
-	outcomes := istio.Check(rs, istio.Behaviours(istio.DefaultOptions(in.Version()), env))
+	o := istio.DefaultOptions(in.Version())
+	o.DNSCapture = in.DNSCapture
+	outcomes := istio.Check(rs, istio.Behaviours(o, env))
 	var failed []string
 	res.Interception = &Trails{Workload: w.String(), Istio: in.IstioVersion}
 	for _, o := range outcomes {

@@ -26,7 +26,7 @@ func (r *Runner) routes(ctx context.Context, t target, rt *expect.Routes) []Resu
 	if err != nil {
 		return []Result{undecided(res, fmt.Errorf("parse the config dump of %s: %w", p, err))}
 	}
-	vars := map[string]string{"podIP": p.IP}
+	vars := map[string]string{expect.PodIPVar: p.IP}
 	for k, v := range t.fixture.Vars {
 		vars[k] = v
 	}

@@ -12,12 +12,18 @@ import (
 // Apply copies the fixture folder m names from fsys (one folder per
 // fixture, as fixtures.Embedded) to dst and applies m's edits to its
 // file. Each edit's Old must occur exactly once when it is applied.
+// An interception mutation's folder, or one changing only the gateway
+// Service (IngressTargetPort), is copied unchanged: the backend applies
+// the change.
 func Apply(m Mutation, fsys fs.FS, dst string) error {
-	if m.Kind != Configuration || m.Pending != "" {
+	if (m.Kind != Configuration && m.Kind != Interception) || m.Pending != "" {
 		return fmt.Errorf("mutation %s: not applied: %s", m.Name, m.Pending)
 	}
 	if err := CopyFixture(fsys, m.Fixture, dst); err != nil {
 		return fmt.Errorf("mutation %s: %w", m.Name, err)
+	}
+	if m.Kind == Interception || m.File == "" {
+		return nil
 	}
 	file := filepath.Join(dst, filepath.FromSlash(m.File))
 	data, err := os.ReadFile(file)

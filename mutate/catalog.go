@@ -8,11 +8,14 @@ import (
 	"strings"
 
 	"github.com/meshcheck/meshcheck/checks"
+	"github.com/meshcheck/meshcheck/engines/iptables/istio"
 	"github.com/meshcheck/meshcheck/internal/strictyaml"
 )
 
-// Kinds of mutation (issue 16): only configuration mutations are applied
-// by Apply; the others are catalogued, pending, and reported as not run.
+// Kinds of mutation (issue 16): configuration mutations edit a copy of a
+// fixture (Apply); interception mutations run the fixture unchanged with
+// istio-iptables' configuration changed for some pods (Changes); the others
+// are catalogued, pending, and reported as not run.
 const (
 	Configuration = "configuration"
 	Interception  = "interception"
@@ -44,11 +47,41 @@ type Mutation struct {
 	CaughtBy []checks.Kind `yaml:"caughtBy"`
 	// Words must all be in a catching check's failure message.
 	Words []string `yaml:"words"`
+	// IngressTargetPort, when not 0, is the targetPort the embedded
+	// backend's gateway Service gives its port 80 (the object no fixture
+	// file declares); a configuration mutation with it needs no file.
+	IngressTargetPort int32 `yaml:"ingressTargetPort"`
+	// Interception, for an interception mutation, is the change to
+	// istio-iptables' configuration of the fixture's pods it selects.
+	Interception *PodChange `yaml:"interception"`
 	// Pending says why the entry is not applied yet (it is reported as a
-	// miss saying so); every entry that is not a configuration mutation
-	// is pending so far.
+	// miss saying so); every control-plane and version-skew entry is
+	// pending so far.
 	Pending string `yaml:"pending"`
 	line    int
+}
+
+// PodChange selects pods and changes istio-iptables' configuration for
+// them.
+type PodChange struct {
+	// Pod is NAMESPACE/PREFIX of the pods changed.
+	Pod string `yaml:"pod"`
+	// Set are FIELD=VALUE changes of istio-iptables' configuration, by
+	// the field's JSON name (istio.Change).
+	Set []string `yaml:"set"`
+}
+
+// Changes parses Set.
+func (in *PodChange) Changes() ([]istio.Change, error) {
+	var out []istio.Change
+	for i, s := range in.Set {
+		c, err := istio.ParseChange(s)
+		if err != nil {
+			return nil, fmt.Errorf("interception.set[%d]: %w", i, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Replace is one textual edit.
@@ -119,14 +152,32 @@ func (m *Mutation) validate(seen map[string]bool) error {
 			return fmt.Errorf("%w: caughtBy %q (one of routes, splits, paths, interception)", ErrBadEntry, k)
 		}
 	}
-	if m.Kind != Configuration && m.Pending == "" {
+	if m.Kind != Configuration && m.Kind != Interception && m.Pending == "" {
 		return fmt.Errorf("%w: a %s mutation is not applied yet: say why in pending", ErrBadEntry, m.Kind)
 	}
 	if m.Pending != "" {
 		return nil
 	}
-	if m.Fixture == "" || m.File == "" || len(m.Replace) == 0 || len(m.CaughtBy) == 0 || len(m.Words) == 0 {
-		return fmt.Errorf("%w: a configuration mutation needs fixture, file, replace, caughtBy and words", ErrBadEntry)
+	if m.Kind == Interception {
+		return m.validateInterception()
+	}
+	edits := m.File != "" && len(m.Replace) > 0
+	if m.Fixture == "" || (!edits && m.IngressTargetPort == 0) || len(m.CaughtBy) == 0 || len(m.Words) == 0 {
+		return fmt.Errorf("%w: a configuration mutation needs fixture, file and replace (or ingressTargetPort), caughtBy and words", ErrBadEntry)
+	}
+	return nil
+}
+
+func (m *Mutation) validateInterception() error {
+	in := m.Interception
+	if m.Fixture == "" || in == nil || in.Pod == "" || len(in.Set) == 0 || len(m.CaughtBy) == 0 || len(m.Words) == 0 {
+		return fmt.Errorf("%w: an interception mutation needs fixture, interception (pod, set), caughtBy and words", ErrBadEntry)
+	}
+	if m.File != "" || len(m.Replace) > 0 {
+		return fmt.Errorf("%w: an interception mutation runs its fixture unchanged: no file or replace", ErrBadEntry)
+	}
+	if _, err := in.Changes(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadEntry, err)
 	}
 	return nil
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/meshcheck/meshcheck/fixtures"
 )
 
-// Every entry of the embedded catalog reads, and every configuration
-// mutation applies to a copy of its bundled fixture and changes it.
+// Every entry of the embedded catalog reads, every configuration
+// mutation applies to a copy of its bundled fixture and changes it, and
+// every interception mutation's fixture copies (its changes parse).
 func TestCatalogApplies(t *testing.T) {
 	ms, err := Default()
 	if err != nil {
@@ -28,6 +29,12 @@ func TestCatalogApplies(t *testing.T) {
 			dir := t.TempDir()
 			if err := Apply(m, fixtures.Embedded(), dir); err != nil {
 				t.Fatal(err)
+			}
+			if m.Kind == Interception || m.File == "" {
+				if _, _, err := fixtures.OpenDir(dir); err != nil {
+					t.Errorf("the copied folder does not read: %v", err)
+				}
+				return
 			}
 			got, err := os.ReadFile(filepath.Join(dir, m.File))
 			if err != nil {
@@ -56,8 +63,10 @@ func TestLoadErrors(t *testing.T) {
 	cases := []struct{ name, in, want string }{
 		{"unknown field", "mutations:\n  - name: a\n    kind: configuration\n    storey: x\n", `x.yaml:4: unknown field "storey"`},
 		{"unknown kind", "mutations:\n  - name: a\n    kind: config\n    story: x\n    pending: y\n", `x.yaml:2: mutations[0]: bad catalog entry: kind "config"`},
-		{"no patch", "mutations:\n  - name: a\n    kind: configuration\n    story: x\n", "needs fixture, file, replace, caughtBy and words"},
-		{"pending missing", "mutations:\n  - name: a\n    kind: interception\n    story: x\n", "say why in pending"},
+		{"no patch", "mutations:\n  - name: a\n    kind: configuration\n    story: x\n", "needs fixture, file and replace (or ingressTargetPort), caughtBy and words"},
+		{"pending missing", "mutations:\n  - name: a\n    kind: control-plane\n    story: x\n", "say why in pending"},
+		{"interception without a change", "mutations:\n  - {name: a, kind: interception, story: x, fixture: whoami, caughtBy: [interception], words: [w]}\n", "needs fixture, interception (pod, set)"},
+		{"interception with a bad change", "mutations:\n  - {name: a, kind: interception, story: x, fixture: whoami, interception: {pod: whoami/whoami, set: [PROXY_USER=1]}, caughtBy: [interception], words: [w]}\n", `interception.set[0]: bad istio-iptables configuration change: no field "PROXY_USER"`},
 		{"twice", "mutations:\n  - {name: a, kind: interception, story: x, pending: y}\n  - {name: a, kind: interception, story: x, pending: y}\n", `x.yaml:3: mutations[1]: bad catalog entry: name "a" is used twice`},
 		{"check kind", "mutations:\n  - {name: a, kind: interception, story: x, pending: y, caughtBy: [logs]}\n", `caughtBy "logs"`},
 	}

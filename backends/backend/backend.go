@@ -106,7 +106,10 @@ const (
 type Workload struct {
 	Namespace, Name string
 	Labels          map[string]string
-	IP              string
+	// Annotations are the pod's (the injector reads its interception
+	// settings from them: istio.PodOptions).
+	Annotations map[string]string
+	IP          string
 	// Ports are the app's container ports.
 	Ports []int
 	// Proxy is the workload's proxy kind, empty for none (a VM, an unmeshed pod).

@@ -40,13 +40,37 @@ const (
 	ingressNamespace = istioinstall.Namespace
 	ingressService   = "istio-ingressgateway"
 	// ingressPort is the port the gateway's Envoy listens on: the Service
-	// maps 80 to it, as an istioctl install does.
-	ingressPort = 8080
+	// maps ingressServicePort to it, as an istioctl install does.
+	ingressPort        = 8080
+	ingressServicePort = 80
 )
 
 // MeshOptions configure the mesh under the backend: run id, work
 // directory, Envoy binary, pod subnet, Istio version, timeouts.
 type MeshOptions = mesh.Options
+
+// PodInterception changes istio-iptables' configuration for the pods it
+// selects (MeshOptions.Interception).
+type PodInterception = mesh.PodInterception
+
+// Changes are regressions (meshcheck mutate's) of what the embedded backend
+// declares or installs itself, where no fixture file can express them.
+type Changes struct {
+	// Interception changes istio-iptables' configuration for the pods
+	// each entry selects.
+	Interception []PodInterception
+	// IngressTargetPort, when not 0, is the targetPort of the gateway
+	// Service's port 80 in place of the gateway's listener port 8080.
+	IngressTargetPort int32
+}
+
+// IsZero reports whether c changes nothing.
+func (c Changes) IsZero() bool { return len(c.Interception) == 0 && c.IngressTargetPort == 0 }
+
+// SetChanges applies c from the next Up.
+func (b *Backend) SetChanges(c Changes) {
+	b.opts.Mesh.Interception, b.opts.IngressTargetPort = c.Interception, c.IngressTargetPort
+}
 
 // BackendOptions configure the embedded backend.
 type BackendOptions struct {
@@ -60,6 +84,8 @@ type BackendOptions struct {
 	// (a Kubernetes Gateway of class istio, HTTPRoutes); "" leaves the
 	// fixtures' default (istio).
 	Ingress string
+	// IngressTargetPort: see Changes.
+	IngressTargetPort int32
 }
 
 // Backend is the embedded mesh behind the backend interface: fixtures are
@@ -123,14 +149,17 @@ func (b *Backend) Up(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	one := int32(1)
+	one, target := int32(1), int32(ingressPort)
+	if b.opts.IngressTargetPort != 0 {
+		target = b.opts.IngressTargetPort
+	}
 	labels := map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}
 	objs := fixtures.Objects{
 		Namespaces:      []*corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: ingressNamespace}}},
 		ServiceAccounts: []*corev1.ServiceAccount{{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingressgateway-service-account", Namespace: ingressNamespace}}},
 		Services: []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: ingressService, Namespace: ingressNamespace, Labels: labels},
 			Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{
-				{Name: "http2", Port: 80, TargetPort: intstr.FromInt32(ingressPort), Protocol: corev1.ProtocolTCP}}}}},
+				{Name: "http2", Port: ingressServicePort, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolTCP}}}}},
 		Deployments: []*appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: ingressService, Namespace: ingressNamespace, Labels: labels},
 			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -151,6 +180,15 @@ func (b *Backend) podIP(pod *corev1.Pod) (netip.Addr, error) {
 	b.spaces[pod.Namespace+"/"+pod.Name] = ns
 	b.mu.Unlock()
 	return ns.IP, nil
+}
+
+// up is an error when the mesh is not up (Up failed or was not called),
+// for the reads a failed setup's evidence still makes.
+func (b *Backend) up() error {
+	if b.mesh == nil {
+		return errors.New("embedded backend: the mesh is not up")
+	}
+	return nil
 }
 
 // Down implements backend.Backend.
@@ -412,7 +450,7 @@ func (b *Backend) Delete(ctx context.Context, set *fixtures.Set) error {
 }
 
 func (b *Backend) workload(p *mesh.Pod) backend.Workload {
-	w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Object.Labels, IP: p.NS.IP.String()}
+	w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Object.Labels, Annotations: p.Object.Annotations, IP: p.NS.IP.String()}
 	for _, c := range p.Object.Spec.Containers {
 		for _, port := range c.Ports {
 			w.Ports = append(w.Ports, int(port.ContainerPort))
@@ -426,6 +464,9 @@ func (b *Backend) workload(p *mesh.Pod) backend.Workload {
 
 // Workloads implements backend.Backend.
 func (b *Backend) Workloads(context.Context) ([]backend.Workload, error) {
+	if err := b.up(); err != nil {
+		return nil, err
+	}
 	var out []backend.Workload
 	for _, p := range b.mesh.Pods() {
 		out = append(out, b.workload(p))
@@ -435,6 +476,9 @@ func (b *Backend) Workloads(context.Context) ([]backend.Workload, error) {
 
 // Proxies implements backend.Backend.
 func (b *Backend) Proxies(context.Context) ([]backend.Proxy, error) {
+	if err := b.up(); err != nil {
+		return nil, err
+	}
 	var out []backend.Proxy
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy != nil {
@@ -484,6 +528,9 @@ func (b *Backend) InterceptionRules(ctx context.Context, w backend.Workload) ([]
 
 // Mark implements backend.Backend.
 func (b *Backend) Mark(context.Context) (backend.Mark, error) {
+	if err := b.up(); err != nil {
+		return backend.Mark{}, err
+	}
 	m := backend.Mark{At: time.Now(), Offsets: map[string]int64{}}
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy == nil {
@@ -519,6 +566,26 @@ func (b *Backend) AccessLogs(_ context.Context, p backend.Proxy, since backend.M
 	return logged[:bytes.LastIndexByte(logged, '\n')+1], nil
 }
 
+// ingressTargetPort is the targetPort of the gateway Service's port 80 as
+// the cluster holds it (a number: the backend declares it so).
+func (b *Backend) ingressTargetPort() (int, error) {
+	if b.cluster == nil {
+		return 0, errors.New("embedded backend: no cluster state (the mesh did not come up)")
+	}
+	for _, svc := range b.cluster.State().Services {
+		if svc.Namespace != ingressNamespace || svc.Name != ingressService {
+			continue
+		}
+		for _, p := range svc.Spec.Ports {
+			if p.Port == ingressServicePort && p.TargetPort.Type == intstr.Int {
+				return p.TargetPort.IntValue(), nil
+			}
+		}
+		return 0, fmt.Errorf("the ingress Service %s/%s has no port %d with a numeric targetPort: %v", ingressNamespace, ingressService, ingressServicePort, svc.Spec.Ports)
+	}
+	return 0, fmt.Errorf("no ingress Service %s/%s", ingressNamespace, ingressService)
+}
+
 // InWorkload implements backend.Backend: connections open inside the
 // workload's network namespace, so its interception rules and sidecar apply.
 func (b *Backend) InWorkload(_ context.Context, w backend.Workload, addr string) (traffic.Transport, error) {
@@ -542,6 +609,9 @@ func (b *Backend) ServiceAddress(_ context.Context, namespace, name string, port
 // Sync implements backend.Backend: pilot's view of every proxy, named by
 // its pod (namespace/name).
 func (b *Backend) Sync(ctx context.Context) ([]backend.ProxySync, error) {
+	if err := b.up(); err != nil {
+		return nil, err
+	}
 	byID := map[string]string{}
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy != nil {

@@ -1,8 +1,11 @@
 // Package embedded is the embedded backend: Istio's real pilot in a process
 // of its own built against the Istio source under test,
 // pods as network namespaces running the repository's sample apps behind
-// real Envoy sidecars, the ingress gateway an Envoy in router mode, behind
-// the backend.Backend interface.
+// real Envoy sidecars, the ingress gateway an Envoy in router mode behind
+// its Service istio-ingressgateway (port 80 to 8080, reached as kube-proxy
+// would), behind the backend.Backend interface. Changes (meshcheck
+// mutate's) alter what the backend declares or installs itself: a pod's
+// istio-iptables configuration, the gateway Service's targetPort.
 //
 // Its public surface is small: NewBackend and its options, the Backend, and
 // Leftovers (what a run left behind). The machinery is internal:

@@ -42,14 +42,14 @@ func (i *ingress) String() string {
 
 // RoundTrip implements traffic.Transport.
 func (i *ingress) RoundTrip(ctx context.Context, req traffic.Request, requestID string) (traffic.Response, error) {
-	addr, err := i.b.ingressAddress(req.Host)
+	addr, via, err := i.b.ingressAddress(req.Host)
 	if err != nil {
 		return traffic.Response{}, err
 	}
 	i.mu.Lock()
 	t := i.conns[addr]
 	if t == nil {
-		t = &traffic.HTTPTransport{Address: addr}
+		t = &traffic.HTTPTransport{Address: addr, Via: via}
 		i.conns[addr] = t
 	}
 	i.mu.Unlock()
@@ -57,8 +57,10 @@ func (i *ingress) RoundTrip(ctx context.Context, req traffic.Request, requestID 
 }
 
 // ingressAddress is where a request for host enters: a Gateway's pod and
-// listener port, or the Istio ingress gateway's pod on 8080.
-func (b *Backend) ingressAddress(host string) (string, error) {
+// listener port, or the Istio ingress gateway's pod on the targetPort of
+// its Service's port 80, translated as kube-proxy would (via names that
+// translation).
+func (b *Backend) ingressAddress(host string) (addr, via string, err error) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
@@ -82,17 +84,22 @@ func (b *Backend) ingressAddress(host string) (string, error) {
 		}
 	}
 	if tie != "" {
-		return "", fmt.Errorf("embedded backend: ingress for host %q: two Gateways take it equally (%s and the one at %s)", host, tie, best)
+		return "", "", fmt.Errorf("embedded backend: ingress for host %q: two Gateways take it equally (%s and the one at %s)", host, tie, best)
 	}
 	if best != "" {
-		return best, nil
+		return best, "", nil
+	}
+	target, err := b.ingressTargetPort()
+	if err != nil {
+		return "", "", err
 	}
 	for _, p := range b.mesh.Pods() {
 		if p.Envoy != nil && p.Envoy.Spec.Kind == backend.Gateway && p.Object.Labels["istio"] == "ingressgateway" {
-			return net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(ingressPort)), nil
+			return net.JoinHostPort(p.NS.IP.String(), strconv.Itoa(target)),
+				fmt.Sprintf("the ingress Service %s/%s port %d, targetPort %d", ingressNamespace, ingressService, ingressServicePort, target), nil
 		}
 	}
-	return "", fmt.Errorf("embedded backend: no ingress gateway running for host %q", host)
+	return "", "", fmt.Errorf("embedded backend: no ingress gateway running for host %q", host)
 }
 
 // gatewayOf is the Gateway a managed gateway pod serves (its

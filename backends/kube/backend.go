@@ -448,7 +448,7 @@ func (b *Backend) Workloads(ctx context.Context) ([]backend.Workload, error) {
 			if ns == gw.Namespace && kind != backend.Gateway {
 				continue
 			}
-			w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IP: p.Status.PodIP, Proxy: kind, Node: p.Spec.NodeName}
+			w := backend.Workload{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Annotations: p.Annotations, IP: p.Status.PodIP, Proxy: kind, Node: p.Spec.NodeName}
 			for _, c := range p.Spec.Containers {
 				if c.Name == "istio-proxy" {
 					continue

@@ -28,13 +28,32 @@ var constructors = map[config.Backend]constructor{
 // up). A kind run with an Istio release downloads it here (or takes it
 // from the cache); log receives progress lines (nil: discarded).
 func New(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backend, error) {
+	return WithChanges(ctx, cfg, log, embedded.Changes{})
+}
+
+// WithChanges is New with regressions of what the embedded backend
+// declares or installs itself (the interception and gateway Service
+// mutations of meshcheck mutate). On kind Istio's injector and istioctl
+// make those objects, and a change is refused, not ignored.
+func WithChanges(ctx context.Context, cfg config.Run, log io.Writer, changes embedded.Changes) (backend.Backend, error) {
 	if log == nil {
 		log = io.Discard
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return constructors[cfg.Backend](ctx, cfg, log)
+	if changes.IsZero() {
+		return constructors[cfg.Backend](ctx, cfg, log)
+	}
+	if cfg.Backend != config.Embedded {
+		return nil, fmt.Errorf("open: changes %+v: only the embedded backend declares the gateway Service and installs the pods' rules itself (on %s, istioctl and Istio's injector do)", changes, cfg.Backend)
+	}
+	b, err := newEmbedded(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	b.(*embedded.Backend).SetChanges(changes)
+	return b, nil
 }
 
 func newEmbedded(ctx context.Context, cfg config.Run, log io.Writer) (backend.Backend, error) {

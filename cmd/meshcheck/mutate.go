@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshcheck/meshcheck/backends/embedded"
 	"github.com/meshcheck/meshcheck/backends/open"
 	"github.com/meshcheck/meshcheck/checks"
 	"github.com/meshcheck/meshcheck/config"
@@ -35,7 +36,9 @@ func newMutateCmd(s streams) *cobra.Command {
 		Long: `For each configuration mutation of the catalog (mutate/catalog.yaml): copies
 the bundled fixture folder it names, applies its edit, and runs the copy as
 meshcheck run --fixtures does (a mesh of its own; run as root for the
-embedded mesh). A mutation is caught only when a check of a kind it names
+embedded mesh). An interception mutation runs its fixture unchanged with
+istio-iptables' configuration changed for the pods it selects (the
+embedded backend only). A mutation is caught only when a check of a kind it names
 failed with a message holding every word it names. Each bundled fixture the
 catalog uses also runs once unmutated (a failure there is a false alarm).
 The matrix goes to <report-dir>/detection.json and detection.md, each run's
@@ -71,7 +74,7 @@ func runMutate(ctx context.Context, s streams, o *mutateOptions) error {
 	for _, name := range cleanFixtures(selected) {
 		res, err := runMutated(ctx, s, o.cfg, "clean-"+name, func(dir string) error {
 			return mutate.CopyFixture(fixtures.Embedded(), name, dir)
-		})
+		}, embedded.Changes{})
 		rep.Clean.Runs++
 		if err != nil || checks.Summary(res)[checks.Fail] > 0 {
 			rep.Clean.Failures++
@@ -128,7 +131,11 @@ func scoreMutation(ctx context.Context, s streams, cfg config.Run, m mutate.Muta
 	if m.Pending != "" {
 		return mutate.Outcome{Name: m.Name, Kind: m.Kind, CaughtBy: []string{}, Message: "not run: " + m.Pending}
 	}
-	res, err := runMutated(ctx, s, cfg, m.Name, func(dir string) error { return mutate.Apply(m, fixtures.Embedded(), dir) })
+	changes, err := changesOf(m)
+	var res []checks.Result
+	if err == nil {
+		res, err = runMutated(ctx, s, cfg, m.Name, func(dir string) error { return mutate.Apply(m, fixtures.Embedded(), dir) }, changes)
+	}
 	out := mutate.Score(m, res)
 	if err != nil {
 		out.Message = err.Error()
@@ -141,10 +148,26 @@ func scoreMutation(ctx context.Context, s streams, cfg config.Run, m mutate.Muta
 	return out
 }
 
+// changesOf are a mutation's changes of what the embedded backend
+// declares or installs itself: its pods' rules, the gateway Service.
+func changesOf(m mutate.Mutation) (embedded.Changes, error) {
+	c := embedded.Changes{IngressTargetPort: m.IngressTargetPort}
+	if m.Interception == nil {
+		return c, nil
+	}
+	changes, err := m.Interception.Changes()
+	if err != nil {
+		return c, err
+	}
+	c.Interception = []embedded.PodInterception{{Pod: m.Interception.Pod, Changes: changes}}
+	return c, nil
+}
+
 // runMutated prepares a folder with prepare and runs it as meshcheck run
-// --fixtures does, on a mesh of its own; its report and evidence go under
+// --fixtures does, on a mesh of its own (with what the backend declares
+// changed as changes say); its report and evidence go under
 // <report-dir>/mutate/<name>/, its log to log.txt there.
-func runMutated(ctx context.Context, s streams, cfg config.Run, name string, prepare func(dir string) error) ([]checks.Result, error) {
+func runMutated(ctx context.Context, s streams, cfg config.Run, name string, prepare func(dir string) error, changes embedded.Changes) ([]checks.Result, error) {
 	out := filepath.Join(cfg.ReportDir, "mutate", name)
 	if err := os.RemoveAll(out); err != nil {
 		return nil, err
@@ -163,7 +186,7 @@ func runMutated(ctx context.Context, s streams, cfg config.Run, name string, pre
 	}
 	defer log.Close()
 	cfg.ReportDir = out
-	b, err := open.New(ctx, cfg, log)
+	b, err := open.WithChanges(ctx, cfg, log, changes)
 	if err != nil {
 		return nil, err
 	}

@@ -102,10 +102,10 @@ func TestRunFixtures(t *testing.T) {
 		{"the README's command as written", runWhoami, exitOK, []string{"[whoami@90-10] PASS", "splits traffic through the ingress splits 90/10", "16 passed, 0 failed, 0 undecided (embedded backend"}},
 		{"run -h's JSON example as written", runWhoamiJSON, exitOK, []string{`"kind": "RunReport"`, `"pass": 16`}},
 		{"weights changed to 50/50 in step 90-10", "meshcheck run --fixtures " + weights + " --report-dir " + reports, exitFail, []string{
-			"[whoami@90-10] FAIL      " + weights + "/expect.yaml:30: routes proxy gateway (istio-system/istio-ingressgateway-",
+			"[whoami@90-10] FAIL      " + weights + "/expect.yaml:31: routes proxy gateway (istio-system/istio-ingressgateway-",
 			"expected outbound|80|v1|whoami.whoami.svc.cluster.local=90, outbound|80|v2|whoami.whoami.svc.cluster.local=10",
 			"actual   outbound|80|v1|whoami.whoami.svc.cluster.local=50, outbound|80|v2|whoami.whoami.svc.cluster.local=50",
-			"[whoami@90-10] FAIL      " + weights + "/expect.yaml:36: splits traffic through the ingress splits 90/10",
+			"[whoami@90-10] FAIL      " + weights + "/expect.yaml:37: splits traffic through the ingress splits 90/10",
 			"expected weights v1=90,v2=10",
 			"[whoami@50-50] PASS", "evidence of whoami@90-10: " + reports + "/evidence/embedded/run-whoami-90-10",
 		}},
@@ -115,12 +115,14 @@ func TestRunFixtures(t *testing.T) {
 			"expected outbound|80|v2|whoami.whoami.svc.cluster.local",
 			"actual   not found",
 			"closest  outbound|80|v1|whoami.whoami.svc.cluster.local",
-			"[whoami@90-10] FAIL      " + subset + "/expect.yaml:36: splits traffic through the ingress splits 90/10",
+			"[whoami@90-10] FAIL      " + subset + "/expect.yaml:37: splits traffic through the ingress splits 90/10",
 		}},
-		{"one catalogued mutation, scored", "meshcheck mutate --only weights-flipped --report-dir " + reports, exitOK, []string{
+		{"a configuration and an interception mutation, scored", "meshcheck mutate --only weights-flipped --only proxy-uid-bypass-missing --report-dir " + reports, exitOK, []string{
 			"weights-flipped              configuration caught",
-			"1 of 1 mutations caught; clean runs: 1, failures: 0.",
-			"| weights-flipped | configuration | caught | whoami@90-10 expect.yaml:30 routes proxy gateway",
+			"proxy-uid-bypass-missing     interception  caught",
+			"2 of 2 mutations caught; clean runs: 1, failures: 0.",
+			"| weights-flipped | configuration | caught | whoami@90-10 expect.yaml:31 routes proxy gateway",
+			"| proxy-uid-bypass-missing | interception | caught | whoami@base expect.yaml:22 interception whoami/whoami-v1-",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

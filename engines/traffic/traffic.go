@@ -77,7 +77,10 @@ type HTTPTransport struct {
 	Address string
 	// Dial, when set, opens connections instead of the host's network; a
 	// backend passes one that dials inside a workload's network namespace.
-	Dial   Dialer
+	Dial Dialer
+	// Via, when set, says how Address was reached (e.g. the Service port
+	// it stands for); String, and so every error, names it.
+	Via    string
 	once   sync.Once
 	client *http.Client
 }
@@ -88,10 +91,14 @@ type Dialer interface {
 }
 
 func (t *HTTPTransport) String() string {
+	s := "http://" + t.Address
 	if t.Dial != nil {
-		return fmt.Sprintf("http://%s (dialed through %T)", t.Address, t.Dial)
+		s += fmt.Sprintf(" (dialed through %T)", t.Dial)
 	}
-	return "http://" + t.Address
+	if t.Via != "" {
+		s += " (" + t.Via + ")"
+	}
+	return s
 }
 
 // RoundTrip sends req; deadlines come from ctx.

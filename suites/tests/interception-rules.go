@@ -38,7 +38,9 @@ func interceptionRules() suite.Test {
 					port = uint16(w.Ports[0])
 				}
 				env := istio.Env{PodIP: netip.MustParseAddr(w.IP), PeerIP: clusterIP.Next(), Iface: "eth0", ClusterIP: clusterIP, AppPort: port}
-				outcomes := istio.Check(rs, istio.Behaviours(istio.DefaultOptions(v), env))
+				opts, err := istio.PodOptions(v, w.Annotations) // what istio-init is given for the pod's annotations
+				Expect(err).NotTo(HaveOccurred(), "interception annotations of %s", w)
+				outcomes := istio.Check(rs, istio.Behaviours(opts, env))
 				rec := suite.InterceptionRecord{Workload: w.String(), Istio: s.Versions.Istio}
 				for _, o := range outcomes {
 					rec.Behaviours = append(rec.Behaviours, o.Checked())

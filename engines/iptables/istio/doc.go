@@ -8,6 +8,10 @@
 // istio.io/istio/tools/istio-iptables/pkg/capture, with a recorder in place
 // of the iptables binaries, or tools/istio-nftables/pkg/capture with
 // knftables' fake, in-process, from the istio.io/istio module in go.mod.
+// PodOptions reads the Options the injector gives a pod from its
+// annotations; IPTablesSaveChanged changes fields of istio-iptables' own
+// configuration after the mapping (Change: the interception regressions of
+// meshcheck mutate).
 //
 // Behaviours are stated from the order of those rules and checked against
 // them for every configuration of Matrix and against Istio's own goldens

@@ -84,7 +84,15 @@ func Config(o Options) (*config.Config, error) {
 // input it hands to iptables-restore (loadable with iptables-restore,
 // readable by iptables.ParseSave).
 func IPTablesSave(o Options) (string, error) {
-	v4, _, err := iptablesRestoreInputs(o)
+	v4, _, err := iptablesRestoreInputs(o, nil)
+	return v4, err
+}
+
+// IPTablesSaveChanged is IPTablesSave with istio-iptables' configuration
+// changed after the options are mapped onto it (see Change): the rules a
+// pod gets when what reaches istio-iptables is not what its options say.
+func IPTablesSaveChanged(o Options, changes []Change) (string, error) {
+	v4, _, err := iptablesRestoreInputs(o, changes)
 	return v4, err
 }
 
@@ -94,7 +102,7 @@ func IP6TablesSave(o Options) (string, error) {
 	if !o.IPv6 {
 		return "", fmt.Errorf("IPv6 is off in the options: istio-iptables writes no ip6tables rules")
 	}
-	_, v6, err := iptablesRestoreInputs(o)
+	_, v6, err := iptablesRestoreInputs(o, nil)
 	return v6, err
 }
 
@@ -124,13 +132,21 @@ func NftRuleset(o Options) (string, error) {
 	return tx.String(), nil
 }
 
-func iptablesRestoreInputs(o Options) (v4, v6 string, err error) {
+func iptablesRestoreInputs(o Options, changes []Change) (v4, v6 string, err error) {
 	if o.NativeNftables {
 		return "", "", fmt.Errorf("native nftables is on: use NftRuleset")
 	}
 	c, err := Config(o)
 	if err != nil {
 		return "", "", err
+	}
+	for _, ch := range changes {
+		if err := ch.apply(c); err != nil {
+			return "", "", err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return "", "", fmt.Errorf("istio-iptables configuration after %v: %w", changes, err)
 	}
 	rec := &recorder{}
 	conf, err := iptcapture.NewIptablesConfigurator(c, rec)

@@ -346,6 +346,7 @@ func (c *checker) cluster(e *Cluster, path string) {
 	if e.Type != "" && !strings.EqualFold(cl.Config.GetType().String(), e.Type) {
 		c.fail(e.line, path+".type", "cluster discovery type differs", strings.ToUpper(e.Type), cl.Config.GetType().String(), nil)
 	}
+	c.clusterTLS(e, cl, path)
 	if (e.Endpoints == nil && e.HealthyEndpoints == nil && e.Addresses == nil) || !c.holds(e.line, path+".endpoints", xds.TypeEndpoints) {
 		return
 	}
@@ -507,4 +508,27 @@ func formatTraceClusters(res *trace.Result) string {
 		return fmt.Sprintf("direct response %d", res.DirectResponse.Status)
 	}
 	return formatWeights(got)
+}
+
+// TLSModes are the modes a cluster's tls may name.
+var TLSModes = []string{xds.TLSIstioMutual, xds.TLSAuto, xds.TLSDisable, xds.TLSSimple, xds.TLSMutual}
+
+// clusterTLS checks the mTLS/TLS mode of the proxy's connections to the
+// cluster; a mode it cannot decide is reported as undecided.
+func (c *checker) clusterTLS(e *Cluster, cl *xds.Cluster, path string) {
+	if e.TLS == "" {
+		return
+	}
+	if !slices.Contains(TLSModes, e.TLS) {
+		c.err = &SpecError{Source: c.rep.Source, Line: e.line, Err: fmt.Errorf("%s.tls: %q is not one of %s", path, e.TLS, strings.Join(TLSModes, ", "))}
+		return
+	}
+	got, err := xds.UpstreamTLS(cl.Config)
+	if err != nil {
+		c.fail(e.line, path+".tls", "the upstream mTLS/TLS mode cannot be decided", "a decided trace", err.Error(), nil)
+		return
+	}
+	if got != e.TLS {
+		c.fail(e.line, path+".tls", "the upstream mTLS/TLS mode differs (the transport socket the proxy uses to the cluster)", e.TLS, got, nil)
+	}
 }

@@ -28,6 +28,7 @@
 //	  - name: outbound|9080||reviews.${namespace}.svc.${domain}
 //	    type: EDS
 //	    endpoints: 3
+//	    tls: ISTIO_MUTUAL
 //	flows:
 //	  - name: ingress to productpage
 //	    request: {role: gateway, port: 8080, host: bookinfo.example.com, path: /productpage}
@@ -43,7 +44,10 @@
 // A flow's upstream is the request the upstream receives after the route's
 // rewrites (scheme://host/path?query); redirect the Location Envoy answers
 // with; policy maps fields of the route's policy by JSON path
-// (trace.RoutePolicy.Field) to their values.
+// (trace.RoutePolicy.Field) to their values. A cluster's tls is the mode of
+// the proxy's connections to it, read from its transport socket
+// (xds.UpstreamTLS): ISTIO_MUTUAL, AUTO (Istio's auto mTLS), DISABLE, SIMPLE
+// or MUTUAL; a socket it does not model is undecided.
 //
 // A failure names the element path and the spec line, the expected and the
 // actual value, and the closest candidates the dump holds.

@@ -152,6 +152,22 @@ var failureCases = []failureCase{
 		},
 	},
 	{
+		name: "upstream TLS mode",
+		spec: `clusters:
+  - name: outbound|80|v1|whoami.default.svc.cluster.local
+    tls: ISTIO_MUTUAL
+  - name: outbound|80|v2|whoami.default.svc.cluster.local
+    tls: AUTO
+  - name: PassthroughCluster
+    tls: ISTIO_MUTUAL
+`,
+		dump: "pilot/sleep-config_dump.json",
+		want: []string{
+			"clusters[0](outbound|80|v1|whoami.default.svc.cluster.local).tls: the upstream mTLS/TLS mode differs (the transport socket the proxy uses to the cluster) (expected ISTIO_MUTUAL, actual AUTO)",
+			"clusters[2](PassthroughCluster).tls: the upstream mTLS/TLS mode differs (the transport socket the proxy uses to the cluster) (expected ISTIO_MUTUAL, actual DISABLE)",
+		},
+	},
+	{
 		name: "route expected but no route",
 		spec: `flows:
   - request: {role: gateway, port: 8080, host: x, path: /nope}
@@ -242,6 +258,7 @@ func TestCheckErrors(t *testing.T) {
 		{"unknown variable", "clusters:\n  - name: outbound|9080||x.${nmespace}\n", "spec.yaml:2: clusters[0]: unknown variable ${nmespace}"},
 		{"bad role", "flows:\n  - request: {role: egress, port: 80}\n", "spec.yaml:2: flows[0].request.role: unknown role"},
 		{"no port", "flows:\n  - request: {role: gateway}\n", "flows[0].request.port is required"},
+		{"bad tls mode", "clusters:\n  - name: outbound|9080||productpage.default.svc.cluster.local\n    tls: STRICT\n", `spec.yaml:2: clusters[0](outbound|9080||productpage.default.svc.cluster.local).tls: "STRICT" is not one of ISTIO_MUTUAL, AUTO, DISABLE, SIMPLE, MUTUAL`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

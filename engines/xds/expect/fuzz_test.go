@@ -18,7 +18,8 @@ func FuzzLoad(f *testing.F) {
 		f.Add(b)
 	}
 	for _, s := range []string{"", "a: [", "listeners: 3", "flows:\n- request: {role: gateway, port: 1}\n  clusters: {a: 1}\n",
-		"clusters:\n- name: ${x}\n  istio: '>=1'\n", "- 1\n- 2\n", "vars: {a: b}\nrouteConfigs:\n- virtualHosts:\n  - routes:\n    - match: prefix /\n"} {
+		"clusters:\n- name: ${x}\n  istio: '>=1'\n", "- 1\n- 2\n", "vars: {a: b}\nrouteConfigs:\n- virtualHosts:\n  - routes:\n    - match: prefix /\n",
+		"clusters:\n- name: outbound|9080||reviews.default.svc.cluster.local\n  tls: ISTIO_MUTUAL\n- name: PassthroughCluster\n  tls: NONE\n"} {
 		f.Add([]byte(s))
 	}
 	d := parse(f, "samples/gateway-config_dump.json")

@@ -77,6 +77,10 @@ type Cluster struct {
 	// Addresses are the endpoints' addresses as "ip:port", in any order
 	// (nil: not checked).
 	Addresses []string `yaml:"addresses"`
+	// TLS is the mode the proxy's connections to the cluster use, as its
+	// transport socket says (xds.UpstreamTLS): ISTIO_MUTUAL, AUTO (Istio's
+	// auto mTLS), DISABLE (plaintext), SIMPLE or MUTUAL ("": not checked).
+	TLS string `yaml:"tls"`
 }
 
 // Flow expects where a request goes.

@@ -55,6 +55,17 @@ type Options struct {
 	Pilot PilotOptions
 	// Timeouts bounds every wait (zero fields: defaults).
 	Timeouts timeouts.Timeouts
+	// Interception changes istio-iptables' configuration for the pods
+	// it selects (a regression of the detection catalog); nil: every
+	// sidecar gets the rules its annotations ask for.
+	Interception []PodInterception
+}
+
+// PodInterception changes the interception of the pods whose
+// namespace/name starts with Pod (NAMESPACE/PREFIX).
+type PodInterception struct {
+	Pod     string
+	Changes []istio.Change
 }
 
 // PilotOptions choose the control plane.
@@ -332,18 +343,9 @@ func (m *Mesh) StartPod(ctx context.Context, ns *podnet.NetNS, obj *corev1.Pod, 
 		return p, nil
 	}
 	if proxyKind == backend.Sidecar {
-		v, err := istio.ParseVersion(m.opts.IstioVersion)
-		if err != nil {
+		if err := m.intercept(ctx, p); err != nil {
 			return p, err
 		}
-		rules, err := istio.IPTablesSave(istio.DefaultOptions(v))
-		if err != nil {
-			return p, fmt.Errorf("pod %s: interception rules: %w", p.Key(), err)
-		}
-		if _, err := ns.Run(ctx, rules, "iptables-restore"); err != nil {
-			return p, fmt.Errorf("pod %s: load interception rules: %w", p.Key(), err)
-		}
-		p.Rules = rules
 	}
 	dir := filepath.Join(m.dir, "proxy-"+obj.Namespace+"-"+obj.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -605,4 +607,33 @@ func (m *Mesh) Close(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// intercept loads the rules Istio's istio-iptables writes for the pod's
+// options (its annotations, as the injector reads them), changed where
+// Options.Interception selects the pod.
+func (m *Mesh) intercept(ctx context.Context, p *Pod) error {
+	v, err := istio.ParseVersion(m.opts.IstioVersion)
+	if err != nil {
+		return err
+	}
+	o, err := istio.PodOptions(v, p.Object.Annotations)
+	if err != nil {
+		return fmt.Errorf("pod %s: interception options: %w", p.Key(), err)
+	}
+	var changes []istio.Change
+	for _, in := range m.opts.Interception {
+		if strings.HasPrefix(p.Key(), in.Pod) {
+			changes = append(changes, in.Changes...)
+		}
+	}
+	rules, err := istio.IPTablesSaveChanged(o, changes)
+	if err != nil {
+		return fmt.Errorf("pod %s: interception rules: %w", p.Key(), err)
+	}
+	if _, err := p.NS.Run(ctx, rules, "iptables-restore"); err != nil {
+		return fmt.Errorf("pod %s: load interception rules: %w", p.Key(), err)
+	}
+	p.Rules = rules
+	return nil
 }
