@@ -102,10 +102,10 @@ func TestRunFixtures(t *testing.T) {
 		{"the README's command as written", runWhoami, exitOK, []string{"[whoami@90-10] PASS", "splits traffic through the ingress splits 90/10", "16 passed, 0 failed, 0 undecided (embedded backend"}},
 		{"run -h's JSON example as written", runWhoamiJSON, exitOK, []string{`"kind": "RunReport"`, `"pass": 16`}},
 		{"weights changed to 50/50 in step 90-10", "meshcheck run --fixtures " + weights + " --report-dir " + reports, exitFail, []string{
-			"[whoami@90-10] FAIL      " + weights + "/expect.yaml:31: routes proxy gateway (istio-system/istio-ingressgateway-",
+			"[whoami@90-10] FAIL      " + weights + "/expect.yaml:43: routes proxy gateway (istio-system/istio-ingressgateway-",
 			"expected outbound|80|v1|whoami.whoami.svc.cluster.local=90, outbound|80|v2|whoami.whoami.svc.cluster.local=10",
 			"actual   outbound|80|v1|whoami.whoami.svc.cluster.local=50, outbound|80|v2|whoami.whoami.svc.cluster.local=50",
-			"[whoami@90-10] FAIL      " + weights + "/expect.yaml:37: splits traffic through the ingress splits 90/10",
+			"[whoami@90-10] FAIL      " + weights + "/expect.yaml:57: splits traffic through the ingress splits 90/10",
 			"expected weights v1=90,v2=10",
 			"[whoami@50-50] PASS", "evidence of whoami@90-10: " + reports + "/evidence/embedded/run-whoami-90-10",
 		}},
@@ -115,14 +115,14 @@ func TestRunFixtures(t *testing.T) {
 			"expected outbound|80|v2|whoami.whoami.svc.cluster.local",
 			"actual   not found",
 			"closest  outbound|80|v1|whoami.whoami.svc.cluster.local",
-			"[whoami@90-10] FAIL      " + subset + "/expect.yaml:37: splits traffic through the ingress splits 90/10",
+			"[whoami@90-10] FAIL      " + subset + "/expect.yaml:57: splits traffic through the ingress splits 90/10",
 		}},
 		{"a configuration and an interception mutation, scored", "meshcheck mutate --only weights-flipped --only proxy-uid-bypass-missing --report-dir " + reports, exitOK, []string{
 			"weights-flipped              configuration caught",
 			"proxy-uid-bypass-missing     interception  caught",
 			"2 of 2 mutations caught; clean runs: 1, failures: 0.",
-			"| weights-flipped | configuration | caught | whoami@90-10 expect.yaml:31 routes proxy gateway",
-			"| proxy-uid-bypass-missing | interception | caught | whoami@base expect.yaml:22 interception whoami/whoami-v1-",
+			"| weights-flipped | configuration | caught | whoami@90-10 expect.yaml:43 routes proxy gateway",
+			"| proxy-uid-bypass-missing | interception | caught | whoami@base expect.yaml:33 interception whoami/whoami-v1-",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,7 +170,7 @@ func TestRunBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	unknownField := brokenCopy(t, "expect.yaml", [2]string{"classify: whoami\n        weights: v1=90", "classify: whoami\n        weigths: v1=90"})
-	unknownProxy := brokenCopy(t, "expect.yaml", [2]string{"      - proxy: gateway\n        flows:", "      - proxy: whoami/whoareyou\n        flows:"})
+	unknownProxy := brokenCopy(t, "expect.yaml", [2]string{"      - proxy: gateway\n        when: {ingress: istio}\n        flows:", "      - proxy: whoami/whoareyou\n        when: {ingress: istio}\n        flows:"})
 	badWeight := brokenCopy(t, "expect.yaml", [2]string{"weights: v1=90,v2=10", "weights: v1=90%,v2=10"})
 	badManifest := brokenCopy(t, "steps/50-50.yaml", [2]string{"subset: v1", "subsett: v1"})
 	for _, tc := range []struct {
@@ -182,9 +182,9 @@ func TestRunBadInput(t *testing.T) {
 		{"no folder", []string{"run"}, exitUsage, "no --fixtures folder given"},
 		{"a folder that is not there", []string{"run", "--fixtures", "/nonexistent"}, exitNoInput, "/nonexistent: bad fixture metadata: open /nonexistent/fixture.yaml: no such file or directory"},
 		{"a folder without expect.yaml", []string{"run", "--fixtures", noExpect}, exitNoInput, noExpect + "/expect.yaml: the fixture's checks: open expect.yaml: no such file or directory"},
-		{"unknown field", []string{"run", "--fixtures", unknownField}, exitBadInput, unknownField + `/expect.yaml:40: bad field: unknown field "weigths" in expect.steps[0].splits[0]`},
-		{"unknown proxy", []string{"run", "--fixtures", unknownProxy}, exitBadInput, unknownProxy + `/expect.yaml:28: steps[0].routes[0].proxy: unknown name: no workload of the fixture matches "whoami/whoareyou"`},
-		{"a weight that does not parse", []string{"run", "--fixtures", badWeight}, exitBadInput, badWeight + `/expect.yaml:40: steps[0].splits[0].weights: bad value: "v1=90%,v2=10": weight "v1=90%": "90%" is not a non-negative number`},
+		{"unknown field", []string{"run", "--fixtures", unknownField}, exitBadInput, unknownField + `/expect.yaml:61: bad field: unknown field "weigths" in expect.steps[0].splits[0]`},
+		{"unknown proxy", []string{"run", "--fixtures", unknownProxy}, exitBadInput, unknownProxy + `/expect.yaml:40: steps[0].routes[0].proxy: unknown name: no workload of the fixture matches "whoami/whoareyou"`},
+		{"a weight that does not parse", []string{"run", "--fixtures", badWeight}, exitBadInput, badWeight + `/expect.yaml:61: steps[0].splits[0].weights: bad value: "v1=90%,v2=10": weight "v1=90%": "90%" is not a non-negative number`},
 		{"a manifest's unknown field", []string{"run", "--fixtures", badManifest}, exitBadInput, badManifest + "/steps/50-50.yaml:19: spec.http[0].route[0].destination.subsett: unknown field"},
 		{"an unknown backend", []string{"run", "--fixtures", whoami, "--backend", "nope"}, exitUsage, "nope"},
 	} {

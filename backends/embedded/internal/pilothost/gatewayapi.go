@@ -145,11 +145,15 @@ func (c *ControlPlane) waitGatewayPushed(ctx context.Context, o runtime.Object, 
 	d := c.fake.Discovery
 	start := time.Now()
 	deadline := start.Add(convertTimeout)
+	// The converted Gateway is in pilot's config already (waitConverted):
+	// a push context built from now on holds it.
+	seen := d.Env.PushContext().PushVersion
 	for {
 		// An update that converts to the same Istio Gateways is no event:
 		// after the grace, a push context holding every event will do.
 		in := d.InboundUpdates.Load()
-		if (in > before || time.Since(start) > c.grace) && d.CommittedUpdates.Load() >= in {
+		fresh := in > before && d.Env.PushContext().PushVersion != seen
+		if (fresh || time.Since(start) > c.grace) && d.CommittedUpdates.Load() >= in {
 			return nil
 		}
 		if time.Now().After(deadline) {
