@@ -131,21 +131,13 @@ func gatewayAPIObjects(in *inputs) ([]*gatewayv1.Gateway, []*gatewayv1.HTTPRoute
 	var gws []*gatewayv1.Gateway
 	for _, k := range sortedKeys(in.gateways, key.String) {
 		g := in.gateways[k].DeepCopy()
-		g.TypeMeta = metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: "Gateway"}
-		g.UID = uid("Gateway", k.namespace, k.name)
-		if g.Generation == 0 {
-			g.Generation = 1
-		}
+		stored(&g.TypeMeta, &g.ObjectMeta, "Gateway", k)
 		gws = append(gws, g)
 	}
 	var routes []*gatewayv1.HTTPRoute
 	for _, k := range sortedKeys(in.httpRoutes, key.String) {
 		r := in.httpRoutes[k].DeepCopy()
-		r.TypeMeta = metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: "HTTPRoute"}
-		r.UID = uid("HTTPRoute", k.namespace, k.name)
-		if r.Generation == 0 {
-			r.Generation = 1
-		}
+		stored(&r.TypeMeta, &r.ObjectMeta, "HTTPRoute", k)
 		routes = append(routes, r)
 	}
 	return gws, routes
@@ -176,4 +168,14 @@ func ListenerFor(gw *gatewayv1.Gateway, host string) (port, score int) {
 		}
 	}
 	return port, score
+}
+
+// stored gives a Gateway API object what an API server gives it when it
+// stores it: its type, a UID, and generation 1.
+func stored(tm *metav1.TypeMeta, om *metav1.ObjectMeta, kind string, k key) {
+	*tm = metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: kind}
+	om.UID = uid(kind, k.namespace, k.name)
+	if om.Generation == 0 {
+		om.Generation = 1
+	}
 }
