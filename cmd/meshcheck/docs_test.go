@@ -74,8 +74,8 @@ var runElsewhere = map[string]string{
 	"make gate BASELINE=v0.0.0-20260423205519-b01690e6db7d CANDIDATE=pinned": "root and two embedded meshes with the suites: " +
 		"run by hand for docs/gate-history.md; TestGate runs meshcheck gate on the same two sources (make test, in .ci/run)",
 	"make e2e-matrix": "run by .ci/run (CI) on three cells (MATRIX_CELLS); every cell by hand, results in the README",
-	"make e2e-local INGRESS=gateway-api": "root and network namespaces: .ci/run's reduced make e2e-matrix runs it (the cell " +
-		"'pinned 1.39 gateway-api' runs hack/e2e-local.sh with INGRESS=gateway-api); run by hand for the README",
+	"make e2e-local INGRESS=gateway-api": "root and network namespaces: make e2e-matrix runs it for every gateway-api cell " +
+		"(hack/e2e-local.sh with INGRESS=gateway-api), by hand here for the README (not yet in .ci/run: flaky, README)",
 	"make node-image": "make images builds it (build/images/node.sh), which make e2e-airgap runs in .ci/run",
 	"make node-image K8S_VERSION=1.36.3": "not run automatically: the node image for another Kubernetes version, built by hand " +
 		"with the same script as the default one (build/images/node.sh, run by make e2e-airgap)",
