@@ -19,18 +19,31 @@ import (
 // as the evidence. A run that fails is not an error: its specs say so;
 // a run that leaves no report is.
 func SuiteChecks(ctx context.Context, repo, source, name string, envoy string, log io.Writer) ([]Check, error) {
+	env := []string{"ISTIO_SRC=" + source}
+	if envoy != "" {
+		env = append(env, "ENVOY="+envoy)
+	}
+	checks, err := RunSuites(ctx, repo, name, env, log)
+	if err != nil {
+		return nil, fmt.Errorf("the suites against %s: %w", source, err)
+	}
+	return checks, nil
+}
+
+// RunSuites runs every spec of the suites (hack/e2e-local.sh in repo, its
+// reports as reports/NAME.json) with env added to this process's
+// environment (ISTIO_SRC, ENVOY, MESHCHECK_PROXY_VERSION) and returns
+// every spec's outcome, as SuiteChecks.
+func RunSuites(ctx context.Context, repo, name string, env []string, log io.Writer) ([]Check, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(repo, "hack", "e2e-local.sh"))
 	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "ISTIO_SRC="+source, "SUITES_NAME="+name, "LABELS=")
-	if envoy != "" {
-		cmd.Env = append(cmd.Env, "ENVOY="+envoy)
-	}
+	cmd.Env = append(append(os.Environ(), "SUITES_NAME="+name, "LABELS="), env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	runErr := cmd.Run()
 	report := filepath.Join(repo, "reports", name+".json")
 	checks, err := SpecOutcomes(report)
 	if err != nil {
-		return nil, fmt.Errorf("the suites against %s (%v): %w", source, runErr, err)
+		return nil, fmt.Errorf("%v: %w", runErr, err)
 	}
 	return checks, nil
 }

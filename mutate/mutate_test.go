@@ -21,7 +21,7 @@ func TestCatalogApplies(t *testing.T) {
 	kindsSeen := map[string]int{}
 	for _, m := range ms {
 		kindsSeen[m.Kind]++
-		if m.Pending != "" {
+		if m.Pending != "" || m.Kind != Configuration {
 			continue
 		}
 		t.Run(m.Name, func(t *testing.T) {
@@ -60,6 +60,11 @@ func TestLoadErrors(t *testing.T) {
 		{"pending missing", "mutations:\n  - name: a\n    kind: interception\n    story: x\n", "say why in pending"},
 		{"twice", "mutations:\n  - {name: a, kind: interception, story: x, pending: y}\n  - {name: a, kind: interception, story: x, pending: y}\n", `x.yaml:3: mutations[1]: bad catalog entry: name "a" is used twice`},
 		{"check kind", "mutations:\n  - {name: a, kind: interception, story: x, pending: y, caughtBy: [logs]}\n", `caughtBy "logs"`},
+		{"control plane without patch", "mutations:\n  - {name: a, kind: control-plane, story: x, caughtBy: [sync], words: [w], specs: [suite]}\n", "a control-plane mutation needs patch and specs"},
+		{"a missing patch file", "mutations:\n  - {name: a, kind: control-plane, story: x, patch: patches/nope.diff, caughtBy: [sync], words: [w], specs: [suite]}\n", "x.yaml:2: mutations[0]: bad catalog entry: mutation a: patch mutate/patches/nope.diff: open patches/nope.diff: file does not exist"},
+		{"a control plane with a fixture", "mutations:\n  - {name: a, kind: control-plane, story: x, patch: p, fixture: whoami, caughtBy: [sync], words: [w], specs: [suite]}\n", "takes none of fixture, file, replace, envoy, proxyVersion"},
+		{"skew without envoy", "mutations:\n  - {name: a, kind: version-skew, story: x, proxyVersion: 1.32.0, caughtBy: [sync], words: [w], specs: [suite]}\n", "needs envoy, proxyVersion and specs"},
+		{"configuration with a patch", "mutations:\n  - {name: a, kind: configuration, story: x, fixture: f, file: g, replace: [{old: a, new: b}], patch: p, caughtBy: [routes], words: [w]}\n", "takes none of patch"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 // mutateOptions are the flags of meshcheck mutate.
 type mutateOptions struct {
 	only   []string
+	suites bool
 	cfg    config.Run
 	envErr error
 	output outputFormat
@@ -49,6 +50,7 @@ otherwise, 64 usage, 65 a bad catalog or an unknown --only name.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runMutate(cmd.Context(), s, o) },
 	}
 	c.Flags().StringArrayVar(&o.only, "only", nil, "run only this mutation (repeatable)")
+	c.Flags().BoolVar(&o.suites, "suites", true, "also run every suite against each control-plane and version-skew mutation (hack/e2e-local.sh: run from this repository)")
 	o.cfg.AddFlags(c.Flags())
 	addOutputFlag(c, &o.output)
 	return c
@@ -69,9 +71,9 @@ func runMutate(ctx context.Context, s streams, o *mutateOptions) error {
 	}
 	rep := mutate.Report{Mutations: []mutate.Outcome{}}
 	for _, name := range cleanFixtures(selected) {
-		res, err := runMutated(ctx, s, o.cfg, "clean-"+name, func(dir string) error {
+		res, err := runMutated(ctx, s, o.cfg, "clean-"+name, oneFolder(func(dir string) error {
 			return mutate.CopyFixture(fixtures.Embedded(), name, dir)
-		})
+		}))
 		rep.Clean.Runs++
 		if err != nil || checks.Summary(res)[checks.Fail] > 0 {
 			rep.Clean.Failures++
@@ -79,7 +81,7 @@ func runMutate(ctx context.Context, s streams, o *mutateOptions) error {
 		}
 	}
 	for _, m := range selected {
-		rep.Mutations = append(rep.Mutations, scoreMutation(ctx, s, o.cfg, m))
+		rep.Mutations = append(rep.Mutations, scoreMutation(ctx, s, o, m))
 	}
 	return writeDetection(s, o.cfg.ReportDir, rep, o.output.json())
 }
@@ -115,7 +117,7 @@ func selectMutations(only []string) ([]mutate.Mutation, error) {
 func cleanFixtures(ms []mutate.Mutation) []string {
 	var out []string
 	for _, m := range ms {
-		if m.Pending == "" && !slices.Contains(out, m.Fixture) {
+		if m.Pending == "" && m.Kind == mutate.Configuration && !slices.Contains(out, m.Fixture) {
 			out = append(out, m.Fixture)
 		}
 	}
@@ -124,36 +126,50 @@ func cleanFixtures(ms []mutate.Mutation) []string {
 
 // scoreMutation runs one mutation and scores it; a kind that is not
 // applied yet is reported as a miss saying so.
-func scoreMutation(ctx context.Context, s streams, cfg config.Run, m mutate.Mutation) mutate.Outcome {
-	if m.Pending != "" {
+func scoreMutation(ctx context.Context, s streams, o *mutateOptions, m mutate.Mutation) mutate.Outcome {
+	start := now()
+	var out mutate.Outcome
+	switch {
+	case m.Pending != "":
 		return mutate.Outcome{Name: m.Name, Kind: m.Kind, CaughtBy: []string{}, Message: "not run: " + m.Pending}
+	case m.Kind == mutate.Configuration:
+		res, err := runMutated(ctx, s, o.cfg, m.Name, oneFolder(func(dir string) error { return mutate.Apply(m, fixtures.Embedded(), dir) }))
+		out = mutate.Score(m, res)
+		if err != nil {
+			out.Message = err.Error()
+		}
+	default:
+		out = scoreMesh(ctx, s, o, m)
 	}
-	res, err := runMutated(ctx, s, cfg, m.Name, func(dir string) error { return mutate.Apply(m, fixtures.Embedded(), dir) })
-	out := mutate.Score(m, res)
-	if err != nil {
-		out.Message = err.Error()
-	}
+	out.Seconds = now().Sub(start).Seconds()
 	verdict := "MISSED"
 	if out.Caught {
 		verdict = "caught"
 	}
-	fmt.Fprintf(s.Out, "%-28s %-13s %s\n", m.Name, m.Kind, verdict)
+	fmt.Fprintf(s.Out, "%-30s %-13s %s (%.0f s)\n", m.Name, m.Kind, verdict, out.Seconds)
 	return out
 }
 
-// runMutated prepares a folder with prepare and runs it as meshcheck run
-// --fixtures does, on a mesh of its own; its report and evidence go under
-// <report-dir>/mutate/<name>/, its log to log.txt there.
-func runMutated(ctx context.Context, s streams, cfg config.Run, name string, prepare func(dir string) error) ([]checks.Result, error) {
+// oneFolder is a runMutated prepare step that fills one folder.
+func oneFolder(fill func(dir string) error) func(dir string) ([]string, error) {
+	return func(dir string) ([]string, error) { return []string{dir}, fill(dir) }
+}
+
+// runMutated prepares the fixture folders under dir with prepare and runs
+// them as meshcheck run --fixtures does, on a mesh of its own; its report
+// and evidence go under <report-dir>/mutate/<name>/, its log to log.txt
+// there. A mesh that did not come up is an error and, when the readiness
+// check failed on it, a failed check of kind sync (mutate.Sync).
+func runMutated(ctx context.Context, s streams, cfg config.Run, name string, prepare func(dir string) ([]string, error)) ([]checks.Result, error) {
 	out := filepath.Join(cfg.ReportDir, "mutate", name)
 	if err := os.RemoveAll(out); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(out, "fixture")
-	if err := prepare(dir); err != nil {
+	dirs, err := prepare(filepath.Join(out, "fixture"))
+	if err != nil {
 		return nil, err
 	}
-	catalog, folders, err := readFolders([]string{dir})
+	catalog, folders, err := readFolders(dirs)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +188,16 @@ func runMutated(ctx context.Context, s streams, cfg config.Run, name string, pre
 		return nil, err
 	}
 	if rep.Setup != "" {
-		return rep.Results, fmt.Errorf("the mesh did not come up: %s", rep.Setup)
+		return append(rep.Results, setupResult(rep.Setup)), fmt.Errorf("the mesh did not come up: %s", rep.Setup)
 	}
 	return rep.Results, nil
+}
+
+// setupResult is a mesh's failed bring-up as the readiness check that
+// failed: every proxy must ACK the control plane's current push.
+func setupResult(setup string) checks.Result {
+	return checks.Result{Fixture: "mesh", Kind: mutate.Sync, Name: "every proxy ACKs the control plane's current push (the mesh's readiness)",
+		Source: "setup", Status: checks.Fail, Expected: "every proxy synced, no NACK", Actual: setup}
 }
 
 // writeDetection writes the matrix and prints it (Markdown, or JSON with
