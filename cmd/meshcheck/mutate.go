@@ -39,6 +39,15 @@ meshcheck run --fixtures does (a mesh of its own; run as root for the
 embedded mesh). A mutation is caught only when a check of a kind it names
 failed with a message holding every word it names. Each bundled fixture the
 catalog uses also runs once unmutated (a failure there is a false alarm).
+A control-plane mutation applies its patch (mutate/patches/) to a fresh
+copy of the pinned istio.io/istio module under the cache
+(~/.cache/meshcheck/mutate/<name>/istio), builds the control plane from it
+(only the changed packages recompile) and runs every bundled fixture on it;
+a version-skew one runs them with its Envoy declaring its newer Istio.
+Both also run every suite (hack/e2e-local.sh, so run it from this
+repository; --suites=false skips them), and a spec the entry names must
+fail with the cause named too. The bundled fixtures also run unmutated on
+the pinned control plane, and on each skew Envoy declaring its own release.
 The matrix goes to <report-dir>/detection.json and detection.md, each run's
 report and evidence under <report-dir>/mutate/<name>/.
 
@@ -70,14 +79,12 @@ func runMutate(ctx context.Context, s streams, o *mutateOptions) error {
 		}
 	}
 	rep := mutate.Report{Mutations: []mutate.Outcome{}}
-	for _, name := range cleanFixtures(selected) {
-		res, err := runMutated(ctx, s, o.cfg, "clean-"+name, oneFolder(func(dir string) error {
-			return mutate.CopyFixture(fixtures.Embedded(), name, dir)
-		}))
+	for _, c := range cleanRuns(o.cfg, selected) {
+		res, err := runMutated(ctx, s, c.cfg, c.name, c.prepare)
 		rep.Clean.Runs++
 		if err != nil || checks.Summary(res)[checks.Fail] > 0 {
 			rep.Clean.Failures++
-			fmt.Fprintf(s.Out, "clean %s: FAILED (a false alarm) %v\n", name, err)
+			fmt.Fprintf(s.Out, "%s: FAILED (a false alarm) %v\n", c.name, err)
 		}
 	}
 	for _, m := range selected {
@@ -112,13 +119,41 @@ func selectMutations(only []string) ([]mutate.Mutation, error) {
 	return out, nil
 }
 
-// cleanFixtures are the fixtures the selected configuration mutations
-// patch, each once.
-func cleanFixtures(ms []mutate.Mutation) []string {
-	var out []string
+// cleanRun is an unmutated run the mutations are measured against: a
+// failure there is a false alarm.
+type cleanRun struct {
+	name    string
+	cfg     config.Run
+	prepare func(dir string) ([]string, error)
+}
+
+// cleanRuns are, for the selected mutations that run: each fixture a
+// configuration mutation patches, once; every bundled fixture on the
+// pinned control plane when a control-plane or version-skew one runs;
+// and for each version-skew Envoy, every bundled fixture with the proxies
+// declaring the Istio release that ships it (the skew alone is the cause).
+func cleanRuns(cfg config.Run, ms []mutate.Mutation) []cleanRun {
+	var out []cleanRun
+	seen := map[string]bool{}
+	add := func(name string, cfg config.Run, prepare func(dir string) ([]string, error)) {
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, cleanRun{name, cfg, prepare})
+		}
+	}
 	for _, m := range ms {
-		if m.Pending == "" && m.Kind == mutate.Configuration && !slices.Contains(out, m.Fixture) {
-			out = append(out, m.Fixture)
+		switch {
+		case m.Pending != "":
+		case m.Kind == mutate.Configuration:
+			fixture := m.Fixture
+			add("clean-"+fixture, cfg, oneFolder(func(dir string) error { return mutate.CopyFixture(fixtures.Embedded(), fixture, dir) }))
+		case m.Kind == mutate.ControlPlane:
+			add("clean-bundled", cfg, bundledFolders)
+		case m.Kind == mutate.VersionSkew:
+			add("clean-bundled", cfg, bundledFolders)
+			envoy := cfg
+			envoy.Envoy, envoy.ProxyVersion = m.Envoy, ""
+			add("clean-bundled-envoy-"+m.Envoy, envoy, bundledFolders)
 		}
 	}
 	return out
