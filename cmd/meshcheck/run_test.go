@@ -118,7 +118,7 @@ func TestRunFixtures(t *testing.T) {
 			"[whoami@90-10] FAIL      " + subset + "/expect.yaml:36: splits traffic through the ingress splits 90/10",
 		}},
 		{"one catalogued mutation, scored", "meshcheck mutate --only weights-flipped --report-dir " + reports, exitOK, []string{
-			"weights-flipped              configuration caught",
+			"weights-flipped                configuration caught",
 			"1 of 1 mutations caught; clean runs: 1, failures: 0.",
 			"| weights-flipped | configuration | caught | whoami@90-10 expect.yaml:30 routes proxy gateway",
 		}},
