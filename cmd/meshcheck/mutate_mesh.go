@@ -93,11 +93,11 @@ func bundledFolders(dir string) ([]string, error) {
 	return dirs, nil
 }
 
-// mutatedSuites runs every suite (hack/e2e-local.sh, from the repository
+// mutatedSuites runs every suite (hack/e2e-local.sh of the repository
 // meshcheck mutate runs in) with env; its log goes next to the mutation's
 // run, its Ginkgo report to reports/mutate-<name>.json.
 func mutatedSuites(ctx context.Context, cfg config.Run, m mutate.Mutation, env []string) ([]mutate.Spec, error) {
-	repo, err := os.Getwd()
+	repo, err := suitesRepo()
 	if err != nil {
 		return nil, err
 	}
@@ -115,4 +115,21 @@ func mutatedSuites(ctx context.Context, cfg config.Run, m mutate.Mutation, env [
 		specs = append(specs, mutate.Spec{Name: c.Name, Failed: c.Outcome == gate.Failed, Evidence: c.Evidence})
 	}
 	return specs, nil
+}
+
+// suitesRepo is the repository meshcheck mutate runs in: the nearest
+// folder at or above the working directory that holds hack/e2e-local.sh.
+func suitesRepo() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "hack", "e2e-local.sh")); err == nil {
+			return dir, nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", fmt.Errorf("no hack/e2e-local.sh in %s or above it: run meshcheck mutate in its repository, or with --suites=false", wd)
+		}
+	}
 }
