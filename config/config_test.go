@@ -37,6 +37,7 @@ func TestFromEnv(t *testing.T) {
 				r.Local = LocalImages{IstioHub: "meshcheck.local/istio", IstioTag: "local", FixtureTag: "local", K8sVersion: "1.34.4"}
 			}},
 		{"an Envoy version", map[string]string{"MESHCHECK_ENVOY": "1.36.2"}, func(r *Run) { r.Envoy = "1.36.2" }},
+		{"a declared proxy version", map[string]string{"MESHCHECK_PROXY_VERSION": "1.32.0"}, func(r *Run) { r.ProxyVersion = "1.32.0" }},
 		{"a kind run ignores a missing Envoy path (make images reads it)", map[string]string{"MESHCHECK_BACKEND": "kind", "MESHCHECK_ENVOY": "/no/such/envoy"},
 			func(r *Run) { r.Backend, r.Envoy = Kind, "/no/such/envoy" }},
 	}
@@ -73,6 +74,7 @@ func TestFromEnvErrors(t *testing.T) {
 		{"release and source", map[string]string{"MESHCHECK_BACKEND": "kind", "ISTIO_VERSION": "1.30.4", "ISTIO_SRC": "/src"}, []string{"a release and a source checkout (Istio.Source, --istio-src, $ISTIO_SRC = /src) exclude each other"}},
 		{"a mirror that is no URL", map[string]string{"MESHCHECK_ISTIO_MIRROR": "mirror.example"}, []string{`Istio.Mirror (--istio-mirror, $MESHCHECK_ISTIO_MIRROR): "mirror.example": want an http or https URL`}},
 		{"an Envoy that is neither", map[string]string{"MESHCHECK_ENVOY": "envoy"}, []string{`Envoy (--envoy, $MESHCHECK_ENVOY): "envoy": want a path to an Envoy binary or a release (1.37, 1.37.0)`}},
+		{"a proxy version that is no release", map[string]string{"MESHCHECK_PROXY_VERSION": "1.32"}, []string{`ProxyVersion (--proxy-version, $MESHCHECK_PROXY_VERSION): "1.32": want an Istio release X.Y.Z (1.32.0)`}},
 		{"a missing Envoy", map[string]string{"MESHCHECK_ENVOY": "/no/such/envoy"}, []string{"Envoy (--envoy, $MESHCHECK_ENVOY): stat /no/such/envoy: no such file or directory"}},
 		{"a missing meshcheck binary", map[string]string{"MESHCHECK_BIN": "/no/such/meshcheck"}, []string{"Binary (--meshcheck-bin, $MESHCHECK_BIN): stat /no/such/meshcheck"}},
 		{"a registry with a scheme", map[string]string{"IMAGE_REGISTRY": "https://mirror"}, []string{`ImageRegistry (--image-registry, $IMAGE_REGISTRY): "https://mirror": want a registry`}},

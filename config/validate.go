@@ -67,6 +67,12 @@ var checks = []check{
 		return nil
 	}},
 	{"Envoy", checkEnvoy},
+	{"ProxyVersion", func(r *Run) error {
+		if v := r.ProxyVersion; v != "" && !semverRE.MatchString(v) {
+			return fmt.Errorf("%q: want an Istio release X.Y.Z (1.32.0)", v)
+		}
+		return nil
+	}},
 	{"Binary", func(r *Run) error {
 		if r.Backend != Embedded || r.Binary == "" {
 			return nil

@@ -12,10 +12,12 @@ import (
 	"github.com/meshcheck/meshcheck/internal/strictyaml"
 )
 
-// Kinds of mutation (issue 16): configuration mutations edit a copy of a
-// fixture (Apply); interception mutations run the fixture unchanged with
-// istio-iptables' configuration changed for some pods (Changes); the others
-// are catalogued, pending, and reported as not run.
+// Kinds of mutation (issue 16): configuration mutations are applied to a
+// copy of a fixture (Apply); interception mutations run the fixture
+// unchanged with istio-iptables' configuration changed for some pods
+// (Changes); control-plane ones are applied to a copy of the pinned Istio
+// (PatchedSource); version-skew ones by the Envoy the proxies run and the
+// Istio release they declare.
 const (
 	Configuration = "configuration"
 	Interception  = "interception"
@@ -25,7 +27,13 @@ const (
 
 var kinds = []string{Configuration, Interception, ControlPlane, VersionSkew}
 
-var checkKinds = []checks.Kind{checks.Routes, checks.Splits, checks.Paths, checks.Interception}
+// Sync is the mesh's readiness check: every proxy ACKed the control
+// plane's current push, and a NACK fails it at once with Envoy's words
+// (meshcheck run's setup; the suites' BeforeSuite). It catches what the
+// proxies reject before any expect.yaml check can run.
+const Sync checks.Kind = "sync"
+
+var checkKinds = []checks.Kind{checks.Routes, checks.Splits, checks.Paths, checks.Interception, Sync}
 
 // Mutation is one catalog entry.
 type Mutation struct {
@@ -54,9 +62,21 @@ type Mutation struct {
 	// Interception, for an interception mutation, is the change to
 	// istio-iptables' configuration of the fixture's pods it selects.
 	Interception *PodChange `yaml:"interception"`
+	// Patch is a control-plane mutation's unified diff against the pinned
+	// istio.io/istio module, relative to mutate/ (patches/NAME.diff).
+	Patch string `yaml:"patch"`
+	// Envoy is the Envoy release a version-skew mutation's proxies run
+	// and ProxyVersion the Istio proxy release they declare to pilot.
+	Envoy        string `yaml:"envoy"`
+	ProxyVersion string `yaml:"proxyVersion"`
+	// Specs are the suite specs (name prefixes, "whoami-90-10"; "suite"
+	// for the suite's setup) that count as catching a control-plane or
+	// version-skew mutation: the suites run against its mesh too, and one
+	// of these must fail with every one of SpecWords in its failure.
+	Specs     []string `yaml:"specs"`
+	SpecWords []string `yaml:"specWords"`
 	// Pending says why the entry is not applied yet (it is reported as a
-	// miss saying so); every control-plane and version-skew entry is
-	// pending so far.
+	// miss saying so).
 	Pending string `yaml:"pending"`
 	line    int
 }
@@ -149,21 +169,68 @@ func (m *Mutation) validate(seen map[string]bool) error {
 	}
 	for _, k := range m.CaughtBy {
 		if !slices.Contains(checkKinds, k) {
-			return fmt.Errorf("%w: caughtBy %q (one of routes, splits, paths, interception)", ErrBadEntry, k)
+			return fmt.Errorf("%w: caughtBy %q (one of routes, splits, paths, interception, sync)", ErrBadEntry, k)
 		}
-	}
-	if m.Kind != Configuration && m.Kind != Interception && m.Pending == "" {
-		return fmt.Errorf("%w: a %s mutation is not applied yet: say why in pending", ErrBadEntry, m.Kind)
 	}
 	if m.Pending != "" {
 		return nil
 	}
-	if m.Kind == Interception {
-		return m.validateInterception()
+	check, ok := kindChecks[m.Kind]
+	if !ok {
+		return fmt.Errorf("%w: a %s mutation is not applied yet: say why in pending", ErrBadEntry, m.Kind)
 	}
-	edits := m.File != "" && len(m.Replace) > 0
-	if m.Fixture == "" || (!edits && m.IngressTargetPort == 0) || len(m.CaughtBy) == 0 || len(m.Words) == 0 {
-		return fmt.Errorf("%w: a configuration mutation needs fixture, file and replace (or ingressTargetPort), caughtBy and words", ErrBadEntry)
+	if err := check(m); err != nil {
+		return err
+	}
+	if len(m.CaughtBy) == 0 || len(m.Words) == 0 {
+		return fmt.Errorf("%w: a %s mutation needs caughtBy and words", ErrBadEntry, m.Kind)
+	}
+	return nil
+}
+
+// kindChecks validate what each kind of mutation that runs needs; a
+// field another kind uses is an error.
+var kindChecks = map[string]func(m *Mutation) error{
+	Configuration: func(m *Mutation) error {
+		edits := m.File != "" && len(m.Replace) > 0
+		if m.Fixture == "" || (!edits && m.IngressTargetPort == 0) {
+			return fmt.Errorf("%w: a configuration mutation needs fixture, file and replace (or ingressTargetPort), caughtBy and words", ErrBadEntry)
+		}
+		return only("configuration", m.Patch == "" && m.Envoy == "" && m.ProxyVersion == "" && len(m.Specs) == 0 && m.Interception == nil,
+			"patch, envoy, proxyVersion, specs, interception")
+	},
+	Interception: (*Mutation).validateInterception,
+	ControlPlane: func(m *Mutation) error {
+		if m.Patch == "" || len(m.Specs) == 0 {
+			return fmt.Errorf("%w: a control-plane mutation needs patch and specs", ErrBadEntry)
+		}
+		if err := only("control-plane", m.noFixture() && m.Envoy == "" && m.ProxyVersion == "", "fixture, file, replace, envoy, proxyVersion"); err != nil {
+			return err
+		}
+		diff, err := Patch(*m)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadEntry, err)
+		}
+		if _, err := ParsePatch(diff, PatchDir+"/"+m.Patch); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadEntry, err)
+		}
+		return nil
+	},
+	VersionSkew: func(m *Mutation) error {
+		if m.Envoy == "" || m.ProxyVersion == "" || len(m.Specs) == 0 {
+			return fmt.Errorf("%w: a version-skew mutation needs envoy, proxyVersion and specs", ErrBadEntry)
+		}
+		return only("version-skew", m.noFixture() && m.Patch == "", "fixture, file, replace, patch")
+	},
+}
+
+func (m *Mutation) noFixture() bool {
+	return m.Fixture == "" && m.File == "" && len(m.Replace) == 0 && m.IngressTargetPort == 0 && m.Interception == nil
+}
+
+func only(kind string, ok bool, fields string) error {
+	if !ok {
+		return fmt.Errorf("%w: a %s mutation takes none of %s", ErrBadEntry, kind, fields)
 	}
 	return nil
 }
@@ -179,5 +246,6 @@ func (m *Mutation) validateInterception() error {
 	if _, err := in.Changes(); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadEntry, err)
 	}
-	return nil
+	return only("interception", m.Patch == "" && m.Envoy == "" && m.ProxyVersion == "" && len(m.Specs) == 0 && m.IngressTargetPort == 0,
+		"patch, envoy, proxyVersion, specs, ingressTargetPort")
 }

@@ -41,7 +41,7 @@ func (r Report) Markdown() string {
 			verdict = "caught"
 		}
 		by := strings.Join(m.CaughtBy, "<br>")
-		if by == "" {
+		if !m.Caught {
 			by = cell(firstLine(m.Message))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", m.Name, m.Kind, verdict, cell(by))

@@ -68,7 +68,7 @@ func newEmbedded(ctx context.Context, cfg config.Run, log io.Writer) (backend.Ba
 	if err != nil {
 		return nil, err
 	}
-	mo := embedded.MeshOptions{EnvoyPath: envoy}
+	mo := embedded.MeshOptions{EnvoyPath: envoy, IstioVersion: cfg.ProxyVersion}
 	mo.Pilot.Source, mo.Pilot.BuildLog = src, log
 	return embedded.NewBackend(embedded.BackendOptions{Binary: cfg.Binary, Ingress: cfg.Ingress, Mesh: mo}), nil
 }

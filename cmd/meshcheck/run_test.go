@@ -118,8 +118,8 @@ func TestRunFixtures(t *testing.T) {
 			"[whoami@90-10] FAIL      " + subset + "/expect.yaml:57: splits traffic through the ingress splits 90/10",
 		}},
 		{"a configuration and an interception mutation, scored", "meshcheck mutate --only weights-flipped --only proxy-uid-bypass-missing --report-dir " + reports, exitOK, []string{
-			"weights-flipped              configuration caught",
-			"proxy-uid-bypass-missing     interception  caught",
+			"weights-flipped                configuration caught",
+			"proxy-uid-bypass-missing       interception  caught",
 			"2 of 2 mutations caught; clean runs: 1, failures: 0.",
 			"| weights-flipped | configuration | caught | whoami@90-10 expect.yaml:43 routes proxy gateway",
 			"| proxy-uid-bypass-missing | interception | caught | whoami@base expect.yaml:33 interception whoami/whoami-v1-",

@@ -511,8 +511,8 @@ func (m *Mesh) syncPending(ctx context.Context) ([]string, error) {
 	pending, err := backend.Unsynced(ids, syncs)
 	if err != nil {
 		info := m.cp.Info()
-		return nil, fmt.Errorf("an Envoy rejected config (control plane istio.io/istio %s from %s; Envoy %s declaring Istio proxy %s): %w",
-			info.Istio, info.Source, m.envoyVersion, m.opts.IstioVersion, err)
+		return nil, fmt.Errorf("an Envoy rejected config (control plane istio.io/istio %s from %s; Envoy %s declaring Istio proxy %s): %w%s",
+			info.Istio, info.Source, m.envoyVersion, m.opts.IstioVersion, err, m.envoyRejections())
 	}
 	if len(pending) > 0 {
 		return pending, nil

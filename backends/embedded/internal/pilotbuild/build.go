@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/meshcheck/meshcheck/internal/cachedir"
 )
@@ -78,9 +79,11 @@ func Build(ctx context.Context, src Source, opts Options) (Binary, error) {
 	}
 	tmp := bin.Path + ".tmp"
 	args := []string{"build", "-modfile=" + modfile, "-trimpath", "-o", tmp, HostPackage}
+	start := time.Now()
 	if err := goCmd(ctx, opts.Repo, opts.Log, args...); err != nil {
 		return Binary{}, fmt.Errorf("build the control plane from %s: %w", src, err)
 	}
+	fmt.Fprintf(opts.Log, "pilotbuild: built the control plane from %s in %.1f s\n", src, time.Since(start).Seconds())
 	return bin, os.Rename(tmp, bin.Path)
 }
 

@@ -61,12 +61,27 @@ type ControlPlane struct {
 	grace      time.Duration
 }
 
+// TracingProvider is the one tracing provider the embedded mesh declares
+// (Zipkin at TracingService:9411): a fixture's Telemetry may select it,
+// declaring that service (a ServiceEntry) for pilot to find its cluster;
+// it traces nothing otherwise.
+const (
+	TracingProvider = "meshcheck-zipkin"
+	TracingService  = "zipkin.meshcheck.example"
+)
+
 // DefaultMesh is the mesh config of the embedded mesh: Istio's defaults
 // (no default metrics provider), access log to stdout in the default text
-// format.
+// format, and the tracing provider TracingProvider.
 func DefaultMesh() *meshconfig.MeshConfig {
 	m := mesh.DefaultMeshConfig()
 	m.AccessLogFile = "/dev/stdout"
+	m.ExtensionProviders = append(m.ExtensionProviders, &meshconfig.MeshConfig_ExtensionProvider{
+		Name: TracingProvider,
+		Provider: &meshconfig.MeshConfig_ExtensionProvider_Zipkin{
+			Zipkin: &meshconfig.MeshConfig_ExtensionProvider_ZipkinTracingProvider{Service: TracingService, Port: 9411},
+		},
+	})
 	return m
 }
 
