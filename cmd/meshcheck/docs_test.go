@@ -111,6 +111,8 @@ const (
 
 // helpElsewhere is runElsewhere for the examples in the commands' -h.
 var helpElsewhere = map[string]string{
+	"meshcheck mutate": "root and the whole catalog (a mesh per entry, five control-plane builds, the suites per control-plane and skew entry: " +
+		"longer than a test may take): make mutate runs it by hand, results in the README; the -o json example here and TestRunFixtures run single entries",
 	"meshcheck report build --dir reports --suite e2e-local":                  "hack/run-suites.sh runs it at the end of every make e2e-local (in .ci/run); TestReport runs it on report/testdata/fail",
 	`meshcheck report markdown reports/report.json >> "$GITHUB_STEP_SUMMARY"`: "appends to the CI job's summary (hack/run-suites.sh does it in CI); TestReport renders a report as Markdown",
 	"make gate-airgap BASELINE=pinned CANDIDATE=../istio": "root, Docker, two kind clusters and an Istio checkout: " +
